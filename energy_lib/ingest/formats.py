@@ -1,0 +1,309 @@
+"""What an import format is: the fields it reads, their header variants, and how it converts.
+
+Each utility export format is a module of ``energy_lib.ingest`` that defines one :class:`Format`.
+Formats find their fields by header, in any of the spellings the utilities use (Korean, English,
+camelCase, with a unit in brackets); :func:`detect` picks the format whose fields a file has, and
+names the right format when a file is given to the wrong one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from energy_lib import configuration, wards
+from energy_lib.ingest import parse
+from energy_lib.ingest.problems import IngestError, Issues
+from energy_lib.ingest.textfile import RawFile, normalise_header, unit_in_header
+
+__all__ = ["Field", "Format", "Options", "Converted", "Columns", "Reference", "detect", "default_provider"]
+
+def default_provider(carrier: str) -> str:
+    """The provider a carrier's data comes from unless a file says otherwise (config/ingest.toml)."""
+    return configuration.load("ingest")["providers"][carrier]
+
+
+@dataclass(frozen=True)
+class Field:
+    """A field a format reads.
+
+    Parameters
+    ----------
+    name : str
+        Canonical name used in code.
+    aliases : tuple of str
+        Header spellings, compared after :func:`normalise_header`.
+    required : bool
+        A file without it is not of this format.
+    help : str
+        What the field holds (shown in ``energy formats`` and in messages).
+    """
+
+    name: str
+    aliases: tuple[str, ...]
+    required: bool = True
+    help: str = ""
+
+    def matches(self, header: str) -> bool:
+        return normalise_header(header) in {normalise_header(a) for a in (self.name, *self.aliases)}
+
+
+@dataclass(frozen=True)
+class Options:
+    """Choices a user can make when ingesting a file (``energy ingest --help``)."""
+
+    format: str | None = None
+    carrier: str | None = None
+    unit: str | None = None
+    provider: str | None = None
+    encoding: str | None = None
+    station: str | None = None
+    timestamps: str = "start"
+    end_inclusive: bool = True
+    as_of: pd.Timestamp | None = None
+
+    def now(self) -> pd.Timestamp:
+        """The moment after which periods are in the future (default: now, KST)."""
+        if self.as_of is not None:
+            return pd.Timestamp(self.as_of)
+        return pd.Timestamp.now(tz="Asia/Seoul").tz_localize(None)
+
+
+class Reference:
+    """Reference tables a conversion may need (code crosswalk, legal-dong links, parcels), read
+    from the store on first use."""
+
+    def __init__(self, store):
+        self._store = store
+        self._cache: dict[str, pd.DataFrame] = {}
+
+    def table(self, name: str) -> pd.DataFrame:
+        if name not in self._cache:
+            self._cache[name] = self._store.read(name)
+        return self._cache[name]
+
+    @property
+    def ward_codes(self) -> pd.DataFrame:
+        return self.table("ward_codes")
+
+    @property
+    def legal_dongs(self) -> pd.DataFrame:
+        return self.table("legal_dongs")
+
+    @property
+    def parcels(self) -> pd.DataFrame:
+        return self.table("parcels")
+
+
+@dataclass
+class Converted:
+    """A file converted to canonical records.
+
+    ``records`` has one row per input record (a row of a long file, a cell of a wide one), with
+    ``source_row`` and ``source_column`` and the target table's fields; ``issues`` holds the
+    records that must be quarantined, by position.
+    """
+
+    target: str
+    records: pd.DataFrame
+    issues: Issues
+    warnings: list[str] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    """Headers for fields derived from other columns (e.g. ``unit`` from ``사용량(kWh)``)."""
+
+
+class Columns:
+    """The file's columns matched to a format's fields."""
+
+    def __init__(self, raw: RawFile, mapping: dict[str, str]):
+        self.raw = raw
+        self.mapping = mapping
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.mapping
+
+    def header(self, name: str) -> str:
+        """The file's header for field ``name``."""
+        return self.mapping[name]
+
+    def text(self, name: str) -> pa.Array:
+        """The field's text, one entry per table row."""
+        return self.raw.table.column(self.mapping[name]).combine_chunks()
+
+    def series(self, name: str) -> pd.Series:
+        """The field's text as a pandas Series (stripped)."""
+        return pd.Series(self.text(name).to_pandas(), dtype="str").str.strip()
+
+    def unit_hint(self, name: str) -> str | None:
+        """A unit written in the field's header, e.g. ``kWh`` in ``사용량(kWh)``."""
+        return unit_in_header(self.mapping[name]) if name in self.mapping else None
+
+    @property
+    def rows(self) -> np.ndarray:
+        """Row number in the file of each table row."""
+        return self.raw.rows
+
+    def _blank(self, name: str, issues: Issues, what: str) -> np.ndarray:
+        blank = parse.blank(self.text(name))
+        issues.add(blank, self.header(name), "missing_value",
+                   f"{what} is empty. Fill it in, or remove the row if it is not data.")
+        return blank
+
+    def required_text(self, name: str, issues: Issues, what: str) -> pd.Series:
+        """The field's text; empty cells are quarantined as ``missing_value``."""
+        self._blank(name, issues, what)
+        return self.series(name)
+
+    def number(self, name: str, issues: Issues, what: str) -> np.ndarray:
+        """The field as numbers; empty or unreadable cells are quarantined."""
+        values, ok = parse.parse_number(self.text(name))
+        blank = self._blank(name, issues, what)
+        bad = ~ok & ~blank
+        issues.add(bad, self.header(name), "unreadable_number",
+                   "'" + self.series(name)[bad] + f"' is not a number. Write {what} in digits "
+                   "(1234 or 1,234.5).")
+        return values
+
+    def optional_number(self, name: str, issues: Issues, what: str) -> np.ndarray:
+        """Like :meth:`number`, but an empty cell (or a missing column) gives NaN."""
+        if name not in self:
+            return np.full(self.raw.table.num_rows, np.nan)
+        values, ok = parse.parse_number(self.text(name))
+        bad = ~ok & ~parse.blank(self.text(name))
+        issues.add(bad, self.header(name), "unreadable_number",
+                   "'" + self.series(name)[bad] + f"' is not a number. Write {what} in digits, or leave it empty.")
+        return values
+
+    def month(self, name: str, issues: Issues) -> np.ndarray:
+        """The field as the first day of a month (202301, 2023-01, 2023년 1월, …)."""
+        values, ok = parse.parse_month(self.text(name))
+        blank = self._blank(name, issues, "the month")
+        bad = ~ok & ~blank
+        issues.add(bad, self.header(name), "unreadable_date",
+                   "'" + self.series(name)[bad] + f"' is not a month. Write it as {parse.MONTH_FORMS}.")
+        return values
+
+    def date(self, name: str, issues: Issues) -> np.ndarray:
+        """The field as a day (20230115, 2023-01-15, 2023. 1. 15., …)."""
+        values, ok = parse.parse_date(self.text(name))
+        blank = self._blank(name, issues, "the date")
+        bad = ~ok & ~blank
+        issues.add(bad, self.header(name), "unreadable_date",
+                   "'" + self.series(name)[bad] + f"' is not a date. Write it as {parse.DATE_FORMS}.")
+        return values
+
+    def timestamp(self, name: str, issues: Issues) -> np.ndarray:
+        """The field as a date and time of day (2023-01-15 13:00, ISO 8601 with offset, …)."""
+        values, ok = parse.parse_datetime(self.text(name))
+        blank = self._blank(name, issues, "the time")
+        bad = ~ok & ~blank
+        issues.add(bad, self.header(name), "unreadable_date",
+                   "'" + self.series(name)[bad] + "' is not a date and time. Write it as "
+                   "2023-01-15 13:00 or 2023-01-15T13:00:00+09:00.")
+        return values
+
+    def ward(self, name: str, issues: Issues, crosswalk: pd.DataFrame, *, level: str = "dong") -> pd.Series:
+        """Current ward (or gu) codes for the field's codes of any vintage; unknown codes are
+        quarantined as ``unknown_ward_code``."""
+        blank = self._blank(name, issues, "the ward code")
+        resolved = wards.resolve_codes(self.series(name), crosswalk, level=level)
+        unknown = resolved.isna().to_numpy() & ~blank
+        what = "administrative dong (10 digits)" if level == "dong" else "gu (5 digits)"
+        issues.add(unknown, self.header(name), "unknown_ward_code",
+                   "'" + self.series(name)[unknown] + f"' is not a Gwangju {what} code of any vintage. "
+                   "Correct the code (see `energy wards`), or, if it is a new official code, add it "
+                   "to energy_lib/config/wards.toml and run `energy init --rebuild-reference`.")
+        return resolved
+
+
+@dataclass(frozen=True)
+class Format:
+    """An import format."""
+
+    name: str
+    title: str
+    fields: tuple[Field, ...]
+    convert: Callable[[Columns, Options, Reference], Converted]
+    sink: object
+    description: str = ""
+    one_of: tuple[tuple[tuple[str, ...], ...], ...] = ()
+    """Groups of alternatives: from each group, all fields of at least one alternative must be
+    present (e.g. a billing month, or a start and an end date)."""
+
+    @property
+    def target(self) -> str:
+        return self.sink.table
+
+    def match(self, headers: list[str]) -> dict[str, str]:
+        """Field name → header for the fields found in ``headers``."""
+        found = {}
+        for f in self.fields:
+            header = next((h for h in headers if f.matches(h)), None)
+            if header is not None:
+                found[f.name] = header
+        return found
+
+    def missing(self, headers: list[str]) -> list[Field]:
+        """Required fields (and the first alternative of unmet groups) not in ``headers``."""
+        found = self.match(headers)
+        missing = [f for f in self.fields if f.required and f.name not in found]
+        by_name = {f.name: f for f in self.fields}
+        for group in self.one_of:
+            if not any(all(n in found for n in alternative) for alternative in group):
+                missing += [by_name[n] for n in group[0] if n not in found]
+        return missing
+
+    def score(self, headers: list[str]) -> tuple[int, int]:
+        """(required fields found, all fields found): how well a file fits this format."""
+        found = self.match(headers)
+        return (sum(1 for f in self.fields if f.required and f.name in found), len(found))
+
+
+def detect(raw: RawFile, formats: dict[str, Format], wanted: str | None) -> Format:
+    """The format of ``raw``: ``wanted`` if given and it fits, else the one whose fields all match.
+
+    Raises
+    ------
+    IngestError
+        If ``wanted`` is unknown; if the file lacks a required field of ``wanted`` (naming the
+        format it looks like, if any); or if no format fits.
+    """
+    complete = [f for f in formats.values() if not f.missing(raw.headers)]
+    complete.sort(key=lambda f: f.score(raw.headers), reverse=True)
+    if wanted is not None:
+        if wanted not in formats:
+            raise IngestError(raw.name, f"there is no import format {wanted!r}.",
+                              f"Use one of: {', '.join(formats)} (see `energy formats`).")
+        fmt = formats[wanted]
+        missing = fmt.missing(raw.headers)
+        if not missing:
+            return fmt
+        other = next((f for f in complete if f.name != wanted), None)
+        if other is not None:
+            raise IngestError(
+                raw.name, f"this is not a {fmt.title} file: it has no {_names(missing)} column, "
+                          f"and its columns ({', '.join(raw.headers[:8])}) are those of a {other.title} file.",
+                f"Ingest it with --format {other.name}, or leave --format out.", row=1)
+        raise IngestError(raw.name, f"no column for {_names(missing)}: the file's columns are "
+                                    f"{', '.join(raw.headers[:12])}.",
+                          f"A {fmt.title} file needs {_names(missing, spellings=True)}. "
+                          "Rename the column in the header, or check that this is the right file.", row=1)
+    if complete:
+        return complete[0]
+    best = max(formats.values(), key=lambda f: f.score(raw.headers))
+    hint = ""
+    if best.score(raw.headers)[0]:
+        hint = f" Closest is {best.title}, which also needs {_names(best.missing(raw.headers), spellings=True)}."
+    raise IngestError(raw.name, f"the columns ({', '.join(raw.headers[:12])}) match no import format.",
+                      f"See `energy formats` for the columns each format reads.{hint}", row=1)
+
+
+def _names(fields: list[Field], spellings: bool = False) -> str:
+    if not spellings:
+        return " or ".join(f"'{f.name}'" for f in fields)
+    return "; ".join(f"'{f.name}' (any of: {', '.join((f.name, *f.aliases)[:6])})" for f in fields)
+

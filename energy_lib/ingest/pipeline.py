@@ -1,0 +1,219 @@
+"""Ingesting files: read → detect format → convert → check → store or quarantine, atomically.
+
+Every record of a file ends in a canonical table or in quarantine with a reason; the file's line
+in ``ingest_log`` says how many went where (``rows_in = rows_stored + rows_quarantined``). The
+same bytes are never ingested twice. All of a file's changes are committed in one atomic step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.compute as pc
+
+from energy_lib import wards
+from energy_lib.ingest import registry
+from energy_lib.ingest.formats import Columns, Converted, Options, Reference, detect
+from energy_lib.ingest.problems import IngestError, Issues, raw_json
+from energy_lib.ingest.textfile import RawFile, read_raw
+from energy_lib.store import Store
+
+__all__ = ["IngestReport", "ingest_file", "ingest_files", "ensure_reference"]
+
+
+@dataclass
+class IngestReport:
+    """What became of one file."""
+
+    file: str
+    status: str  # "stored", "already_ingested" or "rejected"
+    format: str | None = None
+    rows_in: int = 0
+    rows_stored: int = 0
+    rows_quarantined: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    message: str = ""
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "rejected"
+
+
+def ensure_reference(store: Store, *, rebuild: bool = False) -> None:
+    """Write the ward table, the code crosswalk and the legal-dong links if missing (or always,
+    with ``rebuild``): they come from ``energy_lib/reference`` and ``config/wards.toml``."""
+    if rebuild or not store.rows("wards"):
+        store.commit(replace={"wards": wards.wards(), "ward_codes": wards.ward_codes(),
+                              "legal_dongs": wards.legal_dongs()})
+
+
+def _now_utc() -> pd.Timestamp:
+    return pd.Timestamp.now(tz="UTC").tz_localize(None).floor("us")
+
+
+def ingest_file(store: Store, path: str | Path, options: Options = Options(), *,
+                name: str | None = None) -> IngestReport:
+    """Ingest one file into ``store``.
+
+    Parameters
+    ----------
+    store : Store
+    path : path
+        The export file.
+    options : Options
+        Format, carrier, unit, encoding, … (each detected when not given).
+    name : str, optional
+        How to call the file in messages and in ``source_file`` (default: ``path`` as given).
+
+    Returns
+    -------
+    IngestReport
+        Never raises for bad input: a file that cannot be read at all is ``rejected`` with a
+        message naming the file, row, column and what to do (and logged in ``ingest_log``).
+    """
+    started = time.perf_counter()
+    name = name or str(path)
+    ensure_reference(store)
+    try:
+        raw = read_raw(path, name=name, encoding=options.encoding)
+        previous = _already_ingested(store, raw.sha256)
+        if previous is not None:
+            return IngestReport(name, "already_ingested", previous["adapter"], raw.records, 0, 0,
+                                message=f"the same content was ingested on {previous['ingested_at']:%Y-%m-%d %H:%M} "
+                                        f"UTC as {previous['source_file']}; nothing added.",
+                                seconds=time.perf_counter() - started)
+        fmt = detect(raw, registry.FORMATS, options.format)
+        columns = Columns(raw, fmt.match(raw.headers))
+        converted = fmt.convert(columns, options, Reference(store))
+    except IngestError as error:
+        _log_rejection(store, name, path, error, options)
+        return IngestReport(name, "rejected", options.format, message=str(error),
+                            seconds=time.perf_counter() - started)
+
+    sink = fmt.sink
+    headers = {**columns.mapping, **converted.headers}
+    _flag_damaged_text(raw, converted)
+    prepared = sink.prepare(converted, headers, options)
+    issues = converted.issues
+    ingested_at = _now_utc()
+    with store.writer() as writer:
+        stored = sink.stage(prepared, issues, headers, writer, ingested_at, name)
+        quarantine = _quarantine_rows(raw, converted, fmt.name, ingested_at)
+        writer.append("quarantine", quarantine)
+        rows_in = len(converted.records) + len(raw.malformed)
+        if stored + len(quarantine) != rows_in:
+            raise RuntimeError(f"{name}: {rows_in} records in, {stored} stored and {len(quarantine)} "
+                               "quarantined: records were lost (a bug; nothing was committed)")
+        warnings = list(converted.warnings)
+        if not raw.ends_with_newline:
+            warnings.append(f"the file does not end with a line break: check that its last row "
+                            f"(row {int(raw.rows[-1]) if len(raw.rows) else 2}) is complete.")
+        reasons = dict(Counter(quarantine["reason"]))
+        writer.append("ingest_log", pd.DataFrame([{
+            "source_file": name, "sha256": raw.sha256, "adapter": fmt.name, "encoding": raw.encoding,
+            "rows_in": rows_in, "rows_stored": stored, "rows_quarantined": len(quarantine),
+            "status": "stored", "message": _summary(stored, len(quarantine), reasons),
+            "ingested_at": ingested_at,
+        }]))
+    return IngestReport(name, "stored", fmt.name, rows_in, stored, len(quarantine), reasons,
+                        _summary(stored, len(quarantine), reasons), warnings,
+                        time.perf_counter() - started)
+
+
+def ingest_files(store: Store, paths: Iterable[str | Path], options: Options = Options(), *,
+                 progress: bool = False) -> list[IngestReport]:
+    """Ingest several files in order (with a progress bar if ``progress``)."""
+    from tqdm.auto import tqdm
+
+    paths = list(paths)
+    reports = []
+    for path in tqdm(paths, desc="ingest", unit="file", disable=not progress or len(paths) < 2):
+        reports.append(ingest_file(store, path, options))
+    return reports
+
+
+def _already_ingested(store: Store, sha256: str) -> dict | None:
+    if not store.rows("ingest_log"):
+        return None
+    found = store.sql("SELECT source_file, adapter, ingested_at FROM ingest_log "
+                      "WHERE sha256 = ? AND status = 'stored' ORDER BY ingested_at LIMIT 1", [sha256])
+    return None if found.empty else found.iloc[0].to_dict()
+
+
+def _log_rejection(store: Store, name: str, path: str | Path, error: IngestError, options: Options) -> None:
+    try:
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        digest = ""
+    store.commit(append={"ingest_log": pd.DataFrame([{
+        "source_file": name, "sha256": digest, "adapter": options.format or "unknown", "encoding": None,
+        "rows_in": 0, "rows_stored": 0, "rows_quarantined": 0, "status": "rejected",
+        "message": str(error), "ingested_at": _now_utc(),
+    }])})
+
+
+def _flag_damaged_text(raw: RawFile, converted: Converted) -> None:
+    """Quarantine records from rows with bytes the encoding could not decode (shown as �)."""
+    damaged = np.zeros(raw.table.num_rows, dtype=bool)
+    for column in raw.table.columns:
+        damaged |= pc.fill_null(pc.match_substring(column, "\ufffd"), False).to_numpy(zero_copy_only=False)
+    if not damaged.any():
+        return
+    bad_rows = raw.rows[damaged]
+    records = converted.records
+    hit = records["source_row"].isin(bad_rows).to_numpy()
+    converted.issues.add(hit, None, "undecodable_text",
+                         f"the row has bytes that are not valid {raw.encoding} (shown as �): it may be "
+                         "corrupt or cut off. Check the row in the original file.")
+
+
+def _quarantine_rows(raw: RawFile, converted: Converted, adapter: str, ingested_at: pd.Timestamp) -> pd.DataFrame:
+    summary = converted.issues.summary()
+    records = converted.records
+    positions = summary["position"].to_numpy()
+    source_rows = records["source_row"].to_numpy()[positions] if len(positions) else np.array([], dtype=np.int64)
+    row_index = pd.Series(np.arange(len(raw.rows)), index=raw.rows)
+    raw_positions = row_index.reindex(source_rows).to_numpy()
+    texts = raw_json(raw.headers, raw.row_values(raw_positions.astype(np.int64))) if len(positions) else []
+    columns = summary["column"].to_numpy(dtype=object)
+    if "source_column" in records:  # wide files: the cell's column unless a field was named
+        cell = records["source_column"].to_numpy(dtype=object)[positions]
+        columns = np.where(pd.isna(columns), cell, columns)
+    frame = pd.DataFrame({
+        "source_file": raw.name, "source_row": source_rows.astype(np.int64), "adapter": adapter,
+        "column": columns, "reason": summary["reason"].to_numpy(), "message": summary["message"].to_numpy(),
+        "raw": texts, "ingested_at": ingested_at,
+    })
+    malformed = pd.DataFrame({
+        "source_file": raw.name, "source_row": [m.row for m in raw.malformed], "adapter": adapter,
+        "column": None, "reason": "malformed_row",
+        "message": [f"the row {m.problem}"
+                    + ("; the file does not end with a line break, so it was probably cut off: export it again."
+                       if (not raw.ends_with_newline and i == len(raw.malformed) - 1
+                           and m.row > (raw.rows.max() if len(raw.rows) else 0))
+                       else ". Check for a stray delimiter or a missing field.")
+                    for i, m in enumerate(raw.malformed)],
+        "raw": [json.dumps({"_line": m.text}, ensure_ascii=False) for m in raw.malformed],
+        "ingested_at": ingested_at,
+    })
+    parts = [p for p in (frame, malformed) if len(p)]
+    if not parts:
+        return frame.iloc[0:0]
+    return pd.concat(parts, ignore_index=True).sort_values(["source_row"], kind="stable", ignore_index=True)
+
+
+def _summary(stored: int, quarantined: int, reasons: dict[str, int]) -> str:
+    text = f"{stored:,} stored, {quarantined:,} quarantined"
+    if reasons:
+        text += " (" + ", ".join(f"{k}: {v:,}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])) + ")"
+    return text

@@ -1,0 +1,129 @@
+"""What can go wrong with input, said so that a person can act on it.
+
+Two kinds of problem:
+
+* :class:`IngestError` — the file as a whole cannot be read (empty, undecodable, not the format
+  asked for). Nothing is stored from it; the message names the file, the row and column where
+  known, what is wrong and what to do.
+* :class:`Issues` — problems of single records (a negative value, an unknown ward code, a
+  duplicate). Those records go to the quarantine table with the reason and the row as it was;
+  the rest of the file is stored.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["IngestError", "Issues", "location"]
+
+
+def location(file: str, row: int | None = None, column: str | None = None) -> str:
+    """``"bills.csv, row 12, column '사용량'"``: where a problem is."""
+    text = str(file)
+    if row is not None:
+        text += f", row {row}"
+    if column is not None:
+        text += f", column '{column}'"
+    return text
+
+
+class IngestError(Exception):
+    """A file that cannot be ingested at all.
+
+    Parameters
+    ----------
+    file : str
+        The file, as the user named it.
+    problem : str
+        What is wrong.
+    action : str
+        What to do about it.
+    row, column : optional
+        Where, when known (row 1 is the header).
+    """
+
+    def __init__(self, file: str, problem: str, action: str, *, row: int | None = None,
+                 column: str | None = None):
+        self.file, self.problem, self.action, self.row, self.column = file, problem, action, row, column
+        super().__init__(f"{location(file, row, column)}: {problem} {action}")
+
+
+@dataclass
+class Issues:
+    """Problems found in the records of one file, by record position (0 … n-1).
+
+    A record may have several problems; it is quarantined once, with the first problem's reason
+    and every problem in its message.
+    """
+
+    n: int
+    _positions: list[np.ndarray] = field(default_factory=list)
+    _columns: list[np.ndarray] = field(default_factory=list)
+    _reasons: list[np.ndarray] = field(default_factory=list)
+    _messages: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, where: np.ndarray, column: str | None | np.ndarray, reason: str,
+            message: str | np.ndarray | pd.Series) -> None:
+        """Record a problem.
+
+        Parameters
+        ----------
+        where : numpy.ndarray
+            Boolean mask over all records, or integer positions.
+        column : str, None or array
+            Column(s) at fault, as named in the file.
+        reason : str
+            Reason code (``negative_value``, ``unknown_ward_code``, …).
+        message : str or array of str
+            What is wrong and what to do; one text, or one per flagged record.
+        """
+        where = np.asarray(where)
+        positions = np.flatnonzero(where) if where.dtype == bool else where.astype(np.int64)
+        if positions.size == 0:
+            return
+        if where.dtype == bool and not isinstance(message, str) and len(message) == self.n:
+            message = np.asarray(message, dtype=object)[positions]
+        if where.dtype == bool and isinstance(column, np.ndarray) and len(column) == self.n:
+            column = column[positions]
+        self._positions.append(positions)
+        self._columns.append(np.broadcast_to(np.asarray(column, dtype=object), positions.shape))
+        self._reasons.append(np.full(positions.shape, reason, dtype=object))
+        self._messages.append(np.broadcast_to(np.asarray(message, dtype=object), positions.shape))
+
+    @property
+    def rejected(self) -> np.ndarray:
+        """Boolean mask of records with at least one problem."""
+        mask = np.zeros(self.n, dtype=bool)
+        for positions in self._positions:
+            mask[positions] = True
+        return mask
+
+    def summary(self) -> pd.DataFrame:
+        """One row per rejected record: ``position``, ``column``, ``reason``, ``message``."""
+        if not self._positions:
+            return pd.DataFrame({"position": pd.Series(dtype="int64"), "column": pd.Series(dtype=object),
+                                 "reason": pd.Series(dtype=object), "message": pd.Series(dtype=object)})
+        frame = pd.DataFrame({
+            "position": np.concatenate(self._positions),
+            "column": np.concatenate(self._columns),
+            "reason": np.concatenate(self._reasons),
+            "message": np.concatenate(self._messages),
+        })
+        frame["column"] = frame["column"].where(frame["column"].notna(), None)
+        frame = frame.sort_values("position", kind="stable")
+        out = frame.drop_duplicates("position", keep="first").set_index("position")
+        repeated = frame["position"].duplicated(keep=False).to_numpy()
+        if repeated.any():  # records with several problems: every problem in the message
+            joined = frame[repeated].groupby("position")["message"].agg(lambda m: "; ".join(dict.fromkeys(m)))
+            out.loc[joined.index, "message"] = joined
+        out = out.reset_index()
+        return out[["position", "column", "reason", "message"]]
+
+
+def raw_json(headers: list[str], rows: list[list[str | None]]) -> list[str]:
+    """Rows as JSON objects (header → text), for the quarantine table's ``raw`` column."""
+    return [json.dumps(dict(zip(headers, values)), ensure_ascii=False) for values in rows]

@@ -1,0 +1,345 @@
+"""Reading an export file into a table of text, whatever its encoding and shape.
+
+Korean public CSV files are very often CP949 (EUC-KR); API data is UTF-8; Excel's "Unicode text"
+is UTF-16. :func:`read_raw` detects the encoding, the delimiter and the header, and returns every
+field as text with the file's own row numbers (the header is row 1), so that later stages can
+name the row and column of any problem. Rows that cannot be split into the header's fields
+(a truncated last line, a stray delimiter) are kept aside as malformed, not dropped.
+Excel workbooks (.xlsx, first sheet) and JSON API responses are read too.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from energy_lib.ingest.problems import IngestError
+
+__all__ = ["RawFile", "Malformed", "read_raw", "normalise_header"]
+
+_DELIMITERS = (",", "\t", ";", "|")
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """A row that could not be split into the header's fields."""
+
+    row: int
+    text: str
+    problem: str
+
+
+@dataclass
+class RawFile:
+    """A file read as text.
+
+    Attributes
+    ----------
+    name : str
+        The file as the user named it (used in every message).
+    sha256 : str
+        Hash of the bytes; the same content is never ingested twice.
+    encoding : str
+        ``utf-8``, ``utf-8-sig``, ``cp949``, ``utf-16``, ``xlsx`` or ``json``.
+    headers : list of str
+        Column names as in the file (made unique).
+    table : pyarrow.Table
+        One string column per header; blank rows removed.
+    rows : numpy.ndarray
+        Row number in the file of each table row (header = 1).
+    malformed : list of Malformed
+        Rows that are not in ``table``.
+    ends_with_newline : bool
+        False for a CSV whose last line has no line break: the file may have been cut off.
+    """
+
+    name: str
+    sha256: str
+    encoding: str
+    headers: list[str]
+    table: pa.Table
+    rows: np.ndarray
+    malformed: list[Malformed] = field(default_factory=list)
+    ends_with_newline: bool = True
+    blank_rows: int = 0
+
+    @property
+    def records(self) -> int:
+        """Data rows in the file: table rows plus malformed rows (blank lines not counted)."""
+        return self.table.num_rows + len(self.malformed)
+
+    def row_values(self, positions: np.ndarray) -> list[list[str | None]]:
+        """The text of table rows at ``positions``."""
+        taken = self.table.take(pa.array(positions, type=pa.int64()))
+        columns = [taken.column(i).to_pylist() for i in range(taken.num_columns)]
+        return [list(values) for values in zip(*columns)] if columns else [[] for _ in positions]
+
+
+def normalise_header(name: str) -> str:
+    """A header reduced for matching: NFKC, lower case, no spaces, underscores, dots or a unit in
+    brackets. ``"사용량(kWh)"`` → ``"사용량"``, ``"Power_Usage"`` → ``"powerusage"``."""
+    text = unicodedata.normalize("NFKC", str(name)).strip().lower()
+    text = re.sub(r"[\(\[（].*?[\)\]）]", "", text)
+    return re.sub(r"[\s_\-./·]", "", text)
+
+
+def unit_in_header(name: str) -> str | None:
+    """The unit written in brackets in a header (``"사용량(kWh)"`` → ``"kWh"``), if any."""
+    match = re.search(r"[\(\[（]\s*([^\)\]）]+?)\s*[\)\]）]", unicodedata.normalize("NFKC", str(name)))
+    return match.group(1) if match else None
+
+
+def read_raw(path: str | Path, *, name: str | None = None, encoding: str | None = None) -> RawFile:
+    """Read an export file as text.
+
+    Parameters
+    ----------
+    path : path
+        CSV/TSV/TXT (any of UTF-8, UTF-8 with BOM, CP949, UTF-16 with BOM), XLSX, or JSON.
+    name : str, optional
+        How to call the file in messages (default: ``path`` as given).
+    encoding : str, optional
+        Force a text encoding instead of detecting it.
+
+    Raises
+    ------
+    IngestError
+        Empty file, undecodable text, a binary file, or no header.
+    """
+    path = Path(path)
+    name = name or str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise IngestError(name, f"the file cannot be read ({error.strerror}).",
+                          "Check the path and the file's permissions.") from None
+    digest = hashlib.sha256(data).hexdigest()
+    if not data.strip():
+        raise IngestError(name, "the file is empty (no header and no rows).",
+                          "Export it again from the utility's system; nothing was stored.")
+    suffix = path.suffix.lower()
+    if data[:4] == b"PK\x03\x04" or suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(path, name, digest)
+    if suffix == ".json" or data.lstrip()[:1] in (b"{", b"["):
+        return _read_json(data, name, digest)
+    text, used = _decode(data, name, encoding)
+    return _read_delimited(text, name, digest, used)
+
+
+def _decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str]:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _strict(data, "utf-16", name), "utf-16"
+    if encoding:
+        return _strict(data, encoding, name), encoding
+    if b"\x00" in data[:4096]:
+        raise IngestError(name, "this is not a text file (it contains NUL bytes).",
+                          "If it is an Excel workbook, give it the .xlsx extension; if it is UTF-16 text "
+                          "without a byte-order mark, save it as UTF-8 CSV.", row=_row_of(data, data.index(b"\x00")))
+    if data.startswith(codecs.BOM_UTF8):
+        return _lenient(data, "utf-8-sig", name), "utf-8-sig"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp949"), "cp949"
+    except UnicodeDecodeError:
+        pass
+    # Neither decodes cleanly: a few damaged bytes (a cut-off last character, a corrupt row) are
+    # replaced and those rows quarantined later; a file that is mostly undecodable is rejected.
+    candidates = {enc: data.decode(enc, errors="replace") for enc in ("utf-8", "cp949")}
+    best = min(candidates, key=lambda enc: candidates[enc].count("\ufffd"))
+    text = candidates[best]
+    damaged_lines = sum(1 for line in text.splitlines() if "\ufffd" in line)
+    if damaged_lines > max(1, len(text.splitlines()) // 1000):
+        error_at = _first_error(data, best)
+        raise IngestError(
+            name, f"the text is neither UTF-8 nor CP949 (EUC-KR): {damaged_lines} rows have bytes "
+                  f"that are not valid in either.",
+            "Open it in the program that made it and save it as 'CSV UTF-8', or pass --encoding "
+            "with its real encoding. Nothing was stored.", row=_row_of(data, error_at))
+    return text, best
+
+
+def _strict(data: bytes, encoding: str, name: str) -> str:
+    try:
+        return data.decode(encoding)
+    except LookupError:
+        raise IngestError(name, f"unknown encoding {encoding!r}.",
+                          "Use utf-8, utf-8-sig, cp949 or utf-16, or leave --encoding out to detect it.") from None
+    except UnicodeDecodeError as error:
+        guess = next((e for e in ("utf-8", "cp949") if e != encoding and _decodes(data, e)), None)
+        hint = f"It reads as {guess}: pass --encoding {guess}, or leave --encoding out." if guess else \
+            "Save it again as 'CSV UTF-8'."
+        raise IngestError(name, f"byte {data[error.start:error.start + 1]!r} is not valid {encoding}.",
+                          hint, row=_row_of(data, error.start)) from None
+
+
+def _lenient(data: bytes, encoding: str, name: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        return data.decode(encoding, errors="replace")
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _first_error(data: bytes, encoding: str) -> int:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as error:
+        return error.start
+    return 0
+
+
+def _row_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _unique(headers: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for i, header in enumerate(headers):
+        header = unicodedata.normalize("NFC", (header or "").strip().lstrip("\ufeff")) or f"column {i + 1}"
+        if header in seen:
+            seen[header] += 1
+            header = f"{header} ({seen[header]})"
+        else:
+            seen[header] = 1
+        out.append(header)
+    return out
+
+
+def _read_delimited(text: str, name: str, digest: str, encoding: str) -> RawFile:
+    text = text.lstrip("\ufeff")
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = max(_DELIMITERS, key=first_line.count)
+    header_row = next(csv.reader([first_line], delimiter=delimiter))
+    headers = _unique(header_row)
+    _check_header_is_text(headers, name)
+    leading_blank = text[: text.index(first_line)].count("\n")
+    malformed: list[Malformed] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        problem = (f"has {row.actual_columns} fields, the header has {row.expected_columns}"
+                   if row.actual_columns != row.expected_columns else "cannot be split into fields")
+        malformed.append(Malformed(int(row.number) + leading_blank, row.text, problem))
+        return "skip"
+
+    body = text[text.index(first_line):].encode("utf-8")
+    table = pacsv.read_csv(
+        io.BytesIO(body),
+        read_options=pacsv.ReadOptions(use_threads=False, column_names=headers, skip_rows=1,
+                                       block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+                                         ignore_empty_lines=False, invalid_row_handler=on_invalid),
+        convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in headers},
+                                             strings_can_be_null=False, quoted_strings_can_be_null=False),
+    )
+    bad = np.array(sorted(m.row for m in malformed), dtype=np.int64) - leading_blank
+    total = table.num_rows + len(bad)
+    rows = np.setdiff1d(np.arange(2, total + 2, dtype=np.int64), bad, assume_unique=True) + leading_blank
+    blank = _blank_rows(table)
+    if blank.any():
+        keep = pa.array(~blank)
+        table, rows = table.filter(keep), rows[~blank]
+    return RawFile(name, digest, encoding, headers, table, rows, malformed,
+                   ends_with_newline=text.endswith(("\n", "\r")), blank_rows=int(blank.sum()))
+
+
+def _blank_rows(table: pa.Table) -> np.ndarray:
+    blank = np.ones(table.num_rows, dtype=bool)
+    for column in table.columns:
+        blank &= pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(column)), 0).to_numpy(zero_copy_only=False)
+    return blank
+
+
+def _check_header_is_text(headers: list[str], name: str) -> None:
+    """Reject a header that is garbled (CP949 read as Latin-1 and saved again as UTF-8)."""
+    joined = "".join(headers)
+    latin = sum(1 for ch in joined if "\u00a0" <= ch <= "\u00ff")
+    if latin >= 3 and not _HANGUL.search(joined):
+        try:
+            repaired = joined.encode("latin-1").decode("cp949")
+            hint = f" (it reads as '{repaired[:30]}' when decoded as CP949)"
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            hint = ""
+        raise IngestError(name, f"the header is garbled text ('{joined[:30]}'){hint}: the file was "
+                                "converted with the wrong encoding somewhere on the way.",
+                          "Export it again from the utility's system and ingest the original file.", row=1)
+
+
+def _from_frame(frame: pd.DataFrame, name: str, digest: str, encoding: str, first_row: int) -> RawFile:
+    headers = _unique([str(c) for c in frame.columns])
+    frame = frame.astype(object).where(frame.notna(), "").astype(str)
+    table = pa.Table.from_arrays([pa.array(frame[c].to_numpy(dtype=object), type=pa.string()) for c in frame.columns],
+                                 names=headers)
+    rows = np.arange(first_row, first_row + table.num_rows, dtype=np.int64)
+    blank = _blank_rows(table)
+    if blank.any():
+        table, rows = table.filter(pa.array(~blank)), rows[~blank]
+    return RawFile(name, digest, encoding, headers, table, rows, blank_rows=int(blank.sum()))
+
+
+def _read_xlsx(path: Path, name: str, digest: str) -> RawFile:
+    try:
+        frame = pd.read_excel(path, sheet_name=0, dtype=str, header=0)
+    except Exception as error:  # openpyxl raises many types for a damaged workbook
+        raise IngestError(name, f"the Excel workbook cannot be read ({type(error).__name__}: {error}).",
+                          "Open it in Excel and save it again, or export it as CSV.") from None
+    if frame.empty and not len(frame.columns):
+        raise IngestError(name, "the first sheet of the workbook is empty.",
+                          "Put the data on the first sheet with a header row.")
+    return _from_frame(frame, name, digest, "xlsx", first_row=2)
+
+
+def _read_json(data: bytes, name: str, digest: str) -> RawFile:
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        row = getattr(error, "lineno", None)
+        raise IngestError(name, f"the JSON cannot be read ({error}).",
+                          "Save the API response as it came (UTF-8); a cut-off download is not valid JSON.",
+                          row=row) from None
+    records = _largest_record_list(document)
+    if records is None:
+        raise IngestError(name, "the JSON holds no list of records.",
+                          "Give the API response that lists the data (e.g. {\"data\": [{...}, ...]}).")
+    frame = pd.DataFrame.from_records(records)
+    # Record k of the list is reported as row k + 1, as if the keys were a header row.
+    return _from_frame(frame, name, digest, "json", first_row=2)
+
+
+def _largest_record_list(node: object) -> list[dict] | None:
+    """The longest list of objects anywhere in a JSON document (API envelopes vary)."""
+    best: list[dict] | None = None
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, list):
+            if current and all(isinstance(x, dict) for x in current) and (best is None or len(current) > len(best)):
+                best = current
+            stack.extend(x for x in current if isinstance(x, (dict, list)))
+        elif isinstance(current, dict):
+            stack.extend(v for v in current.values() if isinstance(v, (dict, list)))
+    return best

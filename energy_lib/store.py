@@ -1,0 +1,280 @@
+"""The canonical store: Parquet files under ``data/store/``, queried with DuckDB.
+
+This module alone reads and writes the store.
+
+Layout::
+
+    data/store/_manifest.json              the committed state: which part files make each table
+    data/store/<table>/part-<gen>-<id>.parquet
+
+A commit writes new part files (invisible until listed), then replaces ``_manifest.json`` in one
+``os.replace``. A reader sees either the old manifest or the new one, never a half-written table:
+an interrupted ingest leaves the store exactly as it was, and the orphaned part files it left are
+removed by the next writer. Fact tables (readings, weather, …) grow by appending parts; dimension
+tables (wards, sites, meters, …) are rewritten whole. One writer at a time (a lock file).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from energy_lib.tables import TABLES, table
+
+__all__ = ["Store", "Writer", "default_root"]
+
+_MANIFEST = "_manifest.json"
+_LOCK = "_lock"
+_FORMAT = 1
+# Part metadata kept in the manifest so that readers can skip parts by time range and carrier.
+_TIME_COLUMNS = ("period_start", "date", "enrolled_on")
+
+
+def default_root() -> Path:
+    """The store directory: ``$ENERGY_STORE`` or ``data/store`` under the current directory."""
+    return Path(os.environ.get("ENERGY_STORE", "data/store"))
+
+
+@dataclass(frozen=True)
+class Part:
+    """A committed Parquet file of a table."""
+
+    file: str
+    rows: int
+    time_min: str | None = None
+    time_max: str | None = None
+    carriers: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        return {"file": self.file, "rows": self.rows, "time_min": self.time_min,
+                "time_max": self.time_max, "carriers": list(self.carriers)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Part:
+        return cls(data["file"], int(data["rows"]), data.get("time_min"), data.get("time_max"),
+                   tuple(data.get("carriers", ())))
+
+
+class Store:
+    """A store directory. Cheap to create; reads the manifest on each call.
+
+    Parameters
+    ----------
+    root : path, optional
+        The store directory (created if missing). Default :func:`default_root`.
+    """
+
+    def __init__(self, root: str | os.PathLike | None = None):
+        self.root = Path(root) if root is not None else default_root()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    # ---- reading -------------------------------------------------------------------------------
+    def _manifest(self) -> dict:
+        path = self.root / _MANIFEST
+        if not path.exists():
+            return {"format": _FORMAT, "generation": 0, "tables": {}}
+        return json.loads(path.read_text("utf-8"))
+
+    @property
+    def generation(self) -> int:
+        """Number of commits so far; changes whenever the store changes."""
+        return int(self._manifest()["generation"])
+
+    def parts(self, name: str) -> list[Part]:
+        """Committed part files of table ``name``."""
+        table(name)
+        return [Part.from_json(p) for p in self._manifest()["tables"].get(name, [])]
+
+    def files(self, name: str, *, time_from: pd.Timestamp | None = None,
+              time_to: pd.Timestamp | None = None, carriers: set[str] | None = None) -> list[Path]:
+        """Paths of the part files of ``name``, optionally only those that may hold rows with the
+        table's time column in ``[time_from, time_to]`` and a carrier in ``carriers``."""
+        selected = []
+        for part in self.parts(name):
+            if time_from is not None and part.time_max is not None and pd.Timestamp(part.time_max) < time_from:
+                continue
+            if time_to is not None and part.time_min is not None and pd.Timestamp(part.time_min) > time_to:
+                continue
+            if carriers is not None and part.carriers and not carriers.intersection(part.carriers):
+                continue
+            selected.append(self.root / part.file)
+        return selected
+
+    def rows(self, name: str) -> int:
+        """Number of rows in table ``name``."""
+        return sum(p.rows for p in self.parts(name))
+
+    def relation_sql(self, name: str, files: list[Path] | None = None) -> str:
+        """SQL for a table (or a subset of its files) as a DuckDB relation."""
+        files = self.files(name) if files is None else files
+        if not files:
+            spec = table(name)
+            columns = ", ".join(
+                f"CAST(NULL AS {_duck_type(c.dtype)}) AS \"{c.name}\"" for c in spec.columns
+            )
+            return f"(SELECT {columns} WHERE false)"
+        listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+        return f"read_parquet([{listing}])"
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection with a view for every canonical table."""
+        con = duckdb.connect()
+        for name in TABLES:
+            con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM {self.relation_sql(name)}')
+        return con
+
+    def sql(self, query: str, params: list | None = None) -> pd.DataFrame:
+        """Run a DuckDB query over the canonical tables (each is a view) and return a frame."""
+        with contextlib.closing(self.connect()) as con:
+            return con.execute(query, params or []).df()
+
+    def read(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """Table ``name`` as a frame, in stored order (empty with the right columns if none)."""
+        spec = table(name)
+        files = self.files(name)
+        if not files:
+            frame = spec.empty()
+            return frame[columns] if columns else frame
+        data = pq.ParquetDataset([str(f) for f in files], schema=spec.arrow_schema()).read(columns=columns)
+        return data.to_pandas()
+
+    # ---- writing -------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[Writer]:
+        """Hold the store's write lock and stage changes; commit them atomically on exit.
+
+        Reads through the writer see the committed state under the lock, so a check against stored
+        rows (duplicates, overlaps) and the write that follows cannot race another ingest. If the
+        block raises, nothing is committed and the staged files are removed.
+        """
+        with open(self.root / _LOCK, "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                self._remove_orphans()
+                writer = Writer(self)
+                yield writer
+                writer._commit()
+            finally:
+                self._remove_orphans()
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def commit(self, *, append: Mapping[str, pd.DataFrame | pa.Table] | None = None,
+               replace: Mapping[str, pd.DataFrame | pa.Table] | None = None) -> int:
+        """Atomically append rows to fact tables and replace dimension tables (see :meth:`writer`).
+
+        Returns
+        -------
+        int
+            The new generation number.
+        """
+        with self.writer() as writer:
+            for name, frame in (replace or {}).items():
+                writer.replace(name, frame)
+            for name, frame in (append or {}).items():
+                writer.append(name, frame)
+        return self.generation
+
+    def _write_part(self, name: str, frame: pd.DataFrame | pa.Table, generation: int) -> Part:
+        spec = table(name)
+        data = frame if isinstance(frame, pa.Table) else spec.conform(frame)
+        relative = f"{name}/part-{generation:08d}-{uuid.uuid4().hex[:8]}.parquet"
+        path = self.root / relative
+        path.parent.mkdir(exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        pq.write_table(data, temporary, compression="zstd")
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+        time_min = time_max = None
+        time_column = next((c for c in _TIME_COLUMNS if c in spec.column_names), None)
+        if time_column and data.num_rows:
+            bounds = pc.min_max(data[time_column])
+            time_min, time_max = (str(bounds[k].as_py()) for k in ("min", "max"))
+        carriers = ()
+        if "carrier" in spec.column_names and data.num_rows:
+            carriers = tuple(sorted(v for v in pc.unique(data["carrier"]).to_pylist() if v))
+        return Part(relative, data.num_rows, time_min, time_max, carriers)
+
+    def _remove_orphans(self) -> None:
+        """Delete part files that no committed manifest lists (left by an interrupted commit)."""
+        listed = {p["file"] for parts in self._manifest()["tables"].values() for p in parts}
+        for name in TABLES:
+            directory = self.root / name
+            if not directory.is_dir():
+                continue
+            for path in directory.iterdir():
+                if f"{name}/{path.name}" not in listed:
+                    path.unlink(missing_ok=True)
+
+
+class Writer:
+    """Changes staged under the store's lock; see :meth:`Store.writer`."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._append: dict[str, list[pd.DataFrame | pa.Table]] = {}
+        self._replace: dict[str, pd.DataFrame | pa.Table] = {}
+
+    def append(self, name: str, frame: pd.DataFrame | pa.Table) -> None:
+        """Stage rows to append to fact table ``name`` (empty frames are ignored)."""
+        if table(name).kind != "fact":
+            raise ValueError(f"{name} is a dimension table: replace it, do not append")
+        if len(frame):
+            self._append.setdefault(name, []).append(frame)
+
+    def replace(self, name: str, frame: pd.DataFrame | pa.Table) -> None:
+        """Stage the whole new content of dimension table ``name``."""
+        if table(name).kind != "dimension":
+            raise ValueError(f"{name} is a fact table: append to it, do not replace it")
+        self._replace[name] = frame
+
+    def _commit(self) -> None:
+        if not self._append and not self._replace:
+            return
+        store = self.store
+        manifest = store._manifest()
+        generation = int(manifest["generation"]) + 1
+        tables = {k: list(v) for k, v in manifest["tables"].items()}
+        superseded: list[str] = []
+        for name, frame in self._replace.items():
+            superseded += [p["file"] for p in tables.get(name, [])]
+            part = store._write_part(name, frame, generation)
+            tables[name] = [part.to_json()] if part.rows else []
+        for name, frames in self._append.items():
+            for frame in frames:
+                tables.setdefault(name, []).append(store._write_part(name, frame, generation).to_json())
+        new = {"format": _FORMAT, "generation": generation, "tables": tables}
+        _write_atomically(store.root / _MANIFEST, json.dumps(new, ensure_ascii=False, indent=1))
+        for file in superseded:
+            (store.root / file).unlink(missing_ok=True)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def _duck_type(dtype: str) -> str:
+    return {"string": "VARCHAR", "int64": "BIGINT", "float64": "DOUBLE", "bool": "BOOLEAN",
+            "timestamp": "TIMESTAMP"}[dtype]

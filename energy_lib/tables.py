@@ -1,0 +1,342 @@
+"""The canonical tables of the store: names, columns, types, units and meanings.
+
+This registry is the data contract. The store writes every table with the Arrow schema built here,
+and ``data/README.md`` (the data dictionary) documents every table and column listed here (a test
+checks that the two agree).
+
+Time columns are naive local time, Asia/Seoul (KST, UTC+9, no daylight saving); a period is
+half-open, ``[period_start, period_end)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pyarrow as pa
+
+__all__ = ["Column", "Table", "TABLES", "table"]
+
+_ARROW_TYPES = {
+    "string": pa.string(),
+    "int64": pa.int64(),
+    "float64": pa.float64(),
+    "bool": pa.bool_(),
+    "timestamp": pa.timestamp("us"),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a canonical table."""
+
+    name: str
+    dtype: str
+    description: str
+    unit: str | None = None
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    """A canonical table: a dimension (rewritten whole on change) or a fact table (append-only)."""
+
+    name: str
+    description: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    kind: str  # "dimension" or "fact"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def arrow_schema(self) -> pa.Schema:
+        return pa.schema(
+            [pa.field(c.name, _ARROW_TYPES[c.dtype], nullable=c.nullable) for c in self.columns]
+        )
+
+    def empty(self) -> pd.DataFrame:
+        """An empty frame with this table's columns and types."""
+        return self.arrow_schema().empty_table().to_pandas()
+
+    def conform(self, frame: pd.DataFrame) -> pa.Table:
+        """Order, complete and type ``frame`` as this table.
+
+        Nullable columns missing from ``frame`` are added as nulls; extra columns are dropped.
+
+        Raises
+        ------
+        ValueError
+            If a non-nullable column is missing or holds nulls: a bug in the caller, not bad input
+            (bad input is quarantined before it reaches the store).
+        """
+        arrays = []
+        for column in self.columns:
+            arrow_type = _ARROW_TYPES[column.dtype]
+            if column.name not in frame.columns:
+                if not column.nullable:
+                    raise ValueError(f"table {self.name}: column {column.name!r} is missing")
+                arrays.append(pa.nulls(len(frame), arrow_type))
+                continue
+            array = pa.array(frame[column.name], from_pandas=True)
+            if array.type != arrow_type:
+                array = array.cast(arrow_type)
+            if not column.nullable and array.null_count:
+                raise ValueError(
+                    f"table {self.name}: column {column.name!r} has {array.null_count} null value(s)"
+                )
+            arrays.append(array)
+        return pa.Table.from_arrays(arrays, schema=self.arrow_schema())
+
+
+def _c(name: str, dtype: str, description: str, unit: str | None = None, nullable: bool = False) -> Column:
+    return Column(name, dtype, description, unit, nullable)
+
+
+_PROVENANCE = (
+    _c("source_file", "string", "Path of the file the row came from, as given to `energy ingest`."),
+    _c("source_row", "int64", "Row of the source file (the header is row 1), or record number of a JSON file."),
+    _c("ingested_at", "timestamp", "When the row was stored (UTC)."),
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "wards",
+            "The 96 administrative dongs (행정동) of Gwangju's 5 gu: the unit of every ward report.",
+            ("ward_code",),
+            (
+                _c("ward_code", "string", "10-digit MOIS administrative code of the dong as of 2026-04-01 (the stable key)."),
+                _c("gu_code", "string", "5-digit code of the gu (first five digits of ward_code)."),
+                _c("gu_name_ko", "string", "Name of the gu in Korean."),
+                _c("gu_name_en", "string", "Name of the gu in English."),
+                _c("dong_name_ko", "string", "Name of the dong in Korean."),
+                _c("dong_name_en", "string", "Name of the dong in English (Revised Romanization)."),
+                _c("lat", "float64", "Latitude of the dong's representative point (WGS84).", "°"),
+                _c("lon", "float64", "Longitude of the dong's representative point (WGS84).", "°"),
+                _c("point_source", "string", "Where the representative point comes from."),
+                _c("code_2026_07", "string", "The dong's code after the 2026-07 sido prefix change (configured; see `confirmed` in ward_codes).", nullable=True),
+            ),
+            "dimension",
+        ),
+        Table(
+            "ward_codes",
+            "Crosswalk from every known code (old, current, renumbered; dong or gu level) to the current ward.",
+            ("code",),
+            (
+                _c("code", "string", "A code as it may appear in data: 10 digits (dong) or 5 digits (gu)."),
+                _c("level", "string", "`dong` or `gu`."),
+                _c("ward_code", "string", "Current ward the code maps to (null for gu-level codes).", nullable=True),
+                _c("gu_code", "string", "Current gu the code maps to (the 2026-04-01 gu code)."),
+                _c("valid_from", "timestamp", "First day the code is in use, where known.", nullable=True),
+                _c("valid_to", "timestamp", "First day the code is no longer in use (null: still valid).", nullable=True),
+                _c("event", "string", "`current`, `merged` (dong merged into ward_code) or `sido_change` (2026-07 renumbering)."),
+                _c("confirmed", "bool", "False where the mapping is reported but not confirmed against the MOIS table."),
+                _c("source", "string", "Where the mapping comes from."),
+            ),
+            "dimension",
+        ),
+        Table(
+            "legal_dongs",
+            "Legal dongs (법정동) and the administrative dongs that cover them: many-to-many, one row per pair.",
+            ("legal_code", "ward_code"),
+            (
+                _c("legal_code", "string", "10-digit legal dong code (sigunguCd + bjdongCd)."),
+                _c("legal_name_ko", "string", "Name of the legal dong in Korean."),
+                _c("gu_code", "string", "5-digit gu code (sigunguCd)."),
+                _c("ward_code", "string", "An administrative dong that covers (part of) the legal dong."),
+                _c("n_wards", "int64", "How many administrative dongs cover the legal dong (1: placement is exact)."),
+                _c("source", "string", "MOIS code table edition."),
+            ),
+            "dimension",
+        ),
+        Table(
+            "parcels",
+            "Parcels (필지) with the administrative dong they lie in, from the city's GIS: places buildings of split legal dongs exactly.",
+            ("legal_code", "bun", "ji"),
+            (
+                _c("legal_code", "string", "10-digit legal dong code."),
+                _c("bun", "string", "Main lot number (본번), without leading zeros."),
+                _c("ji", "string", "Sub lot number (부번), without leading zeros; `0` if none."),
+                _c("ward_code", "string", "Administrative dong the parcel lies in."),
+                _c("source_file", "string", "File the parcel came from."),
+            ),
+            "dimension",
+        ),
+        Table(
+            "sites",
+            "Metered places: a household, a building, a complex. Pseudonymous.",
+            ("site_id",),
+            (
+                _c("site_id", "string", "Pseudonymous id (salted SHA-256 of the register key or of the meter's customer number)."),
+                _c("ward_code", "string", "Current ward of the site."),
+                _c("building_type", "string", "`apartment`, `detached`, `commercial`, `public`, `education`, `industrial` or `unknown`."),
+                _c("households", "int64", "Households living at the site (1 for a household; null where not known or not residential).", nullable=True),
+                _c("floor_area_m2", "float64", "Floor area.", "m²", nullable=True),
+                _c("name", "string", "Public name of a non-household site (e.g. an industrial complex); never set for households.", nullable=True),
+                _c("placement", "string", "How the ward was found: `reported` (a ward code in the data), `legal_single` (legal dong covered by one ward), `parcel` (parcel table), `allocated` (documented rule; see data/README.md)."),
+                _c("placement_note", "string", "For `allocated`: the candidate wards and the rule used.", nullable=True),
+                _c("origin", "string", "`register` (from a site register) or `implicit` (created from a bill or export that named a customer not in any register)."),
+                _c("source_file", "string", "File that last defined the site."),
+            ),
+            "dimension",
+        ),
+        Table(
+            "meters",
+            "Meters and utility accounts: one per site, carrier and provider. Pseudonymous.",
+            ("meter_id",),
+            (
+                _c("meter_id", "string", "Pseudonymous id: salted SHA-256 of provider and customer number (the number itself is never stored)."),
+                _c("site_id", "string", "Site the meter belongs to."),
+                _c("carrier", "string", "`electricity`, `gas`, `heat` or `water`."),
+                _c("provider", "string", "Utility that supplies the data (`kepco`, `gas`, `water`, `heat`, or a building-energy or AMI source)."),
+                _c("native_unit", "string", "Unit the provider reports in (last seen)."),
+                _c("resolution", "string", "`billing` (bills with read dates), `monthly` (calendar months), `daily`, `hourly` or `15min`."),
+                _c("source_file", "string", "File that last defined the meter."),
+            ),
+            "dimension",
+        ),
+        Table(
+            "readings",
+            "Metered consumption: one row per meter and period. Append-only.",
+            ("meter_id", "period_start"),
+            (
+                _c("meter_id", "string", "Meter (see meters)."),
+                _c("carrier", "string", "Carrier of the meter (repeated here for fast filtering)."),
+                _c("period_start", "timestamp", "Start of the period (inclusive), KST."),
+                _c("period_end", "timestamp", "End of the period (exclusive), KST. A bill read on the 14th ends on the 15th 00:00."),
+                _c("value", "float64", "Consumption in the provider's unit (`unit`)."),
+                _c("unit", "string", "The provider's unit (kWh, MWh, m³, MJ, Gcal, TJ, …)."),
+                _c("value_canonical", "float64", "Consumption in the carrier's canonical unit: kWh (electricity, heat) or m³ (gas, water).", "kWh | m³"),
+                _c("canonical_unit", "string", "`kWh` or `m³`."),
+                _c("energy_kwh", "float64", "Energy content (gas at 42.7 MJ/m³ gross); null for water.", "kWh", nullable=True),
+                _c("quality", "string", "`actual` (read) or `estimated` (the utility estimated it)."),
+                _c("outlier", "bool", "True where the value is above the configured outlier limit (kept, flagged, never dropped)."),
+                *_PROVENANCE,
+            ),
+            "fact",
+        ),
+        Table(
+            "weather",
+            "Daily weather at a station (Gwangju ASOS 156).",
+            ("station", "date"),
+            (
+                _c("station", "string", "Station number (KMA ASOS; Gwangju is 156)."),
+                _c("date", "timestamp", "Day (00:00 KST)."),
+                _c("temp_mean_c", "float64", "Daily mean air temperature.", "°C"),
+                _c("temp_min_c", "float64", "Daily minimum air temperature.", "°C", nullable=True),
+                _c("temp_max_c", "float64", "Daily maximum air temperature.", "°C", nullable=True),
+                *_PROVENANCE,
+            ),
+            "fact",
+        ),
+        Table(
+            "programmes",
+            "Government-supported energy programmes.",
+            ("programme_id",),
+            (
+                _c("programme_id", "string", "Short id, e.g. `balcony_pv`."),
+                _c("name_ko", "string", "Name in Korean."),
+                _c("name_en", "string", "Name in English."),
+                _c("carrier", "string", "Carrier the programme targets (null: several).", nullable=True),
+                _c("starts_on", "timestamp", "Day the programme opened."),
+                _c("cost_won_per_participant", "float64", "Public cost per participant, where known.", "won", nullable=True),
+                _c("description", "string", "What the programme does.", nullable=True),
+                _c("source_file", "string", "File that defined the programme."),
+            ),
+            "dimension",
+        ),
+        Table(
+            "participation",
+            "Which site joined which programme, and when.",
+            ("programme_id", "site_id"),
+            (
+                _c("programme_id", "string", "Programme (see programmes)."),
+                _c("site_id", "string", "Participating site."),
+                _c("enrolled_on", "timestamp", "Day the measure took effect at the site (installation, retrofit completion)."),
+                *_PROVENANCE,
+            ),
+            "fact",
+        ),
+        Table(
+            "generation",
+            "Renewable (PV) generation per site and period.",
+            ("site_id", "period_start"),
+            (
+                _c("site_id", "string", "Generating site."),
+                _c("period_start", "timestamp", "Start of the period (inclusive), KST."),
+                _c("period_end", "timestamp", "End of the period (exclusive), KST."),
+                _c("value_kwh", "float64", "Generation.", "kWh"),
+                _c("quality", "string", "`actual` or `estimated`."),
+                _c("outlier", "bool", "True where above the configured outlier limit."),
+                *_PROVENANCE,
+            ),
+            "fact",
+        ),
+        Table(
+            "utility_aggregates",
+            "What utilities publish already aggregated, e.g. KEPCO's usage by gu × contract type × month.",
+            ("provider", "region_code", "category", "period_start"),
+            (
+                _c("provider", "string", "`kepco`, `kdhc`, …"),
+                _c("carrier", "string", "`electricity`, `gas`, `heat` or `water`."),
+                _c("region_level", "string", "`gu`, `sido` or `branch`."),
+                _c("region_code", "string", "Current gu code (5 digits) for gu level; sido code `29` or a branch name otherwise."),
+                _c("category", "string", "Contract type (`residential`, `general`, `education`, `industrial`, `agricultural`, `streetlight`, `night`) or `all`."),
+                _c("category_ko", "string", "The provider's own name of the category (계약종별)."),
+                _c("period_start", "timestamp", "First day of the month."),
+                _c("customers", "int64", "Customers in the cell.", nullable=True),
+                _c("value", "float64", "Consumption in the provider's unit."),
+                _c("unit", "string", "The provider's unit."),
+                _c("value_canonical", "float64", "Consumption in the carrier's canonical unit.", "kWh | m³"),
+                _c("bill_won", "float64", "Total billed.", "won", nullable=True),
+                *_PROVENANCE,
+            ),
+            "fact",
+        ),
+        Table(
+            "quarantine",
+            "Input rows that were not stored, with the reason and the row as it was. Nothing is lost.",
+            ("source_file", "source_row", "column"),
+            (
+                _c("source_file", "string", "File the row came from."),
+                _c("source_row", "int64", "Row of the file (header is row 1)."),
+                _c("adapter", "string", "Import format that read the file."),
+                _c("column", "string", "Column at fault, as named in the file (null if the row as a whole).", nullable=True),
+                _c("reason", "string", "Short reason code, e.g. `negative_value`, `unknown_ward_code`, `duplicate_row`."),
+                _c("message", "string", "What is wrong and what to do."),
+                _c("raw", "string", "The row as read, as JSON (column → text)."),
+                _c("ingested_at", "timestamp", "When the row was quarantined (UTC)."),
+            ),
+            "fact",
+        ),
+        Table(
+            "ingest_log",
+            "Every file offered to `energy ingest`, and what became of its rows.",
+            ("sha256",),
+            (
+                _c("source_file", "string", "Path of the file, as given."),
+                _c("sha256", "string", "SHA-256 of the file's bytes: the same content is never ingested twice."),
+                _c("adapter", "string", "Import format used."),
+                _c("encoding", "string", "Detected text encoding (`utf-8`, `utf-8-sig`, `cp949`, `utf-16`), or `xlsx`/`json`.", nullable=True),
+                _c("rows_in", "int64", "Data rows in the file (blank lines not counted)."),
+                _c("rows_stored", "int64", "Rows stored in a canonical table."),
+                _c("rows_quarantined", "int64", "Rows sent to quarantine. rows_in = rows_stored + rows_quarantined."),
+                _c("status", "string", "`stored` or `rejected` (the file as a whole could not be read)."),
+                _c("message", "string", "Summary, or why the file was rejected.", nullable=True),
+                _c("ingested_at", "timestamp", "When (UTC)."),
+            ),
+            "fact",
+        ),
+    )
+}
+
+
+def table(name: str) -> Table:
+    """The canonical table called ``name``."""
+    try:
+        return TABLES[name]
+    except KeyError:
+        raise KeyError(f"no canonical table {name!r}; tables are {', '.join(TABLES)}") from None

@@ -1,0 +1,168 @@
+"""Units, energy content and emission factors.
+
+All factors come from ``energy_lib/config/units.toml``, each with its source and year; this
+module is the only place that converts units. Importers convert native units to each carrier's
+canonical unit once, at ingest; downstream code works in canonical units.
+
+Canonical units: electricity [kWh], gas [m³], heat [kWh], water [m³]; energy [kWh] and [toe];
+emissions [kgCO2eq].
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from energy_lib import configuration
+
+__all__ = [
+    "CARRIERS",
+    "ENERGY_CARRIERS",
+    "Factor",
+    "UnitError",
+    "canonical_unit",
+    "factor",
+    "normalise_unit_names",
+    "to_canonical",
+    "energy_kwh",
+    "toe",
+]
+
+CARRIERS: tuple[str, ...] = ("electricity", "gas", "heat", "water")
+"""Metered carriers, in the order reports show them."""
+
+ENERGY_CARRIERS: tuple[str, ...] = ("electricity", "gas", "heat")
+"""Carriers that are energy (water is not)."""
+
+
+class UnitError(ValueError):
+    """A unit that is unknown, or does not belong to the carrier it is used for."""
+
+
+@dataclass(frozen=True)
+class Factor:
+    """A conversion factor with its provenance."""
+
+    value: float
+    unit: str
+    source: str
+    year: int
+
+
+def factor(dotted_key: str) -> Factor:
+    """Return a factor of ``units.toml`` by its dotted key, e.g. ``"energy_content.gas_mj_per_m3"``."""
+    entry = configuration.lookup("units", dotted_key)
+    return Factor(float(entry["value"]), entry["unit"], entry["source"], int(entry["year"]))
+
+
+def canonical_unit(carrier: str) -> str:
+    """Canonical unit of ``carrier`` (``"kWh"`` or ``"m³"``)."""
+    return _carrier(carrier)["canonical_unit"]
+
+
+def _carrier(carrier: str) -> dict:
+    carriers = configuration.load("units")["carriers"]
+    if carrier not in carriers:
+        raise UnitError(f"unknown carrier {carrier!r}; expected one of {', '.join(carriers)}")
+    return carriers[carrier]
+
+
+@functools.cache
+def _canonical_per_native(carrier: str, unit: str) -> float:
+    spec = _carrier(carrier)["units"].get(unit)
+    if spec is None:
+        accepted = ", ".join(_carrier(carrier)["units"])
+        raise UnitError(f"unit {unit!r} is not a {carrier} unit; expected one of {accepted}")
+    value = float(spec.get("scale", 1.0))
+    if "times" in spec:
+        value *= factor(spec["times"]).value
+    if "per" in spec:
+        value /= factor(spec["per"]).value
+    return value
+
+
+def normalise_unit_names(units: pd.Series) -> pd.Series:
+    """Map spelling variants of unit names (``kwh``, ``㎥``, ``Nm3``, ``톤``) to canonical names.
+
+    Unknown names are returned unchanged (stripped), so that :func:`to_canonical` can name them.
+    """
+    aliases = configuration.load("units")["unit_aliases"]
+    uniques = pd.Series(units.dropna().unique())
+    cleaned = {u: unicodedata.normalize("NFC", str(u)).strip() for u in uniques}
+    mapping = {u: aliases.get(c.lower(), c) for u, c in cleaned.items()}
+    return units.map(mapping)
+
+
+def to_canonical(value: np.ndarray | pd.Series, unit: pd.Series, carrier: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Convert values from their native unit to their carrier's canonical unit.
+
+    Parameters
+    ----------
+    value : array-like
+        Values in the native ``unit`` of each row.
+    unit : pandas.Series of str
+        Native unit of each row, canonical spelling (see :func:`normalise_unit_names`).
+    carrier : pandas.Series of str
+        Carrier of each row (``electricity``, ``gas``, ``heat``, ``water``).
+
+    Returns
+    -------
+    converted : numpy.ndarray of float
+        Values in the carrier's canonical unit; NaN where the unit does not fit the carrier.
+    mismatch : numpy.ndarray of bool
+        True where the unit is unknown or is not a unit of the row's carrier.
+
+    Notes
+    -----
+    Gas in [MJ] converts to [m³] by the gross calorific value of city gas,
+    ``energy_content.gas_mj_per_m3`` (42.7 MJ/Nm³); heat in [Gcal] converts at 1,163 kWh/Gcal.
+    """
+    pairs = pd.DataFrame({"carrier": carrier.to_numpy(), "unit": unit.to_numpy()})
+    keys = pairs.drop_duplicates()
+    factors = {}
+    for c, u in keys.itertuples(index=False):
+        try:
+            factors[(c, u)] = _canonical_per_native(c, u)
+        except UnitError:
+            factors[(c, u)] = np.nan
+    index = pd.MultiIndex.from_frame(pairs)
+    per_row = pd.Series(factors).reindex(index).to_numpy(dtype=float)
+    converted = np.asarray(value, dtype=float) * per_row
+    return converted, np.isnan(per_row)
+
+
+def energy_kwh(value_canonical: np.ndarray | pd.Series, carrier: pd.Series) -> np.ndarray:
+    """Energy content [kWh] of values in canonical units; NaN for water.
+
+    Notes
+    -----
+    Electricity and heat are already in [kWh]. Gas [m³] × 42.7 [MJ/m³] × (1/3.6) [kWh/MJ].
+    """
+    per = {
+        "electricity": 1.0,
+        "heat": 1.0,
+        "gas": factor("energy_content.gas_mj_per_m3").value * factor("definitions.kwh_per_mj").value,
+        "water": np.nan,
+    }
+    return np.asarray(value_canonical, dtype=float) * carrier.map(per).to_numpy(dtype=float)
+
+
+def toe(value_canonical: np.ndarray | pd.Series, carrier: pd.Series) -> np.ndarray:
+    """Tonnes of oil equivalent [toe] of values in canonical units (consumption basis); NaN for water.
+
+    Notes
+    -----
+    Electricity 0.000229 toe/kWh; city gas 0.001019 toe/Nm³; heat 0.1 toe/Gcal, i.e.
+    0.1/1163 toe/kWh (Korean energy heat-content table, 2022).
+    """
+    per = {
+        "electricity": factor("energy_content.electricity_toe_per_kwh").value,
+        "gas": factor("energy_content.gas_toe_per_m3").value,
+        "heat": factor("energy_content.heat_toe_per_gcal").value / factor("definitions.kwh_per_gcal").value,
+        "water": np.nan,
+    }
+    return np.asarray(value_canonical, dtype=float) * carrier.map(per).to_numpy(dtype=float)
