@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import os
 
-import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from energy_lib import configuration
+from energy_lib.vectors import arrow_strings, duckdb_cursor
 
 __all__ = ["salt", "pseudonyms"]
 
@@ -40,12 +41,16 @@ def pseudonyms(kind: str, *parts: pd.Series) -> pd.Series:
     -----
     Vectorised: DuckDB's ``sha256`` over the whole column, not a Python loop.
     """
-    key = pd.DataFrame({f"p{i}": p.astype("str").to_numpy() for i, p in enumerate(parts)})
+    key = pa.table({f"p{i}": arrow_strings(p) for i, p in enumerate(parts)})
     columns = " || '|' || ".join(f"p{i}" for i in range(len(parts)))
-    with duckdb.connect() as con:
-        con.register("keys", key)
-        hashed = con.execute(
+    cursor = duckdb_cursor()
+    try:
+        cursor.register("keys", key)
+        hashed = cursor.execute(
             f"SELECT ? || '-' || substr(sha256(? || '|' || ? || '|' || {columns}), 1, {_ID_HEX}) AS id FROM keys",
             [kind[0], salt(), kind],
-        ).df()["id"]
-    return pd.Series(hashed.to_numpy(), index=parts[0].index, dtype="str")
+        ).fetchnumpy()["id"]
+    finally:
+        cursor.close()
+    return pd.Series(hashed, index=parts[0].index, dtype="str")
+

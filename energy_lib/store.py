@@ -10,8 +10,8 @@ Layout::
 A commit writes new part files (invisible until listed), then replaces ``_manifest.json`` in one
 ``os.replace``. A reader sees either the old manifest or the new one, never a half-written table:
 an interrupted ingest leaves the store exactly as it was, and the orphaned part files it left are
-removed by the next writer. Fact tables (readings, weather, …) grow by appending parts; dimension
-tables (wards, sites, meters, …) are rewritten whole. One writer at a time (a lock file).
+removed by the next writer. Tables grow by appending parts; a dimension table (wards, sites,
+meters, …) is rewritten whole when existing rows change. One writer at a time (a lock file).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from energy_lib.tables import TABLES, table
+from energy_lib.vectors import duckdb_cursor
 
 __all__ = ["Store", "Writer", "default_root"]
 
@@ -40,6 +42,10 @@ _LOCK = "_lock"
 _FORMAT = 1
 # Part metadata kept in the manifest so that readers can skip parts by time range and carrier.
 _TIME_COLUMNS = ("period_start", "date", "enrolled_on")
+# Compaction: when a fact table has more than _MAX_SMALL_PARTS parts of fewer than _SMALL_PART rows
+# (one per small file ingested), a commit merges them into one, so reads stay fast.
+_SMALL_PART = 200_000
+_MAX_SMALL_PARTS = 8
 
 
 def default_root() -> Path:
@@ -79,13 +85,20 @@ class Store:
     def __init__(self, root: str | os.PathLike | None = None):
         self.root = Path(root) if root is not None else default_root()
         self.root.mkdir(parents=True, exist_ok=True)
+        self._cached: tuple[tuple[int, int, int], dict] | None = None
 
     # ---- reading -------------------------------------------------------------------------------
     def _manifest(self) -> dict:
+        """The committed manifest (re-read only when the file changed)."""
         path = self.root / _MANIFEST
-        if not path.exists():
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
             return {"format": _FORMAT, "generation": 0, "tables": {}}
-        return json.loads(path.read_text("utf-8"))
+        signature = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        if self._cached is None or self._cached[0] != signature:
+            self._cached = (signature, json.loads(path.read_text("utf-8")))
+        return self._cached[1]
 
     @property
     def generation(self) -> int:
@@ -128,16 +141,17 @@ class Store:
         listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
         return f"read_parquet([{listing}])"
 
-    def connect(self) -> duckdb.DuckDBPyConnection:
-        """A DuckDB connection with a view for every canonical table."""
-        con = duckdb.connect()
-        for name in TABLES:
-            con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM {self.relation_sql(name)}')
+    def connect(self, tables: list[str] | None = None) -> duckdb.DuckDBPyConnection:
+        """A DuckDB cursor with a view for each canonical table (or only ``tables``). Close it."""
+        con = duckdb_cursor()
+        for name in tables or TABLES:
+            con.execute(f'CREATE TEMP VIEW "{name}" AS SELECT * FROM {self.relation_sql(name)}')
         return con
 
     def sql(self, query: str, params: list | None = None) -> pd.DataFrame:
         """Run a DuckDB query over the canonical tables (each is a view) and return a frame."""
-        with contextlib.closing(self.connect()) as con:
+        used = [name for name in TABLES if re.search(rf"\b{name}\b", query)]
+        with contextlib.closing(self.connect(used)) as con:
             return con.execute(query, params or []).df()
 
     def read(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
@@ -228,9 +242,10 @@ class Writer:
         self._replace: dict[str, pd.DataFrame | pa.Table] = {}
 
     def append(self, name: str, frame: pd.DataFrame | pa.Table) -> None:
-        """Stage rows to append to fact table ``name`` (empty frames are ignored)."""
-        if table(name).kind != "fact":
-            raise ValueError(f"{name} is a dimension table: replace it, do not append")
+        """Stage rows to append to table ``name`` (empty frames are ignored). For a dimension
+        table the caller guarantees that the rows' keys are new."""
+        if name in self._replace:
+            raise ValueError(f"{name} is already being replaced in this commit")
         if len(frame):
             self._append.setdefault(name, []).append(frame)
 
@@ -238,6 +253,8 @@ class Writer:
         """Stage the whole new content of dimension table ``name``."""
         if table(name).kind != "dimension":
             raise ValueError(f"{name} is a fact table: append to it, do not replace it")
+        if name in self._append:
+            raise ValueError(f"{name} already has rows appended in this commit")
         self._replace[name] = frame
 
     def _commit(self) -> None:
@@ -255,10 +272,24 @@ class Writer:
         for name, frames in self._append.items():
             for frame in frames:
                 tables.setdefault(name, []).append(store._write_part(name, frame, generation).to_json())
+            superseded += self._compact(name, tables, generation)
         new = {"format": _FORMAT, "generation": generation, "tables": tables}
         _write_atomically(store.root / _MANIFEST, json.dumps(new, ensure_ascii=False, indent=1))
         for file in superseded:
             (store.root / file).unlink(missing_ok=True)
+
+    def _compact(self, name: str, tables: dict[str, list[dict]], generation: int) -> list[str]:
+        """Merge the small parts of ``name`` into one when there are many; return the merged files."""
+        parts = tables.get(name, [])
+        small = [p for p in parts if p["rows"] < _SMALL_PART]
+        if len(small) <= _MAX_SMALL_PARTS:
+            return []
+        spec = table(name)
+        merged = pa.concat_tables(pq.read_table(self.store.root / p["file"], schema=spec.arrow_schema())
+                                  for p in small)
+        tables[name] = [p for p in parts if p["rows"] >= _SMALL_PART] + \
+            [self.store._write_part(name, merged, generation).to_json()]
+        return [p["file"] for p in small]
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from energy_lib import configuration
+from energy_lib.vectors import arrow_strings, map_values
 
 __all__ = [
     "CARRIERS",
@@ -91,10 +93,14 @@ def normalise_unit_names(units: pd.Series) -> pd.Series:
     Unknown names are returned unchanged (stripped), so that :func:`to_canonical` can name them.
     """
     aliases = configuration.load("units")["unit_aliases"]
-    uniques = pd.Series(units.dropna().unique())
-    cleaned = {u: unicodedata.normalize("NFC", str(u)).strip() for u in uniques}
-    mapping = {u: aliases.get(c.lower(), c) for u, c in cleaned.items()}
-    return units.map(mapping)
+
+    def canonical(unit: str | None) -> str | None:
+        if unit is None:
+            return None
+        cleaned = unicodedata.normalize("NFC", str(unit)).strip()
+        return aliases.get(cleaned.lower(), cleaned)
+
+    return map_values(units, canonical)
 
 
 def to_canonical(value: np.ndarray | pd.Series, unit: pd.Series, carrier: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -121,16 +127,14 @@ def to_canonical(value: np.ndarray | pd.Series, unit: pd.Series, carrier: pd.Ser
     Gas in [MJ] converts to [m³] by the gross calorific value of city gas,
     ``energy_content.gas_mj_per_m3`` (42.7 MJ/Nm³); heat in [Gcal] converts at 1,163 kWh/Gcal.
     """
-    pairs = pd.DataFrame({"carrier": carrier.to_numpy(), "unit": unit.to_numpy()})
-    keys = pairs.drop_duplicates()
-    factors = {}
-    for c, u in keys.itertuples(index=False):
+    def per_native(pair: str | None) -> float | None:
         try:
-            factors[(c, u)] = _canonical_per_native(c, u)
-        except UnitError:
-            factors[(c, u)] = np.nan
-    index = pd.MultiIndex.from_frame(pairs)
-    per_row = pd.Series(factors).reindex(index).to_numpy(dtype=float)
+            return _canonical_per_native(*pair.split("\x1f", 1)) if pair is not None else None
+        except (UnitError, TypeError):
+            return None
+
+    key = pc.binary_join_element_wise(arrow_strings(carrier), arrow_strings(unit), "\x1f")
+    per_row = map_values(key, per_native).to_numpy(dtype=float)
     converted = np.asarray(value, dtype=float) * per_row
     return converted, np.isnan(per_row)
 
@@ -148,7 +152,7 @@ def energy_kwh(value_canonical: np.ndarray | pd.Series, carrier: pd.Series) -> n
         "gas": factor("energy_content.gas_mj_per_m3").value * factor("definitions.kwh_per_mj").value,
         "water": np.nan,
     }
-    return np.asarray(value_canonical, dtype=float) * carrier.map(per).to_numpy(dtype=float)
+    return np.asarray(value_canonical, dtype=float) * map_values(carrier, per).to_numpy(dtype=float)
 
 
 def toe(value_canonical: np.ndarray | pd.Series, carrier: pd.Series) -> np.ndarray:
@@ -165,4 +169,4 @@ def toe(value_canonical: np.ndarray | pd.Series, carrier: pd.Series) -> np.ndarr
         "heat": factor("energy_content.heat_toe_per_gcal").value / factor("definitions.kwh_per_gcal").value,
         "water": np.nan,
     }
-    return np.asarray(value_canonical, dtype=float) * carrier.map(per).to_numpy(dtype=float)
+    return np.asarray(value_canonical, dtype=float) * map_values(carrier, per).to_numpy(dtype=float)

@@ -18,12 +18,14 @@ References
 from __future__ import annotations
 
 import functools
+import re
 from importlib import resources
 
 import numpy as np
 import pandas as pd
 
 from energy_lib import configuration
+from energy_lib.vectors import map_values
 
 __all__ = [
     "wards",
@@ -120,11 +122,17 @@ def legal_dongs() -> pd.DataFrame:
     return frame.sort_values(["legal_code", "ward_code"], ignore_index=True)
 
 
+def _clean_code(code: str | None) -> str | None:
+    if code is None:
+        return None
+    text = re.sub(r"[\s-]", "", str(code))
+    text = re.sub(r"\.0$", "", text)
+    return text or None
+
+
 def normalise_codes(codes: pd.Series) -> pd.Series:
     """Clean code text: strip spaces and dashes, drop a spreadsheet's ``.0``; empty → NA."""
-    text = codes.astype("str").str.strip().str.replace(r"[\s-]", "", regex=True)
-    text = text.str.replace(r"\.0$", "", regex=True)
-    return text.where(text.str.len() > 0)
+    return map_values(codes, _clean_code)
 
 
 def resolve_codes(codes: pd.Series, crosswalk: pd.DataFrame, *, level: str = "dong") -> pd.Series:
@@ -145,8 +153,8 @@ def resolve_codes(codes: pd.Series, crosswalk: pd.DataFrame, *, level: str = "do
     """
     table = crosswalk[crosswalk["level"] == level]
     target = "ward_code" if level == "dong" else "gu_code"
-    mapping = pd.Series(table[target].to_numpy(), index=table["code"].to_numpy())
-    return normalise_codes(codes).map(mapping)
+    mapping = dict(zip(table["code"], table[target]))
+    return map_values(codes, lambda code: mapping.get(_clean_code(code)))
 
 
 def place_by_legal_dong(legal_code: pd.Series, bun: pd.Series, ji: pd.Series,

@@ -15,6 +15,8 @@ billing month is the period. The unit comes from a unit column, the usage header
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -23,7 +25,7 @@ from energy_lib.ingest.formats import Columns, Converted, Field, Format, Options
 from energy_lib.ingest.problems import IngestError, Issues
 from energy_lib.ingest.sinks import MeteredSink
 
-__all__ = ["FORMAT", "carrier_and_unit"]
+__all__ = ["FORMAT", "HEAT_FORMAT", "carrier_and_unit"]
 
 FIELDS = (
     Field("customer_no", ("고객번호", "수용가번호", "납부자번호", "계약번호", "customer number", "custNo",
@@ -49,6 +51,9 @@ FIELDS = (
           required=False, help="아파트, 단독주택, … (see data/README.md)"),
     Field("provider", ("공급사", "공급자", "provider", "utility"), required=False,
           help="the utility (default per carrier: config/ingest.toml)"),
+    Field("site_name", ("단지명", "시설명", "건물명", "complex_name", "site_name"), required=False,
+          help="public name of a non-household site (never stored for a household)"),
+    Field("households", ("세대수", "households", "hh"), required=False, help="households at the site"),
 )
 
 
@@ -85,11 +90,12 @@ def carrier_and_unit(columns: Columns, options: Options, issues: Issues, n: int,
     return carrier, unit
 
 
-def convert(columns: Columns, options: Options, reference: Reference) -> Converted:
+def convert(columns: Columns, options: Options, reference: Reference, *,
+            default_carrier: str | None = None) -> Converted:
     """Bills → metered records (see :mod:`energy_lib.ingest.metered`)."""
     n = columns.raw.table.num_rows
     issues = Issues(n)
-    carrier, unit = carrier_and_unit(columns, options, issues, n)
+    carrier, unit = carrier_and_unit(columns, options, issues, n, default_carrier=default_carrier)
     customer = columns.required_text("customer_no", issues, "the customer number")
     ward = columns.ward("ward_code", issues, reference.ward_codes)
     value = columns.number("usage", issues, "the usage")
@@ -120,6 +126,12 @@ def convert(columns: Columns, options: Options, reference: Reference) -> Convert
         given = columns.series("building_type")
         building = vocab.to_building_type(given).fillna(building)
         households = households.mask(vocab.is_residential_use(given), 1)
+    if "households" in columns:
+        count = columns.optional_number("households", issues, "the number of households")
+        households = households.mask(~np.isnan(count), pd.array(np.where(np.isnan(count), 0, count), dtype="Int64"))
+    site_name = pd.Series(pd.NA, index=range(n), dtype="str")
+    if "site_name" in columns:  # a complex's public name; never a household's
+        site_name = columns.series("site_name").where(households.ne(1).fillna(True).to_numpy())
 
     provider = (columns.series("provider") if "provider" in columns
                 else pd.Series(options.provider, index=range(n), dtype="str") if options.provider
@@ -129,6 +141,7 @@ def convert(columns: Columns, options: Options, reference: Reference) -> Convert
         "site_key": provider + ":" + carrier + ":" + customer, "resolution": resolution,
         "period_start": start, "period_end": end, "value": value, "unit": unit, "quality": quality,
         "ward_code": ward, "placement": "reported", "building_type": building, "households": households,
+        "site_name": site_name.where(site_name.str.len() > 0),
     })
     return Converted("readings", records, issues, headers={"value": columns.header("usage"),
                                                            "account": columns.header("customer_no")})
@@ -145,5 +158,26 @@ FORMAT = Format(
     convert=convert,
     sink=MeteredSink(metered.READINGS),
     description=__doc__.split("\n\n")[0],
+    one_of=((("billing_month",), ("period_start", "period_end")),),
+)
+
+
+def _with_aliases(fields: tuple[Field, ...], extra: dict[str, tuple[str, ...]]) -> tuple[Field, ...]:
+    return tuple(Field(f.name, f.aliases + extra.get(f.name, ()), f.required, f.help) for f in fields)
+
+
+HEAT_FORMAT = Format(
+    name="heat",
+    title="district heat per complex",
+    fields=_with_aliases(FIELDS, {
+        "customer_no": ("단지코드", "수요처번호", "complex_code", "complex"),
+        "billing_month": ("basYm", "기준년월"),
+        "usage": ("engUse", "engUseGcal", "열사용량", "열량", "heat"),
+        "unit": ("engUseUnit",),
+    }),
+    convert=functools.partial(convert, default_carrier="heat"),
+    sink=MeteredSink(metered.READINGS),
+    description="District heat per apartment complex or building (Gcal, MJ, TJ or kWh), as the "
+                "bill export but with heat's field names (basYm, engUse, engUseUnit, 단지코드).",
     one_of=((("billing_month",), ("period_start", "period_end")),),
 )

@@ -14,6 +14,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from energy_lib.ingest.problems import Issues
+from energy_lib.vectors import group_ids
 
 __all__ = ["Rule", "validate", "duplicates_within", "overlaps_within", "against_stored"]
 
@@ -54,7 +55,7 @@ def validate(frame: pd.DataFrame, rules: list[Rule], issues: Issues, headers: di
         return
     schema = pa.DataFrameSchema(
         columns=columns or {},
-        checks=[pa.Check(rule.passes, name=rule.reason) for rule in rules],
+        checks=[pa.Check(_as_series(rule.passes), name=rule.reason) for rule in rules],
     )
     try:
         schema.validate(candidates, lazy=True)
@@ -72,6 +73,18 @@ def validate(frame: pd.DataFrame, rules: list[Rule], issues: Issues, headers: di
                        rule.message(failing).to_numpy(dtype=object))
 
 
+def _as_series(passes: Callable[[pd.DataFrame], pd.Series | np.ndarray]) -> Callable[[pd.DataFrame], pd.Series]:
+    """pandera needs a boolean Series aligned with the frame; rules may return arrays, or
+    nullable booleans whose missing values (a comparison with a missing field) pass."""
+    def check(frame: pd.DataFrame) -> pd.Series:
+        result = passes(frame)
+        if isinstance(result, pd.Series):
+            result = result.fillna(True).to_numpy(dtype=bool)
+        return pd.Series(np.asarray(result, dtype=bool), index=frame.index)
+
+    return check
+
+
 def duplicates_within(frame: pd.DataFrame, key: list[str], value: str, issues: Issues,
                       headers: dict[str, str]) -> None:
     """Quarantine repeated keys within one file.
@@ -80,23 +93,27 @@ def duplicates_within(frame: pd.DataFrame, key: list[str], value: str, issues: I
     ``duplicate_row``. The same key with different values: every one of them is
     ``conflicting_rows``, since which is right cannot be told.
     """
-    live = frame[~issues.rejected[frame.index.to_numpy()]]
-    repeated = live.duplicated(key, keep=False)
+    alive = ~issues.rejected[frame.index.to_numpy()]
+    if not alive.any():
+        return
+    ids = group_ids(*(frame[k] for k in key))
+    ids = np.where(alive, ids, -1 - np.arange(len(ids)))  # rejected rows never match anything
+    dense = np.unique(ids, return_inverse=True)[1]
+    repeated = np.bincount(dense)[dense] > 1
     if not repeated.any():
         return
-    group = live[repeated]
-    first_row = group.groupby(key, sort=False)["source_row"].transform("min")
-    values = group.groupby(key, sort=False)[value].transform("nunique", dropna=False)
+    group = frame[repeated].assign(_key=ids[repeated])  # few rows: pandas from here on
+    first_row = group.groupby("_key")["source_row"].transform("min")
+    values = group.groupby("_key")[value].transform("nunique", dropna=False)
     conflict = values > 1
     conflicting = group[conflict]
     if len(conflicting):
-        rows = conflicting.groupby(key, sort=False)["source_row"].transform(
-            lambda r: ", ".join(map(str, sorted(r))))
+        rows = conflicting.groupby("_key")["source_row"].transform(lambda r: ", ".join(map(str, sorted(r))))
         issues.add(conflicting.index.to_numpy(), headers.get(value, value), "conflicting_rows",
                    ("the same meter and period appear in rows " + rows + " with different values. "
                     "Find out from the utility which is right, correct the file, and ingest it again.")
                    .to_numpy(dtype=object))
-    exact = group[~conflict & group.duplicated(key, keep="first")]
+    exact = group[~conflict & group.duplicated("_key", keep="first")]
     if len(exact):
         issues.add(exact.index.to_numpy(), None, "duplicate_row",
                    ("duplicate of row " + first_row[exact.index].astype(str)
@@ -109,23 +126,38 @@ def overlaps_within(frame: pd.DataFrame, issues: Issues, headers: dict[str, str]
 
     Records must have ``period_start`` and ``period_end``. Exact duplicates of a period are left
     to :func:`duplicates_within`.
+
+    Notes
+    -----
+    Sorted by (meter, start), a period overlaps an earlier one of its meter when it starts before
+    the latest end seen so far in that meter. Meters are offset into disjoint ranges of one int64
+    axis, so one running maximum serves every meter at once.
     """
-    live = frame[~issues.rejected[frame.index.to_numpy()]]
-    if live.empty:
+    alive = ~issues.rejected[frame.index.to_numpy()]
+    if not alive.any():
         return
-    ordered = live.sort_values([entity, "period_start", "source_row"], kind="stable")
-    same_entity = ordered[entity].eq(ordered[entity].shift())
-    same_start = same_entity & ordered["period_start"].eq(ordered["period_start"].shift())
-    end_ns = ordered["period_end"].astype("int64")
-    previous_end = end_ns.groupby(ordered[entity].to_numpy(), sort=False).cummax().groupby(
-        ordered[entity].to_numpy(), sort=False).shift()
-    overlap = same_entity & ~same_start & (ordered["period_start"].astype("int64") < previous_end)
-    hit = ordered[overlap.to_numpy()]
-    if len(hit):
-        previous = ordered["source_row"].shift()[overlap.to_numpy()].astype("int64").astype(str)
-        issues.add(hit.index.to_numpy(), headers.get("period_start", "period_start"), "overlapping_period",
-                   ("the period " + _period_text(hit) + " overlaps the period of row " + previous
-                    + " for the same meter. Check the billing dates.").to_numpy(dtype=object))
+    live = np.flatnonzero(alive)
+    codes = group_ids(frame[entity])[live]
+    starts = frame["period_start"].to_numpy()[live]
+    base = starts.min()
+    start = (starts - base) // np.timedelta64(1, "s")
+    end = (frame["period_end"].to_numpy()[live] - base) // np.timedelta64(1, "s")
+    rows = frame["source_row"].to_numpy()[live]
+    order = np.lexsort((rows, start, codes))
+    c, s, e = codes[order], start[order], end[order]
+    width = int(max(e.max(), s.max())) + 1
+    running_end = np.maximum.accumulate(c * width + e)
+    previous_end = np.concatenate([[np.iinfo(np.int64).min], running_end[:-1]])
+    same_meter = np.concatenate([[False], c[1:] == c[:-1]])
+    same_start = same_meter & np.concatenate([[False], s[1:] == s[:-1]])
+    overlap = same_meter & ~same_start & (c * width + s < previous_end)
+    if not overlap.any():
+        return
+    hit = frame.iloc[live[order[overlap]]]
+    previous = rows[order[np.flatnonzero(overlap) - 1]]
+    issues.add(hit.index.to_numpy(), headers.get("period_start", "period_start"), "overlapping_period",
+               ("the period " + _period_text(hit) + " overlaps the period of row " + pd.Series(previous, index=hit.index).astype(str)
+                + " for the same meter. Check the billing dates.").to_numpy(dtype=object))
 
 
 def against_stored(pairs: pd.DataFrame, issues: Issues, headers: dict[str, str], *,

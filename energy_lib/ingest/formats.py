@@ -8,6 +8,7 @@ names the right format when a file is given to the wrong one.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -48,8 +49,18 @@ class Field:
     required: bool = True
     help: str = ""
 
+    @property
+    def spellings(self) -> frozenset[str]:
+        """Normalised header spellings that name this field."""
+        return _spellings(self.name, self.aliases)
+
     def matches(self, header: str) -> bool:
-        return normalise_header(header) in {normalise_header(a) for a in (self.name, *self.aliases)}
+        return normalise_header(header) in self.spellings
+
+
+@functools.lru_cache(maxsize=None)
+def _spellings(name: str, aliases: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(normalise_header(a) for a in (name, *aliases))
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,6 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -40,8 +39,14 @@ from energy_lib.identity import pseudonyms
 from energy_lib.ingest import checks
 from energy_lib.ingest.problems import Issues
 from energy_lib.store import Writer
+from energy_lib.tables import table
+from energy_lib.vectors import arrow_strings, duckdb_cursor, group_ids, is_in, map_values
 
 __all__ = ["prepare", "stage", "MeteredTarget", "READINGS", "GENERATION"]
+
+
+def table_schema(name: str) -> pa.Schema:
+    return table(name).arrow_schema()
 
 _DAY = np.timedelta64(1, "D")
 # Stored periods that may overlap a new one start at most this long before it (the longest bill).
@@ -71,7 +76,7 @@ def _rules(options_now: pd.Timestamp, limit_key: pd.Series) -> list[checks.Rule]
     earliest = pd.Timestamp(ingest["periods"]["earliest"])
     longest = float(ingest["periods"]["max_billing_days"])
     latest = options_now.normalize() + pd.Timedelta(days=1)
-    max_per_day = limit_key.map({k: v["max_per_day"] for k, v in _limits().items()})
+    max_per_day = map_values(limit_key, {k: v["max_per_day"] for k, v in _limits().items()}).to_numpy(dtype=float)
 
     def fmt(values: pd.Series) -> pd.Series:
         return values.map(lambda v: f"{v:,.6g}")
@@ -81,10 +86,10 @@ def _rules(options_now: pd.Timestamp, limit_key: pd.Series) -> list[checks.Rule]
                     lambda f: "value " + fmt(f["value"]) + " " + f["unit"]
                     + " is negative. A meter cannot run backwards: check the reading with the utility."),
         checks.Rule("impossible_value", "value",
-                    lambda f: ~(f["per_day"] > max_per_day[f.index]),
+                    lambda f: ~(f["per_day"].to_numpy() > max_per_day[f.index.to_numpy()]),
                     lambda f: "value " + fmt(f["value"]) + " " + f["unit"] + " is " + fmt(f["per_day"])
                     + " " + f["canonical_unit"] + " a day, more than the limit of "
-                    + fmt(max_per_day[f.index]) + " for " + f["carrier"]
+                    + fmt(pd.Series(max_per_day[f.index.to_numpy()], index=f.index)) + " for " + f["carrier"]
                     + ". Check the unit (e.g. Wh given as kWh) and the number."),
         checks.Rule("empty_period", "period_end", lambda f: ~(f["period_end"] <= f["period_start"]),
                     lambda f: "the period ends (" + f["period_end"].dt.strftime("%Y-%m-%d %H:%M")
@@ -109,7 +114,7 @@ def _rules(options_now: pd.Timestamp, limit_key: pd.Series) -> list[checks.Rule]
 
 def prepare(records: pd.DataFrame, issues: Issues, headers: dict[str, str], target: MeteredTarget,
             now: pd.Timestamp) -> pd.DataFrame:
-    """Convert units, validate, derive ids and quarantine repeats within the file.
+    """Convert units, validate, derive meter ids and quarantine repeats within the file.
 
     Parameters
     ----------
@@ -128,23 +133,23 @@ def prepare(records: pd.DataFrame, issues: Issues, headers: dict[str, str], targ
     -------
     pandas.DataFrame
         ``records`` with ``value_canonical``, ``canonical_unit``, ``energy_kwh``, ``days``,
-        ``per_day``, ``meter_id`` and ``site_id``.
+        ``per_day`` and ``meter_id``.
     """
     out = records.copy()
+    headers.setdefault("value_canonical", headers.get("value", "value"))
     out["unit"] = units.normalise_unit_names(out["unit"])
-    convert_as = "electricity" if target is GENERATION else None
-    carrier_for_units = out["carrier"] if convert_as is None else pd.Series(convert_as, index=out.index)
-    out["value_canonical"], mismatch = units.to_canonical(out["value"], out["unit"], carrier_for_units)
+    carrier = out["carrier"] if target is READINGS else pd.Series("electricity", index=out.index)
+    out["value_canonical"], mismatch = units.to_canonical(out["value"], out["unit"], carrier)
     mismatch &= ~issues.rejected[out.index.to_numpy()]
     if mismatch.any():
         accepted = {c: ", ".join(configuration.load("units")["carriers"][c]["units"]) for c in units.CARRIERS}
         bad = out[mismatch]
         issues.add(bad.index.to_numpy(), headers.get("unit", "unit"), "unit_mismatch",
-                   ("unit '" + bad["unit"].astype(str) + "' is not a unit of " + carrier_for_units[bad.index]
-                    + " (expected " + carrier_for_units[bad.index].map(accepted)
+                   ("unit '" + bad["unit"].astype(str) + "' is not a unit of " + carrier[bad.index]
+                    + " (expected " + carrier[bad.index].map(accepted)
                     + "). Check the unit column, or give the unit with --unit.").to_numpy(dtype=object))
-    out["canonical_unit"] = carrier_for_units.map({c: units.canonical_unit(c) for c in units.CARRIERS})
-    out["energy_kwh"] = units.energy_kwh(out["value_canonical"], carrier_for_units)
+    out["canonical_unit"] = map_values(carrier, {c: units.canonical_unit(c) for c in units.CARRIERS})
+    out["energy_kwh"] = units.energy_kwh(out["value_canonical"], carrier)
     out["days"] = (out["period_end"] - out["period_start"]) / _DAY
     with np.errstate(divide="ignore", invalid="ignore"):
         out["per_day"] = out["value_canonical"] / out["days"].where(out["days"] > 0)
@@ -152,16 +157,16 @@ def prepare(records: pd.DataFrame, issues: Issues, headers: dict[str, str], targ
     checks.validate(out, _rules(now, limit_key), issues, headers)
 
     out["meter_id"] = pseudonyms("meter", out["provider"], out["carrier"], out["account"])
-    out["site_id"] = pseudonyms("site", out["site_key"])
-    checks.duplicates_within(out, [target.entity, "period_start"], "value_canonical", issues, headers)
-    entity = target.entity if target is READINGS else "meter_id"
-    checks.overlaps_within(out, issues, headers, entity=entity)
+    out["meter_code"] = group_ids(out["meter_id"])  # integers: fast to sort and compare
+    checks.duplicates_within(out, ["meter_code", "period_start"], "value_canonical", issues, headers)
+    checks.overlaps_within(out, issues, headers, entity="meter_code")
     return out
 
 
 def stage(records: pd.DataFrame, issues: Issues, headers: dict[str, str], target: MeteredTarget,
           writer: Writer, ingested_at: pd.Timestamp, source_file: str) -> int:
-    """Under the store's lock: check against stored rows, resolve sites, flag outliers, stage.
+    """Under the store's lock: resolve sites, check against stored rows, create meters and sites
+    not seen before, flag outliers and stage the rows.
 
     Returns
     -------
@@ -169,63 +174,131 @@ def stage(records: pd.DataFrame, issues: Issues, headers: dict[str, str], target
         Records staged for storage.
     """
     store = writer.store
-    live = records[~issues.rejected[records.index.to_numpy()]]
+    live = _keep(records, ~issues.rejected[records.index.to_numpy()])
     if live.empty:
         return 0
-    meters = store.read("meters", columns=["meter_id", "site_id"])
-    known = live["meter_id"].map(pd.Series(meters["site_id"].to_numpy(), index=meters["meter_id"].to_numpy()))
-    live = live.assign(site_id=known.fillna(live["site_id"]))
-    unplaced = known.isna() & live.get("ward_code", pd.Series(pd.NA, index=live.index)).isna()
+    with contextlib.closing(duckdb_cursor()) as con:
+        con.register("live", pa.table({"position": live.index.to_numpy(dtype=np.int64),
+                                       "meter_id": arrow_strings(live["meter_id"])}))
+        found = con.sql(f"""
+            SELECT l.position, m.site_id, m.native_unit IS NULL AS unit_missing
+            FROM live l LEFT JOIN {store.relation_sql("meters")} m USING (meter_id) ORDER BY l.position
+        """).to_arrow_table()
+    known = found["site_id"].is_valid().to_numpy(zero_copy_only=False)
+    ward = live["ward_code"] if "ward_code" in live else pd.Series(pd.NA, index=live.index, dtype="str")
+    unplaced = ~known & ward.isna().to_numpy()
     if unplaced.any():
         what = "meter" if target is READINGS else "electricity account"
         issues.add(live.index[unplaced].to_numpy(), headers.get("account", "account"), "unknown_site",
                    f"this {what} is in no site register and the row names no ward, so it cannot be placed. "
                    "Ingest the site register (or the bills) that list it first, then this file again.")
-        live = live[~unplaced]
+    site_id = pd.Series(found["site_id"].to_pandas().array, index=live.index, dtype="str")
+    if (~known).any():
+        site_id[~known] = pseudonyms("site", live.loc[~known, "site_key"])
+    live = _keep(live.assign(site_id=site_id), ~unplaced)
+    known = known[~unplaced]
+    unit_missing = found["unit_missing"].to_numpy(zero_copy_only=False)[~unplaced]
 
-    pairs = _overlapping_stored(store, live, target)
-    checks.against_stored(pairs, issues, headers, value=target.value)
-    live = live[~issues.rejected[live.index.to_numpy()]]
+    checks.against_stored(_overlapping_stored(store, live, target), issues, headers, value=target.value)
+    keep = ~issues.rejected[live.index.to_numpy()]
+    live, known, unit_missing = _keep(live, keep), known[keep], unit_missing[keep]
     if live.empty:
         return 0
 
-    sites = store.read("sites")
-    new_sites = _implicit_sites(live, sites, source_file)
-    if len(new_sites):
-        writer.replace("sites", pd.concat([sites, new_sites], ignore_index=True) if len(sites) else new_sites)
+    new_sites = _implicit_sites(store, live[~known], source_file)
+    writer.append("sites", new_sites)
     if target.creates_meters:
-        fresh = live[~live["meter_id"].isin(meters["meter_id"])].drop_duplicates("meter_id", keep="last")
-        if len(fresh):
-            new_meters = pd.DataFrame({
-                "meter_id": fresh["meter_id"], "site_id": fresh["site_id"], "carrier": fresh["carrier"],
-                "provider": fresh["provider"], "native_unit": fresh["unit"], "resolution": fresh["resolution"],
-                "source_file": source_file,
-            })
-            writer.replace("meters", pd.concat([store.read("meters"), new_meters], ignore_index=True))
+        _stage_meters(writer, live, known, unit_missing, source_file)
 
-    households = pd.concat([sites, new_sites])[["site_id", "households"]].drop_duplicates("site_id", keep="last")
-    is_household = live["site_id"].map(pd.Series(households["households"].to_numpy(),
-                                                 index=households["site_id"].to_numpy())).eq(1).fillna(False)
+    outlier = _outliers(store, live, new_sites, target)
+    provenance = {
+        "quality": arrow_strings(live["quality"]), "outlier": pa.array(outlier),
+        "source_file": _constant(source_file, len(live)),
+        "source_row": pa.array(live["source_row"].to_numpy(dtype=np.int64)),
+        "ingested_at": pa.array(np.full(len(live), ingested_at.to_datetime64(), dtype="datetime64[us]")),
+    }
+    period = {"period_start": pa.array(live["period_start"].to_numpy(), pa.timestamp("us")),
+              "period_end": pa.array(live["period_end"].to_numpy(), pa.timestamp("us"))}
+    if target is READINGS:
+        rows = pa.table({
+            "meter_id": arrow_strings(live["meter_id"]), "carrier": arrow_strings(live["carrier"]), **period,
+            "value": pa.array(live["value"].to_numpy(dtype=float)), "unit": arrow_strings(live["unit"]),
+            "value_canonical": pa.array(live["value_canonical"].to_numpy(dtype=float)),
+            "canonical_unit": arrow_strings(live["canonical_unit"]),
+            "energy_kwh": pa.array(live["energy_kwh"].to_numpy(dtype=float), from_pandas=True),
+            "quality": provenance["quality"], "outlier": provenance["outlier"],
+            "source_file": provenance["source_file"], "source_row": provenance["source_row"],
+            "ingested_at": provenance["ingested_at"],
+        })
+    else:
+        rows = pa.table({
+            "site_id": arrow_strings(live["site_id"]), **period,
+            "value_kwh": pa.array(live["value_canonical"].to_numpy(dtype=float)), **provenance,
+        })
+    writer.append(target.table, rows.cast(table_schema(target.table)))
+    return len(live)
+
+
+def _keep(frame: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+    """Rows of ``frame`` where ``mask``; the frame itself (no copy) when all are kept."""
+    return frame if mask.all() else frame[mask]
+
+
+def _constant(text: str, n: int) -> pa.Array:
+    """A column repeating one text n times (built as a dictionary, not n Python strings)."""
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([text])).cast(pa.string())
+
+
+def _outliers(store, live: pd.DataFrame, new_sites: pd.DataFrame, target: MeteredTarget) -> np.ndarray:
+    """Whether each record is above its outlier limit [canonical unit/day]: the household limit
+    for a site with one household, the general limit otherwise. The site is looked up only for
+    records between the two limits."""
     limit_key = live["carrier"] if target is READINGS else pd.Series("generation", index=live.index)
     limits = _limits()
-    household_limit = limit_key.map({k: v["household_outlier_per_day"] for k, v in limits.items()})
-    other_limit = limit_key.map({k: v["outlier_per_day"] for k, v in limits.items()})
-    outlier = live["per_day"] > np.where(is_household, household_limit, other_limit)
+    household = map_values(limit_key, {k: v["household_outlier_per_day"] for k, v in limits.items()}).to_numpy()
+    other = map_values(limit_key, {k: v["outlier_per_day"] for k, v in limits.items()}).to_numpy()
+    per_day = live["per_day"].to_numpy()
+    outlier = per_day > np.maximum(household, other)
+    between = np.flatnonzero((per_day > np.minimum(household, other)) & ~outlier)
+    if not len(between):
+        return outlier
+    with contextlib.closing(duckdb_cursor()) as con:
+        con.register("ask", pa.table({"position": between, "site_id": arrow_strings(live["site_id"].iloc[between])}))
+        con.register("new_sites", pa.table({"site_id": arrow_strings(new_sites["site_id"]),
+                                            "households": pa.array(new_sites["households"].astype("float").to_numpy(), from_pandas=True)}))
+        households = con.execute(f"""
+            WITH known AS (SELECT site_id, CAST(households AS DOUBLE) AS households FROM {store.relation_sql("sites")}
+                           UNION ALL SELECT site_id, households FROM new_sites)
+            SELECT a.position, any_value(k.households) AS households
+            FROM ask a LEFT JOIN known k USING (site_id) GROUP BY a.position ORDER BY a.position
+        """).fetchnumpy()
+    is_household = np.asarray(households["households"], dtype=float) == 1
+    limit = np.where(is_household, household[between], other[between])
+    outlier[between] = per_day[between] > limit
+    return outlier
 
-    common = {
-        "period_start": live["period_start"], "period_end": live["period_end"],
-        "quality": live["quality"], "outlier": outlier, "source_file": source_file,
-        "source_row": live["source_row"], "ingested_at": ingested_at,
-    }
-    if target is READINGS:
-        rows = pd.DataFrame({"meter_id": live["meter_id"], "carrier": live["carrier"], **common,
-                             "value": live["value"], "unit": live["unit"],
-                             "value_canonical": live["value_canonical"],
-                             "canonical_unit": live["canonical_unit"], "energy_kwh": live["energy_kwh"]})
-    else:
-        rows = pd.DataFrame({"site_id": live["site_id"], **common, "value_kwh": live["value_canonical"]})
-    writer.append(target.table, rows.sort_values([target.entity, "period_start"], kind="stable"))
-    return len(rows)
+
+def _stage_meters(writer: Writer, live: pd.DataFrame, known: np.ndarray, unit_missing: np.ndarray,
+                  source_file: str) -> None:
+    """Append meters not seen before; fill in the unit and resolution of meters that a register
+    listed before any reading arrived (a rewrite of the meters table, once per such meter)."""
+    fresh = live[~known].drop_duplicates("meter_id", keep="last")
+    new_meters = pd.DataFrame({
+        "meter_id": fresh["meter_id"], "site_id": fresh["site_id"], "carrier": fresh["carrier"],
+        "provider": fresh["provider"], "native_unit": fresh["unit"], "resolution": fresh["resolution"],
+        "source_file": source_file,
+    })
+    listed = known & (unit_missing == True)  # noqa: E712 - nullable booleans from the join
+    if not listed.any():
+        writer.append("meters", new_meters)
+        return
+    meters = writer.store.read("meters")
+    first = live[listed].drop_duplicates("meter_id", keep="last").set_index("meter_id")
+    fill = is_in(meters["meter_id"], first.index) & meters["native_unit"].isna().to_numpy()
+    ids = meters.loc[fill, "meter_id"]
+    meters.loc[fill, "native_unit"] = first.loc[ids, "unit"].to_numpy()
+    meters.loc[fill, "resolution"] = first.loc[ids, "resolution"].to_numpy()
+    writer.replace("meters", pd.concat([meters, new_meters], ignore_index=True))
 
 
 def _overlapping_stored(store, live: pd.DataFrame, target: MeteredTarget) -> pd.DataFrame:
@@ -237,14 +310,14 @@ def _overlapping_stored(store, live: pd.DataFrame, target: MeteredTarget) -> pd.
         return pd.DataFrame()
     new = pa.table({
         "position": pa.array(live.index.to_numpy(dtype=np.int64)),
-        "entity": pa.array(live[target.entity].to_numpy(dtype=object), pa.string()),
-        "period_start": pa.array(live["period_start"].to_numpy()),
-        "period_end": pa.array(live["period_end"].to_numpy()),
-        "value": pa.array(live["value_canonical"].to_numpy()),
+        "entity": arrow_strings(live[target.entity]),
+        "period_start": pa.array(live["period_start"].to_numpy(), pa.timestamp("us")),
+        "period_end": pa.array(live["period_end"].to_numpy(), pa.timestamp("us")),
+        "value": pa.array(live["value_canonical"].to_numpy(dtype=float)),
     })
-    with contextlib.closing(duckdb.connect()) as con:
+    with contextlib.closing(duckdb_cursor()) as con:
         con.register("new", new)
-        pairs = con.execute(f"""
+        return con.execute(f"""
             SELECT n.position, n.period_start, n.period_end, n.value AS {target.value},
                    s.period_start AS period_start_stored, s.period_end AS period_end_stored,
                    s.{target.value} AS {target.value}_stored, s.source_file AS source_file_stored,
@@ -254,14 +327,22 @@ def _overlapping_stored(store, live: pd.DataFrame, target: MeteredTarget) -> pd.
              AND s.period_start < n.period_end AND n.period_start < s.period_end
             ORDER BY n.position, s.period_start
         """).df()
-    return pairs
 
 
-def _implicit_sites(live: pd.DataFrame, sites: pd.DataFrame, source_file: str) -> pd.DataFrame:
-    """Sites for meters that no register placed, from the first record of each."""
-    unseen = live[~live["site_id"].isin(sites["site_id"])].drop_duplicates("site_id")
+def _implicit_sites(store, unregistered: pd.DataFrame, source_file: str) -> pd.DataFrame:
+    """Sites for meters that no register placed and the store does not know yet, from the first
+    record of each."""
+    columns = table("sites").column_names
+    unseen = unregistered.drop_duplicates("site_id")
     if unseen.empty:
-        return sites.iloc[0:0]
+        return table("sites").empty()
+    with contextlib.closing(duckdb_cursor()) as con:
+        con.register("unseen", pa.table({"position": np.arange(len(unseen)), "site_id": arrow_strings(unseen["site_id"])}))
+        new = con.execute(f"""SELECT position FROM unseen
+                              ANTI JOIN {store.relation_sql("sites")} s USING (site_id) ORDER BY position""").fetchnumpy()["position"]
+    unseen = unseen.iloc[np.asarray(new, dtype=np.int64)]
+    if unseen.empty:
+        return table("sites").empty()
 
     def column(name: str, default=pd.NA) -> pd.Series:
         return unseen[name] if name in unseen else pd.Series(default, index=unseen.index)
@@ -277,4 +358,4 @@ def _implicit_sites(live: pd.DataFrame, sites: pd.DataFrame, source_file: str) -
         "placement_note": column("placement_note"),
         "origin": "implicit",
         "source_file": source_file,
-    })
+    })[columns]

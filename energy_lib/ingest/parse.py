@@ -44,6 +44,25 @@ def _strings(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     return pc.utf8_trim_whitespace(values)
 
 
+def _by_dictionary(parser):
+    """Run ``parser`` on the distinct values only when a column repeats itself (dates, months:
+    a file of 650,000 bills has a few dozen distinct read days), then spread the results."""
+    def parse(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+        text = _strings(values)
+        if len(text) < 2048:
+            return parser(text)
+        encoded = pc.dictionary_encode(text)
+        if len(encoded.dictionary) * 4 > len(text):
+            return parser(text)
+        parsed, ok = parser(encoded.dictionary)
+        indices = pc.fill_null(encoded.indices, len(parsed)).to_numpy(zero_copy_only=False)
+        parsed = np.append(parsed, np.array([np.datetime64("NaT")], dtype=parsed.dtype))
+        return parsed[indices], np.append(ok, False)[indices]
+
+    parse.__name__, parse.__doc__ = parser.__name__.lstrip("_"), parser.__doc__
+    return parse
+
+
 def blank(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """True where a field is empty or only spaces (or null)."""
     text = _strings(values)
@@ -98,6 +117,7 @@ def _calendar(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> tuple[np.
     return days, valid
 
 
+@_by_dictionary
 def parse_month(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """Parse a month in the forms of :data:`MONTH_FORMS`.
 
@@ -119,6 +139,7 @@ def parse_month(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndar
     return np.where(ok, days.astype("datetime64[us]"), np.datetime64("NaT")), ok
 
 
+@_by_dictionary
 def parse_date(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """Parse a day in the forms of :data:`DATE_FORMS` (a time part, if any, is read and dropped
     only when it is midnight; otherwise the field is not a date)."""
@@ -128,6 +149,7 @@ def parse_date(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarr
     return np.where(ok, start, np.datetime64("NaT")), ok
 
 
+@_by_dictionary
 def parse_datetime(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """Parse a date with an optional time of day, returning naive local time (KST).
 

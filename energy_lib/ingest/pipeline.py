@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import pyarrow.compute as pc
 
 from energy_lib import wards
 from energy_lib.ingest import registry
-from energy_lib.ingest.formats import Columns, Converted, Options, Reference, detect
+from energy_lib.ingest.formats import Columns, Converted, Format, Options, Reference, detect
 from energy_lib.ingest.problems import IngestError, Issues, raw_json
 from energy_lib.ingest.textfile import RawFile, read_raw
 from energy_lib.store import Store
@@ -61,6 +62,20 @@ def _now_utc() -> pd.Timestamp:
     return pd.Timestamp.now(tz="UTC").tz_localize(None).floor("us")
 
 
+@dataclass
+class _Prepared:
+    """A file read, converted and checked on its own, waiting to be compared with the store and
+    committed."""
+
+    name: str
+    raw: RawFile
+    fmt: Format
+    converted: Converted
+    headers: dict[str, str]
+    records: pd.DataFrame
+    started: float
+
+
 def ingest_file(store: Store, path: str | Path, options: Options = Options(), *,
                 name: str | None = None) -> IngestReport:
     """Ingest one file into ``store``.
@@ -81,17 +96,17 @@ def ingest_file(store: Store, path: str | Path, options: Options = Options(), *,
         Never raises for bad input: a file that cannot be read at all is ``rejected`` with a
         message naming the file, row, column and what to do (and logged in ``ingest_log``).
     """
+    prepared = _prepare(store, path, options, name)
+    return prepared if isinstance(prepared, IngestReport) else _commit(store, prepared)
+
+
+def _prepare(store: Store, path: str | Path, options: Options, name: str | None) -> _Prepared | IngestReport:
+    """Everything that does not need the store's lock: read, detect, convert, check the file."""
     started = time.perf_counter()
     name = name or str(path)
     ensure_reference(store)
     try:
         raw = read_raw(path, name=name, encoding=options.encoding)
-        previous = _already_ingested(store, raw.sha256)
-        if previous is not None:
-            return IngestReport(name, "already_ingested", previous["adapter"], raw.records, 0, 0,
-                                message=f"the same content was ingested on {previous['ingested_at']:%Y-%m-%d %H:%M} "
-                                        f"UTC as {previous['source_file']}; nothing added.",
-                                seconds=time.perf_counter() - started)
         fmt = detect(raw, registry.FORMATS, options.format)
         columns = Columns(raw, fmt.match(raw.headers))
         converted = fmt.convert(columns, options, Reference(store))
@@ -99,15 +114,25 @@ def ingest_file(store: Store, path: str | Path, options: Options = Options(), *,
         _log_rejection(store, name, path, error, options)
         return IngestReport(name, "rejected", options.format, message=str(error),
                             seconds=time.perf_counter() - started)
-
-    sink = fmt.sink
     headers = {**columns.mapping, **converted.headers}
     _flag_damaged_text(raw, converted)
-    prepared = sink.prepare(converted, headers, options)
+    records = fmt.sink.prepare(converted, headers, options)
+    return _Prepared(name, raw, fmt, converted, headers, records, started)
+
+
+def _commit(store: Store, prepared: _Prepared) -> IngestReport:
+    """Under the store's lock: skip content already ingested, compare with stored rows, commit."""
+    name, raw, fmt, converted = prepared.name, prepared.raw, prepared.fmt, prepared.converted
     issues = converted.issues
     ingested_at = _now_utc()
     with store.writer() as writer:
-        stored = sink.stage(prepared, issues, headers, writer, ingested_at, name)
+        previous = _already_ingested(store, raw.sha256)
+        if previous is not None:
+            return IngestReport(name, "already_ingested", previous["adapter"], raw.records, 0, 0,
+                                message=f"the same content was ingested on {previous['ingested_at']:%Y-%m-%d %H:%M} "
+                                        f"UTC as {previous['source_file']}; nothing added.",
+                                seconds=time.perf_counter() - prepared.started)
+        stored = fmt.sink.stage(prepared.records, issues, prepared.headers, writer, ingested_at, name)
         quarantine = _quarantine_rows(raw, converted, fmt.name, ingested_at)
         writer.append("quarantine", quarantine)
         rows_in = len(converted.records) + len(raw.malformed)
@@ -127,19 +152,67 @@ def ingest_file(store: Store, path: str | Path, options: Options = Options(), *,
         }]))
     return IngestReport(name, "stored", fmt.name, rows_in, stored, len(quarantine), reasons,
                         _summary(stored, len(quarantine), reasons), warnings,
-                        time.perf_counter() - started)
+                        time.perf_counter() - prepared.started)
 
 
-def ingest_files(store: Store, paths: Iterable[str | Path], options: Options = Options(), *,
-                 progress: bool = False) -> list[IngestReport]:
-    """Ingest several files in order (with a progress bar if ``progress``)."""
-    from tqdm.auto import tqdm
+def ingest_files(store: Store, jobs: Iterable[str | Path | tuple[str | Path, Options]],
+                 options: Options = Options(), *, workers: int = 1,
+                 progress: Callable[[IngestReport], None] | None = None) -> list[IngestReport]:
+    """Ingest several files, committing them in the order given.
 
-    paths = list(paths)
-    reports = []
-    for path in tqdm(paths, desc="ingest", unit="file", disable=not progress or len(paths) < 2):
-        reports.append(ingest_file(store, path, options))
+    Parameters
+    ----------
+    jobs : iterable
+        Paths (ingested with ``options``) or ``(path, options)`` pairs.
+    workers : int
+        Processes that read and check files at the same time. Commits stay in order, one at a
+        time, so the store ends the same whatever the number of workers.
+    progress : callable, optional
+        Called with each file's report as it is committed.
+    """
+    jobs = [j if isinstance(j, tuple) else (j, options) for j in jobs]
+    notify = progress or (lambda report: None)
+    if workers <= 1 or len(jobs) < 2:
+        reports = []
+        for path, job_options in jobs:
+            reports.append(ingest_file(store, path, job_options))
+            notify(reports[-1])
+        return reports
+    ensure_reference(store)
+    context = multiprocessing.get_context("spawn")
+    turn, condition = context.Value("i", 0), context.Condition()
+    with context.Pool(workers, initializer=_init_worker, initargs=(turn, condition)) as pool:
+        pending = [pool.apply_async(_worker, (str(store.root), i, str(path), job_options))
+                   for i, (path, job_options) in enumerate(jobs)]
+        reports = []
+        for result in pending:
+            reports.append(result.get())
+            notify(reports[-1])
     return reports
+
+
+_TURN = None  # (shared counter of the next file to commit, its condition), set in each worker
+
+
+def _init_worker(turn, condition) -> None:
+    global _TURN
+    _TURN = (turn, condition)
+
+
+def _worker(root: str, index: int, path: str, options: Options) -> IngestReport:
+    """Prepare a file, wait until the files before it are committed, commit it, pass the turn."""
+    turn, condition = _TURN
+    store = Store(root)
+    try:
+        prepared = _prepare(store, path, options, None)
+        with condition:
+            condition.wait_for(lambda: turn.value == index)
+        return prepared if isinstance(prepared, IngestReport) else _commit(store, prepared)
+    finally:
+        with condition:
+            condition.wait_for(lambda: turn.value == index)
+            turn.value = index + 1
+            condition.notify_all()
 
 
 def _already_ingested(store: Store, sha256: str) -> dict | None:
@@ -164,6 +237,8 @@ def _log_rejection(store: Store, name: str, path: str | Path, error: IngestError
 
 def _flag_damaged_text(raw: RawFile, converted: Converted) -> None:
     """Quarantine records from rows with bytes the encoding could not decode (shown as �)."""
+    if not raw.damaged:
+        return
     damaged = np.zeros(raw.table.num_rows, dtype=bool)
     for column in raw.table.columns:
         damaged |= pc.fill_null(pc.match_substring(column, "\ufffd"), False).to_numpy(zero_copy_only=False)

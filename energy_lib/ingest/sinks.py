@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -26,6 +25,7 @@ from energy_lib.ingest.formats import Converted, Options
 from energy_lib.ingest.problems import Issues
 from energy_lib.store import Writer
 from energy_lib.tables import table
+from energy_lib.vectors import duckdb_cursor
 
 __all__ = ["Sink", "MeteredSink", "KeyedFactSink", "DimensionSink"]
 
@@ -83,7 +83,7 @@ class KeyedFactSink(Sink):
         stored_files = writer.store.files(self.table)
         if stored_files:
             keys = list(self.key)
-            with contextlib.closing(duckdb.connect()) as con:
+            with contextlib.closing(duckdb_cursor()) as con:
                 con.register("new", live[keys + [self.value]].reset_index(names="position"))
                 on = " AND ".join(f's."{k}" = n."{k}"' for k in keys)
                 pairs = con.execute(f"""

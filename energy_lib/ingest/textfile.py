@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -34,7 +35,7 @@ _DELIMITERS = (",", "\t", ";", "|")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
-@dataclass(frozen=True)
+@dataclass
 class Malformed:
     """A row that could not be split into the header's fields."""
 
@@ -76,6 +77,8 @@ class RawFile:
     malformed: list[Malformed] = field(default_factory=list)
     ends_with_newline: bool = True
     blank_rows: int = 0
+    damaged: bool = False
+    """True when some bytes could not be decoded and were replaced by U+FFFD."""
 
     @property
     def records(self) -> int:
@@ -89,6 +92,7 @@ class RawFile:
         return [list(values) for values in zip(*columns)] if columns else [[] for _ in positions]
 
 
+@functools.lru_cache(maxsize=65536)
 def normalise_header(name: str) -> str:
     """A header reduced for matching: NFKC, lower case, no spaces, underscores, dots or a unit in
     brackets. ``"사용량(kWh)"`` → ``"사용량"``, ``"Power_Usage"`` → ``"powerusage"``."""
@@ -136,8 +140,19 @@ def read_raw(path: str | Path, *, name: str | None = None, encoding: str | None 
         return _read_xlsx(path, name, digest)
     if suffix == ".json" or data.lstrip()[:1] in (b"{", b"["):
         return _read_json(data, name, digest)
+    if encoding is None and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        body = data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
+        try:  # UTF-8 is checked by the CSV reader itself, without decoding the file in Python
+            return _read_delimited(body, name, digest, "utf-8-sig" if body is not data else "utf-8")
+        except _NotUtf8:
+            pass
     text, used = _decode(data, name, encoding)
-    return _read_delimited(text, name, digest, used)
+    return _read_delimited(text.lstrip("\ufeff").encode("utf-8"), name, digest, used,
+                           damaged="\ufffd" in text)
+
+
+class _NotUtf8(Exception):
+    """The bytes are not valid UTF-8: decode them another way."""
 
 
 def _decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str]:
@@ -230,47 +245,74 @@ def _unique(headers: list[str]) -> list[str]:
     return out
 
 
-def _read_delimited(text: str, name: str, digest: str, encoding: str) -> RawFile:
-    text = text.lstrip("\ufeff")
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
+def _read_delimited(body: bytes, name: str, digest: str, encoding: str, *, damaged: bool = False) -> RawFile:
+    """Parse delimited UTF-8 bytes. A fast multi-threaded pass first; where some row cannot be
+    split, an exact single-threaded pass that knows every row's number."""
+    lines = body.split(b"\n", 64)
+    leading_blank = next((i for i, line in enumerate(lines) if line.strip()), 0)
+    try:
+        first_line = lines[leading_blank].rstrip(b"\r").decode("utf-8")
+    except UnicodeDecodeError:
+        raise _NotUtf8 from None
     delimiter = max(_DELIMITERS, key=first_line.count)
-    header_row = next(csv.reader([first_line], delimiter=delimiter))
-    headers = _unique(header_row)
+    headers = _unique(next(csv.reader([first_line], delimiter=delimiter)))
     _check_header_is_text(headers, name)
-    leading_blank = text[: text.index(first_line)].count("\n")
-    malformed: list[Malformed] = []
-
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        problem = (f"has {row.actual_columns} fields, the header has {row.expected_columns}"
-                   if row.actual_columns != row.expected_columns else "cannot be split into fields")
-        malformed.append(Malformed(int(row.number) + leading_blank, row.text, problem))
-        return "skip"
-
-    body = text[text.index(first_line):].encode("utf-8")
-    table = pacsv.read_csv(
-        io.BytesIO(body),
-        read_options=pacsv.ReadOptions(use_threads=False, column_names=headers, skip_rows=1,
-                                       block_size=1 << 24),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
-                                         ignore_empty_lines=False, invalid_row_handler=on_invalid),
-        convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in headers},
-                                             strings_can_be_null=False, quoted_strings_can_be_null=False),
-    )
+    start = sum(len(line) + 1 for line in lines[:leading_blank])
+    content = body[start:]
+    try:
+        table, malformed = _parse(content, headers, delimiter, exact=False)
+        if malformed:
+            table, malformed = _parse(content, headers, delimiter, exact=True)
+    except pa.ArrowInvalid as error:
+        if "UTF8" in str(error) or "utf8" in str(error).lower():
+            raise _NotUtf8 from None
+        raise IngestError(name, f"the file cannot be parsed as delimited text ({error}).",
+                          "Check that it is a CSV export; save it again from the program that made it.") from None
+    for m in malformed:
+        m.row += leading_blank
     bad = np.array(sorted(m.row for m in malformed), dtype=np.int64) - leading_blank
     total = table.num_rows + len(bad)
     rows = np.setdiff1d(np.arange(2, total + 2, dtype=np.int64), bad, assume_unique=True) + leading_blank
     blank = _blank_rows(table)
     if blank.any():
-        keep = pa.array(~blank)
-        table, rows = table.filter(keep), rows[~blank]
+        table, rows = table.filter(pa.array(~blank)), rows[~blank]
     return RawFile(name, digest, encoding, headers, table, rows, malformed,
-                   ends_with_newline=text.endswith(("\n", "\r")), blank_rows=int(blank.sum()))
+                   ends_with_newline=body.endswith((b"\n", b"\r")), blank_rows=int(blank.sum()),
+                   damaged=damaged)
+
+
+def _parse(content: bytes, headers: list[str], delimiter: str, *, exact: bool) -> tuple[pa.Table, list[Malformed]]:
+    malformed: list[Malformed] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        problem = (f"has {row.actual_columns} fields, the header has {row.expected_columns}"
+                   if row.actual_columns != row.expected_columns else "cannot be split into fields")
+        malformed.append(Malformed(int(row.number or 0), row.text, problem))
+        return "skip"
+
+    table = pacsv.read_csv(
+        io.BytesIO(content),
+        read_options=pacsv.ReadOptions(use_threads=not exact, column_names=headers, skip_rows=1,
+                                       block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=exact,
+                                         ignore_empty_lines=False, invalid_row_handler=on_invalid),
+        convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in headers},
+                                             strings_can_be_null=False, quoted_strings_can_be_null=False),
+    )
+    return table, malformed
 
 
 def _blank_rows(table: pa.Table) -> np.ndarray:
-    blank = np.ones(table.num_rows, dtype=bool)
+    """Rows whose every field is empty (blank lines), checked column by column on the candidates."""
+    candidates = np.arange(table.num_rows)
     for column in table.columns:
-        blank &= pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(column)), 0).to_numpy(zero_copy_only=False)
+        values = column.take(pa.array(candidates)) if len(candidates) < table.num_rows else column
+        empty = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(values)), 0).to_numpy(zero_copy_only=False)
+        candidates = candidates[empty]
+        if not len(candidates):
+            break
+    blank = np.zeros(table.num_rows, dtype=bool)
+    blank[candidates] = True
     return blank
 
 

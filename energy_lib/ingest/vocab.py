@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from energy_lib.ingest.textfile import normalise_header
+from energy_lib.vectors import map_values
 
 __all__ = ["BUILDING_TYPES", "CONTRACT_TYPES", "to_building_type", "to_carrier", "to_quality",
            "to_contract_type", "is_residential_use"]
@@ -45,14 +46,15 @@ CONTRACT_TYPES = {
     "all": ("합계", "계", "전체", "total", "all"),
 }
 _CONTRACT_BUILDING = {"general": "commercial", "education": "education", "industrial": "industrial"}
+_BUILDING_LOOKUP = {normalise_header(a): k for k, aliases in _BUILDING_TYPES.items() for a in aliases}
+_CONTRACT_LOOKUP = {normalise_header(a): k for k, aliases in CONTRACT_TYPES.items() for a in aliases}
 
 
 def _mapper(table: dict[str, tuple[str, ...]]):
     lookup = {normalise_header(alias): key for key, aliases in table.items() for alias in aliases}
 
     def apply(values: pd.Series) -> pd.Series:
-        mapping = {u: lookup.get(normalise_header(u)) for u in values.dropna().unique()}
-        return values.map(mapping).astype("str")
+        return map_values(values, lambda v: None if v is None else lookup.get(normalise_header(v)))
 
     return apply
 
@@ -61,7 +63,6 @@ to_carrier = _mapper(_CARRIERS)
 to_carrier.__doc__ = "Carrier names (전기, 도시가스, 상수도, 지역난방, …) → electricity/gas/water/heat."
 to_quality = _mapper(_QUALITY)
 to_quality.__doc__ = "Read types (실측, 추정, 인정, A, E, …) → actual/estimated."
-_to_building_type = _mapper(_BUILDING_TYPES)
 to_contract_type = _mapper(CONTRACT_TYPES)
 to_contract_type.__doc__ = "KEPCO contract types (주택용, 일반용, 교육용, 산업용, …) → English keys."
 
@@ -72,13 +73,19 @@ def to_building_type(values: pd.Series) -> pd.Series:
     A contract type names the building type of its customers where it can (일반용 → commercial,
     교육용 → education, 산업용 → industrial); 주택용 says a household but not which kind (NA).
     """
-    direct = _to_building_type(values)
-    by_contract = to_contract_type(values).map(_CONTRACT_BUILDING)
-    return direct.fillna(by_contract)
+    def name(value: str | None) -> str | None:
+        if value is None:
+            return None
+        key = normalise_header(value)
+        return _BUILDING_LOOKUP.get(key) or _CONTRACT_BUILDING.get(_CONTRACT_LOOKUP.get(key))
+
+    return map_values(values, name)
 
 
 def is_residential_use(values: pd.Series) -> pd.Series:
     """True where a use or contract type names a household (주택용, 가정용, 아파트, 단독주택)."""
-    contract = to_contract_type(values).eq("residential")
-    building = _to_building_type(values).isin(["apartment", "detached"])
-    return (contract | building).fillna(False).astype(bool)
+    def residential(value: str | None) -> float:
+        key = normalise_header(value) if value is not None else ""
+        return float(_CONTRACT_LOOKUP.get(key) == "residential" or _BUILDING_LOOKUP.get(key) in ("apartment", "detached"))
+
+    return map_values(values, residential).fillna(0.0).astype(bool)

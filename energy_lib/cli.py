@@ -1,0 +1,239 @@
+"""The ``energy`` command: set up the store, ingest utility exports, build the demo city, inspect.
+
+Run ``energy --help`` for the commands and ``energy COMMAND --help`` for each one's options.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import pandas as pd
+import typer
+
+from energy_lib import inventory, reconcile, wards
+from energy_lib.ingest.formats import Options
+from energy_lib.ingest.pipeline import IngestReport, ensure_reference, ingest_files
+from energy_lib.ingest.registry import FORMATS
+from energy_lib.store import Store, default_root
+
+app = typer.Typer(
+    help="Gwangju energy information workbook: collect the utilities' exports into one store, "
+         "build the demo city, and inspect what is there.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+StoreOption = Annotated[Path, typer.Option("--store", envvar="ENERGY_STORE",
+                                           help="Store directory (Parquet tables). Default: data/store.")]
+WorkersOption = Annotated[int, typer.Option(
+    "--workers", "-j", min=1, help="Processes that read and check files at once (commits stay in order).")]
+
+
+def _store(path: Path | None) -> Store:
+    return Store(path or default_root())
+
+
+def _table(frame: pd.DataFrame) -> str:
+    return frame.to_string(index=False) if len(frame) else "(none)"
+
+
+@app.command()
+def init(
+    store: StoreOption = default_root(),
+    rebuild_reference: Annotated[bool, typer.Option(
+        "--rebuild-reference", help="Rewrite the ward table, code crosswalk and legal-dong links from "
+                                    "energy_lib/reference and config/wards.toml (after editing them).")] = False,
+) -> None:
+    """Create the store and load the reference tables (wards, code crosswalk, legal dongs)."""
+    target = _store(store)
+    ensure_reference(target, rebuild=rebuild_reference)
+    typer.echo(f"store {target.root}: {target.rows('wards')} wards, {target.rows('ward_codes')} known codes, "
+               f"{target.rows('legal_dongs')} legal-dong links")
+
+
+def _print_report(report: IngestReport, quarantine: pd.DataFrame, show: int) -> None:
+    mark = {"stored": "ok", "already_ingested": "skip", "rejected": "REJECTED"}[report.status]
+    typer.echo(f"[{mark}] {report.file} ({report.format or '?'}): {report.message}")
+    for warning in report.warnings:
+        typer.echo(f"   warning: {warning}")
+    if show and report.rows_quarantined:
+        rows = quarantine[quarantine["source_file"] == report.file].head(show)
+        for row in rows.itertuples():
+            where = f"row {row.source_row}" + (f", column '{row.column}'" if pd.notna(row.column) else "")
+            typer.echo(f"   {where}: {row.reason}: {row.message}")
+        if report.rows_quarantined > show:
+            typer.echo(f"   … and {report.rows_quarantined - show} more: energy quarantine --file '{report.file}'")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Export files (CSV/TSV in UTF-8, UTF-8-BOM, CP949 or "
+                                                     "UTF-16; XLSX; JSON) or directories of them.")],
+    format: Annotated[Optional[str], typer.Option(
+        "--format", "-f", help="Import format (see `energy formats`); detected from the header when left out.")] = None,
+    carrier: Annotated[Optional[str], typer.Option(help="Carrier when the file does not say: electricity, gas, water, heat.")] = None,
+    unit: Annotated[Optional[str], typer.Option(help="Unit when the file does not say (kWh, m³, MJ, Gcal, TJ, …).")] = None,
+    provider: Annotated[Optional[str], typer.Option(help="Utility the file comes from (default per carrier: config/ingest.toml).")] = None,
+    encoding: Annotated[Optional[str], typer.Option(help="Text encoding, instead of detecting it (utf-8, cp949, …).")] = None,
+    station: Annotated[Optional[str], typer.Option(help="Weather station number when the file has none (Gwangju: 156).")] = None,
+    timestamps: Annotated[str, typer.Option(help="Interval timestamps label the 'start' or the 'end' of the interval.")] = "start",
+    end_exclusive: Annotated[bool, typer.Option("--end-exclusive", help="Billing end dates are the next period's start, not the last day.")] = False,
+    show: Annotated[int, typer.Option(help="Quarantined rows to print per file.")] = 5,
+    workers: WorkersOption = 1,
+    store: StoreOption = default_root(),
+) -> None:
+    """Ingest utility export files into the store: every row is stored or quarantined with a reason."""
+    from tqdm.auto import tqdm
+
+    target = _store(store)
+    files = []
+    for path in paths:
+        files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    options = Options(format=format, carrier=carrier, unit=unit, provider=provider, encoding=encoding,
+                      station=station, timestamps=timestamps, end_inclusive=not end_exclusive)
+    with tqdm(total=len(files), desc="ingest", unit="file", disable=len(files) < 3) as bar:
+        reports = ingest_files(target, files, options, workers=workers, progress=lambda r: bar.update())
+    quarantine = target.read("quarantine") if any(r.rows_quarantined for r in reports) else pd.DataFrame()
+    for report in reports:
+        _print_report(report, quarantine, show)
+    rejected = sum(not r.ok for r in reports)
+    typer.echo(f"{len(reports)} file(s): {sum(r.rows_stored for r in reports):,} rows stored, "
+               f"{sum(r.rows_quarantined for r in reports):,} quarantined, {rejected} rejected")
+    if rejected:
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    households: Annotated[int, typer.Option(help="Households with meter data (Gwangju has about 650,000).")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives byte-identical files.")] = 2026,
+    out: Annotated[Path, typer.Option(help="Directory for the generated export files.")] = Path("data/raw/demo"),
+    generate_only: Annotated[bool, typer.Option("--generate-only", help="Write the files but do not ingest them.")] = False,
+    fresh: Annotated[bool, typer.Option("--fresh/--keep-store", help="Start from an empty store (default) or ingest into the existing one.")] = True,
+    workers: WorkersOption = min(2, os.cpu_count() or 1),
+    store: StoreOption = default_root(),
+) -> None:
+    """Generate the synthetic demo city in the utilities' export formats and ingest it."""
+    from tqdm.auto import tqdm
+
+    from energy_lib.demo.city import DemoSettings
+    from energy_lib.demo.generate import generate, load
+
+    settings = DemoSettings(households=households, seed=seed)
+    started = time.perf_counter()
+    with tqdm(total=len(settings.months) + 4, desc="generate", unit="step") as bar:
+        manifest = generate(settings, out, progress=lambda name: (bar.set_postfix_str(name), bar.update()))
+    generated = time.perf_counter() - started
+    typer.echo(f"generated {len(manifest.entries)} files in {out} ({generated:.1f} s)")
+    if generate_only:
+        return
+    target = _store(store)
+    if fresh and target.root.exists():
+        shutil.rmtree(target.root)
+        target = _store(store)
+    with tqdm(total=len(manifest.entries), desc="ingest", unit="file") as bar:
+        reports = load(target, out / "manifest.json", workers=workers, progress=lambda report: bar.update())
+    rows = sum(r.rows_in for r in reports)
+    typer.echo(f"ingested {rows:,} rows: {sum(r.rows_stored for r in reports):,} stored, "
+               f"{sum(r.rows_quarantined for r in reports):,} quarantined "
+               f"({time.perf_counter() - started - generated:.1f} s); total {time.perf_counter() - started:.1f} s")
+    rejected = [r for r in reports if not r.ok]
+    for report in rejected:
+        typer.echo(f"[REJECTED] {report.file}: {report.message}")
+    if rejected:
+        raise typer.Exit(1)
+
+
+@app.command()
+def summary(store: StoreOption = default_root()) -> None:
+    """Summarise the store: tables, readings by carrier and year, quarantine reasons, coverage."""
+    typer.echo(inventory.render(inventory.summarise(_store(store))))
+
+
+@app.command()
+def quarantine(
+    file: Annotated[Optional[str], typer.Option(help="Only rows of this source file.")] = None,
+    reason: Annotated[Optional[str], typer.Option(help="Only this reason (e.g. negative_value).")] = None,
+    limit: Annotated[int, typer.Option(help="Rows to print (0: all).")] = 20,
+    csv: Annotated[Optional[Path], typer.Option(help="Write the selected rows to this CSV (UTF-8 with BOM) instead.")] = None,
+    store: StoreOption = default_root(),
+) -> None:
+    """List quarantined rows with their file, row, column, reason and what to do."""
+    rows = _store(store).read("quarantine")
+    if file:
+        rows = rows[rows["source_file"] == file]
+    if reason:
+        rows = rows[rows["reason"] == reason]
+    if csv:
+        rows.to_csv(csv, index=False, encoding="utf-8-sig")
+        typer.echo(f"{len(rows):,} rows written to {csv}")
+        return
+    shown = rows if limit == 0 else rows.head(limit)
+    for row in shown.itertuples():
+        column = f", column '{row.column}'" if pd.notna(row.column) else ""
+        typer.echo(f"{row.source_file}, row {row.source_row}{column}: {row.reason}: {row.message}")
+    typer.echo(f"{len(shown):,} of {len(rows):,} quarantined rows shown")
+
+
+@app.command()
+def formats(name: Annotated[Optional[str], typer.Argument(help="Show one format's fields.")] = None) -> None:
+    """List the import formats and the columns (with their accepted spellings) each one reads."""
+    chosen = [FORMATS[name]] if name else FORMATS.values()
+    if name and name not in FORMATS:
+        raise typer.BadParameter(f"no format {name!r}; formats are {', '.join(FORMATS)}")
+    for fmt in chosen:
+        typer.echo(f"{fmt.name}: {fmt.title} → {fmt.target}")
+        if name:
+            typer.echo(f"  {fmt.description}")
+            for field in fmt.fields:
+                need = "required" if field.required else "optional"
+                typer.echo(f"  - {field.name} ({need}): {field.help}. Headers: {', '.join((field.name, *field.aliases))}")
+            for group in fmt.one_of:
+                typer.echo("  one of: " + " | ".join(" + ".join(a) for a in group))
+
+
+@app.command(name="wards")
+def wards_command(
+    code: Annotated[Optional[str], typer.Argument(help="A code of any vintage (10-digit dong, 5-digit gu) to look up.")] = None,
+) -> None:
+    """List the 96 wards, or say which current ward a (possibly old) code maps to."""
+    table = wards.wards()
+    if code is None:
+        typer.echo(_table(table[["ward_code", "gu_name_ko", "dong_name_ko", "gu_name_en", "dong_name_en"]]))
+        return
+    crosswalk = wards.ward_codes()
+    hit = crosswalk[crosswalk["code"] == wards.normalise_codes(pd.Series([code])).iloc[0]]
+    if hit.empty:
+        typer.echo(f"{code}: not a Gwangju code of any known vintage")
+        raise typer.Exit(1)
+    row = hit.iloc[0]
+    if row["level"] == "gu":
+        typer.echo(f"{code}: gu {row['gu_code']} ({row['event']}; confirmed: {row['confirmed']})")
+        return
+    ward = table.set_index("ward_code").loc[row["ward_code"]]
+    typer.echo(f"{code} → {row['ward_code']} {ward['gu_name_ko']} {ward['dong_name_ko']} "
+               f"({ward['gu_name_en']}, {ward['dong_name_en']}); {row['event']}, confirmed: {row['confirmed']}")
+
+
+@app.command(name="reconcile")
+def reconcile_command(
+    by: Annotated[str, typer.Option(help="Group by 'gu' (gu × month) or 'year' (gu × year).")] = "year",
+    csv: Annotated[Optional[Path], typer.Option(help="Write the full table to this CSV (UTF-8 with BOM).")] = None,
+    store: StoreOption = default_root(),
+) -> None:
+    """Compare site-level electricity with KEPCO's published totals per gu and contract type."""
+    table = reconcile.electricity_against_kepco(_store(store))
+    if csv:
+        table.to_csv(csv, index=False, encoding="utf-8-sig")
+        typer.echo(f"{len(table):,} rows written to {csv}")
+        return
+    typer.echo(_table(reconcile.by_year(table) if by == "year" else table))
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
