@@ -72,8 +72,10 @@ def _print_report(report: IngestReport, quarantine: pd.DataFrame, show: int) -> 
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Export files (CSV/TSV in UTF-8, UTF-8-BOM, CP949 or "
-                                                     "UTF-16; XLSX; JSON) or directories of them.")],
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Export files (CSV/TSV in UTF-8, UTF-8-BOM, CP949 or "
+                                                               "UTF-16; XLSX; JSON) or directories of them.")] = None,
+    manifest: Annotated[Optional[Path], typer.Option(
+        help="Ingest the files of a manifest.json (as `energy demo` writes) in its order, each with its own format and options.")] = None,
     format: Annotated[Optional[str], typer.Option(
         "--format", "-f", help="Import format (see `energy formats`); detected from the header when left out.")] = None,
     carrier: Annotated[Optional[str], typer.Option(help="Carrier when the file does not say: electricity, gas, water, heat.")] = None,
@@ -91,11 +93,17 @@ def ingest(
     from tqdm.auto import tqdm
 
     target = _store(store)
-    files = []
-    for path in paths:
-        files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     options = Options(format=format, carrier=carrier, unit=unit, provider=provider, encoding=encoding,
                       station=station, timestamps=timestamps, end_inclusive=not end_exclusive)
+    files: list = []
+    for path in paths or []:
+        files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    if manifest is not None:
+        from energy_lib.demo.generate import manifest_jobs
+
+        files += manifest_jobs(manifest)
+    if not files:
+        raise typer.BadParameter("give export files, a directory, or --manifest")
     with tqdm(total=len(files), desc="ingest", unit="file", disable=len(files) < 3) as bar:
         reports = ingest_files(target, files, options, workers=workers, progress=lambda r: bar.update())
     quarantine = target.read("quarantine") if any(r.rows_quarantined for r in reports) else pd.DataFrame()
@@ -235,5 +243,5 @@ def reconcile_command(
     typer.echo(_table(reconcile.by_year(table) if by == "year" else table))
 
 
-def main() -> None:  # pragma: no cover - console entry point
+if __name__ == "__main__":  # `python -m energy_lib.cli`, as the benchmarks run it
     app()

@@ -145,7 +145,7 @@ def households(settings: DemoSettings) -> pd.DataFrame:
         "moved_in": moved_in, "moved_out": np.minimum(moved_out, months),
         # consumption profile (daily expected use)
         "elec_base_kwh": (5.5 + 1.9 * persons) * generator.lognormal(0, 0.22, n),
-        "elec_cool_slope": np.where(apartment, 0.85, 0.65) * generator.lognormal(0, 0.3, n),
+        "elec_cool_slope": np.where(apartment, 1.15, 0.85) * generator.lognormal(0, 0.3, n),
         "elec_cool_bp": generator.choice([22.0, 23.0, 24.0, 25.0, 26.0], size=n, p=[0.1, 0.25, 0.35, 0.2, 0.1]),
         "elec_heat_slope": np.where(apartment, 0.02, 0.08) * generator.lognormal(0, 0.4, n),
         "gas_base_m3": np.where(district_heat, 0.25, 0.35 + 0.1 * persons) * generator.lognormal(0, 0.2, n),

@@ -41,7 +41,7 @@ def daily_temperature(start: str, end: str, seed: int) -> pd.DataFrame:
     """
     generator = rng(seed, "weather")
     dates = pd.date_range(start, end, freq="D")
-    t = (dates.dayofyear.to_numpy() - 0.5).astype(float)
+    t = (dates.day_of_year.to_numpy() - 0.5).astype(float)
     normal = _climatology(t)
     winter = np.cos(2 * np.pi * (t - 15) / 365.25)  # +1 in mid-January, -1 in mid-July
     sigma = 1.5 + 0.5 * winter  # day-to-day shocks larger in winter

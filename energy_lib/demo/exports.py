@@ -20,6 +20,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from energy_lib.vectors import arrow_strings
+
 __all__ = ["Manifest", "write_csv", "dates", "thousands"]
 
 
@@ -44,8 +46,7 @@ def write_csv(frame: pd.DataFrame, path: Path, encoding: str = "utf-8") -> Path:
     """Write ``frame`` as CSV (every column as text) in ``encoding`` (``utf-8``, ``utf-8-sig``,
     ``cp949``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_arrays([pa.array(frame[c].astype("str").to_numpy(dtype=object), pa.string())
-                                  for c in frame.columns], names=[str(c) for c in frame.columns])
+    table = pa.Table.from_arrays([_text(frame[c]) for c in frame.columns], names=[str(c) for c in frame.columns])
     buffer = io.BytesIO()
     pacsv.write_csv(table, buffer, pacsv.WriteOptions(quoting_style="needed"))
     data = buffer.getvalue()
@@ -55,10 +56,25 @@ def write_csv(frame: pd.DataFrame, path: Path, encoding: str = "utf-8") -> Path:
     return path
 
 
-def dates(values: np.ndarray, separator: str = "-") -> np.ndarray:
-    """Days as ``2023-01-15`` (or with another separator)."""
-    text = np.datetime_as_string(np.asarray(values, dtype="datetime64[D]"), unit="D")
-    return np.char.replace(text, "-", separator) if separator != "-" else text
+def _text(column: pd.Series) -> pa.Array:
+    """A column as Arrow text without a detour through Python objects where possible."""
+    if isinstance(column.dtype, pd.StringDtype) or column.dtype == object:
+        return arrow_strings(column.fillna(""))
+    if column.dtype.kind == "U":
+        return pa.array(column.to_numpy())
+    return arrow_strings(column.astype("str").fillna(""))
+
+
+def dates(values: np.ndarray, separator: str = "-") -> pd.api.extensions.ExtensionArray:
+    """Days as ``2023-01-15`` (or with another separator), formatted once per distinct day.
+
+    Returns an index-free text array, so that it lines up by position in any frame."""
+    days = np.asarray(values, dtype="datetime64[D]")
+    distinct, codes = np.unique(days, return_inverse=True)
+    text = np.datetime_as_string(distinct, unit="D")
+    if separator != "-":
+        text = np.char.replace(text, "-", separator)
+    return pd.Series(pd.Categorical.from_codes(codes.ravel(), text.astype(object))).astype("str").array
 
 
 def thousands(values: np.ndarray) -> np.ndarray:

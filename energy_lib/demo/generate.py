@@ -23,7 +23,7 @@ from energy_lib.ingest.formats import Options
 from energy_lib.ingest.pipeline import IngestReport, ingest_files
 from energy_lib.store import Store
 
-__all__ = ["generate", "load", "MERGED_DONG", "OLD_CODES"]
+__all__ = ["generate", "load", "manifest_jobs", "MERGED_DONG", "OLD_CODES"]
 
 MERGED_DONG = "2917053500"  # 중흥동: 2022–2023 data still carries 중흥2동/중흥3동 codes
 OLD_CODES = ("2917052000", "2917053000")
@@ -110,10 +110,14 @@ def load(store: Store, manifest_path: Path, *, workers: int = 1,
          progress: Callable[[IngestReport], None] | None = None) -> list[IngestReport]:
     """Ingest the files of a demo manifest, in order, with the importers (``workers`` processes
     read and check files at once; commits stay in the manifest's order)."""
+    return ingest_files(store, manifest_jobs(manifest_path), workers=workers, progress=progress)
+
+
+def manifest_jobs(manifest_path: Path) -> list[tuple[Path, Options]]:
+    """The (file, import options) pairs of a manifest, in order."""
     manifest_path = Path(manifest_path)
     entries = json.loads(manifest_path.read_text("utf-8"))["files"]
-    jobs = [(manifest_path.parent / e["path"], Options(format=e["format"], **e["options"])) for e in entries]
-    return ingest_files(store, jobs, workers=workers, progress=progress)
+    return [(manifest_path.parent / e["path"], Options(format=e["format"], **e["options"])) for e in entries]
 
 
 def _weather(temperature: pd.DataFrame, out: Path, manifest: Manifest) -> None:
@@ -175,6 +179,11 @@ def _programmes(out: Path, manifest: Manifest) -> None:
     manifest.add(write_csv(frame, out / "city" / "programmes.csv"), "programmes")
 
 
+def _columns(homes: pd.DataFrame, household: pd.Series | np.ndarray, *columns: str) -> pd.DataFrame:
+    """Columns of the households at the given positions (``household`` is the row number)."""
+    return homes[list(columns)].iloc[np.asarray(household)].reset_index(drop=True)
+
+
 class _BillFiles:
     """Collects each utility's bills into one file per month (large cities) or per year."""
 
@@ -208,7 +217,8 @@ class _BillFiles:
 
 def _electricity(homes, calendar, settings, month, files, totals) -> pd.DataFrame:
     bills = usage.household_bills(homes, calendar, settings, month, "electricity")
-    h = homes.set_index("household").loc[bills["household"]]
+    h = _columns(homes, bills["household"], "electricity_no", "ward_code", "gu_code", "building_type",
+                 "site_key", "programme_id")
     generator = rng(settings.seed, f"kepco-file-{month:%Y%m}")
     value = np.rint(bills["actual"].to_numpy()).astype(np.int64)
     frame = pd.DataFrame({
@@ -240,7 +250,7 @@ def _electricity(homes, calendar, settings, month, files, totals) -> pd.DataFram
 
 def _gas(homes, calendar, settings, month, files) -> pd.DataFrame:
     bills = usage.household_bills(homes, calendar, settings, month, "gas")
-    h = homes.set_index("household").loc[bills["household"]]
+    h = _columns(homes, bills["household"], "gas_no", "ward_code", "site_key", "programme_id")
     generator = rng(settings.seed, f"gas-file-{month:%Y%m}")
     from energy_lib import units
 
@@ -266,7 +276,7 @@ def _gas(homes, calendar, settings, month, files) -> pd.DataFrame:
 
 def _water(homes, settings, month, files) -> None:
     bills = usage.water_bills(homes, settings, month)
-    h = homes.set_index("household").loc[bills["household"]]
+    h = _columns(homes, bills["household"], "water_no", "ward_code")
     generator = rng(settings.seed, f"water-file-{month:%Y%m}")
     frame = pd.DataFrame({
         "수용가번호": h["water_no"].to_numpy(),
@@ -371,7 +381,7 @@ def _pv(homes, calendar, settings, out, manifest) -> None:
         parts = []
         for month in months:
             generation = usage.pv_generation(homes, calendar, settings, month)
-            h = homes.set_index("household").loc[generation["household"]]
+            h = _columns(homes, generation["household"], "electricity_no")
             parts.append(pd.DataFrame({"고객번호": h["electricity_no"].to_numpy(), "발전년월": month.strftime("%Y-%m"),
                                        "발전량": np.round(generation["generation"].to_numpy(), 1).astype(str),
                                        "단위": "kWh"}))

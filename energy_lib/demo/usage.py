@@ -207,7 +207,7 @@ _HOLIDAYS = pd.to_datetime([
 
 def _occupancy(stamps: pd.DatetimeIndex, schedule: str) -> np.ndarray:
     hour = stamps.hour.to_numpy() + stamps.minute.to_numpy() / 60.0
-    off_day = (stamps.dayofweek.to_numpy() >= 5) | stamps.normalize().isin(_HOLIDAYS)
+    off_day = (stamps.day_of_week.to_numpy() >= 5) | stamps.normalize().isin(_HOLIDAYS)
     if schedule == "industrial":
         on = np.where((hour >= 8) & (hour < 20), 1.0, 0.35)
         return np.where(off_day, 0.25, on)

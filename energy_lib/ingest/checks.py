@@ -55,18 +55,18 @@ def validate(frame: pd.DataFrame, rules: list[Rule], issues: Issues, headers: di
         return
     schema = pa.DataFrameSchema(
         columns=columns or {},
-        checks=[pa.Check(_as_series(rule.passes), name=rule.reason) for rule in rules],
+        checks=[pa.Check(_as_series(rule.passes), name=f"{i}:{rule.reason}") for i, rule in enumerate(rules)],
     )
     try:
         schema.validate(candidates, lazy=True)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
-        by_rule = {rule.reason: rule for rule in rules}
+        by_rule = {f"{i}:{rule.reason}": rule for i, rule in enumerate(rules)}
         unknown = cases[~cases["check"].isin(list(by_rule))]
         if len(unknown):
             raise TypeError(f"records do not have the canonical types:\n{unknown.head()}") from None
-        for reason, group in cases.groupby("check", sort=False):
-            rule = by_rule[reason]
+        for name, group in cases.groupby("check", sort=False):
+            rule = by_rule[name]
             positions = np.unique(group["index"].to_numpy(dtype=np.int64))
             failing = candidates.loc[positions]
             issues.add(positions, headers.get(rule.column, rule.column), rule.reason,
@@ -131,7 +131,9 @@ def overlaps_within(frame: pd.DataFrame, issues: Issues, headers: dict[str, str]
     -----
     Sorted by (meter, start), a period overlaps an earlier one of its meter when it starts before
     the latest end seen so far in that meter. Meters are offset into disjoint ranges of one int64
-    axis, so one running maximum serves every meter at once.
+    axis, so one running maximum serves every meter at once. A quarantined period must not block
+    the ones after it, so each round rejects only the first overlap of each meter, and rounds
+    repeat until none is left (one round for a file with no overlaps).
     """
     alive = ~issues.rejected[frame.index.to_numpy()]
     if not alive.any():
@@ -146,17 +148,31 @@ def overlaps_within(frame: pd.DataFrame, issues: Issues, headers: dict[str, str]
     order = np.lexsort((rows, start, codes))
     c, s, e = codes[order], start[order], end[order]
     width = int(max(e.max(), s.max())) + 1
-    running_end = np.maximum.accumulate(c * width + e)
-    previous_end = np.concatenate([[np.iinfo(np.int64).min], running_end[:-1]])
-    same_meter = np.concatenate([[False], c[1:] == c[:-1]])
-    same_start = same_meter & np.concatenate([[False], s[1:] == s[:-1]])
-    overlap = same_meter & ~same_start & (c * width + s < previous_end)
-    if not overlap.any():
+    kept = np.ones(len(order), dtype=bool)
+    rejected, blocking = [], []
+    while True:
+        index = np.flatnonzero(kept)
+        ci, si, ei = c[index], s[index], e[index]
+        running_end = np.maximum.accumulate(ci * width + ei)
+        previous_end = np.concatenate([[np.iinfo(np.int64).min], running_end[:-1]])
+        same_meter = np.concatenate([[False], ci[1:] == ci[:-1]])
+        same_start = same_meter & np.concatenate([[False], si[1:] == si[:-1]])
+        overlap = same_meter & ~same_start & (ci * width + si < previous_end)
+        if not overlap.any():
+            break
+        hits = np.flatnonzero(overlap)
+        first = hits[np.concatenate([[True], ci[hits[1:]] != ci[hits[:-1]]])]
+        rejected.append(index[first])
+        blocking.append(index[first - 1])
+        kept[index[first]] = False
+    if not rejected:
         return
-    hit = frame.iloc[live[order[overlap]]]
-    previous = rows[order[np.flatnonzero(overlap) - 1]]
+    hit_sorted, previous_sorted = np.concatenate(rejected), np.concatenate(blocking)
+    hit = frame.iloc[live[order[hit_sorted]]]
+    previous = rows[order[previous_sorted]]
     issues.add(hit.index.to_numpy(), headers.get("period_start", "period_start"), "overlapping_period",
-               ("the period " + _period_text(hit) + " overlaps the period of row " + pd.Series(previous, index=hit.index).astype(str)
+               ("the period " + _period_text(hit) + " overlaps the period of row "
+                + pd.Series(previous, index=hit.index).astype(str)
                 + " for the same meter. Check the billing dates.").to_numpy(dtype=object))
 
 

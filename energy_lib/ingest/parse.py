@@ -27,11 +27,12 @@ MONTH_FORMS = "202301, 2023-01, 2023.01, 2023/01 or 2023년 1월"
 DATE_FORMS = "20230115, 2023-01-15, 2023.01.15, 2023. 1. 15. or 2023년 1월 15일"
 
 _NUMBER = r"^[+-]?(\d+|\d{1,3}(,\d{3})+)(\.\d*)?$|^[+-]?\.\d+$"
-_MONTH = r"^(?P<y>\d{4})\s*(?:[-./]\s*|년\s*)?(?P<m>\d{1,2})\s*(?:월|\.)?$"
-_DATE = (r"^(?P<y>\d{4})\s*(?:[-./]\s*|년\s*)?(?P<m>\d{1,2})\s*(?:[-./]\s*|월\s*)?"
-         r"(?P<d>\d{1,2})\s*(?:일|\.)?$")
-_DATETIME = (r"^(?P<y>\d{4})\s*(?:[-./]\s*|년\s*)?(?P<m>\d{1,2})\s*(?:[-./]\s*|월\s*)?"
-             r"(?P<d>\d{1,2})\s*(?:일|\.)?(?:[T\s]+(?P<H>\d{1,2}):?(?P<M>\d{2})(?::?(?P<S>\d{2})(?:\.\d+)?)?)?"
+# Compact forms have exactly 6 (YYYYMM) or 8 (YYYYMMDD) digits; with separators, months and days
+# may have one digit. Groups of the two spellings are coalesced after matching.
+_MONTH = r"^(?P<y>\d{4})(?:(?P<mc>\d{2})|\s*(?:[-./]|년)\s*(?P<m>\d{1,2})\s*(?:월|\.)?)$"
+_DAY = (r"(?P<y>\d{4})(?:(?P<mc>\d{2})(?P<dc>\d{2})|\s*(?:[-./]|년)\s*(?P<m>\d{1,2})\s*(?:[-./]|월)\s*"
+        r"(?P<d>\d{1,2})\s*(?:일|\.)?)")
+_DATETIME = (rf"^{_DAY}(?:[T\s]+(?P<H>\d{{1,2}}):?(?P<M>\d{{2}})(?::?(?P<S>\d{{2}})(?:\.\d+)?)?)?"
              r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?$")
 _KST_MINUTES = 9 * 60
 
@@ -96,6 +97,15 @@ def _int_field(parts: pa.StructArray, name: str) -> np.ndarray:
     return pc.cast(field, pa.int64()).to_numpy(zero_copy_only=False)
 
 
+def _coalesce(parts: pa.StructArray, *names: str) -> np.ndarray:
+    """The first non-empty of several integer groups (one per spelling of a field)."""
+    values = np.full(len(parts), np.nan)
+    for name in reversed(names):
+        field = _int_field(parts, name).astype(float)
+        values = np.where(np.isnan(field), values, field)
+    return np.nan_to_num(values, nan=0).astype(np.int64)
+
+
 def _offset_minutes(zone: str) -> int:
     """Minutes east of UTC of ``Z``, ``+0900`` or ``-0500``; KST where no zone is given."""
     if not zone:
@@ -132,8 +142,8 @@ def parse_month(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndar
     matched = pc.fill_null(pc.is_valid(parts), False).to_numpy(zero_copy_only=False)
     if not matched.any():
         return np.full(len(text), np.datetime64("NaT"), "datetime64[us]"), matched
-    filled = pc.fill_null(parts, {"y": "1970", "m": "1"})
-    year, month = _int_field(filled, "y"), _int_field(filled, "m")
+    filled = pc.fill_null(parts, {"y": "1970", "mc": "", "m": "1"})
+    year, month = _int_field(filled, "y"), _coalesce(filled, "m", "mc")
     days, ok = _calendar(year, month, np.ones_like(year))
     ok &= matched
     return np.where(ok, days.astype("datetime64[us]"), np.datetime64("NaT")), ok
@@ -168,8 +178,8 @@ def parse_datetime(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.n
     n = len(text)
     if not matched.any():
         return np.full(n, np.datetime64("NaT"), "datetime64[us]"), matched
-    filled = pc.fill_null(parts, {"y": "1970", "m": "1", "d": "1", "H": "", "M": "", "S": "", "tz": ""})
-    days, ok = _calendar(_int_field(filled, "y"), _int_field(filled, "m"), _int_field(filled, "d"))
+    filled = pc.fill_null(parts, {"y": "1970", "mc": "", "dc": "", "m": "", "d": "", "H": "", "M": "", "S": "", "tz": ""})
+    days, ok = _calendar(_int_field(filled, "y"), _coalesce(filled, "m", "mc"), _coalesce(filled, "d", "dc"))
     ok &= matched
 
     h, mi, s = (np.nan_to_num(_int_field(filled, k).astype(float), nan=0.0) for k in ("H", "M", "S"))

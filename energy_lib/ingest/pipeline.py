@@ -271,7 +271,7 @@ def _quarantine_rows(raw: RawFile, converted: Converted, adapter: str, ingested_
     })
     malformed = pd.DataFrame({
         "source_file": raw.name, "source_row": [m.row for m in raw.malformed], "adapter": adapter,
-        "column": None, "reason": "malformed_row",
+        "column": None, "reason": "malformed_row",  # REASONS["malformed_row"]
         "message": [f"the row {m.problem}"
                     + ("; the file does not end with a line break, so it was probably cut off: export it again."
                        if (not raw.ends_with_newline and i == len(raw.malformed) - 1

@@ -18,7 +18,36 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["IngestError", "Issues", "location"]
+__all__ = ["IngestError", "Issues", "location", "REASONS"]
+
+REASONS: dict[str, str] = {
+    "malformed_row": "the row cannot be split into the header's fields (a cut-off line, a stray delimiter)",
+    "undecodable_text": "the row has bytes that are not valid in the file's encoding",
+    "missing_value": "a required field is empty",
+    "unreadable_number": "a number field is not a number",
+    "unreadable_date": "a date or month field is not a date in any accepted form",
+    "unknown_ward_code": "a ward, gu or legal-dong code of no known vintage",
+    "unknown_carrier": "a carrier name that is not electricity, gas, water or heat",
+    "unknown_category": "a contract type or building type that is not in the vocabulary",
+    "unknown_quality": "a read type that is neither actual nor estimated",
+    "unknown_site": "a customer or site that no register, bill or ward places",
+    "unknown_programme": "a programme the store does not know",
+    "outside_city": "a row about another city (not stored; nothing to do)",
+    "unit_mismatch": "a unit that is unknown or not a unit of the row's carrier",
+    "negative_value": "a negative consumption or count",
+    "impossible_value": "a value beyond the physical limit (config/ingest.toml), or a temperature out of range",
+    "inconsistent_value": "fields that contradict each other (mean outside min–max, a day outside its month, …)",
+    "empty_period": "a period that ends before or when it starts",
+    "long_period": "a billing period longer than a bill can be",
+    "too_early": "a date before 1990 (a typing error)",
+    "future_period": "a period or day after today",
+    "duplicate_row": "an exact copy of an earlier row of the same file (the first is stored)",
+    "conflicting_rows": "rows of one file with the same key and different values (none is stored)",
+    "overlapping_period": "a period that overlaps another of the same meter (in the file or stored)",
+    "already_stored": "the same row was stored before from another file",
+    "conflicts_with_stored": "a stored row has the same key and another value (the stored one is kept)",
+}
+"""Every reason a row can be quarantined for, with its meaning (data/README.md lists them)."""
 
 
 def location(file: str, row: int | None = None, column: str | None = None) -> str:
@@ -81,6 +110,8 @@ class Issues:
         message : str or array of str
             What is wrong and what to do; one text, or one per flagged record.
         """
+        if reason not in REASONS:
+            raise ValueError(f"unknown quarantine reason {reason!r}; add it to problems.REASONS")
         where = np.asarray(where)
         positions = np.flatnonzero(where) if where.dtype == bool else where.astype(np.int64)
         if positions.size == 0:
@@ -89,10 +120,14 @@ class Issues:
             message = np.asarray(message, dtype=object)[positions]
         if where.dtype == bool and isinstance(column, np.ndarray) and len(column) == self.n:
             column = column[positions]
+        messages = np.broadcast_to(np.asarray(message, dtype=object), positions.shape)
+        missing = pd.isna(messages)
+        if missing.any():  # a message built from a missing value; say what we know
+            messages = np.where(missing, f"{reason.replace('_', ' ')} (see the raw row)", messages)
         self._positions.append(positions)
         self._columns.append(np.broadcast_to(np.asarray(column, dtype=object), positions.shape))
         self._reasons.append(np.full(positions.shape, reason, dtype=object))
-        self._messages.append(np.broadcast_to(np.asarray(message, dtype=object), positions.shape))
+        self._messages.append(messages)
 
     @property
     def rejected(self) -> np.ndarray:

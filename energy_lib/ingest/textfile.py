@@ -140,7 +140,12 @@ def read_raw(path: str | Path, *, name: str | None = None, encoding: str | None 
         return _read_xlsx(path, name, digest)
     if suffix == ".json" or data.lstrip()[:1] in (b"{", b"["):
         return _read_json(data, name, digest)
-    if encoding is None and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if not utf16 and b"\x00" in data[:4096]:
+        raise IngestError(name, "this is not a text file (it contains NUL bytes).",
+                          "If it is an Excel workbook, give it the .xlsx extension; if it is UTF-16 text "
+                          "without a byte-order mark, save it as UTF-8 CSV.", row=_row_of(data, data.index(b"\x00")))
+    if encoding is None and not utf16:
         body = data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
         try:  # UTF-8 is checked by the CSV reader itself, without decoding the file in Python
             return _read_delimited(body, name, digest, "utf-8-sig" if body is not data else "utf-8")
@@ -160,10 +165,6 @@ def _decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str]:
         return _strict(data, "utf-16", name), "utf-16"
     if encoding:
         return _strict(data, encoding, name), encoding
-    if b"\x00" in data[:4096]:
-        raise IngestError(name, "this is not a text file (it contains NUL bytes).",
-                          "If it is an Excel workbook, give it the .xlsx extension; if it is UTF-16 text "
-                          "without a byte-order mark, save it as UTF-8 CSV.", row=_row_of(data, data.index(b"\x00")))
     if data.startswith(codecs.BOM_UTF8):
         return _lenient(data, "utf-8-sig", name), "utf-8-sig"
     try:
@@ -259,6 +260,10 @@ def _read_delimited(body: bytes, name: str, digest: str, encoding: str, *, damag
     _check_header_is_text(headers, name)
     start = sum(len(line) + 1 for line in lines[:leading_blank])
     content = body[start:]
+    if not content.split(b"\n", 1)[1:] or not content.split(b"\n", 1)[1].strip():
+        empty = pa.table({h: pa.array([], pa.string()) for h in headers})
+        return RawFile(name, digest, encoding, headers, empty, np.array([], dtype=np.int64),
+                       ends_with_newline=body.endswith((b"\n", b"\r")), damaged=damaged)
     try:
         table, malformed = _parse(content, headers, delimiter, exact=False)
         if malformed:

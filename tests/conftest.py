@@ -1,0 +1,74 @@
+"""Shared fixtures: an empty store with the reference tables, file writers, a small demo city."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from energy_lib.demo.city import DemoSettings
+from energy_lib.demo.generate import generate, load
+from energy_lib.ingest.formats import Options
+from energy_lib.ingest.pipeline import ensure_reference, ingest_file
+from energy_lib.store import Store
+
+DEMO_HOUSEHOLDS = 600
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    """An empty store with wards, crosswalk and legal-dong links."""
+    target = Store(tmp_path / "store")
+    ensure_reference(target)
+    return target
+
+
+@pytest.fixture
+def write(tmp_path: Path):
+    """``write(name, text, encoding="utf-8")`` writes a file in tmp_path and returns its path."""
+    def _write(name: str, text: str, encoding: str = "utf-8") -> Path:
+        path = tmp_path / name
+        path.write_bytes(text.encode(encoding))
+        return path
+
+    return _write
+
+
+@pytest.fixture
+def ingest(store: Store):
+    """``ingest(path, **options)`` → (report, quarantine rows of that file)."""
+    def _ingest(path: Path, **options):
+        report = ingest_file(store, path, Options(**options))
+        quarantine = store.read("quarantine")
+        return report, quarantine[quarantine["source_file"] == str(path)].reset_index(drop=True)
+
+    return _ingest
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory) -> dict:
+    """A small demo city (600 households), generated and ingested once per test session."""
+    root = tmp_path_factory.mktemp("demo")
+    settings = DemoSettings(households=DEMO_HOUSEHOLDS)
+    manifest = generate(settings, root / "raw")
+    store = Store(root / "store")
+    reports = load(store, root / "raw" / "manifest.json")
+    return {"settings": settings, "raw": root / "raw", "store": store, "reports": reports,
+            "manifest": json.loads((root / "raw" / "manifest.json").read_text("utf-8")),
+            "entries": manifest.entries}
+
+
+def bills_csv(rows: list[str], header: str = "고객번호,행정동코드,청구년월,사용량,단위,검침구분") -> str:
+    """A small bill export: header plus rows."""
+    return "\n".join([header, *rows]) + "\n"
+
+
+@pytest.fixture
+def quarantine_of():
+    def _of(store: Store, path: Path) -> pd.DataFrame:
+        rows = store.read("quarantine")
+        return rows[rows["source_file"] == str(path)].reset_index(drop=True)
+
+    return _of

@@ -1,0 +1,91 @@
+import os
+
+import pandas as pd
+import pytest
+
+from energy_lib import store as store_module
+from energy_lib.store import Store
+from energy_lib.tables import TABLES
+
+
+def _weather(n: int, first: str = "2023-01-01", source: str = "w.csv") -> pd.DataFrame:
+    return pd.DataFrame({"station": "156", "date": pd.date_range(first, periods=n), "temp_mean_c": 1.5,
+                         "source_file": source, "source_row": range(2, n + 2),
+                         "ingested_at": pd.Timestamp("2026-01-01")})
+
+
+def test_empty_store_reads_every_table_with_its_columns(tmp_path):
+    store = Store(tmp_path)
+    for name, spec in TABLES.items():
+        frame = store.read(name)
+        assert frame.empty and list(frame.columns) == spec.column_names
+    assert store.sql("SELECT count(*) AS n FROM readings")["n"].iloc[0] == 0
+
+
+def test_commit_appends_and_replaces(tmp_path):
+    store = Store(tmp_path)
+    store.commit(append={"weather": _weather(3)})
+    store.commit(append={"weather": _weather(2, "2023-02-01")})
+    assert store.rows("weather") == 5 and store.generation == 2
+    assert store.read("weather")["temp_mean_c"].tolist() == [1.5] * 5
+
+
+def test_interrupted_commit_leaves_the_store_as_it_was(tmp_path, monkeypatch):
+    store = Store(tmp_path)
+    store.commit(append={"weather": _weather(3)})
+    before = (store.generation, store.read("weather"))
+
+    def crash(path, text):
+        raise OSError("power cut")
+
+    monkeypatch.setattr(store_module, "_write_atomically", crash)
+    with pytest.raises(OSError):
+        store.commit(append={"weather": _weather(10, "2024-01-01")})
+    monkeypatch.undo()
+    assert store.generation == before[0]
+    pd.testing.assert_frame_equal(store.read("weather"), before[1])
+    assert len(list((tmp_path / "weather").iterdir())) == 1  # the orphan part was removed
+
+
+def test_orphans_of_a_killed_process_are_removed_by_the_next_writer(tmp_path):
+    store = Store(tmp_path)
+    store.commit(append={"weather": _weather(3)})
+    orphan = tmp_path / "weather" / "part-99999999-deadbeef.parquet"
+    orphan.write_bytes(b"half a file")
+    assert store.rows("weather") == 3  # readers never see it
+    store.commit(append={"weather": _weather(1, "2025-01-01")})
+    assert not orphan.exists() and store.rows("weather") == 4
+
+
+def test_error_inside_writer_commits_nothing(tmp_path):
+    store = Store(tmp_path)
+    with pytest.raises(RuntimeError):
+        with store.writer() as writer:
+            writer.append("weather", _weather(3))
+            raise RuntimeError("bug")
+    assert store.rows("weather") == 0 and store.generation == 0
+
+
+def test_dimension_and_fact_rules(tmp_path):
+    store = Store(tmp_path)
+    with pytest.raises(ValueError, match="fact table"):
+        with store.writer() as writer:
+            writer.replace("weather", _weather(1))
+
+
+def test_compaction_merges_small_parts_and_keeps_every_row(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_module, "_MAX_SMALL_PARTS", 3)
+    store = Store(tmp_path)
+    for i in range(7):
+        store.commit(append={"weather": _weather(2, f"202{i}-01-01", f"w{i}.csv")})
+    assert store.rows("weather") == 14 and len(store.parts("weather")) <= 4
+    assert sorted(store.read("weather")["source_file"].unique()) == [f"w{i}.csv" for i in range(7)]
+    assert len(os.listdir(tmp_path / "weather")) == len(store.parts("weather"))
+
+
+def test_files_are_pruned_by_time_and_carrier(tmp_path):
+    store = Store(tmp_path)
+    store.commit(append={"weather": _weather(10, "2020-01-01")})
+    store.commit(append={"weather": _weather(10, "2024-01-01")})
+    assert len(store.files("weather", time_from=pd.Timestamp("2023-06-01"))) == 1
+    assert len(store.files("weather")) == 2
