@@ -93,8 +93,11 @@ def ingest(
     from tqdm.auto import tqdm
 
     target = _store(store)
-    options = Options(format=format, carrier=carrier, unit=unit, provider=provider, encoding=encoding,
-                      station=station, timestamps=timestamps, end_inclusive=not end_exclusive)
+    try:
+        options = Options(format=format, carrier=carrier, unit=unit, provider=provider, encoding=encoding,
+                          station=station, timestamps=timestamps, end_inclusive=not end_exclusive)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
     files: list = []
     for path in paths or []:
         files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]

@@ -24,6 +24,7 @@ from energy_lib.ingest import metered, vocab
 from energy_lib.ingest.formats import Columns, Converted, Field, Format, Options, Reference, default_provider
 from energy_lib.ingest.problems import IngestError, Issues
 from energy_lib.ingest.sinks import MeteredSink
+from energy_lib.vectors import map_values
 
 __all__ = ["FORMAT", "HEAT_FORMAT", "carrier_and_unit"]
 
@@ -135,10 +136,10 @@ def convert(columns: Columns, options: Options, reference: Reference, *,
 
     provider = (columns.series("provider") if "provider" in columns
                 else pd.Series(options.provider, index=range(n), dtype="str") if options.provider
-                else carrier.map(_default_providers()))
+                else map_values(carrier, _default_providers()))
     records = pd.DataFrame({
         "source_row": columns.rows, "provider": provider, "carrier": carrier, "account": customer,
-        "site_key": provider + ":" + carrier + ":" + customer, "resolution": resolution,
+        "resolution": resolution,
         "period_start": start, "period_end": end, "value": value, "unit": unit, "quality": quality,
         "ward_code": ward, "placement": "reported", "building_type": building, "households": households,
         "site_name": site_name.where(site_name.str.len() > 0),

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from energy_lib import configuration, wards
 from energy_lib.ingest import parse
@@ -77,6 +78,14 @@ class Options:
     end_inclusive: bool = True
     as_of: pd.Timestamp | None = None
 
+    def __post_init__(self) -> None:
+        from energy_lib.units import CARRIERS
+
+        if self.carrier is not None and self.carrier not in CARRIERS:
+            raise ValueError(f"carrier must be one of {', '.join(CARRIERS)}, not {self.carrier!r}")
+        if self.timestamps not in ("start", "end"):
+            raise ValueError(f"timestamps must be 'start' or 'end', not {self.timestamps!r}")
+
     def now(self) -> pd.Timestamp:
         """The moment after which periods are in the future (default: now, KST)."""
         if self.as_of is not None:
@@ -133,6 +142,9 @@ class Columns:
     def __init__(self, raw: RawFile, mapping: dict[str, str]):
         self.raw = raw
         self.mapping = mapping
+        self._texts: dict[str, pa.Array] = {}
+        self._series: dict[str, pd.Series] = {}
+        self._blanks: dict[str, np.ndarray] = {}
 
     def __contains__(self, name: str) -> bool:
         return name in self.mapping
@@ -142,12 +154,22 @@ class Columns:
         return self.mapping[name]
 
     def text(self, name: str) -> pa.Array:
-        """The field's text, one entry per table row."""
-        return self.raw.table.column(self.mapping[name]).combine_chunks()
+        """The field's text without surrounding spaces, one entry per table row (computed once)."""
+        if name not in self._texts:
+            self._texts[name] = pc.utf8_trim_whitespace(self.raw.table.column(self.mapping[name]).combine_chunks())
+        return self._texts[name]
 
     def series(self, name: str) -> pd.Series:
-        """The field's text as a pandas Series (stripped)."""
-        return pd.Series(self.text(name).to_pandas(), dtype="str").str.strip()
+        """The field's text as a pandas Series (stripped; Arrow-backed, computed once)."""
+        if name not in self._series:
+            self._series[name] = self.text(name).to_pandas()
+        return self._series[name]
+
+    def blank(self, name: str) -> np.ndarray:
+        """True where the field is empty (computed once)."""
+        if name not in self._blanks:
+            self._blanks[name] = pc.equal(pc.utf8_length(self.text(name)), 0).to_numpy(zero_copy_only=False)
+        return self._blanks[name]
 
     def unit_hint(self, name: str) -> str | None:
         """A unit written in the field's header, e.g. ``kWh`` in ``사용량(kWh)``."""
@@ -159,7 +181,7 @@ class Columns:
         return self.raw.rows
 
     def _blank(self, name: str, issues: Issues, what: str) -> np.ndarray:
-        blank = parse.blank(self.text(name))
+        blank = self.blank(name)
         issues.add(blank, self.header(name), "missing_value",
                    f"{what} is empty. Fill it in, or remove the row if it is not data.")
         return blank
@@ -169,53 +191,42 @@ class Columns:
         self._blank(name, issues, what)
         return self.series(name)
 
+    def _parsed(self, name: str, issues: Issues, parser, *, what: str, reason: str, expected: str) -> np.ndarray:
+        """Parse a required field; empty cells are ``missing_value``, unreadable ones ``reason``."""
+        values, ok = parser(self.text(name))
+        bad = ~ok & ~self._blank(name, issues, what)
+        issues.add(bad, self.header(name), reason, "'" + self.series(name)[bad] + f"' is not {expected}.")
+        return values
+
     def number(self, name: str, issues: Issues, what: str) -> np.ndarray:
         """The field as numbers; empty or unreadable cells are quarantined."""
-        values, ok = parse.parse_number(self.text(name))
-        blank = self._blank(name, issues, what)
-        bad = ~ok & ~blank
-        issues.add(bad, self.header(name), "unreadable_number",
-                   "'" + self.series(name)[bad] + f"' is not a number. Write {what} in digits "
-                   "(1234 or 1,234.5).")
-        return values
+        return self._parsed(name, issues, parse.parse_number, what=what, reason="unreadable_number",
+                            expected=f"a number. Write {what} in digits (1234 or 1,234.5)")
 
     def optional_number(self, name: str, issues: Issues, what: str) -> np.ndarray:
         """Like :meth:`number`, but an empty cell (or a missing column) gives NaN."""
         if name not in self:
             return np.full(self.raw.table.num_rows, np.nan)
         values, ok = parse.parse_number(self.text(name))
-        bad = ~ok & ~parse.blank(self.text(name))
+        bad = ~ok & ~self.blank(name)
         issues.add(bad, self.header(name), "unreadable_number",
                    "'" + self.series(name)[bad] + f"' is not a number. Write {what} in digits, or leave it empty.")
         return values
 
     def month(self, name: str, issues: Issues) -> np.ndarray:
         """The field as the first day of a month (202301, 2023-01, 2023년 1월, …)."""
-        values, ok = parse.parse_month(self.text(name))
-        blank = self._blank(name, issues, "the month")
-        bad = ~ok & ~blank
-        issues.add(bad, self.header(name), "unreadable_date",
-                   "'" + self.series(name)[bad] + f"' is not a month. Write it as {parse.MONTH_FORMS}.")
-        return values
+        return self._parsed(name, issues, parse.parse_month, what="the month", reason="unreadable_date",
+                            expected=f"a month. Write it as {parse.MONTH_FORMS}")
 
     def date(self, name: str, issues: Issues) -> np.ndarray:
         """The field as a day (20230115, 2023-01-15, 2023. 1. 15., …)."""
-        values, ok = parse.parse_date(self.text(name))
-        blank = self._blank(name, issues, "the date")
-        bad = ~ok & ~blank
-        issues.add(bad, self.header(name), "unreadable_date",
-                   "'" + self.series(name)[bad] + f"' is not a date. Write it as {parse.DATE_FORMS}.")
-        return values
+        return self._parsed(name, issues, parse.parse_date, what="the date", reason="unreadable_date",
+                            expected=f"a date. Write it as {parse.DATE_FORMS}")
 
     def timestamp(self, name: str, issues: Issues) -> np.ndarray:
         """The field as a date and time of day (2023-01-15 13:00, ISO 8601 with offset, …)."""
-        values, ok = parse.parse_datetime(self.text(name))
-        blank = self._blank(name, issues, "the time")
-        bad = ~ok & ~blank
-        issues.add(bad, self.header(name), "unreadable_date",
-                   "'" + self.series(name)[bad] + "' is not a date and time. Write it as "
-                   "2023-01-15 13:00 or 2023-01-15T13:00:00+09:00.")
-        return values
+        return self._parsed(name, issues, parse.parse_datetime, what="the time", reason="unreadable_date",
+                            expected="a date and time. Write it as 2023-01-15 13:00 or 2023-01-15T13:00:00+09:00")
 
     def ward(self, name: str, issues: Issues, crosswalk: pd.DataFrame, *, level: str = "dong") -> pd.Series:
         """Current ward (or gu) codes for the field's codes of any vintage; unknown codes are

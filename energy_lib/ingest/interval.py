@@ -109,8 +109,7 @@ def _records(columns: Columns, options: Options, reference: Reference, issues: I
     place = _placement(columns, reference, source_positions)
     records = pd.DataFrame({
         "source_row": columns.rows[source_positions], "provider": provider, "carrier": "electricity",
-        "account": customer, "site_key": pd.Series(provider, dtype="str") + ":electricity:" + pd.Series(customer, dtype="str"),
-        "resolution": resolution, "period_start": start, "period_end": end, "value": value, "unit": unit,
+        "account": customer, "resolution": resolution, "period_start": start, "period_end": end, "value": value, "unit": unit,
         "quality": "actual", "ward_code": place["ward_code"], "placement": "reported",
         "building_type": place["building_type"], "site_name": place["site_name"],
     })

@@ -9,7 +9,8 @@ all of them:
 ``provider``              utility (``kepco``, ``haeyang``, …); with ``carrier`` and ``account``
 ``carrier``               it makes the pseudonymous meter id
 ``account``               customer number, or another key of the meter in the provider's data
-``site_key``              key of the site for a meter not in any register (e.g. ``kepco:<no>``)
+``site_key``              optional: key of the site of a meter in no register; by default the
+                          meter's own (``provider:carrier:account``); a building's meters share it
 ``resolution``            ``billing``, ``monthly``, ``daily``, ``hourly``, ``15min``
 ``period_start/_end``     half-open period, KST
 ``value``, ``unit``       as the provider reports them
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from energy_lib import configuration, units
 from energy_lib.identity import pseudonyms
@@ -177,14 +179,21 @@ def stage(records: pd.DataFrame, issues: Issues, headers: dict[str, str], target
     live = _keep(records, ~issues.rejected[records.index.to_numpy()])
     if live.empty:
         return 0
+    meter_ids = arrow_strings(live["meter_id"])
     with contextlib.closing(duckdb_cursor()) as con:
-        con.register("live", pa.table({"position": live.index.to_numpy(dtype=np.int64),
-                                       "meter_id": arrow_strings(live["meter_id"])}))
+        con.register("live", pa.table({"row": np.arange(len(live)), "meter_id": meter_ids}))
         found = con.sql(f"""
-            SELECT l.position, m.site_id, m.native_unit IS NULL AS unit_missing
-            FROM live l LEFT JOIN {store.relation_sql("meters")} m USING (meter_id) ORDER BY l.position
+            SELECT l.row, m.site_id, m.native_unit IS NULL AS unit_missing
+            FROM live l JOIN {store.relation_sql("meters")} m USING (meter_id)
         """).to_arrow_table()
-    known = found["site_id"].is_valid().to_numpy(zero_copy_only=False)
+    rows = found["row"].to_numpy()
+    known = np.zeros(len(live), dtype=bool)
+    known[rows] = True
+    unit_missing = np.zeros(len(live), dtype=bool)
+    unit_missing[rows] = found["unit_missing"].to_numpy()
+    where = np.full(len(live), -1, dtype=np.int64)  # row of `found` for each record, -1 if none
+    where[rows] = np.arange(len(rows))
+    stored_site = pc.take(found["site_id"], pa.array(where, mask=where < 0))
     ward = live["ward_code"] if "ward_code" in live else pd.Series(pd.NA, index=live.index, dtype="str")
     unplaced = ~known & ward.isna().to_numpy()
     if unplaced.any():
@@ -192,12 +201,16 @@ def stage(records: pd.DataFrame, issues: Issues, headers: dict[str, str], target
         issues.add(live.index[unplaced].to_numpy(), headers.get("account", "account"), "unknown_site",
                    f"this {what} is in no site register and the row names no ward, so it cannot be placed. "
                    "Ingest the site register (or the bills) that list it first, then this file again.")
-    site_id = pd.Series(found["site_id"].to_pandas().array, index=live.index, dtype="str")
+    site_id = stored_site.combine_chunks() if isinstance(stored_site, pa.ChunkedArray) else stored_site
     if (~known).any():
-        site_id[~known] = pseudonyms("site", live.loc[~known, "site_key"])
-    live = _keep(live.assign(site_id=site_id), ~unplaced)
-    known = known[~unplaced]
-    unit_missing = found["unit_missing"].to_numpy(zero_copy_only=False)[~unplaced]
+        fresh = live[~known]
+        key = fresh["site_key"] if "site_key" in fresh else \
+            fresh["provider"].astype("str") + ":" + fresh["carrier"].astype("str") + ":" + fresh["account"].astype("str")
+        new_ids = np.empty(len(live), dtype=object)
+        new_ids[~known] = pseudonyms("site", key).to_numpy(dtype=object)
+        site_id = pc.if_else(pa.array(known), site_id, pa.array(new_ids, pa.string()))
+    live = _keep(live.assign(site_id=site_id.to_pandas().array), ~unplaced)
+    known, unit_missing = known[~unplaced], unit_missing[~unplaced]
 
     checks.against_stored(_overlapping_stored(store, live, target), issues, headers, value=target.value)
     keep = ~issues.rejected[live.index.to_numpy()]
@@ -245,8 +258,10 @@ def _keep(frame: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
 
 
 def _constant(text: str, n: int) -> pa.Array:
-    """A column repeating one text n times (built as a dictionary, not n Python strings)."""
-    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([text])).cast(pa.string())
+    """A column repeating one text n times, built from raw buffers (not n Python strings)."""
+    data = text.encode("utf-8")
+    offsets = np.arange(n + 1, dtype=np.int32) * len(data)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data * n))
 
 
 def _outliers(store, live: pd.DataFrame, new_sites: pd.DataFrame, target: MeteredTarget) -> np.ndarray:

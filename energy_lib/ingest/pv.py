@@ -50,7 +50,7 @@ def convert(columns: Columns, options: Options, reference: Reference) -> Convert
     provider = options.provider or default_provider("electricity")
     records = pd.DataFrame({
         "source_row": columns.rows, "provider": provider, "carrier": "electricity", "account": customer,
-        "site_key": provider + ":electricity:" + customer, "resolution": "monthly",
+        "resolution": "monthly",
         "period_start": start, "period_end": end, "value": value, "unit": unit, "quality": "actual",
         "ward_code": ward, "placement": "reported",
     })

@@ -61,9 +61,9 @@ class MeteredSink(Sink):
 
 
 @dataclass(frozen=True)
-class KeyedFactSink(Sink):
-    """Append-only facts identified by ``key``; ``value`` is compared to tell duplicates from
-    conflicts. ``rules`` validate the records (pandera)."""
+class _KeyedSink(Sink):
+    """Records identified by ``key``; ``value`` is compared to tell duplicates from conflicts.
+    ``rules`` validate the records (pandera)."""
 
     table: str
     key: tuple[str, ...]
@@ -75,6 +75,11 @@ class KeyedFactSink(Sink):
         checks.validate(records, list(self.rules), issues, headers)
         checks.duplicates_within(records, list(self.key), self.value, issues, headers)
         return records
+
+
+@dataclass(frozen=True)
+class KeyedFactSink(_KeyedSink):
+    """Append-only facts: a key stored before is a duplicate (same value) or a conflict."""
 
     def stage(self, records, issues, headers, writer, ingested_at, source_file):
         live = records[~issues.rejected[records.index.to_numpy()]]
@@ -109,19 +114,8 @@ class KeyedFactSink(Sink):
 
 
 @dataclass(frozen=True)
-class DimensionSink(Sink):
+class DimensionSink(_KeyedSink):
     """A reference table; the new file's rows replace stored rows with the same ``key``."""
-
-    table: str
-    key: tuple[str, ...]
-    value: str
-    rules: tuple[checks.Rule, ...] = field(default_factory=tuple)
-
-    def prepare(self, converted, headers, options):
-        records, issues = converted.records, converted.issues
-        checks.validate(records, list(self.rules), issues, headers)
-        checks.duplicates_within(records, list(self.key), self.value, issues, headers)
-        return records
 
     def stage(self, records, issues, headers, writer, ingested_at, source_file):
         live = records[~issues.rejected[records.index.to_numpy()]].assign(source_file=source_file)

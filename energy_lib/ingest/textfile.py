@@ -33,6 +33,7 @@ __all__ = ["RawFile", "Malformed", "read_raw", "normalise_header"]
 
 _DELIMITERS = (",", "\t", ";", "|")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_NON_SPACE = re.compile(rb"\S")
 
 
 @dataclass
@@ -132,7 +133,7 @@ def read_raw(path: str | Path, *, name: str | None = None, encoding: str | None 
         raise IngestError(name, f"the file cannot be read ({error.strerror}).",
                           "Check the path and the file's permissions.") from None
     digest = hashlib.sha256(data).hexdigest()
-    if not data.strip():
+    if not data or data.isspace():
         raise IngestError(name, "the file is empty (no header and no rows).",
                           "Export it again from the utility's system; nothing was stored.")
     suffix = path.suffix.lower()
@@ -259,11 +260,12 @@ def _read_delimited(body: bytes, name: str, digest: str, encoding: str, *, damag
     headers = _unique(next(csv.reader([first_line], delimiter=delimiter)))
     _check_header_is_text(headers, name)
     start = sum(len(line) + 1 for line in lines[:leading_blank])
-    content = body[start:]
-    if not content.split(b"\n", 1)[1:] or not content.split(b"\n", 1)[1].strip():
+    header_end = body.find(b"\n", start)
+    if header_end < 0 or not _NON_SPACE.search(body, header_end + 1):
         empty = pa.table({h: pa.array([], pa.string()) for h in headers})
         return RawFile(name, digest, encoding, headers, empty, np.array([], dtype=np.int64),
                        ends_with_newline=body.endswith((b"\n", b"\r")), damaged=damaged)
+    content = pa.py_buffer(memoryview(body)[start:])  # no copy of a large file
     try:
         table, malformed = _parse(content, headers, delimiter, exact=False)
         if malformed:
@@ -275,9 +277,11 @@ def _read_delimited(body: bytes, name: str, digest: str, encoding: str, *, damag
                           "Check that it is a CSV export; save it again from the program that made it.") from None
     for m in malformed:
         m.row += leading_blank
-    bad = np.array(sorted(m.row for m in malformed), dtype=np.int64) - leading_blank
-    total = table.num_rows + len(bad)
-    rows = np.setdiff1d(np.arange(2, total + 2, dtype=np.int64), bad, assume_unique=True) + leading_blank
+    rows = np.arange(2, table.num_rows + 2, dtype=np.int64) + leading_blank
+    if malformed:
+        bad = np.array(sorted(m.row for m in malformed), dtype=np.int64) - leading_blank
+        total = table.num_rows + len(bad)
+        rows = np.setdiff1d(np.arange(2, total + 2, dtype=np.int64), bad, assume_unique=True) + leading_blank
     blank = _blank_rows(table)
     if blank.any():
         table, rows = table.filter(pa.array(~blank)), rows[~blank]
@@ -286,7 +290,7 @@ def _read_delimited(body: bytes, name: str, digest: str, encoding: str, *, damag
                    damaged=damaged)
 
 
-def _parse(content: bytes, headers: list[str], delimiter: str, *, exact: bool) -> tuple[pa.Table, list[Malformed]]:
+def _parse(content: pa.Buffer, headers: list[str], delimiter: str, *, exact: bool) -> tuple[pa.Table, list[Malformed]]:
     malformed: list[Malformed] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -296,7 +300,7 @@ def _parse(content: bytes, headers: list[str], delimiter: str, *, exact: bool) -
         return "skip"
 
     table = pacsv.read_csv(
-        io.BytesIO(content),
+        pa.BufferReader(content),
         read_options=pacsv.ReadOptions(use_threads=not exact, column_names=headers, skip_rows=1,
                                        block_size=1 << 24),
         parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=exact,

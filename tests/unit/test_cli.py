@@ -57,3 +57,12 @@ def test_wards_lookup_of_old_codes():
 def test_formats_lists_fields_and_spellings():
     result = runner.invoke(app, ["formats", "bills"])
     assert result.exit_code == 0 and "고객번호" in result.output and "one of:" in result.output
+
+
+def test_invalid_options_are_refused_before_anything_is_read(tmp_path):
+    path = tmp_path / "b.csv"
+    path.write_text("x\n1\n")
+    result = runner.invoke(app, ["ingest", str(path), "--carrier", "elec", "--store", str(tmp_path / "s")])
+    assert result.exit_code == 2 and "carrier must be one of" in result.output
+    result = runner.invoke(app, ["ingest", str(path), "--timestamps", "middle", "--store", str(tmp_path / "s")])
+    assert result.exit_code == 2
