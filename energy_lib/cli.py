@@ -136,6 +136,10 @@ def demo(
     from energy_lib.demo.generate import generate, load
 
     settings = DemoSettings(households=households, seed=seed)
+    target = _store(store)
+    if fresh and not generate_only and any(target.root.iterdir()) and not (target.root / "_manifest.json").exists():
+        raise typer.BadParameter(f"{target.root} is not empty and is not a store; refusing to clear it",
+                                 param_hint="--store")
     started = time.perf_counter()
     with tqdm(total=len(settings.months) + 4, desc="generate", unit="step") as bar:
         manifest = generate(settings, out, progress=lambda name: (bar.set_postfix_str(name), bar.update()))
@@ -143,8 +147,7 @@ def demo(
     typer.echo(f"generated {len(manifest.entries)} files in {out} ({generated:.1f} s)")
     if generate_only:
         return
-    target = _store(store)
-    if fresh and target.root.exists():
+    if fresh and any(target.root.iterdir()):
         shutil.rmtree(target.root)
         target = _store(store)
     with tqdm(total=len(manifest.entries), desc="ingest", unit="file") as bar:

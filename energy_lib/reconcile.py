@@ -7,8 +7,9 @@ site data covers, and exposes missing files or unit errors (a coverage far above
 
 Site readings are assigned to KEPCO's contract types by the site's building type: households
 (one household per site) → 주택용 (residential); commercial, public and multi-household sites →
-일반용 (general); education → 교육용; industrial → 산업용. Bills count in the month of their read
-date (the billing month); monthly and interval data in the calendar month.
+일반용 (general); education → 교육용; industrial → 산업용. A reading counts in the month of its
+last instant: a bill in the month of its read date (the billing month, as KEPCO counts), monthly
+and interval data in their calendar month.
 """
 
 from __future__ import annotations
@@ -41,8 +42,7 @@ def electricity_against_kepco(store: Store) -> pd.DataFrame:
         site_rows AS (
             SELECT w.gu_code,
                    CASE WHEN s.households = 1 THEN 'residential' ELSE c.category END AS category,
-                   date_trunc('month', CASE WHEN m.resolution = 'billing' THEN r.period_end - INTERVAL 1 DAY
-                                            ELSE r.period_start END) AS month,
+                   date_trunc('month', r.period_end - INTERVAL 1 MICROSECOND) AS month,
                    r.value_canonical AS kwh, r.meter_id
             FROM readings r JOIN meters m USING (meter_id) JOIN sites s USING (site_id)
                  JOIN wards w ON w.ward_code = s.ward_code JOIN contract c ON c.building_type = s.building_type

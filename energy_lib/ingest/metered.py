@@ -183,14 +183,12 @@ def stage(records: pd.DataFrame, issues: Issues, headers: dict[str, str], target
     with contextlib.closing(duckdb_cursor()) as con:
         con.register("live", pa.table({"row": np.arange(len(live)), "meter_id": meter_ids}))
         found = con.sql(f"""
-            SELECT l.row, m.site_id, m.native_unit IS NULL AS unit_missing
+            SELECT l.row, m.site_id
             FROM live l JOIN {store.relation_sql("meters")} m USING (meter_id)
         """).to_arrow_table()
     rows = found["row"].to_numpy()
     known = np.zeros(len(live), dtype=bool)
     known[rows] = True
-    unit_missing = np.zeros(len(live), dtype=bool)
-    unit_missing[rows] = found["unit_missing"].to_numpy()
     where = np.full(len(live), -1, dtype=np.int64)  # row of `found` for each record, -1 if none
     where[rows] = np.arange(len(rows))
     stored_site = pc.take(found["site_id"], pa.array(where, mask=where < 0))
@@ -210,18 +208,18 @@ def stage(records: pd.DataFrame, issues: Issues, headers: dict[str, str], target
         new_ids[~known] = pseudonyms("site", key).to_numpy(dtype=object)
         site_id = pc.if_else(pa.array(known), site_id, pa.array(new_ids, pa.string()))
     live = _keep(live.assign(site_id=site_id.to_pandas().array), ~unplaced)
-    known, unit_missing = known[~unplaced], unit_missing[~unplaced]
+    known = known[~unplaced]
 
     checks.against_stored(_overlapping_stored(store, live, target), issues, headers, value=target.value)
     keep = ~issues.rejected[live.index.to_numpy()]
-    live, known, unit_missing = _keep(live, keep), known[keep], unit_missing[keep]
+    live, known = _keep(live, keep), known[keep]
     if live.empty:
         return 0
 
     new_sites = _implicit_sites(store, live[~known], source_file)
     writer.append("sites", new_sites)
     if target.creates_meters:
-        _stage_meters(writer, live, known, unit_missing, source_file)
+        _stage_meters(writer, live[~known], source_file)
 
     outlier = _outliers(store, live, new_sites, target)
     provenance = {
@@ -239,6 +237,7 @@ def stage(records: pd.DataFrame, issues: Issues, headers: dict[str, str], target
             "value_canonical": pa.array(live["value_canonical"].to_numpy(dtype=float)),
             "canonical_unit": arrow_strings(live["canonical_unit"]),
             "energy_kwh": pa.array(live["energy_kwh"].to_numpy(dtype=float), from_pandas=True),
+            "resolution": arrow_strings(live["resolution"]),
             "quality": provenance["quality"], "outlier": provenance["outlier"],
             "source_file": provenance["source_file"], "source_row": provenance["source_row"],
             "ingested_at": provenance["ingested_at"],
@@ -293,27 +292,13 @@ def _outliers(store, live: pd.DataFrame, new_sites: pd.DataFrame, target: Metere
     return outlier
 
 
-def _stage_meters(writer: Writer, live: pd.DataFrame, known: np.ndarray, unit_missing: np.ndarray,
-                  source_file: str) -> None:
-    """Append meters not seen before; fill in the unit and resolution of meters that a register
-    listed before any reading arrived (a rewrite of the meters table, once per such meter)."""
-    fresh = live[~known].drop_duplicates("meter_id", keep="last")
-    new_meters = pd.DataFrame({
-        "meter_id": fresh["meter_id"], "site_id": fresh["site_id"], "carrier": fresh["carrier"],
-        "provider": fresh["provider"], "native_unit": fresh["unit"], "resolution": fresh["resolution"],
-        "source_file": source_file,
-    })
-    listed = known & (unit_missing == True)  # noqa: E712 - nullable booleans from the join
-    if not listed.any():
-        writer.append("meters", new_meters)
-        return
-    meters = writer.store.read("meters")
-    first = live[listed].drop_duplicates("meter_id", keep="last").set_index("meter_id")
-    fill = is_in(meters["meter_id"], first.index) & meters["native_unit"].isna().to_numpy()
-    ids = meters.loc[fill, "meter_id"]
-    meters.loc[fill, "native_unit"] = first.loc[ids, "unit"].to_numpy()
-    meters.loc[fill, "resolution"] = first.loc[ids, "resolution"].to_numpy()
-    writer.replace("meters", pd.concat([meters, new_meters], ignore_index=True))
+def _stage_meters(writer: Writer, fresh: pd.DataFrame, source_file: str) -> None:
+    """Append the meters seen for the first time (a meter's rows are never rewritten by data)."""
+    first = fresh.drop_duplicates("meter_id", keep="first")
+    writer.append("meters", pd.DataFrame({
+        "meter_id": first["meter_id"], "site_id": first["site_id"], "carrier": first["carrier"],
+        "provider": first["provider"], "source_file": source_file,
+    }))
 
 
 def _overlapping_stored(store, live: pd.DataFrame, target: MeteredTarget) -> pd.DataFrame:

@@ -142,8 +142,7 @@ class RegisterSink(Sink):
         new = links[~is_in(links["meter_id"], meters["meter_id"])]
         meters = pd.concat([meters, pd.DataFrame({
             "meter_id": new["meter_id"], "site_id": new["site_id"], "carrier": new["carrier"],
-            "provider": new["carrier"].map(default_provider), "native_unit": pd.NA, "resolution": pd.NA,
-            "source_file": source_file,
+            "provider": new["carrier"].map(default_provider), "source_file": source_file,
         })], ignore_index=True)
         sites = sites[~is_in(sites["site_id"], live["site_id"])]
         sites = pd.concat([sites, live[columns]], ignore_index=True)

@@ -250,16 +250,20 @@ def _unique(headers: list[str]) -> list[str]:
 def _read_delimited(body: bytes, name: str, digest: str, encoding: str, *, damaged: bool = False) -> RawFile:
     """Parse delimited UTF-8 bytes. A fast multi-threaded pass first; where some row cannot be
     split, an exact single-threaded pass that knows every row's number."""
-    lines = body.split(b"\n", 64)
-    leading_blank = next((i for i, line in enumerate(lines) if line.strip()), 0)
+    start, leading_blank = 0, 0
+    while True:  # skip blank lines before the header, without splitting (copying) a large file
+        end = body.find(b"\n", start)
+        line = body[start:] if end < 0 else body[start:end]
+        if line.strip() or end < 0:
+            break
+        start, leading_blank = end + 1, leading_blank + 1
     try:
-        first_line = lines[leading_blank].rstrip(b"\r").decode("utf-8")
+        first_line = line.rstrip(b"\r").decode("utf-8")
     except UnicodeDecodeError:
         raise _NotUtf8 from None
     delimiter = max(_DELIMITERS, key=first_line.count)
     headers = _unique(next(csv.reader([first_line], delimiter=delimiter)))
     _check_header_is_text(headers, name)
-    start = sum(len(line) + 1 for line in lines[:leading_blank])
     header_end = body.find(b"\n", start)
     if header_end < 0 or not _NON_SPACE.search(body, header_end + 1):
         empty = pa.table({h: pa.array([], pa.string()) for h in headers})

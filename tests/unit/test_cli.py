@@ -66,3 +66,12 @@ def test_invalid_options_are_refused_before_anything_is_read(tmp_path):
     assert result.exit_code == 2 and "carrier must be one of" in result.output
     result = runner.invoke(app, ["ingest", str(path), "--timestamps", "middle", "--store", str(tmp_path / "s")])
     assert result.exit_code == 2
+
+
+def test_demo_refuses_to_clear_a_directory_that_is_not_a_store(tmp_path):
+    precious = tmp_path / "thesis"
+    precious.mkdir()
+    (precious / "chapter1.tex").write_text("...")
+    result = runner.invoke(app, ["demo", "--households", "50", "--out", str(tmp_path / "raw"), "--store", str(precious)])
+    assert result.exit_code == 2 and "refusing" in result.output
+    assert (precious / "chapter1.tex").exists()

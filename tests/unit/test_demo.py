@@ -61,7 +61,7 @@ def test_real_world_mess_is_present_and_handled(demo):
             "future_period", "missing_value", "conflicting_rows"} <= reasons
     readings = store.read("readings")
     assert readings["outlier"].sum() >= 1
-    bills = store.sql("SELECT quality FROM readings JOIN meters USING (meter_id) WHERE resolution IN ('billing', 'monthly')")
+    bills = store.sql("SELECT quality FROM readings WHERE resolution IN ('billing', 'monthly')")
     assert 0.005 < (bills["quality"] == "estimated").mean() < 0.05
     codes = store.sql("SELECT DISTINCT ward_code FROM sites WHERE ward_code = '2917053500'")
     assert len(codes) == 1  # rows with 중흥2동/중흥3동 and 12xxx codes landed in current wards
@@ -74,7 +74,7 @@ def test_consumption_depends_on_weather(demo):
     bills = store.sql("""
         SELECT r.carrier, date_trunc('month', r.period_end - INTERVAL 1 DAY) AS month,
                avg(r.value_canonical / date_diff('day', r.period_start, r.period_end)) AS per_day
-        FROM readings r JOIN meters m USING (meter_id) WHERE m.resolution = 'billing' GROUP BY ALL""")
+        FROM readings r WHERE r.resolution = 'billing' GROUP BY ALL""")
     joined = bills.merge(weather, on="month")
     gas = joined[joined["carrier"] == "gas"]
     electricity = joined[joined["carrier"] == "electricity"]
