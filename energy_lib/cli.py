@@ -6,7 +6,6 @@ Run ``energy --help`` for the commands and ``energy COMMAND --help`` for each on
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from pathlib import Path
 from typing import Annotated, Optional
@@ -137,7 +136,7 @@ def demo(
 
     settings = DemoSettings(households=households, seed=seed)
     target = _store(store)
-    if fresh and not generate_only and any(target.root.iterdir()) and not (target.root / "_manifest.json").exists():
+    if fresh and not generate_only and target.foreign_files():
         raise typer.BadParameter(f"{target.root} is not empty and is not a store; refusing to clear it",
                                  param_hint="--store")
     started = time.perf_counter()
@@ -147,9 +146,8 @@ def demo(
     typer.echo(f"generated {len(manifest.entries)} files in {out} ({generated:.1f} s)")
     if generate_only:
         return
-    if fresh and any(target.root.iterdir()):
-        shutil.rmtree(target.root)
-        target = _store(store)
+    if fresh:
+        target.clear()
     with tqdm(total=len(manifest.entries), desc="ingest", unit="file") as bar:
         reports = load(target, out / "manifest.json", workers=workers, progress=lambda report: bar.update())
     rows = sum(r.rows_in for r in reports)

@@ -21,6 +21,7 @@ import fcntl
 import json
 import os
 import re
+import shutil
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -164,6 +165,38 @@ class Store:
         data = pq.ParquetDataset([str(f) for f in files], schema=spec.arrow_schema()).read(columns=columns)
         return data.to_pandas()
 
+    def foreign_files(self) -> list[Path]:
+        """Entries of the store directory that the store did not write (hidden files aside)."""
+        own = {_MANIFEST, _LOCK, f"{_MANIFEST}.tmp", *TABLES}
+        return [p for p in self.root.iterdir() if p.name not in own and not p.name.startswith(".")]
+
+    def clear(self) -> None:
+        """Delete every table (the manifest, the lock and the table directories), nothing else.
+
+        Raises
+        ------
+        ValueError
+            If the directory holds files the store did not write: it may not be a store.
+        """
+        foreign = self.foreign_files()
+        if foreign:
+            raise ValueError(f"{self.root} holds files that are not the store's ({foreign[0].name}, …); "
+                             "refusing to clear it")
+        with self._locked_directory():
+            for name in TABLES:
+                shutil.rmtree(self.root / name, ignore_errors=True)
+            (self.root / _MANIFEST).unlink(missing_ok=True)
+        self._cached = None
+
+    @contextlib.contextmanager
+    def _locked_directory(self) -> Iterator[None]:
+        with open(self.root / _LOCK, "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     # ---- writing -------------------------------------------------------------------------------
     @contextlib.contextmanager
     def writer(self) -> Iterator[Writer]:
@@ -173,8 +206,7 @@ class Store:
         rows (duplicates, overlaps) and the write that follows cannot race another ingest. If the
         block raises, nothing is committed and the staged files are removed.
         """
-        with open(self.root / _LOCK, "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        with self._locked_directory():
             try:
                 self._remove_orphans()
                 writer = Writer(self)
@@ -182,7 +214,6 @@ class Store:
                 writer._commit()
             finally:
                 self._remove_orphans()
-                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def commit(self, *, append: Mapping[str, pd.DataFrame | pa.Table] | None = None,
                replace: Mapping[str, pd.DataFrame | pa.Table] | None = None) -> int:

@@ -89,3 +89,14 @@ def test_files_are_pruned_by_time_and_carrier(tmp_path):
     store.commit(append={"weather": _weather(10, "2024-01-01")})
     assert len(store.files("weather", time_from=pd.Timestamp("2023-06-01"))) == 1
     assert len(store.files("weather")) == 2
+
+
+def test_clear_removes_the_tables_and_nothing_else(tmp_path):
+    store = Store(tmp_path)
+    (tmp_path / ".gitkeep").write_text("")
+    store.commit(append={"weather": _weather(3)})
+    store.clear()
+    assert store.rows("weather") == 0 and (tmp_path / ".gitkeep").exists()
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="refusing"):
+        store.clear()
