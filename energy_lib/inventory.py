@@ -30,14 +30,15 @@ def summarise(store: Store) -> StoreSummary:
                            for name in TABLES])
     readings = store.sql("""
         SELECT carrier, year(period_start) AS year, count(DISTINCT meter_id) AS meters, count(*) AS readings,
-               round(sum(value_canonical)) AS total, any_value(canonical_unit) AS unit,
+               CAST(round(sum(value_canonical)) AS BIGINT) AS total, any_value(canonical_unit) AS unit,
                round(100.0 * avg(CASE WHEN quality = 'estimated' THEN 1 ELSE 0 END), 2) AS estimated_pct,
-               sum(CASE WHEN outlier THEN 1 ELSE 0 END) AS outliers
+               CAST(count(*) FILTER (WHERE outlier) AS BIGINT) AS outliers
         FROM readings GROUP BY ALL ORDER BY carrier, year""")
     sites = store.sql("""SELECT building_type, origin, placement, count(*) AS sites FROM sites
                          GROUP BY ALL ORDER BY building_type, origin, placement""")
-    files = store.sql("""SELECT adapter AS format, status, count(*) AS files, sum(rows_in) AS rows_in,
-                                sum(rows_stored) AS rows_stored, sum(rows_quarantined) AS rows_quarantined
+    files = store.sql("""SELECT adapter AS format, status, count(*) AS files, CAST(sum(rows_in) AS BIGINT) AS rows_in,
+                                CAST(sum(rows_stored) AS BIGINT) AS rows_stored,
+                                CAST(sum(rows_quarantined) AS BIGINT) AS rows_quarantined
                          FROM ingest_log GROUP BY ALL ORDER BY format, status""")
     quarantine = store.sql("""SELECT reason, count(*) AS rows, count(DISTINCT source_file) AS files
                               FROM quarantine GROUP BY ALL ORDER BY rows DESC, reason""")
