@@ -12,9 +12,8 @@ import pandas as pd
 
 from energy_lib import units
 from energy_lib.ingest.formats import Columns, Converted, Field, Format, Options, Reference
-from energy_lib.ingest.kepco import AGGREGATE_RULES
+from energy_lib.ingest.kepco import AGGREGATE_SINK
 from energy_lib.ingest.problems import Issues
-from energy_lib.ingest.sinks import KeyedFactSink
 
 __all__ = ["FORMAT"]
 
@@ -53,7 +52,6 @@ FORMAT = Format(
     title="KDHC heat sold per branch",
     fields=FIELDS,
     convert=convert,
-    sink=KeyedFactSink("utility_aggregates", ("provider", "region_code", "category", "period_start"),
-                       "value_canonical", AGGREGATE_RULES),
+    sink=AGGREGATE_SINK,
     description=__doc__.split("\n\n")[0],
 )

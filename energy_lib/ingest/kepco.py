@@ -20,7 +20,7 @@ from energy_lib.ingest.formats import Columns, Converted, Field, Format, Options
 from energy_lib.ingest.problems import Issues
 from energy_lib.ingest.sinks import KeyedFactSink
 
-__all__ = ["FORMAT", "AGGREGATE_RULES"]
+__all__ = ["FORMAT", "AGGREGATE_RULES", "AGGREGATE_SINK"]
 
 _GWANGJU_NAMES = {"광주", "광주광역시", "광주시", "gwangju", "광주특별시", "광주전남특별시"}
 _GWANGJU_CODES = {"29", "12"}
@@ -125,12 +125,15 @@ def convert(columns: Columns, options: Options, reference: Reference) -> Convert
                                                                      "customers": columns.mapping.get("custCnt", "custCnt")})
 
 
+AGGREGATE_SINK = KeyedFactSink("utility_aggregates", ("provider", "region_code", "category", "period_start"),
+                               "value_canonical", AGGREGATE_RULES)
+"""Where every utility aggregate goes: one cell per provider, region, category and month."""
+
 FORMAT = Format(
     name="kepco",
     title="KEPCO usage by contract type",
     fields=FIELDS,
     convert=convert,
-    sink=KeyedFactSink("utility_aggregates", ("provider", "region_code", "category", "period_start"),
-                       "value_canonical", AGGREGATE_RULES),
+    sink=AGGREGATE_SINK,
     description=__doc__.split("\n\n")[0],
 )
