@@ -17,7 +17,7 @@ from energy_lib import inventory, reconcile, wards
 from energy_lib.ingest.formats import Options
 from energy_lib.ingest.pipeline import IngestReport, ensure_reference, ingest_files
 from energy_lib.ingest.registry import FORMATS
-from energy_lib.store import Store, default_root
+from energy_lib.store import Store
 
 app = typer.Typer(
     help="Gwangju energy information workbook: collect the utilities' exports into one store, "
@@ -28,13 +28,13 @@ app = typer.Typer(
 )
 
 StoreOption = Annotated[Path, typer.Option("--store", envvar="ENERGY_STORE",
-                                           help="Store directory (Parquet tables). Default: data/store.")]
+                                           help="Store directory (Parquet tables); also $ENERGY_STORE.")]
 WorkersOption = Annotated[int, typer.Option(
     "--workers", "-j", min=1, help="Processes that read and check files at once (commits stay in order).")]
 
 
-def _store(path: Path | None) -> Store:
-    return Store(path or default_root())
+def _store(path: Path) -> Store:
+    return Store(path)
 
 
 def _table(frame: pd.DataFrame) -> str:
@@ -43,7 +43,7 @@ def _table(frame: pd.DataFrame) -> str:
 
 @app.command()
 def init(
-    store: StoreOption = default_root(),
+    store: StoreOption = Path("data/store"),
     rebuild_reference: Annotated[bool, typer.Option(
         "--rebuild-reference", help="Rewrite the ward table, code crosswalk and legal-dong links from "
                                     "energy_lib/reference and config/wards.toml (after editing them).")] = False,
@@ -86,7 +86,7 @@ def ingest(
     end_exclusive: Annotated[bool, typer.Option("--end-exclusive", help="Billing end dates are the next period's start, not the last day.")] = False,
     show: Annotated[int, typer.Option(help="Quarantined rows to print per file.")] = 5,
     workers: WorkersOption = 1,
-    store: StoreOption = default_root(),
+    store: StoreOption = Path("data/store"),
 ) -> None:
     """Ingest utility export files into the store: every row is stored or quarantined with a reason."""
     from tqdm.auto import tqdm
@@ -126,7 +126,7 @@ def demo(
     generate_only: Annotated[bool, typer.Option("--generate-only", help="Write the files but do not ingest them.")] = False,
     fresh: Annotated[bool, typer.Option("--fresh/--keep-store", help="Start from an empty store (default) or ingest into the existing one.")] = True,
     workers: WorkersOption = min(2, os.cpu_count() or 1),
-    store: StoreOption = default_root(),
+    store: StoreOption = Path("data/store"),
 ) -> None:
     """Generate the synthetic demo city in the utilities' export formats and ingest it."""
     from tqdm.auto import tqdm
@@ -162,7 +162,7 @@ def demo(
 
 
 @app.command()
-def summary(store: StoreOption = default_root()) -> None:
+def summary(store: StoreOption = Path("data/store")) -> None:
     """Summarise the store: tables, readings by carrier and year, quarantine reasons, coverage."""
     typer.echo(inventory.render(inventory.summarise(_store(store))))
 
@@ -173,7 +173,7 @@ def quarantine(
     reason: Annotated[Optional[str], typer.Option(help="Only this reason (e.g. negative_value).")] = None,
     limit: Annotated[int, typer.Option(help="Rows to print (0: all).")] = 20,
     csv: Annotated[Optional[Path], typer.Option(help="Write the selected rows to this CSV (UTF-8 with BOM) instead.")] = None,
-    store: StoreOption = default_root(),
+    store: StoreOption = Path("data/store"),
 ) -> None:
     """List quarantined rows with their file, row, column, reason and what to do."""
     rows = _store(store).read("quarantine")
@@ -236,7 +236,7 @@ def wards_command(
 def reconcile_command(
     by: Annotated[str, typer.Option(help="Group by 'gu' (gu × month) or 'year' (gu × year).")] = "year",
     csv: Annotated[Optional[Path], typer.Option(help="Write the full table to this CSV (UTF-8 with BOM).")] = None,
-    store: StoreOption = default_root(),
+    store: StoreOption = Path("data/store"),
 ) -> None:
     """Compare site-level electricity with KEPCO's published totals per gu and contract type."""
     table = reconcile.electricity_against_kepco(_store(store))

@@ -42,7 +42,7 @@ from energy_lib.ingest import checks
 from energy_lib.ingest.problems import Issues
 from energy_lib.store import Writer
 from energy_lib.tables import table
-from energy_lib.vectors import arrow_strings, duckdb_cursor, group_ids, is_in, map_values
+from energy_lib.vectors import arrow_strings, duckdb_cursor, group_ids, map_values
 
 __all__ = ["prepare", "stage", "MeteredTarget", "READINGS", "GENERATION"]
 

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from energy_lib import wards
 from energy_lib.ingest import registry
 from energy_lib.ingest.formats import Columns, Converted, Format, Options, Reference, detect
-from energy_lib.ingest.problems import IngestError, Issues, raw_json
+from energy_lib.ingest.problems import IngestError, raw_json
 from energy_lib.ingest.textfile import RawFile, read_raw
 from energy_lib.store import Store
 

@@ -14,7 +14,6 @@ import codecs
 import csv
 import functools
 import hashlib
-import io
 import json
 import re
 import unicodedata
