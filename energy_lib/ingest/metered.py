@@ -237,10 +237,7 @@ def stage(records: pd.DataFrame, issues: Issues, headers: dict[str, str], target
             "value_canonical": pa.array(live["value_canonical"].to_numpy(dtype=float)),
             "canonical_unit": arrow_strings(live["canonical_unit"]),
             "energy_kwh": pa.array(live["energy_kwh"].to_numpy(dtype=float), from_pandas=True),
-            "resolution": arrow_strings(live["resolution"]),
-            "quality": provenance["quality"], "outlier": provenance["outlier"],
-            "source_file": provenance["source_file"], "source_row": provenance["source_row"],
-            "ingested_at": provenance["ingested_at"],
+            "resolution": arrow_strings(live["resolution"]), **provenance,
         })
     else:
         rows = pa.table({
