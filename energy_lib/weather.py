@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["heating_degree_days", "cooling_degree_days"]
+__all__ = ["heating_degree_days", "cooling_degree_days", "normal_year", "daily_temperature"]
 
 
 def _keep_type(like, values: np.ndarray):
@@ -62,3 +62,46 @@ def cooling_degree_days(temp_air: np.ndarray | pd.Series, balance_point: float) 
     """
     temp = np.asarray(temp_air, dtype=float)
     return _keep_type(temp_air, np.where(np.isnan(temp), np.nan, np.maximum(temp - balance_point, 0.0)))
+
+
+def daily_temperature(store, station: str = "156") -> pd.Series:
+    """Daily mean temperature [°C] of a station from the store, indexed by day."""
+    frame = store.sql("SELECT date, temp_mean_c FROM weather WHERE station = ? ORDER BY date", [station])
+    return pd.Series(frame["temp_mean_c"].to_numpy(), index=pd.DatetimeIndex(frame["date"]), name="temp_mean_c")
+
+
+def normal_year(temp_air: pd.Series, year: int = 2001, window_days: int = 15) -> pd.Series:
+    """A typical weather year: for each day of the year, the mean temperature of that day over all
+    years of the record, smoothed over ``window_days`` (circular), on the 365 days of ``year``.
+
+    Parameters
+    ----------
+    temp_air : pandas.Series
+        Daily mean temperature [°C] indexed by day (several years).
+    year : int
+        A non-leap year to label the result with.
+    window_days : int
+        Width of the centred moving average [days].
+
+    Returns
+    -------
+    pandas.Series
+        365 daily temperatures [°C].
+
+    Notes
+    -----
+    Normalised savings compare the baseline and reporting-period models on this year, so that
+    a mild or a harsh winter does not show up as savings (CalTRACK 2.0, normalised savings; ASHRAE
+    Guideline 14, 4.1.1). A station's own record is used rather than a TMY file so the workbook
+    needs no external data; with a 30-year record it approaches the climate normal.
+    """
+    clean = temp_air.dropna()
+    day = clean.index.dayofyear.to_numpy()
+    leap = clean.index.is_leap_year & (clean.index.month > 2)
+    day = np.where(leap, day - 1, day)  # 29 February joins 28 February; days keep their date
+    keep = ~((clean.index.month == 2) & (clean.index.day == 29))
+    means = pd.Series(clean.to_numpy()[keep]).groupby(day[keep]).mean().reindex(range(1, 366))
+    means = means.interpolate(limit_direction="both")
+    padded = np.concatenate([means.to_numpy()[-window_days:], means.to_numpy(), means.to_numpy()[:window_days]])
+    smooth = np.convolve(padded, np.ones(window_days) / window_days, mode="same")[window_days:-window_days]
+    return pd.Series(smooth, index=pd.date_range(f"{year}-01-01", periods=365, freq="D"), name="temp_mean_c")

@@ -243,6 +243,7 @@ def candidate_rows(model):
             p.get("heating_balance_point", _bp_from_formula(c.formula, "hdd")),
             c.status,
             c.r_squared_adj,
+            [w.qualified_name.rsplit(".", 1)[-1] for w in c.warnings],
         ])
     return rows
 
@@ -443,7 +444,9 @@ def build_sample(sample_id: str) -> dict:
         },
         "candidates": {
             "columns": ["model_type", "cooling_balance_point", "heating_balance_point", "status",
-                        "r_squared_adj"],
+                        "r_squared_adj", "warnings"],
+            "warnings_note": "last component of each qualified name; the full name is "
+                             "eemeter.caltrack_daily.<model_type>.<component>",
             "rows": candidate_rows(model),
             "status_counts": status_counts,
             "top_qualified": top,
