@@ -96,7 +96,7 @@ def normal_year(temp_air: pd.Series, year: int = 2001, window_days: int = 15) ->
     needs no external data; with a 30-year record it approaches the climate normal.
     """
     clean = temp_air.dropna()
-    day = clean.index.dayofyear.to_numpy()
+    day = clean.index.day_of_year.to_numpy()
     leap = clean.index.is_leap_year & (clean.index.month > 2)
     day = np.where(leap, day - 1, day)  # 29 February joins 28 February; days keep their date
     keep = ~((clean.index.month == 2) & (clean.index.day == 29))

@@ -209,7 +209,7 @@ class TOWTModel:
 
 
 def _hour_of_week(index: pd.DatetimeIndex) -> np.ndarray:
-    return (index.dayofweek.to_numpy() * 24 + index.hour.to_numpy()).astype(np.int64)
+    return (index.day_of_week.to_numpy() * 24 + index.hour.to_numpy()).astype(np.int64)
 
 
 def fit_towt(usage: pd.Series, temp_c: pd.Series, *, meter_id: str | None = None,
