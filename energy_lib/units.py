@@ -32,6 +32,8 @@ __all__ = [
     "to_canonical",
     "energy_kwh",
     "toe",
+    "kgco2eq",
+    "won",
 ]
 
 CARRIERS: tuple[str, ...] = ("electricity", "gas", "heat", "water")
@@ -170,3 +172,45 @@ def toe(value_canonical: np.ndarray | pd.Series, carrier: pd.Series) -> np.ndarr
         "water": np.nan,
     }
     return np.asarray(value_canonical, dtype=float) * map_values(carrier, per).to_numpy(dtype=float)
+
+
+def kgco2eq(value_canonical: np.ndarray | pd.Series, carrier: pd.Series) -> np.ndarray:
+    """Emissions [kgCO2eq] of values in canonical units; NaN for heat (no configured factor).
+
+    Notes
+    -----
+    Electricity: the national grid factor (0.4173 kgCO2eq/kWh, 2023). City gas: 2.160 kgCO2eq/Nm³
+    (IPCC default for natural gas at the net calorific value). Water: 0.332 kgCO2eq/m³ (Carbon Point
+    factor). See ``config/units.toml`` for sources.
+    """
+    per = {
+        "electricity": factor("emissions.electricity_kgco2eq_per_kwh").value,
+        "gas": factor("emissions.gas_kgco2eq_per_m3").value,
+        "water": factor("emissions.water_kgco2eq_per_m3").value,
+        "heat": np.nan,
+    }
+    return np.asarray(value_canonical, dtype=float) * map_values(carrier, per).to_numpy(dtype=float)
+
+
+def won(value_canonical: np.ndarray | pd.Series, carrier: pd.Series, *,
+        electricity_won_per_kwh: np.ndarray | float | None = None) -> np.ndarray:
+    """Value [won] of quantities in canonical units at the configured average prices.
+
+    Parameters
+    ----------
+    electricity_won_per_kwh : array-like, optional
+        Electricity price per row (e.g. KEPCO's average price of the gu, contract type and
+        month); the configured average where not given or NaN.
+    """
+    per = {
+        "electricity": factor("prices.electricity_won_per_kwh").value,
+        "gas": factor("prices.gas_won_per_m3").value,
+        "water": factor("prices.water_won_per_m3").value,
+        "heat": factor("prices.heat_won_per_kwh").value,
+    }
+    price = map_values(carrier, per).to_numpy(dtype=float)
+    if electricity_won_per_kwh is not None:
+        given = np.broadcast_to(np.asarray(electricity_won_per_kwh, dtype=float), price.shape)
+        use = (np.asarray(carrier) == "electricity") & ~np.isnan(given)
+        price = np.where(use, given, price)
+    return np.asarray(value_canonical, dtype=float) * price

@@ -7,7 +7,7 @@ from energy_lib import configuration, units
 
 def test_every_factor_has_value_unit_source_and_year():
     config = configuration.load("units")
-    for section in ("definitions", "energy_content", "emissions"):
+    for section in ("definitions", "energy_content", "emissions", "prices"):
         for key in config[section]:
             factor = units.factor(f"{section}.{key}")
             assert factor.value > 0 and factor.unit and len(factor.source) > 20 and 1950 < factor.year < 2030
@@ -52,3 +52,12 @@ def test_energy_and_toe():
 def test_unknown_carrier_is_an_error():
     with pytest.raises(units.UnitError, match="unknown carrier"):
         units.canonical_unit("steam")
+
+
+def test_emissions_and_won():
+    carrier = pd.Series(["electricity", "gas", "water", "heat"])
+    np.testing.assert_allclose(units.kgco2eq(np.array([1000.0, 100.0, 10.0, 5.0]), carrier)[:3], [417.3, 216.0, 3.32])
+    assert np.isnan(units.kgco2eq(np.array([1.0]), pd.Series(["heat"])))[0]
+    values = units.won(np.array([100.0, 10.0]), pd.Series(["electricity", "gas"]),
+                       electricity_won_per_kwh=np.array([140.0, np.nan]))
+    np.testing.assert_allclose(values, [14_000.0, 9_000.0])
