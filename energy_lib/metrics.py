@@ -25,7 +25,7 @@ from energy_lib import configuration
 
 __all__ = ["fit_metrics_batch", "fit_metrics", "meets_guideline_14", "METRIC_NAMES"]
 
-METRIC_NAMES = ("n", "n_params", "observed_mean", "predicted_mean", "r_squared", "r_squared_adj", "rmse",
+METRIC_NAMES = ("n", "n_params", "observed_mean", "predicted_mean", "observed_variance", "r_squared", "r_squared_adj", "rmse",
                 "rmse_adj", "cvrmse", "cvrmse_adj", "nmbe", "nmae", "autocorr_resid", "n_prime",
                 "degrees_of_freedom", "t_stat_90", "fsu_base_term")
 
@@ -89,6 +89,7 @@ def fit_metrics_batch(observed: np.ndarray, predicted: np.ndarray, n_params: np.
         y_mean = yv.sum(axis=1) / n
         p_mean = pv.sum(axis=1) / n
         dy = np.where(valid, y - y_mean[:, None], 0.0)
+        observed_variance = (dy ** 2).sum(axis=1) / n  # population variance, as OpenEEmeter
         dp = np.where(valid, yhat - p_mean[:, None], 0.0)
         r = (dy * dp).sum(axis=1) / np.sqrt((dy ** 2).sum(axis=1) * (dp ** 2).sum(axis=1))
         r2 = r ** 2
@@ -107,7 +108,8 @@ def fit_metrics_batch(observed: np.ndarray, predicted: np.ndarray, n_params: np.
         correction = np.sqrt((n_observed - p) / (n_prime - p))
         approximation = np.sqrt(1 + 2 / n_prime)
         fsu = np.where(defined, t * cvrmse_adj * correction * approximation, np.nan)
-    return {"n": n, "n_params": p, "observed_mean": y_mean, "predicted_mean": p_mean, "r_squared": r2,
+    return {"n": n, "n_params": p, "observed_mean": y_mean, "predicted_mean": p_mean,
+            "observed_variance": observed_variance, "r_squared": r2,
             "r_squared_adj": r2_adj, "rmse": rmse, "rmse_adj": rmse_adj, "cvrmse": cvrmse,
             "cvrmse_adj": cvrmse_adj, "nmbe": nmbe, "nmae": nmae, "autocorr_resid": rho, "n_prime": n_prime,
             "degrees_of_freedom": np.where(defined, dof, np.nan), "t_stat_90": t, "fsu_base_term": fsu}

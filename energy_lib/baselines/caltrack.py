@@ -371,7 +371,7 @@ def _fit_chunk(periods: Periods, settings: CalTRACKSettings) -> CalTRACKFit:
     for kind in ("hdd_only", "cdd_only", "hdd_cdd"):
         if kind in r2_adj:
             parts.append((kind, r2_adj[kind].reshape(len(n), -1), status[kind].reshape(len(n), -1)))
-    score = np.concatenate([np.where(s == 0, r, -np.inf) for _, r, s in parts], axis=1)
+    score = np.concatenate([np.where((s == 0) & np.isfinite(r), r, -np.inf) for _, r, s in parts], axis=1)
     if not settings.fit_intercept_only:
         score[:, 0] = -np.inf
     best = np.argmax(score, axis=1)

@@ -1,0 +1,171 @@
+"""CalTRACK daily and billing against OpenEEmeter 2.10's results on its sample meters.
+
+The fixture (tests/reference/eemeter_2_10_fixture.json) was made by running eemeter 2.10.11 in
+its own environment (tests/reference/make_eemeter_fixture.py). Temperatures are converted to °C
+here; slopes per °C are 9/5 of eemeter's slopes per °F.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from energy_lib.baselines.caltrack import CalTRACKSettings, Periods, fit_caltrack, predict_caltrack
+from energy_lib.savings import metered_savings
+
+FIXTURE = json.loads((Path(__file__).parents[2] / "reference" / "eemeter_2_10_fixture.json").read_text())
+SAMPLES = sorted(FIXTURE["samples"])
+STATUS = {"QUALIFIED": "qualified", "DISQUALIFIED": "disqualified", "NOT ATTEMPTED": "not_attempted", "ERROR": "error"}
+
+
+def _c(temp_f):
+    return (np.asarray(temp_f, dtype=float) - 32.0) * 5.0 / 9.0
+
+
+def _periods(rows: dict, sample_id: str, *, billing: bool, reporting: bool) -> Periods:
+    usage_key = "reporting_observed" if reporting else "meter_value_total"
+    keep = [i for i in range(len(rows["start"]))
+            if rows["temperature_day_means"][i] is not None and rows["n_days"][i] is not None
+            and (reporting or rows["usage_per_day"][i] is not None)]
+    depth = max(len(rows["temperature_day_means"][i]) for i in keep)
+    temp = np.full((1, len(keep), depth), np.nan)
+    for j, i in enumerate(keep):
+        temp[0, j, :len(rows["temperature_day_means"][i])] = _c(rows["temperature_day_means"][i])
+    take = lambda key: np.array([[np.nan if rows[key][i] is None else rows[key][i] for i in keep]], dtype=float)
+    kept = take("n_days_kept")
+    start = np.array([[np.datetime64(pd.Timestamp(rows["start"][i]).tz_convert(None), "us") for i in keep]])
+    return Periods(pd.Index([sample_id]), start, take(usage_key), take("n_days"), temp,
+                   kept + take("n_days_dropped"), kept if billing else np.ones_like(kept))
+
+
+@pytest.fixture(scope="module", params=SAMPLES)
+def case(request):
+    sample = FIXTURE["samples"][request.param]
+    billing = sample["interval"] == "billing"
+    settings = (CalTRACKSettings.billing if billing else CalTRACKSettings)(fit_cdd=sample["fit_settings"].get("fit_cdd", True))
+    fit = fit_caltrack(_periods(sample["baseline_design"], request.param, billing=billing, reporting=False), settings)
+    reporting = _periods(sample["reporting_predictions"], request.param, billing=billing, reporting=True)
+    return sample, fit, reporting
+
+
+def _reference(sample: dict, fit) -> dict:
+    """The model eemeter selected, or the tied alternative we selected where the choice is a
+    floating-point tie (the fixture lists the tied candidates)."""
+    if not sample["candidates"]["selection_is_floating_point_tie"]:
+        return {"params": sample["result"]["selected"]["model_params"],
+                "savings": sample["metered_savings"]["totals"]["metered_savings"],
+                "counterfactual": sample["metered_savings"]["totals"]["counterfactual_usage"]}
+    mine = round(fit.heating_balance_point[0] * 9 / 5 + 32)
+    tie = next(t for t in sample["candidates"]["near_ties"] if t["model_params"]["heating_balance_point"] == mine)
+    return {"params": tie["model_params"], "savings": tie["metered_savings_total"],
+            "counterfactual": tie["counterfactual_usage_total"]}
+
+
+def test_selected_model_and_coefficients(case):
+    sample, fit, _ = case
+    selected = sample["result"]["selected"]
+    assert fit.status[0] == "qualified"
+    assert fit.model_type[0] == {"cdd_hdd": "hdd_cdd"}.get(selected["model_type"], selected["model_type"])
+    params = _reference(sample, fit)["params"]
+    assert fit.intercept[0] == pytest.approx(params["intercept"], rel=1e-6)
+    if "beta_hdd" in params:
+        assert fit.beta_hdd[0] * 5 / 9 == pytest.approx(params["beta_hdd"], rel=1e-6)
+        assert fit.heating_balance_point[0] * 9 / 5 + 32 == pytest.approx(params["heating_balance_point"], abs=1e-9)
+    if "beta_cdd" in params:
+        assert fit.beta_cdd[0] * 5 / 9 == pytest.approx(params["beta_cdd"], rel=1e-6)
+        assert fit.cooling_balance_point[0] * 9 / 5 + 32 == pytest.approx(params["cooling_balance_point"], abs=1e-9)
+    assert fit.r_squared_adj[0] == pytest.approx(selected["r_squared_adj"], rel=1e-9, abs=1e-12)
+
+
+def test_every_candidate_has_the_reference_status_and_adjusted_r2(case):
+    sample, fit, _ = case
+    mine = {}
+    for c in fit.result(0).candidates:
+        key = (c["model_type"], round(c.get("cooling_balance_point_c", np.nan), 6) if "cooling_balance_point_c" in c else None,
+               round(c["heating_balance_point_c"], 6) if "heating_balance_point_c" in c else None)
+        mine[key] = c
+    rows = sample["candidates"]["rows"]
+    assert len(rows) == len(mine)
+    for model_type, cooling, heating, status, r2, _ in rows:
+        key = ({"cdd_hdd": "hdd_cdd"}.get(model_type, model_type),
+               None if cooling is None else round(float(_c(cooling)), 6), None if heating is None else round(float(_c(heating)), 6))
+        candidate = mine[key]
+        assert candidate["status"] == STATUS[status], key
+        if r2 is not None and STATUS[status] != "not_attempted":
+            assert candidate["r_squared_adj"] == pytest.approx(r2, rel=1e-9, abs=1e-12), key
+
+
+def test_fit_metrics_match(case):
+    sample, fit, _ = case
+    if sample["candidates"]["selection_is_floating_point_tie"]:
+        pytest.skip("tied selection: metrics belong to another (equally good) balance point")
+    for name, metrics in (("totals_metrics", fit.totals_metrics), ("avgs_metrics", fit.avgs_metrics)):
+        reference = sample["result"][name]
+        for key in ("r_squared", "r_squared_adj", "rmse_adj", "cvrmse_adj", "autocorr_resid", "n_prime",
+                    "degrees_of_freedom", "fsu_base_term", "observed_mean", "observed_variance"):
+            if reference.get(key) is not None:
+                assert metrics[key][0] == pytest.approx(reference[key], rel=1e-8), (name, key)
+        assert metrics["nmbe"][0] == pytest.approx(reference["nmbe"], abs=1e-12)  # both rounding noise around 0
+
+
+def test_predictions_savings_and_error_bands(case):
+    sample, fit, reporting = case
+    predicted = predict_caltrack(fit, reporting)["predicted"][0]
+    reference = _reference(sample, fit)
+    rows = sample["reporting_predictions"]
+    if not sample["candidates"]["selection_is_floating_point_tie"]:
+        expected = np.array([np.nan if v is None else v for v in rows["predicted_usage"] if True], dtype=float)
+        expected = expected[[i for i in range(len(rows["start"])) if rows["temperature_day_means"][i] is not None
+                             and rows["n_days"][i] is not None]]
+        np.testing.assert_allclose(predicted, expected, rtol=1e-9)
+    savings = metered_savings(fit, reporting).iloc[0]
+    assert savings["savings"] == pytest.approx(reference["savings"], rel=1e-8)
+    assert savings["counterfactual"] == pytest.approx(reference["counterfactual"], rel=1e-9)
+    bands = sample["metered_savings"]["error_bands"]
+    if not sample["candidates"]["selection_is_floating_point_tie"]:
+        assert savings["fsu_band"] == pytest.approx(bands["FSU Error Band"], rel=1e-7)
+        assert savings["ols_band"] == pytest.approx(bands["OLS Error Band"], rel=1e-7)
+
+
+def _daily(usage: np.ndarray, temp_c: np.ndarray) -> Periods:
+    m, p = usage.shape
+    ones = np.ones((m, p))
+    return Periods(pd.Index(range(m)), np.zeros((m, p), dtype="datetime64[us]"), usage, ones, temp_c[..., None], ones, ones)
+
+
+def test_bad_data_gives_statuses_not_exceptions():
+    days = 365
+    temp = 15 + 12 * np.sin(np.linspace(0, 2 * np.pi, days))
+    good = (20 + 1.5 * np.maximum(15 - temp, 0)) * np.random.default_rng(3).lognormal(0, 0.05, days)
+    usage = np.vstack([good, np.full(days, np.nan), np.zeros(days), good, good])
+    temps = np.vstack([temp, temp, temp, np.full(days, 10.0), np.where(np.arange(days) % 2, np.nan, temp)])
+    usage[4, : days // 2] = np.nan  # half the year missing as well
+    fit = fit_caltrack(_daily(usage, temps))
+    assert fit.status.tolist() == ["qualified", "no_data", "qualified", "qualified", "qualified"]
+    assert fit.model_type[0] == "hdd_only" and fit.model_type[2] == "intercept_only"  # all zeros: a flat baseline
+    assert fit.model_type[3] == "intercept_only"  # constant temperature: no temperature model qualifies
+    assert not np.isnan(fit.intercept[4])
+    table = fit.table()
+    assert list(table["status"]) == list(fit.status) and table["meter_id"].tolist() == [0, 1, 2, 3, 4]
+    result = fit.result(1)
+    assert result.status == "no_data" and result.to_dict()["params"]["intercept"] is None
+
+
+def test_gas_fits_no_cooling_terms():
+    days = 365
+    temp = 15 + 12 * np.sin(np.linspace(0, 2 * np.pi, days))
+    usage = (5 + 0.8 * np.maximum(18 - temp, 0) + 0.5 * np.maximum(temp - 22, 0))[None]
+    fit = fit_caltrack(_daily(usage, temp[None]), CalTRACKSettings(fit_cdd=False))
+    assert fit.model_type[0] == "hdd_only" and "cdd_only" not in fit.candidate_status
+    assert "hdd_cdd" not in fit.candidate_status and np.isnan(fit.beta_cdd[0])
+
+
+def test_a_known_heating_model_is_recovered():
+    days = 365
+    temp = 15 + 12 * np.sin(np.linspace(0, 2 * np.pi, days))
+    usage = (5 + 0.8 * np.maximum(18 - temp, 0))[None]
+    fit = fit_caltrack(_daily(usage, temp[None]), CalTRACKSettings(fit_cdd=False))
+    assert fit.heating_balance_point[0] == pytest.approx(18.0, abs=0.56)  # the grid's step is 5/9 °C
+    assert fit.beta_hdd[0] == pytest.approx(0.8, rel=0.05) and fit.intercept[0] == pytest.approx(5, rel=0.05)
