@@ -6,6 +6,7 @@ Run ``energy --help`` for the commands and ``energy COMMAND --help`` for each on
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 from typing import Annotated, Optional
@@ -159,6 +160,38 @@ def demo(
         typer.echo(f"[REJECTED] {report.file}: {report.message}")
     if rejected:
         raise typer.Exit(1)
+
+
+DerivedOption = Annotated[Path, typer.Option("--derived", envvar="ENERGY_DERIVED",
+                                             help="Directory of the derived tables; also $ENERGY_DERIVED.")]
+
+
+@app.command(name="compute")
+def compute_command(
+    reporting_start: Annotated[Optional[str], typer.Option(
+        help="First month (YYYY-MM) of the annual analysis's reporting year; default: the last twelve "
+             "billing months in the store.")] = None,
+    chunk: Annotated[int, typer.Option(min=100, help="Meters computed at once (memory: about 30 kB each).")] = 20_000,
+    store: StoreOption = Path("data/store"),
+    derived: DerivedOption = Path("data/derived"),
+) -> None:
+    """Compute baselines and savings of every meter (Carbon Point, CalTRACK billing and daily, TOWT),
+    their sums by city, gu, ward and building type, and write the derived tables atomically."""
+    from energy_lib.compute import ComputeSettings, NothingToCompute, compute
+
+    start = None
+    if reporting_start:
+        if not re.fullmatch(r"(19|20)\d\d-(0[1-9]|1[0-2])", reporting_start):
+            raise typer.BadParameter(f"{reporting_start!r} is not a month; write it as YYYY-MM, e.g. 2025-11",
+                                     param_hint="--reporting-start")
+        start = pd.Timestamp(f"{reporting_start}-01")
+    try:
+        report = compute(_store(store), Store(derived), ComputeSettings(reporting_start=start, chunk_meters=chunk))
+    except NothingToCompute as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    for line in report.lines():
+        typer.echo(line)
 
 
 @app.command()

@@ -9,6 +9,11 @@
 * **Uncertainty** at 90% confidence: the fractional savings uncertainty band of ASHRAE Guideline 14
   (Annex B; with OpenEEmeter's empirical polynomial correction for daily and billing data) and
   the OLS prediction band, both as OpenEEmeter 2.10 computes them.
+* **Calibration**: with a year of bills, the Guideline 14 band is too narrow (the model is chosen
+  among many balance points and fitted to 12 points; the residual autocorrelation of 12 points is
+  biased low). Meters with no known intervention between the two years (placebo meters) show how
+  wide the band must be: :func:`band_calibration` finds the factor that makes 90% of their
+  savings fall inside, and :func:`calibrate_bands` applies it (the ``band`` of the derived tables).
 * **Aggregation** to ward, gu and building type adds savings and combines the meters'
   uncertainties in quadrature (independent meters): the portfolio FSU.
 * **Units**: every figure in the carrier's unit, kWh, toe, kgCO2eq and won (:mod:`energy_lib.units`).
@@ -28,13 +33,16 @@ from scipy import stats
 
 from energy_lib import units
 from energy_lib.baselines.caltrack import CalTRACKFit, Periods, predict_caltrack
+from energy_lib.baselines.towt import TOWTModel
 
-__all__ = ["metered_savings", "error_bands", "normalised_savings", "aggregate", "in_units",
+__all__ = ["metered_savings", "towt_savings", "error_bands", "band_calibration", "calibrate_bands", "normalised_savings", "aggregate", "in_units",
            "FSU_POLYNOMIAL", "Z_90"]
 
-FSU_POLYNOMIAL = {"daily": (-0.00024, 0.03535, 1.00286), "billing": (-0.00022, 0.03306, 0.94054)}
+FSU_POLYNOMIAL = {"daily": (-0.00024, 0.03535, 1.00286), "billing": (-0.00022, 0.03306, 0.94054),
+                  "hourly": (0.0, 0.0, 1.0)}
 """Empirical correction of the Guideline 14 FSU formula, a·M² + b·M + c, with M the reporting
-months (daily: days / 30; billing: periods), as OpenEEmeter 2.10 applies it."""
+months (daily: days / 30; billing: periods), as OpenEEmeter 2.10 applies it. None is published for
+hourly data (OpenEEmeter 2.10 gives hourly savings no band): the formula is used uncorrected."""
 
 Z_90 = stats.norm.ppf(0.95)
 """Two-sided 90% normal quantile (1.645), to turn a 90% band into a standard error."""
@@ -43,7 +51,7 @@ Z_90 = stats.norm.ppf(0.95)
 def _reporting_months(periods: Periods, valid: np.ndarray, interval: str) -> np.ndarray:
     """P: reporting periods counted as OpenEEmeter does (daily: periods with data; billing: the
     reporting span in days / 30, rounded half to even)."""
-    if interval == "daily":
+    if interval in ("daily", "hourly"):
         return valid.sum(axis=1).astype(float)
     start = np.where(valid, periods.start.astype("datetime64[s]").astype(np.int64), np.iinfo(np.int64).max)
     end = np.where(valid, (periods.start.astype("datetime64[s]").astype(np.int64)
@@ -67,7 +75,7 @@ def error_bands(baseline: dict[str, np.ndarray], reporting_observed_mean: np.nda
     reporting_months : numpy.ndarray
         P (see :func:`metered_savings`).
     interval : str
-        ``daily`` or ``billing``.
+        ``daily``, ``billing`` or ``hourly``.
 
     Returns
     -------
@@ -152,6 +160,43 @@ def metered_savings(fit: CalTRACKFit, reporting: Periods, *, confidence: float =
     return frame
 
 
+def towt_savings(model: TOWTModel, usage: pd.Series, temp_c: pd.Series, *, confidence: float = 0.90) -> dict:
+    """Avoided energy use of one interval meter over its reporting hours, with 90% bands.
+
+    Parameters
+    ----------
+    model : TOWTModel
+        The meter's baseline.
+    usage : pandas.Series
+        Reporting use per hour [kWh] indexed by the hour's start.
+    temp_c : pandas.Series
+        Hourly temperature [°C].
+
+    Returns
+    -------
+    dict
+        The columns of :func:`metered_savings` for this meter (``base``, ``heating`` and ``cooling``
+        are NaN: TOWT does not split its prediction). Bands use the baseline's hourly metrics with
+        the uncorrected Guideline 14 formula; NaN when the baseline is not qualified.
+    """
+    predicted = model.predict(usage.index, temp_c.reindex(usage.index).to_numpy(dtype=float))
+    observed = usage.to_numpy(dtype=float)
+    both = ~np.isnan(predicted) & ~np.isnan(observed)
+    count = int(both.sum())
+    metrics_ = {k: np.array([model.result.metrics.get(k, np.nan)], dtype=float)
+                for k in ("n", "n_params", "rmse_adj", "autocorr_resid", "observed_mean", "observed_variance")}
+    counterfactual, observed_total = float(predicted[both].sum()), float(observed[both].sum())
+    observed_mean = np.array([observed_total / count if count else np.nan])
+    bands = error_bands(metrics_, observed_mean, np.array([float(count)]), "hourly", confidence=confidence)
+    ok = count > 0 and model.result.status == "qualified"
+    row = {"counterfactual": counterfactual, "observed": observed_total, "savings": counterfactual - observed_total,
+           "base": np.nan, "heating": np.nan, "cooling": np.nan, **{k: float(v[0]) for k, v in bands.items()}}
+    row = {k: (v if ok else np.nan) for k, v in row.items()}
+    row["n_reporting_periods"] = count
+    row["fsu"] = abs(row["fsu_band"] / row["savings"]) if ok and row["savings"] else np.nan
+    return row
+
+
 def normalised_savings(baseline: CalTRACKFit, reporting: CalTRACKFit, normal_temp_c: np.ndarray) -> pd.DataFrame:
     """Normalised annual savings of each meter: both models predicted for a typical year.
 
@@ -186,13 +231,64 @@ def normalised_savings(baseline: CalTRACKFit, reporting: CalTRACKFit, normal_tem
         n = fit.avgs_metrics["n"]
         with np.errstate(invalid="ignore", divide="ignore"):
             n_prime = n * (1 - rho) / (1 + rho)
-            return Z_90 * per_day_sigma * np.sqrt(n_days * n_days / n_prime)
+            # undefined (NaN, not infinite) when the residuals are perfectly autocorrelated
+            return np.where(n_prime > 0, Z_90 * per_day_sigma * np.sqrt(n_days * n_days / n_prime), np.nan)
 
     band = np.sqrt(noise(baseline) ** 2 + noise(reporting) ** 2)
     ok = (baseline.status == "qualified") & (reporting.status == "qualified")
     return pd.DataFrame({"meter_id": baseline.periods.meter_ids, "baseline_normal": np.where(ok, before, np.nan),
                          "reporting_normal": np.where(ok, after, np.nan),
                          "savings": np.where(ok, before - after, np.nan), "band": np.where(ok, band, np.nan)})
+
+
+def band_calibration(placebo: pd.DataFrame, by: list[str], *, value: str = "savings", band: str = "fsu_band",
+                     coverage: float = 0.90, min_meters: int = 30) -> pd.DataFrame:
+    """How much stated bands must widen so that ``coverage`` of placebo meters fall inside them.
+
+    Parameters
+    ----------
+    placebo : pandas.DataFrame
+        Savings of meters whose true savings are zero (no intervention between baseline and
+        reporting): ``value`` and ``band`` (the stated half-width at ``coverage``).
+    by : list of str
+        Groups calibrated separately, e.g. carrier and method.
+    min_meters : int
+        Groups with fewer placebo meters keep their bands (factor 1, ``calibrated`` False).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per group: ``meters``, ``quantile`` (the ``coverage`` quantile of |value| / band),
+        ``factor`` (that quantile, at least 1: bands are never narrowed) and ``calibrated``.
+
+    Notes
+    -----
+    A band is honest when it holds the truth as often as it claims. For a placebo meter the truth
+    is zero, so the stated band covers it when :math:`|S_i| \\le B_i`; the factor
+    :math:`k = \\max(1, Q_{0.9}(|S_i| / B_i))` makes 90% of placebo meters covered. This is the
+    placebo (non-participant) test of savings methods, used to check CalTRACK's methods and the
+    Guideline 14 uncertainty (Koran et al. 2017).
+
+    References
+    ----------
+    .. [1] Koran, B., Boyer, E., Khawaja, M. S., Rushton, J. and Stewart, J. (2017). A comparison
+       of approaches to estimating the time-aggregated uncertainty of savings estimated from meter
+       data. International Energy Program Evaluation Conference (IEPEC), Baltimore.
+    """
+    rows = placebo.dropna(subset=[value, band])
+    rows = rows[rows[band] > 0]
+    ratio = (rows[value].abs() / rows[band]).rename("ratio")
+    grouped = ratio.groupby([rows[c] for c in by], observed=True, sort=True)
+    out = grouped.agg(meters="size", quantile=lambda r: float(np.quantile(r, coverage))).reset_index()
+    out["calibrated"] = out["meters"] >= min_meters
+    out["factor"] = np.where(out["calibrated"], np.maximum(out["quantile"], 1.0), 1.0)
+    return out
+
+
+def calibrate_bands(frame: pd.DataFrame, calibration: pd.DataFrame, by: list[str], *, band: str = "fsu_band") -> np.ndarray:
+    """``band`` of each row times its group's calibration factor (1 where the group has none)."""
+    factor = frame[by].merge(calibration[by + ["factor"]], on=by, how="left")["factor"].fillna(1.0)
+    return frame[band].to_numpy(dtype=float) * factor.to_numpy()
 
 
 def aggregate(savings: pd.DataFrame, by: list[str], *, value: str = "savings", band: str = "fsu_band") -> pd.DataFrame:

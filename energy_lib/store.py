@@ -281,8 +281,8 @@ class Writer:
             self._append.setdefault(name, []).append(frame)
 
     def replace(self, name: str, frame: pd.DataFrame | pa.Table) -> None:
-        """Stage the whole new content of dimension table ``name``."""
-        if table(name).kind != "dimension":
+        """Stage the whole new content of dimension or derived table ``name``."""
+        if table(name).kind == "fact":
             raise ValueError(f"{name} is a fact table: append to it, do not replace it")
         if name in self._append:
             raise ValueError(f"{name} already has rows appended in this commit")

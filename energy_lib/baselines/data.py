@@ -7,8 +7,11 @@
 * **Interval data** are summed to local days; a day counts only when every interval of it is
   present.
 
-Windows select whole periods: a baseline of 365 days ending at a cut-off day keeps the periods
-that start on or after the window's first day and end on or before the cut-off.
+* **Hourly data** for TOWT: intervals summed to hours, complete hours only.
+
+Windows around an intervention select whole periods (a baseline of 365 days ending at enrolment
+keeps the periods that start on or after the window's first day and end on or before it); a
+comparison of whole billing years selects bills by the month they are read in.
 """
 
 from __future__ import annotations
@@ -18,30 +21,59 @@ import pandas as pd
 
 from energy_lib.baselines.caltrack import Periods
 
-__all__ = ["billing_periods", "daily_periods", "window", "BILLING_TEMPERATURE_DAYS"]
+__all__ = ["billing_periods", "daily_periods", "hourly_usage", "window", "billing_month", "BILLING_TEMPERATURE_DAYS"]
 
 BILLING_TEMPERATURE_DAYS = 35
 
 
-def window(readings: pd.DataFrame, ends: pd.Series, *, days: int = 365, before: bool = True) -> pd.DataFrame:
-    """Readings whose periods lie wholly in each meter's window.
+def billing_month(readings: pd.DataFrame) -> pd.Series:
+    """The month each reading belongs to [first day of the month].
+
+    A bill (``resolution`` ``billing``) belongs to the month it is read in: its period end, the
+    read day (the utilities' 청구년월 and the Carbon Point rule count bills this way). Every other
+    reading (calendar months, days, intervals) belongs to the month it starts in.
+    """
+    read = readings["period_end"].where(readings["resolution"].eq("billing").to_numpy(), readings["period_start"])
+    return read.dt.to_period("M").dt.to_timestamp()
+
+
+def window(readings: pd.DataFrame, edges: pd.Series, *, days: int = 365, before: bool = True,
+           by: str = "period") -> pd.DataFrame:
+    """Readings in each meter's baseline (``before``) or reporting window.
 
     Parameters
     ----------
     readings : pandas.DataFrame
-        ``meter_id``, ``period_start``, ``period_end`` (half-open), and the values.
-    ends : pandas.Series
-        Per meter id, the window's boundary day: the baseline ends there (``before``), or the
-        reporting period starts there.
+        ``meter_id``, ``period_start``, ``period_end`` (half-open), and the values; ``resolution``
+        too when ``by="month"``.
+    edges : pandas.Series
+        Per meter id, the day that separates baseline and reporting: the intervention (the
+        baseline ends, the reporting period starts). Meters without an edge get no readings.
     days : int
-        Window length [days].
+        Window length [days]; with ``by="month"`` the window is ``round(days / 30.4)`` months.
+    before : bool
+        The baseline window before the edge, or the reporting window after it.
+    by : str
+        ``period``: readings whose whole period lies in the window (CalTRACK; a bill straddling
+        the intervention is in neither window, its blackout). ``month``: readings whose month
+        (:func:`billing_month`) lies in the window, for comparing whole billing years with no
+        intervention in between; the edge must be a first of month.
     """
-    edge = readings["meter_id"].map(ends)
-    span = pd.Timedelta(days=days)
-    if before:
-        inside = (readings["period_start"] >= edge - span) & (readings["period_end"] <= edge)
+    edge = readings["meter_id"].map(edges)
+    if by == "month":
+        months = round(days / 30.4)
+        month = billing_month(readings)
+        start = edge - pd.DateOffset(months=months) if before else edge
+        end = edge if before else edge + pd.DateOffset(months=months)
+        inside = (month >= start) & (month < end)
+    elif by == "period":
+        span = pd.Timedelta(days=days)
+        if before:
+            inside = (readings["period_start"] >= edge - span) & (readings["period_end"] <= edge)
+        else:
+            inside = (readings["period_start"] >= edge) & (readings["period_end"] <= edge + span)
     else:
-        inside = (readings["period_start"] >= edge) & (readings["period_end"] <= edge + span)
+        raise ValueError(f"by must be 'period' or 'month', not {by!r}")
     return readings[inside.fillna(False).to_numpy()]
 
 
@@ -50,7 +82,7 @@ def _grid(readings: pd.DataFrame, meter_ids: pd.Index) -> tuple[pd.DataFrame, np
     ordered = readings.sort_values(["meter_id", "period_start"], kind="stable")
     row = meter_ids.get_indexer(ordered["meter_id"])
     column = ordered.groupby("meter_id", sort=False).cumcount().to_numpy()
-    width = int(column.max()) + 1 if len(column) else 0
+    width = int(column.max()) + 1 if len(column) else 1  # at least one (empty) period: no zero-size arrays
     return ordered, row, column, width
 
 
@@ -72,6 +104,7 @@ def billing_periods(readings: pd.DataFrame, temp_c: pd.Series, *, meter_ids: pd.
         A period whose matched days are less covered keeps no temperature.
     """
     meter_ids = pd.Index(readings["meter_id"].unique()) if meter_ids is None else meter_ids
+    readings = readings[meter_ids.get_indexer(readings["meter_id"]) >= 0]
     ordered, row, column, width = _grid(readings, meter_ids)
     start = ordered["period_start"].dt.normalize().to_numpy("datetime64[D]")
     length = ((ordered["period_end"] - ordered["period_start"]) / pd.Timedelta(days=1)).to_numpy()
@@ -137,3 +170,14 @@ def _as_daily(periods: Periods) -> Periods:
     """Daily periods are weighted 1 (OLS), as CalTRACK's daily method."""
     weight = np.where(~np.isnan(periods.usage), 1.0, 0.0)
     return Periods(periods.meter_ids, periods.start, periods.usage, periods.days, periods.temp_c, periods.blocks, weight)
+
+
+def hourly_usage(readings: pd.DataFrame) -> pd.Series:
+    """Interval readings of one meter summed to hours [kWh per hour], indexed by the hour's start;
+    an hour counts only when all of its intervals are present (others are left out)."""
+    step = ((readings["period_end"] - readings["period_start"]) / pd.Timedelta(minutes=1)).median()
+    expected = max(1, round(60 / step)) if len(readings) else 1
+    hour = readings["period_start"].dt.floor("h")
+    grouped = readings["value_canonical"].groupby(hour.to_numpy())
+    total, count = grouped.sum(), grouped.count()
+    return total[count >= expected].rename("usage").rename_axis("hour")

@@ -1,6 +1,6 @@
 """CalTRACK data sufficiency of baseline periods, reported per meter (never silently applied).
 
-CalTRACK 2.0 section 2.2: a baseline covers 365 days; at least 90% of them have both metered use
+CalTRACK 2.0 section 2.2: a daily or billing baseline covers 365 days; at least 90% of them have both metered use
 and temperature; no negative use. Extreme values (above median + 3 IQR of use per day) are
 reported but do not fail a meter. The checks say *why* a baseline may not be trusted; the model is
 still fitted, as OpenEEmeter does, and the result carries the sufficiency status.
@@ -8,17 +8,21 @@ still fitted, as OpenEEmeter does, and the result carries the sufficiency status
 References
 ----------
 .. [1] CalTRACK Methods 2.0, section 2.2 (data sufficiency).
-.. [2] OpenEEmeter 2.10, ``caltrack_sufficiency_criteria`` (docs/reference/eemeter-caltrack-daily-billing.md, 5).
+.. [2] CalTRACK Methods 2.0, section 2.2.1.2 (hourly: more than 90% of the hours of every
+   calendar month, which OpenEEmeter 2.10 does not check; docs/reference/eemeter-caltrack-hourly.md, 12).
+.. [3] OpenEEmeter 2.10, ``caltrack_sufficiency_criteria`` (docs/reference/eemeter-caltrack-daily-billing.md, 5).
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pandas as pd
 
 from energy_lib.baselines.caltrack import Periods
 
-__all__ = ["sufficiency", "REQUIRED_DAYS", "MIN_COVERAGE"]
+__all__ = ["sufficiency", "hourly_sufficiency", "REQUIRED_DAYS", "MIN_COVERAGE"]
 
 REQUIRED_DAYS = 365
 MIN_COVERAGE = 0.9
@@ -60,7 +64,8 @@ def sufficiency(periods: Periods, *, required_days: int = REQUIRED_DAYS, min_cov
     temperature_days = np.where(temp_ok & ~np.isnan(days), np.nan_to_num(days), 0.0).sum(axis=1)
     coverage = valid_days / required_days
     negative = (np.nan_to_num(usage, nan=0.0) < 0).sum(axis=1)
-    with np.errstate(invalid="ignore"):
+    with warnings.catch_warnings():  # meters without any reading have no quantiles: NaN, said by no_data
+        warnings.simplefilter("ignore", RuntimeWarning)
         q25, median, q75 = np.nanpercentile(np.where(meter_ok, per_day, np.nan), [25, 50, 75], axis=1)
     extreme = (np.where(meter_ok, per_day, -np.inf) > (median + 3 * (q75 - q25))[:, None]).sum(axis=1)
     checks = [
@@ -80,3 +85,50 @@ def sufficiency(periods: Periods, *, required_days: int = REQUIRED_DAYS, min_cov
     return pd.DataFrame({"meter_id": periods.meter_ids, "status": np.where(failed, "fail", "pass"),
                          "valid_days": valid_days, "coverage": coverage, "negative_periods": negative,
                          "extreme_periods": extreme, "warnings": names})
+
+
+def hourly_sufficiency(usage: pd.Series, temp_c: pd.Series, start: pd.Timestamp, end: pd.Timestamp, *,
+                       meter_id: str | None = None, min_coverage: float = MIN_COVERAGE) -> dict:
+    """CalTRACK hourly sufficiency of one meter's baseline: every calendar month of the window has
+    more than ``min_coverage`` of its hours with use and temperature; no negative use.
+
+    Parameters
+    ----------
+    usage : pandas.Series
+        Use per hour [kWh] indexed by the hour's start (missing hours absent or NaN).
+    temp_c : pandas.Series
+        Hourly temperature [°C].
+    start, end : pandas.Timestamp
+        The baseline window [start, end).
+
+    Returns
+    -------
+    dict
+        The columns of :func:`sufficiency` for this meter (``valid_days`` counts hours / 24).
+    """
+    hours = pd.date_range(start, end, freq="h", inclusive="left")
+    use = usage.reindex(hours).to_numpy(dtype=float)
+    valid = ~np.isnan(use) & ~np.isnan(temp_c.reindex(hours).to_numpy(dtype=float))
+    month = hours.to_period("M")
+    coverage_by_month = pd.Series(valid).groupby(month).mean()
+    thin = [str(m) for m, c in coverage_by_month.items() if c < min_coverage]
+    negative = int((use < 0).sum())
+    used = use[valid]
+    extreme = 0
+    if len(used):
+        q25, median, q75 = np.percentile(used, [25, 50, 75])
+        extreme = int((used > median + 3 * (q75 - q25)).sum())
+    names = []
+    if not valid.any():
+        names.append("no_data")
+    if thin:
+        names.append("too_many_hours_missing_in_month")
+    if negative:
+        names.append("negative_meter_values")
+    critical = bool(names)
+    if extreme:
+        names.append("extreme_values_detected")
+    return {"meter_id": meter_id, "status": "fail" if critical else "pass", "valid_days": valid.sum() / 24.0,
+            "coverage": valid.mean() if len(valid) else 0.0, "negative_periods": negative,
+            "extreme_periods": extreme, "warnings": ";".join(f"{_PREFIX}.{n}" for n in names),
+            "thin_months": thin}

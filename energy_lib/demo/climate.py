@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from energy_lib import weather
+
 __all__ = ["MONTHLY_NORMALS_C", "daily_temperature", "hourly_temperature", "rng"]
 
 MONTHLY_NORMALS_C = (1.0, 2.8, 7.4, 13.1, 18.5, 22.6, 26.0, 26.5, 22.3, 16.2, 9.6, 3.4)
@@ -63,13 +65,7 @@ def daily_temperature(start: str, end: str, seed: int) -> pd.DataFrame:
 
 
 def hourly_temperature(daily: pd.DataFrame) -> pd.DataFrame:
-    """Hourly air temperature [°C] from daily mean/min/max: a sine with its low at 06:00 and its
-    high at 15:00 (hour-starting timestamps)."""
-    stamps = pd.date_range(daily["date"].iloc[0], daily["date"].iloc[-1] + pd.Timedelta(hours=23), freq="h")
-    day = np.repeat(np.arange(len(daily)), 24)[: len(stamps)]
-    hour = stamps.hour.to_numpy()
-    shape = -np.cos(2 * np.pi * (hour - 6) / 18.0)
-    shape = np.where((hour >= 6) & (hour <= 15), shape, -np.cos(2 * np.pi * (np.where(hour < 6, hour + 24, hour) - 15) / 30.0 + np.pi))
-    mean = daily["temp_mean_c"].to_numpy()[day]
-    half_range = 0.5 * (daily["temp_max_c"] - daily["temp_min_c"]).to_numpy()[day]
-    return pd.DataFrame({"timestamp": stamps, "temp_c": mean + half_range * shape})
+    """Hourly air temperature [°C] of the demo city (``timestamp``, ``temp_c``): the same diurnal
+    model the baselines use (:func:`energy_lib.weather.hourly_temperature`)."""
+    series = weather.hourly_temperature(daily)
+    return pd.DataFrame({"timestamp": series.index, "temp_c": series.to_numpy()})

@@ -297,7 +297,7 @@ def _truth_rows(bills: pd.DataFrame, h: pd.DataFrame, month: pd.Timestamp, carri
     treated = h["programme_id"].notna().to_numpy()
     return pd.DataFrame({
         "site_key": h["site_key"].to_numpy()[treated], "programme_id": h["programme_id"].to_numpy()[treated],
-        "carrier": carrier, "billing_month": month,
+        "carrier": carrier, "account": h[f"{carrier}_no"].to_numpy()[treated], "billing_month": month,
         "period_start": bills["period_start"].to_numpy()[treated], "period_end": bills["period_end"].to_numpy()[treated],
         "counterfactual": bills["counterfactual"].to_numpy()[treated], "actual": bills["actual"].to_numpy()[treated],
     })

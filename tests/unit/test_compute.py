@@ -1,0 +1,145 @@
+"""The compute stage on the small demo city: derived tables, their consistency, determinism, CLI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from energy_lib import units
+from energy_lib.cli import app
+from energy_lib.compute import ComputeSettings, compute, default_reporting_start
+from energy_lib.store import Store
+from energy_lib.tables import TABLES
+
+pytestmark = pytest.mark.xdist_group("demo")
+
+
+@pytest.fixture(scope="module")
+def computed(demo, tmp_path_factory) -> dict:
+    derived = Store(tmp_path_factory.mktemp("derived"))
+    report = compute(demo["store"], derived, progress=False)
+    tables = {name: derived.read(name) for name in report.rows}
+    return {"report": report, "derived": derived, "store": demo["store"], **tables}
+
+
+def test_reporting_year_defaults_to_the_last_twelve_billing_months(computed):
+    assert computed["report"].reporting_start == pd.Timestamp("2025-11-01")
+    assert default_reporting_start(computed["store"]) == pd.Timestamp("2025-11-01")
+
+
+def test_every_modelled_meter_gets_a_baseline_row_with_a_status(computed):
+    store = computed["store"]
+    bill_meters = store.sql("SELECT DISTINCT meter_id FROM readings WHERE resolution IN ('billing', 'monthly') "
+                            "AND carrier IN ('electricity', 'gas', 'heat')")["meter_id"]
+    interval = store.sql("SELECT DISTINCT meter_id FROM readings WHERE resolution IN ('hourly', '15min')")["meter_id"]
+    annual = computed["baselines"][computed["baselines"]["analysis"] == "annual"]
+    assert set(annual.loc[annual["method"] == "caltrack_billing", "meter_id"]) == set(bill_meters)
+    assert set(annual.loc[annual["method"] == "caltrack_daily", "meter_id"]) == set(interval)
+    assert set(annual.loc[annual["method"] == "towt", "meter_id"]) == set(interval)
+    assert set(computed["baselines"]["status"]) <= {"qualified", "disqualified", "no_data", "error"}
+    assert (annual["status"] == "qualified").mean() > 0.9
+    # a meter that moved out before the baseline year says so; it does not vanish
+    assert (annual["status"] == "no_data").sum() > 0
+
+
+def test_no_silent_nan(computed):
+    savings = computed["savings"]
+    status = computed["baselines"].set_index(["analysis", "meter_id", "method"])["status"]
+    joined = savings.join(status, on=["analysis", "meter_id", "method"])
+    has = (joined["status"] == "qualified") & (joined["n_reporting_periods"] > 0)
+    assert joined.loc[has, ["savings", "counterfactual", "observed", "fsu_band", "band"]].notna().all().all()
+    assert joined.loc[~has, "savings"].isna().all()  # no estimate where there is no baseline or no data
+
+
+def test_units_follow_the_configured_factors(computed):
+    rows = computed["savings"].dropna(subset=["savings"])
+    for carrier, group in rows.groupby("carrier"):
+        np.testing.assert_allclose(group["savings_kgco2eq"], units.kgco2eq(group["savings"].to_numpy(), group["carrier"]))
+        np.testing.assert_allclose(group["savings_toe"], units.toe(group["savings"].to_numpy(), group["carrier"]))
+        assert (group["unit"] == units.canonical_unit(carrier)).all()
+
+
+def test_groups_add_up_to_the_city(computed):
+    groups = computed["savings_by_group"]
+    primary = computed["savings"][computed["savings"]["primary"]].dropna(subset=["savings", "band"])
+    for (analysis, carrier), meters in primary.groupby(["analysis", "carrier"]):
+        rows = groups[(groups["analysis"] == analysis) & (groups["carrier"] == carrier)]
+        city = rows[rows["level"] == "city"].iloc[0]
+        assert city["meters"] == len(meters)
+        assert city["savings"] == pytest.approx(meters["savings"].sum())
+        assert city["band"] == pytest.approx(np.sqrt((meters["band"] ** 2).sum()))
+        for level in ("gu", "building_type"):
+            assert rows.loc[rows["level"] == level, "savings"].sum() == pytest.approx(city["savings"])
+            assert rows.loc[rows["level"] == level, "meters"].sum() == city["meters"]
+
+
+def test_interval_meters_count_once_in_sums(computed):
+    savings = computed["savings"]
+    interval = savings[savings["method"] == "towt"]["meter_id"]
+    annual = savings[(savings["analysis"] == "annual") & savings["meter_id"].isin(interval)]
+    assert annual.groupby("meter_id")["primary"].sum().eq(1).all()
+    assert set(annual.loc[annual["primary"], "method"]) == {"towt"}
+
+
+def test_bands_are_calibrated_on_placebo_meters(computed):
+    calibration = computed["band_calibration"].set_index(["carrier", "method", "quantity"])
+    assert calibration.loc[("electricity", "caltrack_billing", "savings"), "calibrated"]
+    assert (calibration["factor"] >= 1).all()
+    savings = computed["savings"]
+    placebo = savings[(savings["analysis"] == "annual") & (savings["method"] == "caltrack_billing")
+                      & (savings["carrier"] == "electricity")].dropna(subset=["savings"])
+    programme_sites = set(computed["store"].read("participation")["site_id"])
+    placebo = placebo[~placebo["site_id"].isin(programme_sites)]
+    assert ((placebo["savings"].abs() <= placebo["band"] + 1e-9).mean()) >= 0.9
+
+
+def test_carbon_point_table(computed):
+    carbon = computed["carbon_point"]
+    assert set(carbon["carrier"]) <= {"electricity", "gas", "water", "heat"}
+    assert carbon["half_year"].str.fullmatch(r"20\d\dH[12]").all()
+    assert set(carbon["tier"]) <= {0, 1, 2, 3}
+    qualified = carbon[carbon["status"] == "qualified"]
+    np.testing.assert_allclose(qualified["reduction"], (qualified["baseline"] - qualified["use"]) / qualified["baseline"])
+    assert (carbon.loc[carbon["status"] == "disqualified", "reason"] != "").all()
+
+
+def test_tables_conform_to_the_data_dictionary(computed):
+    for name in computed["report"].rows:
+        assert list(computed[name].columns) == TABLES[name].column_names
+
+
+def test_a_rerun_writes_identical_tables(computed, tmp_path):
+    again = Store(tmp_path / "derived")
+    compute(computed["store"], again, progress=False)
+    for name in computed["report"].rows:
+        pd.testing.assert_frame_equal(again.read(name), computed[name])
+
+
+def test_cli_compute(demo, tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(app, ["compute", "--store", str(demo["store"].root), "--derived", str(tmp_path / "d"),
+                                 "--reporting-start", "2025-06"])
+    assert result.exit_code == 0, result.output
+    assert "reporting year from 2025-06" in result.output
+    assert Store(tmp_path / "d").rows("savings") > 0
+    bad = runner.invoke(app, ["compute", "--store", str(demo["store"].root), "--derived", str(tmp_path / "d"),
+                              "--reporting-start", "June"])
+    assert bad.exit_code != 0 and "YYYY-MM" in bad.output
+
+
+def test_cli_compute_on_an_empty_store_says_what_to_do(tmp_path):
+    result = CliRunner().invoke(app, ["compute", "--store", str(tmp_path / "s"), "--derived", str(tmp_path / "d")])
+    assert result.exit_code == 1
+    assert "no bills" in result.output and "energy demo" in result.output
+
+
+def test_settings_choose_the_reporting_year(demo, tmp_path):
+    report = compute(demo["store"], Store(tmp_path / "d"), ComputeSettings(reporting_start=pd.Timestamp("2024-01-01")),
+                     progress=False)
+    baselines = Store(tmp_path / "d").read("baselines")
+    annual = baselines[baselines["analysis"] == "annual"]
+    assert report.reporting_start == pd.Timestamp("2024-01-01")
+    assert (annual["baseline_end"] == pd.Timestamp("2024-01-01")).all()
+    assert (annual.loc[annual["method"] == "caltrack_billing", "baseline_start"] == pd.Timestamp("2023-01-01")).all()
