@@ -18,12 +18,18 @@ DEMO_OPTS := $(if $(HOUSEHOLDS),--households $(HOUSEHOLDS),)
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k store"`.
 PYTEST_ARGS ?=
 
-.PHONY: help venv data reports test bench clean
+# Reference implementations for the comparisons (each in its own environment: eemeter 2.10 needs
+# old numpy and pandas). Used by `make bench` and `make reference-eemeter`.
+EEMETER2 := .venv-eemeter/.installed
+EEMETER4 := .venv-eemeter4/.installed
+
+.PHONY: help venv data reports test bench clean reference-venvs reference-eemeter
 
 help:
-	@echo "make reports   create .venv, build and ingest the demo city, print a summary"
+	@echo "make reports   create .venv, build and ingest the demo city, compute baselines and savings"
 	@echo "make test      create .venv and run the tests"
-	@echo "make bench     run the benchmarks (results: docs/benchmarks.md)"
+	@echo "make bench     run the benchmarks, against OpenEEmeter where an issue names it (docs/benchmarks.md)"
+	@echo "make reference-eemeter   rebuild the OpenEEmeter 2.10 fixtures in tests/reference/"
 	@echo "make clean     remove the generated store, raw demo files and reports"
 
 $(STAMP): pyproject.toml
@@ -40,12 +46,30 @@ data: venv
 
 reports: data
 	$(ENERGY) summary
+	$(ENERGY) compute
 
 test: venv
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
-bench: venv
-	$(BIN)/python -m pytest tests/benchmarks -p no:xdist --benchmark-only --benchmark-columns=min,median,max,rounds $(PYTEST_ARGS)
+$(EEMETER2):
+	@test -x .venv-eemeter/bin/python || $(PYTHON) -m venv .venv-eemeter
+	.venv-eemeter/bin/python -m pip install --quiet eemeter==2.10.11 numpy==1.24.4 pandas==1.5.3 scipy==1.10.1 \
+		statsmodels==0.13.5 patsy==0.5.3
+	@touch $@
+
+$(EEMETER4):
+	@test -x .venv-eemeter4/bin/python || $(PYTHON) -m venv .venv-eemeter4
+	.venv-eemeter4/bin/python -m pip install --quiet eemeter==4.1.1 "pandas<3" pytz
+	@touch $@
+
+reference-venvs: $(EEMETER2) $(EEMETER4)
+
+reference-eemeter: $(EEMETER2)
+	.venv-eemeter/bin/python tests/reference/make_eemeter_fixture.py
+	.venv-eemeter/bin/python tests/reference/make_eemeter_hourly_fixture.py
+
+bench: venv reference-venvs
+	$(BIN)/python -m pytest benchmarks -p no:xdist --benchmark-only --benchmark-columns=min,median,max,rounds $(PYTEST_ARGS)
 
 clean:
 	rm -rf data/store/* data/raw/demo data/derived/* reports/site

@@ -1,7 +1,6 @@
 """Issue 3 target: a TOWT baseline for one interval meter-year in under 1 s (fit and predict)."""
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np

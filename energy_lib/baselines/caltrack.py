@@ -10,7 +10,10 @@ temperature kept per period.
 The reference implementation fits 2,014 statsmodels formulas per electricity meter, about 14 s on
 this machine (docs/reference/eemeter-caltrack-daily-billing.md). Here every candidate of every
 meter in a batch is solved at once from weighted sums: the single-slope candidates in closed
-form, and the 1,891 HDD+CDD pairs from one batched matrix product (Hᵀ W C) per batch. The
+form, and the 1,891 HDD+CDD pairs from one batched matrix product (Hᵀ W C) per batch. When all
+meters in a batch share one temperature series (a city on one weather station, the usual case),
+the degree days are computed once and the sums become plain matrix products over meters, which
+is what makes about 3,000 daily meters per second per core possible (docs/benchmarks.md). The
 results equal OpenEEmeter 2.10's (tests/unit/baselines/test_caltrack.py).
 
 Temperatures are in °C. The default balance-point grid is OpenEEmeter's 30–90 °F in 1 °F steps,
@@ -268,7 +271,13 @@ def _fit_chunk(periods: Periods, settings: CalTRACKSettings) -> CalTRACKFit:
     """:func:`fit_caltrack` on one batch of meters."""
     grid = np.asarray(settings.balance_points_c, dtype=float)
     n_grid = len(grid)
-    hdd, cdd, has_temperature = _degree_days(periods.temp_c, grid)
+    if _same_temperatures(periods.temp_c):
+        # every meter has the same days (one station, aligned windows): degree days once, and the
+        # sums below become plain matrix products with one shared right-hand side
+        hdd, cdd, has_one = (a[0] for a in _degree_days(periods.temp_c[:1], grid))
+        has_temperature = np.broadcast_to(has_one, periods.usage.shape)
+    else:
+        hdd, cdd, has_temperature = _degree_days(periods.temp_c, grid)
     y_total = periods.usage
     with np.errstate(invalid="ignore", divide="ignore"):
         y = y_total / periods.days
@@ -285,12 +294,15 @@ def _fit_chunk(periods: Periods, settings: CalTRACKSettings) -> CalTRACKFit:
     def sums(x: np.ndarray):
         """Weighted means and centred sums of one degree-day family over the periods, as matrix
         products (sums of raw values, centred afterwards: a few passes instead of many)."""
-        total = np.matmul(w[:, None, :], x)[:, 0, :]                       # Σ w x
+        def product(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # Σ_p a[m, p] b[(m,) p, g]
+            return a @ b if b.ndim == 2 else np.matmul(a[:, None, :], b)[:, 0, :]
+
+        total = product(w, x)                                                  # Σ w x
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = total / W[:, None]
-            sxx = np.matmul(w[:, None, :], x * x)[:, 0, :] - total * mean    # Σ w (x − x̄)²
-            sxy = np.matmul(wy[:, None, :], x)[:, 0, :] - total * y_mean[:, None]
-        nonzero = np.matmul(valid[:, None, :].astype(float), (x > 0).astype(float))[:, 0, :]
+            sxx = product(w, x * x) - total * mean                             # Σ w (x − x̄)²
+            sxy = product(wy, x) - total * y_mean[:, None]
+        nonzero = product(valid.astype(float), (x > 0).astype(float))
         return x, mean, sxx, sxy, total, nonzero
 
     hx, h_mean, shh, shy, h_total, h_nonzero = sums(hdd)
@@ -338,32 +350,41 @@ def _fit_chunk(periods: Periods, settings: CalTRACKSettings) -> CalTRACKFit:
         single("cdd_only", scc, scy, c_mean, c_total, c_nonzero, settings.minimum_total_cdd,
                settings.minimum_non_zero_cdd, settings.beta_cdd_maximum_p_value)
         # every (cooling, heating) pair from one batched product: S_hc[m, c, h] = Σ w (c−c̄)(h−h̄)
+        if hx.ndim == 2:  # shared degree days: one product [(periods) × (meters · cooling)]ᵀ [periods × heating]
+            weighted = (w.T[:, :, None] * cx[:, None, :]).reshape(len(cx), -1)
+            cross = (weighted.T @ hx).reshape(len(n), n_grid, n_grid)
+        else:
+            cross = np.matmul(np.swapaxes(cx * w[..., None], 1, 2), hx)
         with np.errstate(invalid="ignore", divide="ignore"):
-            shc = np.matmul(np.swapaxes(cx * w[..., None], 1, 2), hx) - c_total[:, :, None] * h_mean[:, None, :]
-        S_hh = shh[:, None, :]
-        S_cc = scc[:, :, None]
-        S_hy = shy[:, None, :]
-        S_cy = scy[:, :, None]
+            shc = cross - c_total[:, :, None] * h_mean[:, None, :]
+        # only the pairs with heating balance point ≤ cooling balance point (a triangle of the grid)
+        ci, hi = np.nonzero(grid[None, :] <= grid[:, None])
+        S_hh, S_cc, S_hy, S_cy = shh[:, hi], scc[:, ci], shy[:, hi], scy[:, ci]
+        S_hc = shc[:, ci, hi]
         with np.errstate(invalid="ignore", divide="ignore"):
-            det = S_hh * S_cc - shc * shc
-            beta_h = (S_cc * S_hy - shc * S_cy) / det
-            beta_c = (S_hh * S_cy - shc * S_hy) / det
-            intercept = y_mean[:, None, None] - beta_h * h_mean[:, None, :] - beta_c * c_mean[:, :, None]
-            ssr = syy[:, None, None] - beta_h * S_hy - beta_c * S_cy
-        pair = grid[None, :] <= grid[:, None]  # [cooling, heating]: heating balance point ≤ cooling
-        attempted = ((c_total >= settings.minimum_total_cdd) & (c_nonzero >= settings.minimum_non_zero_cdd))[:, :, None] \
-            & ((h_total >= settings.minimum_total_hdd) & (h_nonzero >= settings.minimum_non_zero_hdd))[:, None, :] \
-            & pair[None]
+            det = S_hh * S_cc - S_hc * S_hc
+            beta_h = (S_cc * S_hy - S_hc * S_cy) / det
+            beta_c = (S_hh * S_cy - S_hc * S_hy) / det
+            intercept = y_mean[:, None] - beta_h * h_mean[:, hi] - beta_c * c_mean[:, ci]
+            ssr = syy[:, None] - beta_h * S_hy - beta_c * S_cy
+        attempted = ((c_total >= settings.minimum_total_cdd) & (c_nonzero >= settings.minimum_non_zero_cdd))[:, ci] \
+            & ((h_total >= settings.minimum_total_hdd) & (h_nonzero >= settings.minimum_non_zero_hdd))[:, hi]
         scale = np.maximum(np.abs(S_hh * S_cc), 1e-300)
-        degenerate = ~(np.abs(det) > 1e-12 * scale) | (n[:, None, None] < 4)
+        degenerate = ~(np.abs(det) > 1e-12 * scale) | (n[:, None] < 4)
         bad = (intercept < 0) | (beta_c < 0) | (beta_h < 0)
         if settings.beta_cdd_maximum_p_value < 1.0 or settings.beta_hdd_maximum_p_value < 1.0:
             bad |= p_values(beta_c, S_hh / det, ssr, 2) > settings.beta_cdd_maximum_p_value
             bad |= p_values(beta_h, S_cc / det, ssr, 2) > settings.beta_hdd_maximum_p_value
-        status["hdd_cdd"] = np.where(~pair[None], 2, np.where(~attempted, 2, np.where(degenerate, 3,
-                                                                                     np.where(bad, 1, 0)))).astype(np.int8)
-        r2_adj["hdd_cdd"] = np.where(attempted & ~degenerate, adjusted(ssr, 2), np.nan)
-        coefficients["hdd_cdd"] = (intercept, beta_h, beta_c)
+
+        def square(values: np.ndarray, fill) -> np.ndarray:
+            """Triangle values in the [meters × cooling × heating] layout of the candidates."""
+            out = np.full((len(n), n_grid, n_grid), fill, dtype=values.dtype)
+            out[:, ci, hi] = values
+            return out
+
+        status["hdd_cdd"] = square(np.where(~attempted, 2, np.where(degenerate, 3, np.where(bad, 1, 0))).astype(np.int8), 2)
+        r2_adj["hdd_cdd"] = square(np.where(attempted & ~degenerate, adjusted(ssr, 2), np.nan), np.nan)
+        coefficients["hdd_cdd"] = tuple(square(a, np.nan) for a in (intercept, beta_h, beta_c))
 
     # selection: strict ">" over candidates in CalTRACK's order (intercept, HDD, CDD, HDD+CDD with
     # the cooling balance point outer): the first of equal candidates wins
@@ -417,6 +438,11 @@ def _fit_chunk(periods: Periods, settings: CalTRACKSettings) -> CalTRACKFit:
     result_status = np.where(n == 0, "no_data", np.where(has_model, "qualified", "disqualified"))
     return CalTRACKFit(periods, settings, model_type, result_status, heating_bp, cooling_bp, intercept, beta_hdd,
                        beta_cdd, selected_r2, avgs, totals, status, r2_adj)
+
+
+def _same_temperatures(temp_c: np.ndarray) -> bool:
+    """Whether every meter of the batch has the same kept daily temperatures in every period."""
+    return bool(np.array_equal(temp_c, np.broadcast_to(temp_c[:1], temp_c.shape), equal_nan=True))
 
 
 def _period_degree_days(temp_c: np.ndarray, heating_bp: np.ndarray, cooling_bp: np.ndarray):

@@ -20,10 +20,19 @@ import numpy as np
 import pandas as pd
 
 from energy_lib.baselines.caltrack import Periods
+from energy_lib.vectors import encode
 
 __all__ = ["billing_periods", "daily_periods", "hourly_usage", "window", "billing_month", "BILLING_TEMPERATURE_DAYS"]
 
 BILLING_TEMPERATURE_DAYS = 35
+
+
+def _months(readings: pd.DataFrame) -> np.ndarray:
+    """:func:`billing_month` as ``datetime64[M]``."""
+    billing = readings["resolution"].eq("billing").to_numpy()
+    read = np.where(billing, readings["period_end"].to_numpy("datetime64[us]"),
+                    readings["period_start"].to_numpy("datetime64[us]"))
+    return read.astype("datetime64[M]")
 
 
 def billing_month(readings: pd.DataFrame) -> pd.Series:
@@ -33,8 +42,7 @@ def billing_month(readings: pd.DataFrame) -> pd.Series:
     read day (the utilities' 청구년월 and the Carbon Point rule count bills this way). Every other
     reading (calendar months, days, intervals) belongs to the month it starts in.
     """
-    read = readings["period_end"].where(readings["resolution"].eq("billing").to_numpy(), readings["period_start"])
-    return read.dt.to_period("M").dt.to_timestamp()
+    return pd.Series(_months(readings).astype("datetime64[us]"), index=readings.index, name="month")
 
 
 def window(readings: pd.DataFrame, edges: pd.Series, *, days: int = 365, before: bool = True,
@@ -59,31 +67,73 @@ def window(readings: pd.DataFrame, edges: pd.Series, *, days: int = 365, before:
         (:func:`billing_month`) lies in the window, for comparing whole billing years with no
         intervention in between; the edge must be a first of month.
     """
-    edge = readings["meter_id"].map(edges)
+    codes, meters = encode(readings["meter_id"])
+    edge = edges.reindex(meters).to_numpy(dtype="datetime64[us]")[codes]  # NaT: no window
     if by == "month":
-        months = round(days / 30.4)
-        month = billing_month(readings)
-        start = edge - pd.DateOffset(months=months) if before else edge
-        end = edge if before else edge + pd.DateOffset(months=months)
-        inside = (month >= start) & (month < end)
+        months = np.timedelta64(round(days / 30.4), "M")
+        month, edge_month = _months(readings), edge.astype("datetime64[M]")
+        inside = (month >= edge_month - months) & (month < edge_month) if before else \
+            (month >= edge_month) & (month < edge_month + months)
     elif by == "period":
-        span = pd.Timedelta(days=days)
-        if before:
-            inside = (readings["period_start"] >= edge - span) & (readings["period_end"] <= edge)
-        else:
-            inside = (readings["period_start"] >= edge) & (readings["period_end"] <= edge + span)
+        span = np.timedelta64(days, "D")
+        start = readings["period_start"].to_numpy("datetime64[us]")
+        end = readings["period_end"].to_numpy("datetime64[us]")
+        inside = (start >= edge - span) & (end <= edge) if before else (start >= edge) & (end <= edge + span)
     else:
         raise ValueError(f"by must be 'period' or 'month', not {by!r}")
-    return readings[inside.fillna(False).to_numpy()]
+    return readings[inside]
 
 
-def _grid(readings: pd.DataFrame, meter_ids: pd.Index) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, int]:
-    """Readings in time order, with the row and column of each in a meters × periods grid."""
-    ordered = readings.sort_values(["meter_id", "period_start"], kind="stable")
-    row = meter_ids.get_indexer(ordered["meter_id"])
-    column = ordered.groupby("meter_id", sort=False).cumcount().to_numpy()
+def _columns(readings: pd.DataFrame) -> tuple[np.ndarray, pd.Index, np.ndarray, np.ndarray, np.ndarray]:
+    """Meter codes, distinct meters, period starts and ends [datetime64[us]] and values of readings."""
+    codes, meters = encode(readings["meter_id"])
+    return (codes, meters, readings["period_start"].to_numpy("datetime64[us]"),
+            readings["period_end"].to_numpy("datetime64[us]"), readings["value_canonical"].to_numpy(dtype=float))
+
+
+def _periods(codes: np.ndarray, meters: pd.Index, start: np.ndarray, end: np.ndarray, value: np.ndarray,
+             temp_c: pd.Series, meter_ids: pd.Index | None, cap_days: int | None,
+             min_temperature_coverage: float) -> Periods:
+    """:class:`Periods` from reading columns (see :func:`billing_periods`)."""
+    meter_ids = meters if meter_ids is None else meter_ids
+    rows_of = meter_ids.get_indexer(meters)
+    keep = rows_of[codes] >= 0 if len(codes) else np.zeros(0, dtype=bool)
+    if not keep.all():
+        codes, start, end, value = codes[keep], start[keep], end[keep], value[keep]
+    stamp = start.astype(np.int64)
+    step = np.diff(codes)
+    if not ((step >= 0).all() and (np.diff(stamp)[step == 0] > 0).all()):  # the store returns them in order
+        order = np.lexsort((stamp, codes))
+        codes, start, end, value = codes[order], start[order], end[order], value[order]
+    first = np.flatnonzero(np.concatenate([[True], np.diff(codes) != 0])) if len(codes) else np.zeros(0, dtype=np.int64)
+    column = np.arange(len(codes)) - np.repeat(first, np.diff(np.append(first, len(codes))))
     width = int(column.max()) + 1 if len(column) else 1  # at least one (empty) period: no zero-size arrays
-    return ordered, row, column, width
+    row = rows_of[codes]
+
+    length = (end - start) / np.timedelta64(1, "D")
+    whole_days = np.ceil(length).astype(np.int64)
+    depth = max(int(min(whole_days.max() if len(whole_days) else 1, cap_days or np.inf)), 1)
+    first_day = np.datetime64(temp_c.index.min().date(), "D") if len(temp_c) else np.datetime64("1970-01-01")
+    series = temp_c.to_numpy(dtype=float)
+    offset = (start.astype("datetime64[D]") - first_day).astype(np.int64)[:, None] + np.arange(depth)[None, :]
+    usable = (np.arange(depth)[None, :] < whole_days[:, None]) & (offset >= 0) & (offset < len(series))
+    day_temp = np.where(usable, series[np.clip(offset, 0, max(len(series) - 1, 0))], np.nan)
+    kept = (~np.isnan(day_temp)).sum(axis=1)
+    covered = kept >= min_temperature_coverage * np.minimum(whole_days, depth)
+    day_temp[~covered] = np.nan
+    kept = np.where(covered, kept, 0)
+
+    shape = (len(meter_ids), width)
+    usage, days = np.full(shape, np.nan), np.full(shape, np.nan)
+    weight = np.zeros(shape)
+    starts = np.full(shape, np.datetime64("NaT"), dtype="datetime64[us]")
+    temp = np.full(shape + (depth,), np.nan)
+    usage[row, column] = value
+    days[row, column] = length
+    weight[row, column] = kept
+    starts[row, column] = start
+    temp[row, column] = day_temp
+    return Periods(meter_ids, starts, usage, days, temp, days.copy(), weight)
 
 
 def billing_periods(readings: pd.DataFrame, temp_c: pd.Series, *, meter_ids: pd.Index | None = None,
@@ -103,41 +153,7 @@ def billing_periods(readings: pd.DataFrame, temp_c: pd.Series, *, meter_ids: pd.
     min_temperature_coverage : float
         A period whose matched days are less covered keeps no temperature.
     """
-    meter_ids = pd.Index(readings["meter_id"].unique()) if meter_ids is None else meter_ids
-    readings = readings[meter_ids.get_indexer(readings["meter_id"]) >= 0]
-    ordered, row, column, width = _grid(readings, meter_ids)
-    start = ordered["period_start"].dt.normalize().to_numpy("datetime64[D]")
-    length = ((ordered["period_end"] - ordered["period_start"]) / pd.Timedelta(days=1)).to_numpy()
-    whole_days = np.ceil(length).astype(np.int64)
-    depth = int(min(whole_days.max() if len(whole_days) else 1, cap_days or np.inf))
-    depth = max(depth, 1)
-    first_day = np.datetime64(temp_c.index.min().date(), "D") if len(temp_c) else np.datetime64("1970-01-01")
-    series = temp_c.to_numpy(dtype=float)
-    offset = (start - first_day).astype(np.int64)[:, None] + np.arange(depth)[None, :]
-    in_period = np.arange(depth)[None, :] < whole_days[:, None]
-    in_range = (offset >= 0) & (offset < len(series))
-    day_temp = np.where(in_period & in_range, series[np.clip(offset, 0, max(len(series) - 1, 0))], np.nan)
-    kept = (~np.isnan(day_temp)).sum(axis=1)
-    matched = np.minimum(whole_days, depth)
-    covered = kept >= min_temperature_coverage * matched
-    day_temp[~covered] = np.nan
-    kept = np.where(covered, kept, 0)
-
-    n = len(meter_ids)
-    shape = (n, width)
-    usage = np.full(shape, np.nan)
-    days = np.full(shape, np.nan)
-    weight = np.zeros(shape)
-    blocks = np.full(shape, np.nan)
-    starts = np.full(shape, np.datetime64("NaT"), dtype="datetime64[us]")
-    temp = np.full((n, width, depth), np.nan)
-    usage[row, column] = ordered["value_canonical"].to_numpy(dtype=float)
-    days[row, column] = length
-    weight[row, column] = kept
-    blocks[row, column] = length
-    starts[row, column] = ordered["period_start"].to_numpy("datetime64[us]")
-    temp[row, column] = day_temp
-    return Periods(meter_ids, starts, usage, days, temp, blocks, weight)
+    return _periods(*_columns(readings), temp_c, meter_ids, cap_days, min_temperature_coverage)
 
 
 def daily_periods(readings: pd.DataFrame, temp_c: pd.Series, *, meter_ids: pd.Index | None = None,
@@ -154,16 +170,24 @@ def daily_periods(readings: pd.DataFrame, temp_c: pd.Series, *, meter_ids: pd.In
         Per meter, how many intervals make a complete day (24 hourly, 96 quarter-hourly); by
         default inferred from the readings' lengths. Incomplete days are NaN.
     """
-    frame = readings.assign(day=readings["period_start"].dt.normalize())
-    step = (readings["period_end"] - readings["period_start"]) / pd.Timedelta(minutes=1)
-    expected = (1440 / step.groupby(readings["meter_id"]).median()) if intervals_per_day is None else intervals_per_day
-    daily = frame.groupby(["meter_id", "day"], sort=True).agg(value_canonical=("value_canonical", "sum"),
-                                                               count=("value_canonical", "count")).reset_index()
-    complete = daily["count"].to_numpy() >= daily["meter_id"].map(expected).to_numpy()
-    daily.loc[~complete, "value_canonical"] = np.nan
-    daily = daily.rename(columns={"day": "period_start"})
-    daily["period_end"] = daily["period_start"] + pd.Timedelta(days=1)
-    return _as_daily(billing_periods(daily, temp_c, meter_ids=meter_ids, cap_days=1, min_temperature_coverage=1.0))
+    codes, meters, start, end, values = _columns(readings)
+    step = (end - start) / np.timedelta64(1, "m")
+    day = start.astype("datetime64[D]")
+    if not (len(step) and (step == 1440).all() and (day == start).all()):  # not daily readings already
+        per_day = (1440 / pd.Series(step).groupby(codes).median()).reindex(range(len(meters))).to_numpy() \
+            if intervals_per_day is None else intervals_per_day.reindex(meters).to_numpy(dtype=float)
+        offset = (day - day.min()).astype(np.int64) if len(day) else np.zeros(0, dtype=np.int64)
+        key = codes * (int(offset.max()) + 1 if len(offset) else 1) + offset
+        unique_keys, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        present = ~np.isnan(values)
+        total = np.bincount(inverse, weights=np.where(present, values, 0.0), minlength=len(unique_keys))
+        count = np.bincount(inverse, weights=present, minlength=len(unique_keys))
+        codes, day = codes[first], day[first]
+        total[count < per_day[codes]] = np.nan  # an incomplete day is not a day of data
+        values = total
+    start = day.astype("datetime64[us]")
+    daily = _periods(codes, meters, start, start + np.timedelta64(1, "D"), values, temp_c, meter_ids, 1, 1.0)
+    return _as_daily(daily)
 
 
 def _as_daily(periods: Periods) -> Periods:
