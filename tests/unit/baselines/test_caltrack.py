@@ -5,63 +5,27 @@ its own environment (tests/reference/make_eemeter_fixture.py). Temperatures are 
 here; slopes per °C are 9/5 of eemeter's slopes per °F.
 """
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from energy_lib.baselines.caltrack import CalTRACKSettings, Periods, fit_caltrack, predict_caltrack
+from energy_lib.baselines.reference import (FIXTURE_DIR, caltrack_periods, compare_caltrack, fit_sample,
+                                            load_fixture, tied_reference)
+from energy_lib.baselines.towt import fahrenheit_to_celsius
 from energy_lib.baselines.sufficiency import sufficiency
 from energy_lib.savings import metered_savings
 
-FIXTURE = json.loads((Path(__file__).parents[2] / "reference" / "eemeter_2_10_fixture.json").read_text())
+FIXTURE = load_fixture(FIXTURE_DIR / "eemeter_2_10_fixture.json")
 SAMPLES = sorted(FIXTURE["samples"])
 STATUS = {"QUALIFIED": "qualified", "DISQUALIFIED": "disqualified", "NOT ATTEMPTED": "not_attempted", "ERROR": "error"}
-
-
-def _c(temp_f):
-    return (np.asarray(temp_f, dtype=float) - 32.0) * 5.0 / 9.0
-
-
-def _periods(rows: dict, sample_id: str, *, billing: bool, reporting: bool) -> Periods:
-    usage_key = "reporting_observed" if reporting else "meter_value_total"
-    keep = [i for i in range(len(rows["start"]))
-            if rows["temperature_day_means"][i] is not None and rows["n_days"][i] is not None
-            and (reporting or rows["usage_per_day"][i] is not None)]
-    depth = max(len(rows["temperature_day_means"][i]) for i in keep)
-    temp = np.full((1, len(keep), depth), np.nan)
-    for j, i in enumerate(keep):
-        temp[0, j, :len(rows["temperature_day_means"][i])] = _c(rows["temperature_day_means"][i])
-    take = lambda key: np.array([[np.nan if rows[key][i] is None else rows[key][i] for i in keep]], dtype=float)
-    kept = take("n_days_kept")
-    start = np.array([[np.datetime64(pd.Timestamp(rows["start"][i]).tz_convert(None), "us") for i in keep]])
-    return Periods(pd.Index([sample_id]), start, take(usage_key), take("n_days"), temp,
-                   kept + take("n_days_dropped"), kept if billing else np.ones_like(kept))
 
 
 @pytest.fixture(scope="module", params=SAMPLES)
 def case(request):
     sample = FIXTURE["samples"][request.param]
-    billing = sample["interval"] == "billing"
-    settings = (CalTRACKSettings.billing if billing else CalTRACKSettings)(fit_cdd=sample["fit_settings"].get("fit_cdd", True))
-    fit = fit_caltrack(_periods(sample["baseline_design"], request.param, billing=billing, reporting=False), settings)
-    reporting = _periods(sample["reporting_predictions"], request.param, billing=billing, reporting=True)
+    fit, reporting = fit_sample(sample, request.param)
     return sample, fit, reporting
-
-
-def _reference(sample: dict, fit) -> dict:
-    """The model eemeter selected, or the tied alternative we selected where the choice is a
-    floating-point tie (the fixture lists the tied candidates)."""
-    if not sample["candidates"]["selection_is_floating_point_tie"]:
-        return {"params": sample["result"]["selected"]["model_params"],
-                "savings": sample["metered_savings"]["totals"]["metered_savings"],
-                "counterfactual": sample["metered_savings"]["totals"]["counterfactual_usage"]}
-    mine = round(fit.heating_balance_point[0] * 9 / 5 + 32)
-    tie = next(t for t in sample["candidates"]["near_ties"] if t["model_params"]["heating_balance_point"] == mine)
-    return {"params": tie["model_params"], "savings": tie["metered_savings_total"],
-            "counterfactual": tie["counterfactual_usage_total"]}
 
 
 def test_selected_model_and_coefficients(case):
@@ -69,7 +33,7 @@ def test_selected_model_and_coefficients(case):
     selected = sample["result"]["selected"]
     assert fit.status[0] == "qualified"
     assert fit.model_type[0] == {"cdd_hdd": "hdd_cdd"}.get(selected["model_type"], selected["model_type"])
-    params = _reference(sample, fit)["params"]
+    params = tied_reference(sample, fit)["params"]
     assert fit.intercept[0] == pytest.approx(params["intercept"], rel=1e-6)
     if "beta_hdd" in params:
         assert fit.beta_hdd[0] * 5 / 9 == pytest.approx(params["beta_hdd"], rel=1e-6)
@@ -91,7 +55,7 @@ def test_every_candidate_has_the_reference_status_and_adjusted_r2(case):
     assert len(rows) == len(mine)
     for model_type, cooling, heating, status, r2, _ in rows:
         key = ({"cdd_hdd": "hdd_cdd"}.get(model_type, model_type),
-               None if cooling is None else round(float(_c(cooling)), 6), None if heating is None else round(float(_c(heating)), 6))
+               None if cooling is None else round(float(fahrenheit_to_celsius(cooling)), 6), None if heating is None else round(float(fahrenheit_to_celsius(heating)), 6))
         candidate = mine[key]
         assert candidate["status"] == STATUS[status], key
         if r2 is not None and STATUS[status] != "not_attempted":
@@ -114,7 +78,7 @@ def test_fit_metrics_match(case):
 def test_predictions_savings_and_error_bands(case):
     sample, fit, reporting = case
     predicted = predict_caltrack(fit, reporting)["predicted"][0]
-    reference = _reference(sample, fit)
+    reference = tied_reference(sample, fit)
     rows = sample["reporting_predictions"]
     if not sample["candidates"]["selection_is_floating_point_tie"]:
         expected = np.array([np.nan if v is None else v for v in rows["predicted_usage"] if True], dtype=float)
@@ -179,10 +143,18 @@ def test_sufficiency_counts_the_same_valid_days_and_reasons(sample_id):
     some hours (06:00 UTC boundaries), which fails its monthly billing samples. We count whole
     days of the periods instead (docs/baselines.md), so that check has no counterpart here."""
     sample = FIXTURE["samples"][sample_id]
-    periods = _periods(sample["baseline_design"], sample_id, billing=sample["interval"] == "billing", reporting=False)
+    periods = caltrack_periods(sample["baseline_design"], sample_id, billing=sample["interval"] == "billing", reporting=False)
     ours = sufficiency(periods).iloc[0]
     theirs = sample["data_sufficiency"]
     assert ours["valid_days"] == theirs["data"]["too_many_days_with_missing_data"]["n_valid_days"]
     expected = {w.rsplit(".", 1)[1] for w in theirs["warnings"]} - {"incorrect_number_of_total_days"}
     assert {w.rsplit(".", 1)[1] for w in ours["warnings"].split(";") if w} == expected
     assert (ours["status"] == "fail") == bool(expected - {"extreme_values_detected"})
+
+
+def test_comparison_table_shows_agreement_on_every_sample():
+    table = compare_caltrack(FIXTURE)
+    assert len(table) == len(SAMPLES)
+    assert (table["model_ours"] == table["model_eemeter"]).all()
+    assert (table["coef_rel_diff"] < 1e-6).all() and (table["savings_rel_diff"] < 1e-6).all()
+    assert (table["valid_days_ours"] == table["valid_days_eemeter"]).all()

@@ -1,37 +1,20 @@
 """TOWT (CalTRACK hourly) against OpenEEmeter 2.10's results on its hourly sample meters."""
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
+from energy_lib.baselines.reference import FIXTURE_DIR, compare_towt, fit_towt_sample, load_fixture, towt_window
 from energy_lib.baselines.towt import SEGMENT_NAMES, fahrenheit_to_celsius, fit_towt
 
-FIXTURE = json.loads((Path(__file__).parents[2] / "reference" / "eemeter_2_10_hourly_fixture.json").read_text())
+FIXTURE = load_fixture(FIXTURE_DIR / "eemeter_2_10_hourly_fixture.json")
 SAMPLES = sorted(FIXTURE["samples"])
-
-
-def _inputs(sample: dict):
-    inputs = sample["inputs"]
-    index = pd.date_range(pd.Timestamp(inputs["index_start_utc"]).tz_convert(None), periods=inputs["n_hours"], freq="h")
-    usage = pd.Series(np.array(inputs["usage"], dtype=float), index=index)
-    temp = pd.Series(fahrenheit_to_celsius(np.array(inputs["temperature_f"], dtype=float)), index=index)
-    return usage, temp
-
-
-def _window(series: pd.Series, window: dict) -> pd.Series:
-    part = series.iloc[window["offset_in_inputs"]: window["offset_in_inputs"] + window["n_rows"]].copy()
-    part.iloc[-1] = np.nan  # eemeter blanks the closing boundary row of each window
-    return part
 
 
 @pytest.fixture(scope="module", params=SAMPLES)
 def fitted(request):
     sample = FIXTURE["samples"][request.param]
-    usage, temp = _inputs(sample)
-    model = fit_towt(_window(usage, sample["windows"]["baseline"]), temp)
+    model, usage, temp = fit_towt_sample(sample, request.param)
     return sample, usage, temp, model
 
 
@@ -45,7 +28,7 @@ def test_occupancy_and_bins_match_the_reference(fitted):
 
 def test_predictions_and_savings_match_the_reference(fitted):
     sample, usage, temp, model = fitted
-    reporting = _window(usage, sample["windows"]["reporting"])
+    reporting = towt_window(usage, sample["windows"]["reporting"])
     predicted = model.predict(reporting.index, temp.reindex(reporting.index).to_numpy())
     expected = np.array(sample["predictions"]["reporting"]["predicted_usage"], dtype=float)
     both = ~np.isnan(expected)
@@ -80,3 +63,11 @@ def test_bad_data_gives_a_status_not_an_exception():
     assert short.result.status == "disqualified"
     assert any(w.qualified_name.endswith("missing_months") for w in short.result.warnings)
     assert np.isnan(short.predict(pd.date_range("2024-07-01", periods=3, freq="h"), np.zeros(3))).all()
+
+
+def test_comparison_table_shows_agreement_on_every_sample():
+    table = compare_towt(FIXTURE)
+    assert len(table) == len(SAMPLES) and table["occupancy_match"].all() and table["bins_match"].all()
+    assert (table["max_abs_prediction_diff"] < 1e-8).all() and (table["savings_rel_diff"] < 1e-8).all()
+    assert (table["sufficiency_ours"].str.upper() == table["sufficiency_eemeter"]).all()
+    assert (table["fsu_band_ours"] > 0).all()
