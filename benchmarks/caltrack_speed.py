@@ -72,6 +72,7 @@ def readings(meters: int, temp_c: np.ndarray) -> pd.DataFrame:
 def run_ours(meters: int) -> str:
     from energy_lib.baselines.caltrack import CalTRACKSettings, fit_caltrack
     from energy_lib.baselines.data import daily_periods, window
+    from energy_lib.compute import ComputeSettings
     from energy_lib.savings import metered_savings
 
     import energy_lib
@@ -80,13 +81,19 @@ def run_ours(meters: int) -> str:
     temp = pd.Series(temp_c, index=pd.date_range(FIRST_DAY, periods=DAYS, freq="D"))
     rows = readings(meters, temp_c)
     edges = pd.Series(pd.Timestamp(FIRST_DAY) + pd.Timedelta(days=365), index=pd.Index(rows["meter_id"].unique()))
+    chunk = ComputeSettings().chunk_meters  # meters at once, as `energy compute` does
+    qualified, savings = 0, 0
     started = time.perf_counter()
-    baseline = daily_periods(window(rows, edges, before=True), temp, meter_ids=edges.index)
-    reporting = daily_periods(window(rows, edges, before=False), temp, meter_ids=edges.index)
-    fit = fit_caltrack(baseline, CalTRACKSettings(fit_cdd=True))
-    result = metered_savings(fit, reporting)
+    for first in range(0, meters, chunk):
+        part, part_edges = rows.iloc[first * DAYS:(first + chunk) * DAYS], edges.iloc[first:first + chunk]
+        baseline = daily_periods(window(part, part_edges, before=True), temp, meter_ids=part_edges.index)
+        reporting = daily_periods(window(part, part_edges, before=False), temp, meter_ids=part_edges.index)
+        fit = fit_caltrack(baseline, CalTRACKSettings(fit_cdd=True))
+        result = metered_savings(fit, reporting)
+        qualified += int((fit.status == "qualified").sum())
+        savings += int(result["savings"].notna().sum())
     seconds = time.perf_counter() - started
-    assert (fit.status == "qualified").all() and result["savings"].notna().all()
+    assert qualified == savings == meters
     return _report("ours", getattr(energy_lib, "__version__", "dev"), meters, seconds)
 
 

@@ -171,7 +171,7 @@ def compute_command(
     reporting_start: Annotated[Optional[str], typer.Option(
         help="First month (YYYY-MM) of the annual analysis's reporting year; default: the last twelve "
              "billing months in the store.")] = None,
-    chunk: Annotated[int, typer.Option(min=100, help="Meters computed at once (memory: about 30 kB each).")] = 20_000,
+    chunk: Annotated[int, typer.Option(min=100, help="Meters computed at once.")] = 5_000,
     store: StoreOption = Path("data/store"),
     derived: DerivedOption = Path("data/derived"),
 ) -> None:

@@ -15,6 +15,7 @@ from energy_lib.ingest.pipeline import ensure_reference, ingest_file
 from energy_lib.store import Store
 
 DEMO_HOUSEHOLDS = 600
+RECOVERY_HOUSEHOLDS = 4_000  # about 75 balcony PV, 35 retrofit and 30 village households
 
 
 @pytest.fixture
@@ -58,6 +59,22 @@ def demo(tmp_path_factory) -> dict:
     return {"settings": settings, "raw": root / "raw", "store": store, "reports": reports,
             "manifest": json.loads((root / "raw" / "manifest.json").read_text("utf-8")),
             "entries": manifest.entries}
+
+
+@pytest.fixture(scope="session")
+def recovery_city(tmp_path_factory) -> dict:
+    """A demo city big enough to check programme recovery, generated, ingested and computed once
+    per test session, laid out as `make reports` lays out ``data/`` (raw/demo, store, derived).
+    Tests using it belong to the ``recovery`` xdist group so that one worker builds it."""
+    from energy_lib.compute import compute
+
+    root = tmp_path_factory.mktemp("recovery")
+    raw = root / "raw" / "demo"
+    generate(DemoSettings(households=RECOVERY_HOUSEHOLDS), raw)
+    store, derived = Store(root / "store"), Store(root / "derived")
+    load(store, raw / "manifest.json")
+    compute(store, derived, progress=False)
+    return {"root": root, "raw": raw, "store": store, "derived": derived}
 
 
 def bills_csv(rows: list[str], header: str = "고객번호,행정동코드,청구년월,사용량,단위,검침구분") -> str:

@@ -170,6 +170,8 @@ class CalTRACKFit:
     avgs_metrics: dict[str, np.ndarray]
     totals_metrics: dict[str, np.ndarray]
     candidate_status: dict[str, np.ndarray] = field(repr=False)
+    """Per model type, each candidate's status code (:data:`CANDIDATE_STATUS`); empty unless the
+    fit was asked to keep candidates."""
     candidate_r2_adj: dict[str, np.ndarray] = field(repr=False)
 
     @property
@@ -190,9 +192,9 @@ class CalTRACKFit:
         })
 
     def result(self, i: int, warnings: tuple[ModelWarning, ...] = ()) -> BaselineResult:
-        """The shared result object of meter *i* (with every candidate)."""
+        """The shared result object of meter *i* (with every candidate when the fit kept them)."""
         grid = np.asarray(self.settings.balance_points_c)
-        candidates = [{"model_type": "intercept_only", "status": CANDIDATE_STATUS[int(self.candidate_status["intercept_only"][i])],
+        candidates = [] if not self.candidate_status else [{"model_type": "intercept_only", "status": CANDIDATE_STATUS[int(self.candidate_status["intercept_only"][i])],
                        "r_squared_adj": float(self.candidate_r2_adj["intercept_only"][i])}]
         for kind in ("hdd_only", "cdd_only"):
             if kind in self.candidate_status:
@@ -224,7 +226,8 @@ class CalTRACKFit:
 _CHUNK = 100  # meters per batch: large enough for matrix products, small enough to stay in cache
 
 
-def fit_caltrack(periods: Periods, settings: CalTRACKSettings = CalTRACKSettings()) -> CalTRACKFit:
+def fit_caltrack(periods: Periods, settings: CalTRACKSettings = CalTRACKSettings(), *,
+                 keep_candidates: bool = False) -> CalTRACKFit:
     """Fit CalTRACK daily or billing baselines to every meter of a batch.
 
     Parameters
@@ -232,6 +235,10 @@ def fit_caltrack(periods: Periods, settings: CalTRACKSettings = CalTRACKSettings
     periods : Periods
         The meters' baseline periods (use, days, kept daily temperatures [°C], weights).
     settings : CalTRACKSettings
+    keep_candidates : bool
+        Keep the status and adjusted R² of every candidate of every meter (about 33 kB per
+        meter with cooling), for :meth:`CalTRACKFit.result` and comparisons with OpenEEmeter.
+        Off by default: a city's run needs only the selected models.
 
     Returns
     -------
@@ -250,8 +257,9 @@ def fit_caltrack(periods: Periods, settings: CalTRACKSettings = CalTRACKSettings
     :math:`R^2_{adj} = 0` (CalTRACK 2.0, 3.4; OpenEEmeter 2.10).
     """
     if periods.n_meters <= _CHUNK:
-        return _fit_chunk(periods, settings)
-    parts = [_fit_chunk(_take(periods, slice(a, a + _CHUNK)), settings) for a in range(0, periods.n_meters, _CHUNK)]
+        return _fit_chunk(periods, settings, keep_candidates)
+    parts = [_fit_chunk(_take(periods, slice(a, a + _CHUNK)), settings, keep_candidates)
+             for a in range(0, periods.n_meters, _CHUNK)]
     join = np.concatenate
     return CalTRACKFit(
         periods, settings, *(join([getattr(p, f) for p in parts]) for f in
@@ -267,7 +275,7 @@ def _take(periods: Periods, rows: slice) -> Periods:
                                               ("start", "usage", "days", "temp_c", "blocks", "weight")))
 
 
-def _fit_chunk(periods: Periods, settings: CalTRACKSettings) -> CalTRACKFit:
+def _fit_chunk(periods: Periods, settings: CalTRACKSettings, keep_candidates: bool) -> CalTRACKFit:
     """:func:`fit_caltrack` on one batch of meters."""
     grid = np.asarray(settings.balance_points_c, dtype=float)
     n_grid = len(grid)
@@ -357,8 +365,9 @@ def _fit_chunk(periods: Periods, settings: CalTRACKSettings) -> CalTRACKFit:
             cross = np.matmul(np.swapaxes(cx * w[..., None], 1, 2), hx)
         with np.errstate(invalid="ignore", divide="ignore"):
             shc = cross - c_total[:, :, None] * h_mean[:, None, :]
-        # only the pairs with heating balance point ≤ cooling balance point (a triangle of the grid)
-        ci, hi = np.nonzero(grid[None, :] <= grid[:, None])
+        # only the pairs with heating balance point ≤ cooling balance point (a triangle of the grid,
+        # in CalTRACK's order: cooling outer, heating inner)
+        ci, hi = pair_cooling, pair_heating = np.nonzero(grid[None, :] <= grid[:, None])
         S_hh, S_cc, S_hy, S_cy = shh[:, hi], scc[:, ci], shy[:, hi], scy[:, ci]
         S_hc = shc[:, ci, hi]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -375,23 +384,14 @@ def _fit_chunk(periods: Periods, settings: CalTRACKSettings) -> CalTRACKFit:
         if settings.beta_cdd_maximum_p_value < 1.0 or settings.beta_hdd_maximum_p_value < 1.0:
             bad |= p_values(beta_c, S_hh / det, ssr, 2) > settings.beta_cdd_maximum_p_value
             bad |= p_values(beta_h, S_cc / det, ssr, 2) > settings.beta_hdd_maximum_p_value
-
-        def square(values: np.ndarray, fill) -> np.ndarray:
-            """Triangle values in the [meters × cooling × heating] layout of the candidates."""
-            out = np.full((len(n), n_grid, n_grid), fill, dtype=values.dtype)
-            out[:, ci, hi] = values
-            return out
-
-        status["hdd_cdd"] = square(np.where(~attempted, 2, np.where(degenerate, 3, np.where(bad, 1, 0))).astype(np.int8), 2)
-        r2_adj["hdd_cdd"] = square(np.where(attempted & ~degenerate, adjusted(ssr, 2), np.nan), np.nan)
-        coefficients["hdd_cdd"] = tuple(square(a, np.nan) for a in (intercept, beta_h, beta_c))
+        status["hdd_cdd"] = np.where(~attempted, 2, np.where(degenerate, 3, np.where(bad, 1, 0))).astype(np.int8)
+        r2_adj["hdd_cdd"] = np.where(attempted & ~degenerate, adjusted(ssr, 2), np.nan)
+        coefficients["hdd_cdd"] = (intercept, beta_h, beta_c)
 
     # selection: strict ">" over candidates in CalTRACK's order (intercept, HDD, CDD, HDD+CDD with
     # the cooling balance point outer): the first of equal candidates wins
     parts = [("intercept_only", r2_adj["intercept_only"][:, None], status["intercept_only"][:, None])]
-    for kind in ("hdd_only", "cdd_only", "hdd_cdd"):
-        if kind in r2_adj:
-            parts.append((kind, r2_adj[kind].reshape(len(n), -1), status[kind].reshape(len(n), -1)))
+    parts += [(kind, r2_adj[kind], status[kind]) for kind in ("hdd_only", "cdd_only", "hdd_cdd") if kind in r2_adj]
     score = np.concatenate([np.where((s == 0) & np.isfinite(r), r, -np.inf) for _, r, s in parts], axis=1)
     if not settings.fit_intercept_only:
         score[:, 0] = -np.inf
@@ -421,12 +421,12 @@ def _fit_chunk(periods: Periods, settings: CalTRACKSettings) -> CalTRACKFit:
     chosen = model_type == "hdd_cdd"
     if chosen.any():
         a, bh, bc = coefficients["hdd_cdd"]
-        ci, hi = np.divmod(local[chosen], n_grid)
-        intercept[chosen] = a[rows[chosen], ci, hi]
-        beta_hdd[chosen] = bh[rows[chosen], ci, hi]
-        beta_cdd[chosen] = bc[rows[chosen], ci, hi]
-        heating_bp[chosen] = grid[hi]
-        cooling_bp[chosen] = grid[ci]
+        pair = local[chosen]
+        intercept[chosen] = a[rows[chosen], pair]
+        beta_hdd[chosen] = bh[rows[chosen], pair]
+        beta_cdd[chosen] = bc[rows[chosen], pair]
+        heating_bp[chosen] = grid[pair_heating[pair]]
+        cooling_bp[chosen] = grid[pair_cooling[pair]]
     selected_r2 = np.where(has_model, score[rows, best], np.nan)
 
     predicted = _usage_per_day(intercept, beta_hdd, beta_cdd, heating_bp, cooling_bp, periods.temp_c)
@@ -436,6 +436,17 @@ def _fit_chunk(periods: Periods, settings: CalTRACKSettings) -> CalTRACKFit:
     avgs = metrics.fit_metrics_batch(observed, predicted, k)
     totals = metrics.fit_metrics_batch(observed * periods.days, predicted * periods.days, k)
     result_status = np.where(n == 0, "no_data", np.where(has_model, "qualified", "disqualified"))
+    if not keep_candidates:
+        status, r2_adj = {}, {}
+    elif "hdd_cdd" in status:
+        def square(values: np.ndarray, fill) -> np.ndarray:
+            """Triangle values in the [meters × cooling × heating] layout of the candidates."""
+            out = np.full((len(n), n_grid, n_grid), fill, dtype=values.dtype)
+            out[:, pair_cooling, pair_heating] = values
+            return out
+
+        status["hdd_cdd"] = square(status["hdd_cdd"], 2)
+        r2_adj["hdd_cdd"] = square(r2_adj["hdd_cdd"], np.nan)
     return CalTRACKFit(periods, settings, model_type, result_status, heating_bp, cooling_bp, intercept, beta_hdd,
                        beta_cdd, selected_r2, avgs, totals, status, r2_adj)
 

@@ -73,10 +73,11 @@ def caltrack_settings(sample: dict) -> CalTRACKSettings:
 
 
 def fit_sample(sample: dict, sample_id: str) -> tuple[CalTRACKFit, Periods]:
-    """Fit our CalTRACK model to a sample's baseline; return the fit and its reporting periods."""
+    """Fit our CalTRACK model (keeping every candidate) to a sample's baseline; return the fit and
+    its reporting periods."""
     billing = sample["interval"] == "billing"
     fit = fit_caltrack(caltrack_periods(sample["baseline_design"], sample_id, billing=billing, reporting=False),
-                       caltrack_settings(sample))
+                       caltrack_settings(sample), keep_candidates=True)
     reporting = caltrack_periods(sample["reporting_predictions"], sample_id, billing=billing, reporting=True)
     return fit, reporting
 

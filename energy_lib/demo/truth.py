@@ -15,8 +15,10 @@ import pandas as pd
 from energy_lib.baselines.data import window
 from energy_lib.identity import pseudonyms
 from energy_lib.ingest.formats import default_provider
+from energy_lib.savings import aggregate
+from energy_lib.store import Store
 
-__all__ = ["programme_effects", "true_savings"]
+__all__ = ["programme_effects", "true_savings", "compare_with_truth", "recovery_summary"]
 
 
 def programme_effects(raw: str | Path) -> pd.DataFrame:
@@ -58,3 +60,63 @@ def true_savings(effects: pd.DataFrame, readings: pd.DataFrame, edges: pd.Series
     stored = reporting.merge(readings[["meter_id", "period_start"]].drop_duplicates(), on=["meter_id", "period_start"])
     return stored.groupby("meter_id").agg(true_counterfactual=("counterfactual", "sum"),
                                           true_savings=("savings", "sum"), periods=("savings", "size"))
+
+
+def compare_with_truth(store: Store, derived: Store, effects: pd.DataFrame) -> pd.DataFrame:
+    """Per programme meter: the compute stage's savings estimate next to the true savings.
+
+    Parameters
+    ----------
+    store, derived : Store
+        The canonical store and the compute stage's derived tables.
+    effects : pandas.DataFrame
+        :func:`programme_effects` of the demo the store was loaded from.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``savings`` rows of every ``programme:<id>`` analysis with a band, joined with
+        :func:`true_savings` of the same bills (``true_counterfactual``, ``true_savings``,
+        ``periods``) [kWh or m³].
+    """
+    estimates = derived.sql("SELECT * FROM savings WHERE analysis LIKE 'programme:%' ORDER BY analysis, carrier, meter_id")
+    edges = derived.sql("SELECT analysis, meter_id, baseline_end FROM baselines WHERE analysis LIKE 'programme:%'")
+    readings = store.sql("SELECT meter_id, carrier, period_start FROM readings WHERE resolution = 'billing'")
+    parts = []
+    for (analysis, carrier), rows in estimates.groupby(["analysis", "carrier"], sort=True):  # a few programmes
+        programme = analysis.split(":", 1)[1]
+        mine = effects[(effects["programme_id"] == programme) & (effects["carrier"] == carrier)]
+        meter_edges = edges[edges["analysis"] == analysis].set_index("meter_id")["baseline_end"]
+        truth = true_savings(mine, readings[readings["carrier"] == carrier], meter_edges)
+        parts.append(rows.join(truth, on="meter_id"))
+    return pd.concat(parts, ignore_index=True).dropna(subset=["savings", "band"])
+
+
+def recovery_summary(compared: pd.DataFrame) -> pd.DataFrame:
+    """How well the estimates recover the truth, per programme analysis and carrier.
+
+    Parameters
+    ----------
+    compared : pandas.DataFrame
+        :func:`compare_with_truth`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``analysis``, ``carrier``, ``meters``, ``estimate`` and ``truth`` (sums over the meters),
+        ``band`` (90% band of the sum: root sum of squares of the meters' calibrated bands, as
+        their errors are independent), ``within_band`` (|estimate − truth| ≤ band),
+        ``meter_coverage`` (share of meters whose calibrated band covers their truth; 0.90 is
+        the claim) and ``meter_coverage_uncalibrated`` (the same with the Guideline 14 FSU band).
+    """
+    error = compared["savings"] - compared["true_savings"]
+    frame = compared.assign(covered=error.abs() <= compared["band"],
+                            covered_uncalibrated=error.abs() <= compared["fsu_band"])
+    keys = ["analysis", "carrier"]
+    totals = aggregate(frame, keys, band="band")[keys + ["meters", "savings", "band"]]
+    checks = frame.groupby(keys, sort=True).agg(truth=("true_savings", "sum"), meter_coverage=("covered", "mean"),
+                                                meter_coverage_uncalibrated=("covered_uncalibrated", "mean"))
+    summary = totals.rename(columns={"savings": "estimate"}).join(checks, on=keys)
+    summary.insert(5, "within_band", (summary["estimate"] - summary["truth"]).abs() <= summary["band"])
+    return summary[keys + ["meters", "estimate", "truth", "band", "within_band", "meter_coverage",
+                           "meter_coverage_uncalibrated"]]

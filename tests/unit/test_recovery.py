@@ -6,40 +6,18 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from energy_lib.compute import compute
-from energy_lib.demo.city import DemoSettings
-from energy_lib.demo.generate import generate, load
-from energy_lib.demo.truth import programme_effects, true_savings
-from energy_lib.store import Store
+from energy_lib.demo.truth import compare_with_truth, programme_effects, recovery_summary
 
 pytestmark = pytest.mark.xdist_group("recovery")
-HOUSEHOLDS = 4_000  # about 75 balcony PV, 35 retrofit and 30 village households
 
 
 @pytest.fixture(scope="module")
-def city(tmp_path_factory) -> dict:
-    root = tmp_path_factory.mktemp("recovery")
-    generate(DemoSettings(households=HOUSEHOLDS), root / "raw")
-    store, derived = Store(root / "store"), Store(root / "derived")
-    load(store, root / "raw" / "manifest.json")
-    compute(store, derived, progress=False)
-    return {"store": store, "derived": derived, "effects": programme_effects(root / "raw")}
+def city(recovery_city) -> dict:
+    return {**recovery_city, "effects": programme_effects(recovery_city["raw"])}
 
 
 def _compared(city: dict) -> pd.DataFrame:
-    """Per programme meter: estimated savings and band, and the true savings of the same bills."""
-    derived, store = city["derived"], city["store"]
-    estimates = derived.sql("SELECT * FROM savings WHERE analysis LIKE 'programme:%'")
-    edges = derived.sql("SELECT analysis, meter_id, baseline_end FROM baselines WHERE analysis LIKE 'programme:%'")
-    readings = store.sql("SELECT meter_id, carrier, period_start FROM readings WHERE resolution = 'billing'")
-    parts = []
-    for (analysis, carrier), rows in estimates.groupby(["analysis", "carrier"]):
-        programme = analysis.split(":", 1)[1]
-        effects = city["effects"][(city["effects"]["programme_id"] == programme) & (city["effects"]["carrier"] == carrier)]
-        meter_edges = edges[edges["analysis"] == analysis].set_index("meter_id")["baseline_end"]
-        truth = true_savings(effects, readings[readings["carrier"] == carrier], meter_edges)
-        parts.append(rows.join(truth, on="meter_id"))
-    return pd.concat(parts, ignore_index=True).dropna(subset=["savings", "band"])
+    return compare_with_truth(city["store"], city["derived"], city["effects"])
 
 
 def test_every_participant_meter_is_linked_to_its_truth(city):
@@ -66,3 +44,12 @@ def test_meter_bands_cover_the_truth_about_as_often_as_they_claim(city):
     assert 0.8 <= covered.mean() <= 0.99, covered.mean()
     # the uncalibrated Guideline 14 band would claim 90% and cover far fewer
     assert ((compared["savings"] - compared["true_savings"]).abs() <= compared["fsu_band"]).mean() < 0.6
+
+
+def test_recovery_summary_agrees_with_the_meter_rows(city):
+    compared = _compared(city)
+    summary = recovery_summary(compared)
+    assert summary["within_band"].all()
+    assert summary["meters"].sum() == len(compared)
+    assert summary["estimate"].sum() == pytest.approx(compared["savings"].sum())
+    assert (summary["meter_coverage"] > summary["meter_coverage_uncalibrated"]).all()

@@ -122,7 +122,7 @@ def test_gas_fits_no_cooling_terms():
     days = 365
     temp = 15 + 12 * np.sin(np.linspace(0, 2 * np.pi, days))
     usage = (5 + 0.8 * np.maximum(18 - temp, 0) + 0.5 * np.maximum(temp - 22, 0))[None]
-    fit = fit_caltrack(_daily(usage, temp[None]), CalTRACKSettings(fit_cdd=False))
+    fit = fit_caltrack(_daily(usage, temp[None]), CalTRACKSettings(fit_cdd=False), keep_candidates=True)
     assert fit.model_type[0] == "hdd_only" and "cdd_only" not in fit.candidate_status
     assert "hdd_cdd" not in fit.candidate_status and np.isnan(fit.beta_cdd[0])
 
@@ -158,3 +158,17 @@ def test_comparison_table_shows_agreement_on_every_sample():
     assert (table["model_ours"] == table["model_eemeter"]).all()
     assert (table["coef_rel_diff"] < 1e-6).all() and (table["savings_rel_diff"] < 1e-6).all()
     assert (table["valid_days_ours"] == table["valid_days_eemeter"]).all()
+
+
+def test_candidates_are_kept_only_on_request_and_do_not_change_the_selection():
+    days = 365
+    temp = 15 + 12 * np.sin(np.linspace(0, 2 * np.pi, days))
+    rng = np.random.default_rng(5)
+    usage = (5 + 0.8 * np.maximum(17 - temp, 0) + 0.6 * np.maximum(temp - 21, 0))[None] * rng.lognormal(0, 0.1, (150, days))
+    lean, full = fit_caltrack(_daily(usage, np.tile(temp, (150, 1)))), \
+        fit_caltrack(_daily(usage, np.tile(temp, (150, 1))), keep_candidates=True)
+    assert lean.candidate_status == {} and lean.result(0).candidates == ()
+    assert len(full.result(0).candidates) == 1 + 61 + 61 + 61 * 62 // 2
+    for name in ("model_type", "heating_balance_point", "cooling_balance_point", "intercept", "beta_hdd", "beta_cdd"):
+        np.testing.assert_array_equal(getattr(lean, name), getattr(full, name))
+    assert (lean.model_type == "hdd_cdd").mean() > 0.9
