@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11+ and pip:
-#   make reports   build the demo city, load it into the store, compute and publish
+#   make reports   build the demo city, load it into the store, compute and publish to reports/site/
 #   make test      run the test suite
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -15,6 +15,11 @@ ENERGY := $(BIN)/energy
 # Demo scale for `make reports`; `make reports HOUSEHOLDS=650000` builds the full city.
 HOUSEHOLDS ?=
 DEMO_OPTS := $(if $(HOUSEHOLDS),--households $(HOUSEHOLDS),)
+# Each stage runs only when its input changed: the demo when missing (or another scale is asked
+# for), compute when the store changed, and `energy publish` rebuilds only changed pages.
+DEMO_STAMP := data/.demo-$(or $(HOUSEHOLDS),default)
+STORE_MANIFEST := data/store/_manifest.json
+DERIVED_MANIFEST := data/derived/_manifest.json
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k store"`.
 PYTEST_ARGS ?=
 
@@ -23,10 +28,10 @@ PYTEST_ARGS ?=
 EEMETER2 := .venv-eemeter/.installed
 EEMETER4 := .venv-eemeter4/.installed
 
-.PHONY: help venv data reports test bench clean reference-venvs reference-eemeter
+.PHONY: help venv data compute reports test bench clean reference-venvs reference-eemeter
 
 help:
-	@echo "make reports   create .venv, build and ingest the demo city, compute baselines and savings"
+	@echo "make reports   create .venv, build and ingest the demo city, compute, publish reports/site/"
 	@echo "make test      create .venv and run the tests"
 	@echo "make bench     run the benchmarks, against OpenEEmeter where an issue names it (docs/benchmarks.md)"
 	@echo "make reference-eemeter   rebuild the OpenEEmeter 2.10 fixtures in tests/reference/"
@@ -41,12 +46,24 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-data: venv
+$(DEMO_STAMP): | venv
+	rm -f data/.demo-*
 	$(ENERGY) demo $(DEMO_OPTS)
-
-reports: data
 	$(ENERGY) summary
+	@touch $@
+
+data: $(DEMO_STAMP)
+
+$(STORE_MANIFEST): $(DEMO_STAMP)
+
+$(DERIVED_MANIFEST): $(STORE_MANIFEST)
 	$(ENERGY) compute
+
+compute: $(DERIVED_MANIFEST)
+
+reports: compute
+	$(ENERGY) publish
+	@echo "open reports/site/index.html (or serve it: python3 -m http.server -d reports/site)"
 
 test: venv
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
@@ -72,4 +89,4 @@ bench: venv reference-venvs
 	$(BIN)/python -m pytest benchmarks -p no:xdist --benchmark-only --benchmark-columns=min,median,max,rounds $(PYTEST_ARGS)
 
 clean:
-	rm -rf data/store/* data/raw/demo data/derived/* reports/site
+	rm -rf data/store/* data/raw/demo data/derived/* data/.demo-* reports/site

@@ -195,6 +195,50 @@ def compute_command(
 
 
 @app.command()
+def publish(
+    site: Annotated[Path, typer.Option(help="Folder of the published site.")] = Path("reports/site"),
+    workers: Annotated[int, typer.Option(min=1, help="Notebooks run at once (one kernel each).")] = min(2, os.cpu_count() or 1),
+    force: Annotated[bool, typer.Option("--force", help="Rebuild every page and the open data, changed or not.")] = False,
+    only: Annotated[Optional[str], typer.Option(help="Build only the pages whose path matches this glob, e.g. 'ko/city.html' or '*/dong/29140*'.")] = None,
+    store: StoreOption = Path("data/store"),
+    derived: DerivedOption = Path("data/derived"),
+) -> None:
+    """Publish the site: open data (privacy-checked), every report page in Korean and English
+    (city, gu, dong, building type) and the index. Pages whose inputs did not change are kept."""
+    import fnmatch
+
+    from tqdm.auto import tqdm
+
+    from energy_lib import opendata
+    from energy_lib.publish import build, plan
+    from energy_lib.wards import wards
+
+    started = time.perf_counter()
+    source = _store(store)
+    if not source.rows("readings"):
+        typer.echo(f"error: {source.root} holds no readings; run `energy demo` or `energy ingest` first", err=True)
+        raise typer.Exit(1)
+    if not Store(derived).rows("savings"):
+        typer.echo(f"error: {derived} holds no savings; run `energy compute` first", err=True)
+        raise typer.Exit(1)
+    info = opendata.build(source, Store(derived), site / "data", force=force)
+    data_seconds = time.perf_counter() - started
+    typer.echo(f"open data: {len(info['files'])} files in {site / 'data'} ({data_seconds:.1f} s)")
+    pages = plan(wards(), [t for t in opendata.BUILDING_TYPES if t != "unknown"])
+    if only:
+        pages = [page for page in pages if fnmatch.fnmatch(page.path, only)]
+    with tqdm(total=len(pages), desc="publish", unit="page") as bar:
+        summary_ = build(site, pages, info["data_hash"], workers=workers, force=force,
+                         progress=lambda result: (bar.set_postfix_str(result.path), bar.update()))
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(summary_.counts().items()))
+    typer.echo(f"pages: {counts} in {summary_.seconds['total']:.1f} s; site: {site / 'index.html'}")
+    for failure in summary_.failed:
+        typer.echo(f"[FAILED] {failure.path}: {failure.error}", err=True)
+    if summary_.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
 def summary(store: StoreOption = Path("data/store")) -> None:
     """Summarise the store: tables, readings by carrier and year, quarantine reasons, coverage."""
     typer.echo(inventory.render(inventory.summarise(_store(store))))

@@ -117,7 +117,7 @@ def to_png(fig) -> bytes:
     return buffer.getvalue()
 
 
-def show(fig, alt: str) -> None:
+def show(fig, alt: str, *, table=None, table_summary: str = "표로 보기 · Show as a table") -> None:
     """Display ``fig`` in a notebook as an image with alternative text, then close it.
 
     Parameters
@@ -125,6 +125,11 @@ def show(fig, alt: str) -> None:
     fig : matplotlib.figure.Figure
     alt : str
         What the figure shows, in words: the trend and the key numbers, not "a chart".
+    table : pandas.DataFrame, optional
+        The figure's numbers, shown under it in a collapsed ``<details>`` element: the table
+        alternative that accessibility rules (KWCAG 2.2, WCAG 1.1.1) ask for beside a chart.
+    table_summary : str
+        The label of the collapsed table.
 
     Raises
     ------
@@ -139,4 +144,7 @@ def show(fig, alt: str) -> None:
     plt.close(fig)
     tag = (f'<img src="data:image/png;base64,{encoded}" alt="{html.escape(alt, quote=True)}" '
            'style="max-width:100%;height:auto">')
+    if table is not None:
+        tag += (f"<details><summary>{html.escape(table_summary)}</summary>"
+                f"{table.to_html(na_rep='–', float_format=lambda v: f'{v:,.1f}', border=0)}</details>")
     display({"text/html": tag, "text/plain": alt}, raw=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -100,6 +101,12 @@ class Store:
         if self._cached is None or self._cached[0] != signature:
             self._cached = (signature, json.loads(path.read_text("utf-8")))
         return self._cached[1]
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the committed parts: changes whenever any table is written (the same data
+        committed again gets new part files, and a new fingerprint)."""
+        tables = self._manifest()["tables"]
+        return hashlib.sha256(json.dumps(tables, sort_keys=True).encode()).hexdigest()
 
     @property
     def generation(self) -> int:

@@ -77,6 +77,21 @@ def recovery_city(tmp_path_factory) -> dict:
     return {"root": root, "raw": raw, "store": store, "derived": derived}
 
 
+@pytest.fixture(scope="session")
+def published(demo, tmp_path_factory) -> dict:
+    """The small demo city computed and its open data built once per session: ``site`` (with
+    ``data/``), ``derived`` and the open-data ``manifest``."""
+    from energy_lib import opendata
+    from energy_lib.compute import compute
+
+    root = tmp_path_factory.mktemp("published")
+    derived = Store(root / "derived")
+    compute(demo["store"], derived, progress=False)
+    site = root / "site"
+    manifest = opendata.build(demo["store"], derived, site / "data")
+    return {"site": site, "data": site / "data", "derived": derived, "store": demo["store"], "manifest": manifest}
+
+
 def bills_csv(rows: list[str], header: str = "고객번호,행정동코드,청구년월,사용량,단위,검침구분") -> str:
     """A small bill export: header plus rows."""
     return "\n".join([header, *rows]) + "\n"

@@ -1,0 +1,222 @@
+"""Roll-ups of consumption for the published reports: by month, carrier, ward, gu and building type.
+
+Every published number starts here: :func:`meter_months` gives each meter's use per month, which
+:mod:`energy_lib.opendata` sums into cells (area × building type × carrier × month) under the
+privacy rule (:mod:`energy_lib.privacy`). The other functions are the views the reports show,
+computed from those published (already privacy-checked) tables: series by month, the last twelve
+months against the twelve before, rankings of dongs, the energy mix, intensity per household or
+per m², and progress toward the city's targets. A view built from a suppressed cell is empty, never
+a guess.
+
+Months: a bill belongs to the month it is read in (the utilities' 청구년월, as the Carbon Point rule
+counts it); every other reading to the month it starts in (:func:`energy_lib.baselines.data.billing_month`).
+Readings flagged as outliers at ingest are left out of the totals and counted.
+
+References
+----------
+.. [1] 에너지법 시행규칙 [별표] 에너지열량 환산기준 (toe); 탄소중립포인트 CO2 환산계수 (config/units.toml).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from energy_lib import configuration, units
+from energy_lib.store import Store
+
+__all__ = ["meter_months", "with_common_units", "year_on_year", "intensity", "energy_mix", "monthly_series",
+           "last_twelve_months", "ranking", "re100_progress"]
+
+_METER_MONTHS = """
+SELECT r.meter_id, r.carrier, s.site_id, s.ward_code, substr(s.ward_code, 1, 5) AS gu_code,
+       s.building_type,
+       date_trunc('month', CASE WHEN r.resolution = 'billing' THEN r.period_end ELSE r.period_start END) AS month,
+       sum(r.value_canonical) FILTER (WHERE NOT r.outlier) AS value,
+       count(*) FILTER (WHERE r.outlier) AS outliers
+FROM readings r JOIN meters m USING (meter_id) JOIN sites s USING (site_id)
+WHERE r.period_start >= ? AND r.period_start < ?
+GROUP BY ALL
+"""
+
+
+def meter_months(store: Store, start: str | pd.Timestamp = "1900-01-01",
+                 end: str | pd.Timestamp = "2100-01-01") -> pd.DataFrame:
+    """Each meter's use per month [carrier's canonical unit], with its site's ward and building type.
+
+    Parameters
+    ----------
+    store : Store
+        The canonical store.
+    start, end : str or pandas.Timestamp
+        Readings that start in [start, end).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``meter_id``, ``carrier``, ``site_id``, ``ward_code``, ``gu_code``, ``building_type``,
+        ``month`` (first day), ``value`` [kWh or m³; NaN when every reading of the month is an
+        outlier] and ``outliers`` (readings left out), sorted by meter and month.
+    """
+    frame = store.sql(_METER_MONTHS + " ORDER BY meter_id, month",
+                      [pd.Timestamp(start).to_pydatetime(), pd.Timestamp(end).to_pydatetime()])
+    frame["month"] = frame["month"].astype("datetime64[us]")
+    return frame
+
+
+def with_common_units(frame: pd.DataFrame, *, value: str = "total") -> pd.DataFrame:
+    """Add ``kwh`` [kWh], ``toe`` [toe] and ``kgco2eq`` [kgCO2eq] of ``value`` per row's carrier.
+
+    Water has no energy content: its ``kwh`` and ``toe`` are NaN; its emissions are those of
+    supply and treatment (config/units.toml).
+    """
+    carrier = frame["carrier"].astype(str)
+    quantity = frame[value].to_numpy(dtype=float)
+    return frame.assign(kwh=units.energy_kwh(quantity, carrier), toe=units.toe(quantity, carrier),
+                        kgco2eq=units.kgco2eq(quantity, carrier))
+
+
+def year_on_year(frame: pd.DataFrame, keys: list[str], *, value: str = "total") -> pd.Series:
+    """Change of ``value`` against the same month a year earlier [fraction; 0.05 = +5%].
+
+    NaN where the earlier month is missing or zero. ``keys`` identify a series (e.g.
+    ``["ward_code", "carrier"]``); ``frame`` has a ``month`` column.
+    """
+    earlier = frame[keys + ["month", value]].assign(month=frame["month"] + pd.DateOffset(years=1))
+    joined = frame[keys + ["month"]].merge(earlier, on=keys + ["month"], how="left")[value].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        change = np.where(joined > 0, frame[value].to_numpy(dtype=float) / joined - 1.0, np.nan)
+    return pd.Series(change, index=frame.index, name="year_on_year")
+
+
+def intensity(totals: pd.DataFrame, denominators: pd.DataFrame, keys: list[str], *,
+              value: str = "kwh", per: str = "households") -> pd.Series:
+    """``value`` per unit of a denominator of the same group (e.g. kWh per household, per m²).
+
+    Parameters
+    ----------
+    totals : pandas.DataFrame
+        Cells with ``keys`` and ``value``.
+    denominators : pandas.DataFrame
+        ``keys`` and the ``per`` column (e.g. households or floor_area_m2 of the group's sites).
+    """
+    joined = totals[keys].merge(denominators[keys + [per]], on=keys, how="left")[per].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return pd.Series(np.where(joined > 0, totals[value].to_numpy(dtype=float) / joined, np.nan),
+                         index=totals.index, name=f"{value}_per_{per}")
+
+
+def energy_mix(frame: pd.DataFrame, keys: list[str], *, value: str = "kwh") -> pd.DataFrame:
+    """Each carrier's share of a group's energy [fraction], one column per carrier.
+
+    Water (no energy content) is left out. Groups with no energy, or with a suppressed carrier,
+    get NaN shares.
+    """
+    energy = frame[frame["carrier"] != "water"]
+    # a carrier the group does not use has no row (0); a suppressed carrier is NaN, and then no
+    # share of the group can be published
+    table = energy.groupby([*keys, "carrier"], sort=True)[value].sum(min_count=1).unstack("carrier", fill_value=0.0)
+    table[table.isna().any(axis=1)] = np.nan
+    total = table.sum(axis=1, min_count=1)
+    return table.div(total.where(total > 0), axis=0)
+
+
+def monthly_series(consumption: pd.DataFrame, area: str, *, building_type: str = "all",
+                   value: str = "total") -> pd.DataFrame:
+    """One area's monthly ``value`` per carrier: months as rows, carriers as columns (NaN where
+    suppressed).
+
+    Parameters
+    ----------
+    consumption : pandas.DataFrame
+        The open-data ``consumption_monthly`` table.
+    area : str
+        ``"city"``, a gu code or a dong code.
+    """
+    rows = consumption[(consumption["area"] == area) & (consumption["building_type"] == building_type)]
+    table = rows.pivot_table(index="month", columns="carrier", values=value, aggfunc="first", dropna=False)
+    return table.sort_index()
+
+
+def last_twelve_months(consumption: pd.DataFrame, *, value: str = "total", end: str | None = None) -> pd.DataFrame:
+    """Per area, building type and carrier: ``value`` summed over the last twelve months and the
+    twelve before, and the change [fraction]. A sum with a suppressed month is NaN.
+
+    Parameters
+    ----------
+    consumption : pandas.DataFrame
+        The open-data ``consumption_monthly`` table (``month`` as ``YYYY-MM``).
+    end : str, optional
+        The last month (``YYYY-MM``) of the recent year; default the last month in the table.
+    """
+    months = pd.PeriodIndex(consumption["month"], freq="M")
+    last = pd.Period(end, freq="M") if end else months.max()
+    recent = (months > last - 12) & (months <= last)
+    earlier = (months > last - 24) & (months <= last - 12)
+    keys = ["level", "area", "building_type", "carrier"]
+
+    def total(mask) -> pd.Series:
+        rows = consumption[mask]
+        # min_count: a year is a sum of twelve published months or nothing
+        return rows.groupby(keys, sort=True)[value].sum(min_count=12)
+
+    out = pd.DataFrame({"recent": total(recent), "earlier": total(earlier)})
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["change"] = np.where(out["earlier"] > 0, out["recent"] / out["earlier"] - 1.0, np.nan)
+    out.attrs["period"] = (str(last - 11), str(last))
+    return out.reset_index()
+
+
+def ranking(annual: pd.DataFrame, stock: pd.DataFrame, *, carrier: str, level: str = "ward",
+            building_type: str = "all", per: str = "households") -> pd.DataFrame:
+    """Areas of one level ranked by their last twelve months' use per household (or per m²).
+
+    Parameters
+    ----------
+    annual : pandas.DataFrame
+        :func:`last_twelve_months`.
+    stock : pandas.DataFrame
+        The open-data ``stock`` table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``area``, ``recent`` [canonical unit], ``per`` denominator, ``intensity`` [unit per
+        household or per m²] and ``rank`` (1 = highest; NaN where the use is suppressed), sorted
+        by rank, unranked last.
+    """
+    rows = annual[(annual["level"] == level) & (annual["carrier"] == carrier) & (annual["building_type"] == building_type)]
+    rows = rows.merge(stock[["area", "building_type", per]], on=["area", "building_type"], how="left")
+    out = rows[["area", "recent", per]].copy()
+    out["intensity"] = intensity(rows, rows, ["area", "building_type"], value="recent", per=per).to_numpy()
+    out["rank"] = out["intensity"].rank(ascending=False, method="min")
+    return out.sort_values(["rank", "area"], na_position="last", kind="stable", ignore_index=True)
+
+
+def re100_progress(generation: pd.DataFrame, consumption: pd.DataFrame, *, area: str = "city") -> pd.DataFrame:
+    """Renewable (PV) generation against electricity use per year, and the share [fraction],
+    next to the straight path to the city's RE100 target (``config/targets.toml``).
+
+    Years with a suppressed month of either are NaN. Returns ``year``, ``generation_kwh``,
+    ``electricity_kwh``, ``share`` and ``target_share`` (the path: linear from the first year's
+    share to 100% in the target year).
+    """
+    targets = configuration.load("targets")["re100"]
+    gen = generation[generation["area"] == area].assign(year=lambda f: f["month"].str[:4])
+    use = consumption[(consumption["area"] == area) & (consumption["building_type"] == "all")
+                      & (consumption["carrier"] == "electricity")].assign(year=lambda f: f["month"].str[:4])
+    full = use.groupby("year")["month"].nunique() == 12
+    out = pd.DataFrame({"generation_kwh": gen.groupby("year")["total"].sum(min_count=12),
+                        "electricity_kwh": use.groupby("year")["total"].sum(min_count=12)})
+    out = out[full.reindex(out.index, fill_value=False)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["share"] = out["generation_kwh"] / out["electricity_kwh"]
+    out = out.reset_index()
+    if len(out):
+        first_year, first_share = int(out["year"].iloc[0]), float(out["share"].iloc[0])
+        span = int(targets["year"]) - first_year
+        progress = (out["year"].astype(int) - first_year) / span if span > 0 else 1.0
+        out["target_share"] = first_share + (float(targets["share"]) - first_share) * progress
+    else:
+        out["target_share"] = pd.Series(dtype=float)
+    return out

@@ -1,0 +1,88 @@
+"""Every word a published page shows, in Korean and English, from one catalogue.
+
+Reports and apps take a ``lang`` parameter (``"ko"`` first, ``"en"`` second) and get their text
+here, so a page never mixes languages by accident and a translation is a change of data
+(``energy_lib/config/strings.toml``), not of code.
+
+>>> text("carrier.electricity", "ko")
+'전기'
+>>> text("title.area", "en", name="Seo-gu")
+'Seo-gu: energy report'
+"""
+
+from __future__ import annotations
+
+import functools
+
+import pandas as pd
+
+from energy_lib import configuration
+
+__all__ = ["LANGUAGES", "text", "keys", "area_name", "number"]
+
+LANGUAGES = ("ko", "en")
+"""Published languages, the first is the default."""
+
+
+def _flat(node: dict, prefix: str = "") -> dict[str, dict[str, str]]:
+    entries = {}
+    for key, value in node.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and set(value) >= set(LANGUAGES) and all(isinstance(value[lang], str) for lang in LANGUAGES):
+            entries[name] = value
+        elif isinstance(value, dict):
+            entries |= _flat(value, f"{name}.")
+    return entries
+
+
+@functools.cache
+def _entries() -> dict[str, dict[str, str]]:
+    return _flat(configuration.load("strings"))
+
+
+def keys() -> list[str]:
+    """Every key of the catalogue, sorted."""
+    return sorted(_entries())
+
+
+def text(key: str, lang: str, **values) -> str:
+    """The catalogue's text for ``key`` in ``lang``, with ``{placeholders}`` filled from ``values``.
+
+    Raises
+    ------
+    KeyError
+        If the key is not in ``energy_lib/config/strings.toml``.
+    ValueError
+        If ``lang`` is not one of :data:`LANGUAGES`.
+    """
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+    entries = _entries()
+    if key not in entries:
+        raise KeyError(f"energy_lib/config/strings.toml has no entry {key!r}")
+    template = entries[key][lang]
+    return template.format(**values) if values else template
+
+
+def area_name(area: str, lang: str) -> str:
+    """The name of ``"city"``, a gu code or a dong code in ``lang`` (a dong with its gu)."""
+    from energy_lib.wards import wards
+
+    if area == "city":
+        return text("common.city", lang)
+    table = wards()
+    suffix = "ko" if lang == "ko" else "en"
+    if len(area) == 5:
+        return str(table.loc[table["gu_code"] == area, f"gu_name_{suffix}"].iloc[0])
+    row = table.loc[table["ward_code"] == area].iloc[0]
+    gu, dong = row[f"gu_name_{suffix}"], row[f"dong_name_{suffix}"]
+    return f"{gu} {dong}" if lang == "ko" else f"{dong}, {gu}"
+
+
+def number(value: float, lang: str, decimals: int = 0, *, percent: bool = False, unit: str = "") -> str:
+    """``value`` with thousands separators (or as a signed percentage) and its ``unit``; the word
+    for "suppressed", without a unit, when it is missing (a withheld cell)."""
+    if value is None or value is pd.NA or value != value:
+        return text("common.suppressed", lang)
+    shown = f"{value:+.{decimals}%}" if percent else f"{value:,.{decimals}f}"
+    return f"{shown} {unit}" if unit else shown

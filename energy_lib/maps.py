@@ -1,0 +1,972 @@
+"""Maps of Gwangju's 96 administrative dongs coloured by a measure, for published reports.
+
+>>> from energy_lib import maps, plots
+>>> measure = maps.Measure("가구당 월평균 전력 사용량", "kWh")
+>>> fig = maps.draw_map(values, measure, title="행정동별 전력 사용량, 2025년", highlight="29140")
+>>> plots.show(fig, alt=maps.map_alt_text(values, measure, highlight="29140"))
+>>> maps.map_table(values, measure)          # the same numbers as a table, shown next to the map
+
+``values`` is a :class:`pandas.Series` indexed by the 10-digit ward code; NaN means suppressed
+(for privacy, or not published), drawn light grey with hatching.
+
+Shapes. The repository holds one representative point per dong, no boundaries. Without a
+boundary file the map is a *schematic*: each dong is the Voronoi cell of its point, clipped to
+the convex hull of all points widened by 2 km (:func:`schematic_cells`); the figure says so. A
+boundary GeoJSON in longitude/latitude (for example vuski/admdongkor's, whose ``adm_cd2`` is the
+10-digit code) gives real shapes (:func:`read_boundaries`). Either way the dense centre, where
+dongs are a few millimetres across at phone width, is repeated enlarged in a second panel.
+
+Projection: equirectangular about :data:`ORIGIN`, x = R·Δλ·cos φ₀, y = R·Δφ, in km. Across
+Gwangju (0.15° of latitude) its scale error is under 0.3 %.
+
+Colour is never the only carrier of meaning (WCAG 2.2, 1.4.1 [1]): suppressed dongs are also
+hatched and named in the legend, cells can carry their rank or value (``annotate``), and
+:func:`map_table` and :func:`map_alt_text` give every number in words and digits.
+
+The figure is drawn by matplotlib in the workbook style (:mod:`energy_lib.plots`), so Hangul
+renders in NanumGothic and the PNG bytes of one input are always the same.
+
+References
+----------
+.. [1] W3C, Web Content Accessibility Guidelines (WCAG) 2.2, success criteria 1.1.1 Non-text
+   Content and 1.4.1 Use of Color.
+.. [2] Okabe, A., Boots, B., Sugihara, K., Chiu, S. N. (2000). Spatial Tessellations: Concepts and
+   Applications of Voronoi Diagrams, 2nd ed. Wiley.
+.. [3] Sutherland, I. E., Hodgman, G. W. (1974). Reentrant polygon clipping. Communications of
+   the ACM 17(1), 32–42.
+.. [4] Butler, H. et al. (2016). The GeoJSON Format, RFC 7946 (coordinates are WGS 84
+   longitude, latitude; exterior rings counterclockwise).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps, patheffects
+from matplotlib.cm import ScalarMappable
+from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.colors import Normalize, to_rgba
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, PathPatch, Rectangle
+from matplotlib.path import Path as MplPath
+from matplotlib.transforms import offset_copy
+from scipy.spatial import ConvexHull, Voronoi
+
+from energy_lib import plots
+from energy_lib import wards as ward_reference
+from energy_lib.baselines.result import ModelWarning
+
+__all__ = ["ORIGIN", "EARTH_RADIUS_KM", "CODE_PROPERTIES", "CORE_AREA_KM2", "Measure", "MapText",
+           "WardShapes", "project", "schematic_cells", "read_boundaries", "gu_outline",
+           "rank_values", "draw_map", "map_table", "map_alt_text"]
+
+ORIGIN = (126.85, 35.16)
+"""Longitude and latitude [°] of the map plane's origin, near the middle of Gwangju."""
+
+EARTH_RADIUS_KM = 6371.0088
+"""Mean Earth radius [km] (IUGG)."""
+
+CODE_PROPERTIES = ("ward_code", "adm_cd2", "ADM_CD2", "adm_code", "ADM_CODE", "code")
+"""Feature properties tried, in order, for the 10-digit ward code when none is named."""
+
+CORE_AREA_KM2 = 2.0
+"""Wards smaller than this [km²] make up the dense centre that the map repeats, enlarged, in a
+second panel: at phone width they are only a few millimetres across."""
+
+_LANGS = ("ko", "en")
+_SUPPRESSED_FACE = "#e4e4e4"
+_HATCH = dict(hatch="////", hatchcolor="#8c8c8c")
+_DONG_EDGE, _GU_EDGE = "#ffffff", "#2b2b2b"
+_LABEL_MARGIN_KM = 0.25  # labels in the inset stay this far [km] from its edges
+_INSET_TITLE = {"ko": "도심 확대 (위 지도의 점선 상자)", "en": "City centre enlarged (dashed box above)"}
+
+
+@dataclass(frozen=True)
+class Measure:
+    """What the map colours: a name, its unit, how to print it and its colour map.
+
+    Parameters
+    ----------
+    label : str
+        The measure's name as readers see it, e.g. ``"가구당 월평균 전력 사용량"``.
+    unit : str
+        Its unit, e.g. ``"kWh"``; printed in brackets after the label.
+    decimals : int, default 0
+        Decimal places of printed values.
+    cmap : str, default "YlGnBu"
+        A sequential matplotlib colour map, light for low values (the alt text says "darker is
+        higher"). ColorBrewer's YlGnBu stays readable with the common colour-vision deficiencies.
+    """
+
+    label: str
+    unit: str
+    decimals: int = 0
+    cmap: str = "YlGnBu"
+
+    @property
+    def axis_label(self) -> str:
+        """``label [unit]``, as on the colour bar and the table's header."""
+        return f"{self.label} [{self.unit}]" if self.unit else self.label
+
+    def format(self, value: float, *, unit: bool = False) -> str:
+        """``value`` with thousands separators and :attr:`decimals` places, with its unit if asked."""
+        text = f"{value:,.{self.decimals}f}"
+        return f"{text} {self.unit}" if unit and self.unit else text
+
+
+@dataclass(frozen=True)
+class MapText:
+    """The fixed words on a map; :meth:`for_lang` gives the workbook's Korean or English.
+
+    Parameters
+    ----------
+    suppressed : str
+        Legend entry (and table entry) of wards whose value is NaN.
+    schematic_note : str
+        Note under a schematic map: it is not a map of real boundaries, and whose points it uses.
+    no_boundary : str
+        Legend entry of wards that have no boundary in the file and are drawn as points.
+    """
+
+    suppressed: str
+    schematic_note: str
+    no_boundary: str
+
+    @classmethod
+    def for_lang(cls, lang: str) -> MapText:
+        """The default text in ``lang`` (``"ko"`` or ``"en"``)."""
+        _check_lang(lang)
+        if lang == "ko":
+            return cls("비공개",
+                       "모식도: 각 행정동 대표점에 가장 가까운 영역(보로노이 셀)으로, 실제 경계가 아닙니다.\n"
+                       "대표점: vuski/admdongkor (CC BY 4.0), 통계청 통계지리정보서비스(SGIS)",
+                       "경계 자료 없음 (점으로 표시)")
+        return cls("Suppressed",
+                   "Schematic: each dong is the area nearest its representative point (Voronoi "
+                   "cell), not its real boundary.\nPoints: vuski/admdongkor (CC BY 4.0), "
+                   "Statistics Korea SGIS",
+                   "No boundary in file (shown as a point)")
+
+
+@dataclass(frozen=True, eq=False)
+class WardShapes:
+    """Ward shapes on the map plane [km] (see :func:`project`).
+
+    Attributes
+    ----------
+    rings : dict of str to tuple of numpy.ndarray
+        Ward code → the rings of its polygons, each an ``(n, 2)`` array of x, y [km] without the
+        closing vertex; exterior rings counterclockwise, holes clockwise (so a ward's area is the
+        sum of its rings' signed areas). A ward without a shape is absent.
+    wards : pandas.DataFrame
+        The ward table the shapes belong to (:func:`energy_lib.wards.wards`), one row per ward.
+    schematic : bool
+        True when the shapes are Voronoi cells, not real boundaries.
+    source : str
+        Where the shapes come from (a file path, or ``"schematic"``).
+    warnings : tuple of ModelWarning
+        What did not fit, as data (wards without a boundary, features outside Gwangju, ...).
+    """
+
+    rings: dict[str, tuple[np.ndarray, ...]]
+    wards: pd.DataFrame
+    schematic: bool
+    source: str
+    warnings: tuple[ModelWarning, ...] = field(default_factory=tuple)
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Codes of the wards without a shape (drawn as points)."""
+        return tuple(code for code in self.wards["ward_code"] if code not in self.rings)
+
+    def path(self, ward_code: str) -> MplPath:
+        """One ward's shape as a compound matplotlib path (holes included)."""
+        rings = self.rings[ward_code]
+        codes = []
+        for ring in rings:
+            ring_codes = np.full(len(ring) + 1, MplPath.LINETO, dtype=MplPath.code_type)
+            ring_codes[0], ring_codes[-1] = MplPath.MOVETO, MplPath.CLOSEPOLY
+            codes.append(ring_codes)
+        return MplPath(np.concatenate([np.vstack([r, r[:1]]) for r in rings]), np.concatenate(codes))
+
+    def contains(self, ward_code: str, points) -> np.ndarray:
+        """Whether each point, an ``(n, 2)`` array of x, y [km], lies in the ward (not in a hole).
+
+        Even–odd rule over the ward's rings: matplotlib's own test counts a point in a hole as
+        inside its exterior ring.
+        """
+        points = np.atleast_2d(np.asarray(points, dtype=float))
+        inside = np.zeros(len(points), dtype=bool)
+        for ring in self.rings[ward_code]:
+            inside ^= MplPath(np.vstack([ring, ring[:1]]), closed=True).contains_points(points)
+        return inside
+
+    def area(self, ward_code: str) -> float:
+        """One ward's area on the map plane [km²]."""
+        return float(sum(_signed_area(ring) for ring in self.rings[ward_code]))
+
+    def points(self) -> pd.DataFrame:
+        """Each ward's representative point on the map plane: columns x, y [km], by ward code."""
+        x, y = project(self.wards["lon"].to_numpy(float), self.wards["lat"].to_numpy(float))
+        return pd.DataFrame({"x": x, "y": y}, index=pd.Index(self.wards["ward_code"], name="ward_code"))
+
+
+# --- geometry ------------------------------------------------------------------------------
+
+def project(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """Longitude and latitude [°] to the map plane [km], east and north of :data:`ORIGIN`.
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        WGS 84 longitude and latitude [°].
+
+    Returns
+    -------
+    x, y : numpy.ndarray
+        Easting and northing [km].
+
+    Notes
+    -----
+    Equirectangular projection with the scale true at the origin's latitude φ₀:
+    x = R (λ − λ₀) cos φ₀,  y = R (φ − φ₀), angles in radians, R = :data:`EARTH_RADIUS_KM`.
+    """
+    lon0, lat0 = ORIGIN
+    scale = EARTH_RADIUS_KM * math.pi / 180.0
+    x = (np.asarray(lon, dtype=float) - lon0) * scale * math.cos(math.radians(lat0))
+    return x, (np.asarray(lat, dtype=float) - lat0) * scale
+
+
+def _signed_area(ring: np.ndarray) -> float:
+    """Shoelace area [km²], positive for a counterclockwise ring."""
+    x, y = ring[:, 0], ring[:, 1]
+    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y))
+
+
+def _clip_convex(subject: np.ndarray, clip: np.ndarray) -> np.ndarray:
+    """Sutherland–Hodgman [3]: ``subject`` polygon clipped to the convex counterclockwise ``clip``."""
+    output = subject
+    for a, b in zip(clip, np.roll(clip, -1, axis=0)):
+        edge = b - a
+        side = edge[0] * (output[:, 1] - a[1]) - edge[1] * (output[:, 0] - a[0])  # ≥ 0: inside
+        kept = []
+        for k in range(len(output)):
+            p, q, sp, sq = output[k - 1], output[k], side[k - 1], side[k]
+            if (sp >= 0) != (sq >= 0):
+                kept.append(p + (q - p) * (sp / (sp - sq)))
+            if sq >= 0:
+                kept.append(q)
+        output = np.array(kept).reshape(-1, 2)
+    return output
+
+
+def schematic_cells(ward_table: pd.DataFrame | None = None, *, buffer_km: float = 2.0) -> WardShapes:
+    """Schematic ward shapes: the Voronoi cell of each ward's point, clipped to the widened hull.
+
+    Parameters
+    ----------
+    ward_table : pandas.DataFrame, optional
+        Wards with ``ward_code``, ``gu_code``, names, ``lon`` and ``lat`` [°];
+        :func:`energy_lib.wards.wards` if omitted.
+    buffer_km : float, default 2.0
+        How far the outline reaches beyond the outermost points [km].
+
+    Returns
+    -------
+    WardShapes
+        One convex counterclockwise ring per ward, ``schematic=True``.
+
+    Notes
+    -----
+    A ward's cell is the part of the plane nearer its point than any other ward's point [2]. Four
+    far-away helper points make every ward's cell bounded; each cell is then clipped to the convex
+    hull of all points widened by ``buffer_km`` (Sutherland–Hodgman [3]). The cells tile that
+    outline exactly, and each contains its own point.
+    """
+    table = (ward_reference.wards() if ward_table is None else ward_table).reset_index(drop=True)
+    points = np.column_stack(project(table["lon"].to_numpy(float), table["lat"].to_numpy(float)))
+    if len(points) < 3 or len(np.unique(points.round(6), axis=0)) < len(points):
+        raise ValueError("A schematic map needs at least 3 wards, each with its own point.")
+    hull = points[ConvexHull(points).vertices]
+    angles = np.linspace(0.0, 2 * math.pi, 48, endpoint=False)
+    circle = buffer_km * np.column_stack([np.cos(angles), np.sin(angles)])
+    widened = (hull[:, None, :] + circle[None, :, :]).reshape(-1, 2)
+    outline = widened[ConvexHull(widened).vertices]  # 2-D hull vertices run counterclockwise
+    reach = 10 * (np.ptp(points, axis=0).max() + buffer_km)
+    helpers = points.mean(axis=0) + reach * np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], dtype=float)
+    diagram = Voronoi(np.vstack([points, helpers]))
+    rings = {}
+    for i, code in enumerate(table["ward_code"]):
+        cell = diagram.vertices[diagram.regions[diagram.point_region[i]]]
+        cell = cell[np.argsort(np.arctan2(*(cell - points[i]).T[::-1]))]  # counterclockwise
+        rings[str(code)] = (_clip_convex(cell, outline),)
+    return WardShapes(rings=rings, wards=table, schematic=True, source="schematic")
+
+
+# --- boundary files ------------------------------------------------------------------------
+
+def _feature_rings(geometry, where: str) -> list[np.ndarray]:
+    """Projected rings of a Polygon or MultiPolygon; exteriors counterclockwise, holes clockwise."""
+    kind = None if geometry is None else geometry.get("type")
+    if kind not in ("Polygon", "MultiPolygon"):
+        raise ValueError(f"{where} has geometry {kind!r}; a dong boundary must be a Polygon or "
+                         "MultiPolygon. Remove the feature or fix its geometry.")
+    polygons = geometry.get("coordinates") or []
+    rings = []
+    for polygon in [polygons] if kind == "Polygon" else polygons:
+        for k, coordinates in enumerate(polygon):
+            lonlat = np.asarray(coordinates, dtype=float)
+            if lonlat.ndim != 2 or lonlat.shape[1] < 2:
+                raise ValueError(f"{where}: a ring's coordinates are not a list of [lon, lat] pairs.")
+            lonlat = lonlat[:, :2]
+            if np.abs(lonlat[:, 0]).max() > 180 or np.abs(lonlat[:, 1]).max() > 90:
+                raise ValueError(
+                    f"{where} has coordinates like {lonlat[0].tolist()}, which are not longitude "
+                    "and latitude in degrees (EPSG:5179 or another projected system?). Reproject "
+                    "the file to WGS 84, e.g. `ogr2ogr -t_srs EPSG:4326 out.geojson in.geojson`.")
+            if np.array_equal(lonlat[0], lonlat[-1]):
+                lonlat = lonlat[:-1]
+            if len(np.unique(lonlat, axis=0)) < 3:
+                raise ValueError(f"{where} has a ring with fewer than 3 distinct points.")
+            ring = np.column_stack(project(lonlat[:, 0], lonlat[:, 1]))
+            rings.append(ring if (_signed_area(ring) > 0) == (k == 0) else ring[::-1].copy())
+    if not rings:
+        raise ValueError(f"{where} has an empty geometry.")
+    return rings
+
+
+def read_boundaries(path: str | Path, ward_table: pd.DataFrame | None = None, *,
+                    code_property: str | None = None) -> WardShapes:
+    """Ward shapes from a boundary GeoJSON (FeatureCollection of Polygon or MultiPolygon features).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        GeoJSON in WGS 84 longitude and latitude [°] (RFC 7946 [4]). A national file is fine:
+        features outside Gwangju's gu are skipped and counted.
+    ward_table : pandas.DataFrame, optional
+        The wards to map; :func:`energy_lib.wards.wards` if omitted.
+    code_property : str, optional
+        The feature property holding the 10-digit administrative dong code (행정동코드); if
+        omitted, the first of :data:`CODE_PROPERTIES` that the first feature has.
+
+    Returns
+    -------
+    WardShapes
+        ``schematic=False``. Codes of any vintage in the crosswalk
+        (:func:`energy_lib.wards.ward_codes`: merged dongs, the 2026-07 renumbering) count as
+        their current ward; a ward with several features gets all their polygons. Warnings (as
+        data): ``energy_lib.maps.ward_without_boundary`` (those wards are drawn as points),
+        ``energy_lib.maps.features_outside_gwangju`` and ``energy_lib.maps.point_outside_boundary``
+        (a ward's representative point lies outside its polygons: check that feature's code).
+
+    Raises
+    ------
+    ValueError
+        If the file is not a FeatureCollection of polygons in longitude/latitude or lacks the code
+        property; if a feature in a Gwangju gu carries a code that is no ward of any known vintage
+        (the message names the file, the feature's index and its code, and what to do); or if no
+        feature is a Gwangju ward.
+    """
+    path = Path(path)
+    table = (ward_reference.wards() if ward_table is None else ward_table).reset_index(drop=True)
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path}: not a GeoJSON file in UTF-8 ({error}).") from error
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection" or not data.get("features"):
+        raise ValueError(f"{path}: expected a GeoJSON FeatureCollection with features.")
+    features = data["features"]
+    first = features[0].get("properties") or {}
+    code_property = code_property or next((name for name in CODE_PROPERTIES if name in first), None)
+    if code_property is None:
+        raise ValueError(f"{path}: feature 0 has none of the properties {', '.join(CODE_PROPERTIES)}; "
+                         f"it has {', '.join(map(str, first)) or 'no properties'}. Pass "
+                         "code_property= naming the one that holds the 10-digit 행정동코드.")
+    crosswalk = ward_reference.ward_codes()
+    dongs = crosswalk[crosswalk["level"] == "dong"]
+    to_ward = dict(zip(dongs["code"], dongs["ward_code"]))
+    gwangju_gu = set(crosswalk.loc[crosswalk["level"] == "gu", "code"])
+    known = set(table["ward_code"])
+    rings: dict[str, list[np.ndarray]] = {}
+    outside = []
+    for index, feature in enumerate(features):
+        where = f"{path}: feature {index}"
+        value = ((feature or {}).get("properties") or {}).get(code_property)
+        code = str(value).strip().removesuffix(".0") if value is not None else ""
+        if not (len(code) == 10 and code.isdigit()):
+            raise ValueError(f"{where} has {code_property} {value!r}, not a 10-digit administrative "
+                             "dong code (행정동코드). Give every feature its code, or pass "
+                             "code_property= naming the property that holds it (vuski/admdongkor: "
+                             "'adm_cd2').")
+        if code[:5] not in gwangju_gu:
+            outside.append(code)
+            continue
+        ward = to_ward.get(code)
+        if ward not in known:
+            raise ValueError(
+                f"{where} has {code_property} {code!r}, a Gwangju code that matches no ward of "
+                "energy_lib/reference/wards.csv (MOIS code table of 2026-04-01) in any known vintage. "
+                "Use boundaries of that vintage, or, if the dong was created, merged or renumbered, "
+                "add the change to energy_lib/config/wards.toml (admin_changes) and run "
+                "`energy init --rebuild-reference`.")
+        rings.setdefault(ward, []).extend(_feature_rings(feature.get("geometry"), where))
+    if not rings:
+        raise ValueError(f"{path}: none of its {len(features)} features is a Gwangju ward (codes "
+                         f"like {outside[0]!r} in {code_property!r}). Check code_property= and "
+                         "that the file covers Gwangju.")
+    shapes = WardShapes({c: tuple(rings[c]) for c in table["ward_code"] if c in rings}, table,
+                        schematic=False, source=str(path))
+    warnings = []
+    if shapes.missing:
+        names = table.set_index("ward_code").loc[list(shapes.missing), "dong_name_ko"]
+        warnings.append(ModelWarning(
+            "energy_lib.maps.ward_without_boundary",
+            f"{len(shapes.missing)} ward(s) have no feature in {path.name}; they are drawn as points.",
+            {"ward_codes": list(shapes.missing), "dong_names": names.tolist()}))
+    if outside:
+        warnings.append(ModelWarning("energy_lib.maps.features_outside_gwangju",
+                                     f"{len(outside)} feature(s) outside Gwangju were skipped.",
+                                     {"n_features": len(outside), "examples": outside[:5]}))
+    points = shapes.points()
+    astray = [c for c in shapes.rings if not shapes.contains(c, points.loc[c].to_numpy())[0]]
+    if astray:
+        warnings.append(ModelWarning(
+            "energy_lib.maps.point_outside_boundary",
+            "These wards' representative points lie outside their boundary: check the features' codes.",
+            {"ward_codes": astray}))
+    return WardShapes(shapes.rings, table, schematic=False, source=str(path), warnings=tuple(warnings))
+
+
+# --- edges: which ward lies across each edge -----------------------------------------------
+
+def _edges(shapes: WardShapes) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every ring edge [km], the index of its ward, the index of the ward across it (-1: none),
+    and the gu code by ward index.
+
+    The ward across an edge is the one containing a probe point just outside the edge's midpoint
+    (on its right, since exteriors run counterclockwise and holes clockwise). This needs no shared
+    vertices, so it works for real boundary files as well as for Voronoi cells.
+    """
+    codes = list(shapes.rings)
+    segments = np.concatenate([np.stack([ring, np.roll(ring, -1, axis=0)], axis=1)
+                               for code in codes for ring in shapes.rings[code]])
+    own = np.concatenate([np.full(len(ring), i) for i, code in enumerate(codes)
+                          for ring in shapes.rings[code]])
+    delta = segments[:, 1] - segments[:, 0]
+    length = np.hypot(delta[:, 0], delta[:, 1])
+    keep = length > 1e-9
+    segments, own, delta, length = segments[keep], own[keep], delta[keep], length[keep]
+    outward = np.column_stack([delta[:, 1], -delta[:, 0]]) / length[:, None]
+    probes = segments.mean(axis=1) + np.minimum(0.02, 0.25 * length)[:, None] * outward
+    other = np.full(len(segments), -1)
+    for j, code in enumerate(codes):
+        vertices = np.concatenate(shapes.rings[code])
+        low, high = vertices.min(axis=0), vertices.max(axis=0)
+        near = np.flatnonzero((other < 0) & np.all((probes >= low) & (probes <= high), axis=1))
+        other[near[shapes.contains(code, probes[near])]] = j
+    gu_of = dict(zip(shapes.wards["ward_code"], shapes.wards["gu_code"]))
+    return segments, own, other, np.array([gu_of[c] for c in codes])
+
+
+def _outline_mask(own: np.ndarray, other: np.ndarray, gu: np.ndarray, gu_code: str) -> np.ndarray:
+    """Edges of ``gu_code``'s wards with another gu, or nothing, across."""
+    return (gu[own] == gu_code) & ((other < 0) | (gu[np.maximum(other, 0)] != gu_code))
+
+
+def gu_outline(shapes: WardShapes, gu_code: str) -> np.ndarray:
+    """The outline of one gu: the edges of its wards with another gu, or nothing, across.
+
+    Parameters
+    ----------
+    shapes : WardShapes
+    gu_code : str
+        5-digit gu code.
+
+    Returns
+    -------
+    numpy.ndarray
+        Segments, shape ``(m, 2, 2)``: start and end x, y [km], each with the gu on its left.
+    """
+    segments, own, other, gu = _edges(shapes)
+    return segments[_outline_mask(own, other, gu, gu_code)]
+
+
+# --- values --------------------------------------------------------------------------------
+
+def _check_lang(lang: str) -> None:
+    if lang not in _LANGS:
+        raise ValueError(f"lang must be one of {', '.join(_LANGS)}, not {lang!r}")
+
+
+def _aligned(values: pd.Series, table: pd.DataFrame) -> pd.Series:
+    """``values`` as floats in the ward table's order; wards absent from ``values`` are NaN."""
+    values = pd.Series(values)
+    values = values.set_axis(values.index.map(str))
+    if values.index.has_duplicates:
+        duplicated = sorted(set(values.index[values.index.duplicated()]))
+        raise ValueError(f"values has duplicate ward codes: {duplicated}")
+    unknown = sorted(set(values.index) - set(table["ward_code"]))
+    if unknown:
+        raise ValueError(f"values has codes that are not current wards: {unknown[:5]}. Map old codes "
+                         "to current wards with energy_lib.wards.resolve_codes first.")
+    return pd.to_numeric(values).astype(float).reindex(table["ward_code"])
+
+
+def rank_values(values: pd.Series) -> pd.Series:
+    """Rank of each value, 1 = highest; ties share the best rank; NaN stays unranked.
+
+    Parameters
+    ----------
+    values : pandas.Series of float
+        Indexed by ward code.
+
+    Returns
+    -------
+    pandas.Series of Int64
+        Same index, ``<NA>`` where the value is NaN.
+    """
+    return values.rank(ascending=False, method="min").astype("Int64")
+
+
+def _names(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Gu and dong names in ``lang`` and the ward's full name, by ward code."""
+    gu, dong = table[f"gu_name_{lang}"].to_numpy(), table[f"dong_name_{lang}"].to_numpy()
+    full = [f"{g} {d}" if lang == "ko" else f"{d} ({g})" for g, d in zip(gu, dong)]
+    return pd.DataFrame({"gu": gu, "dong": dong, "full": full},
+                        index=pd.Index(table["ward_code"], name="ward_code"))
+
+
+def _highlight_kind(highlight: str | None, table: pd.DataFrame) -> str | None:
+    if highlight is None:
+        return None
+    if highlight in set(table["ward_code"]):
+        return "ward"
+    if highlight in set(table["gu_code"]):
+        return "gu"
+    raise ValueError(f"highlight must be a current ward code (10 digits) or gu code (5 digits) "
+                     f"of the ward table, not {highlight!r}.")
+
+
+# --- the figure ----------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class _Scene:
+    """What both panels draw, computed once."""
+
+    shapes: WardShapes
+    data: pd.Series
+    cmap: object
+    norm: Normalize
+    labels: pd.DataFrame  # where each ward's label goes [km]
+    edges: tuple  # from _edges
+
+    def colour(self, code: str):
+        value = self.data[code]
+        return to_rgba(_SUPPRESSED_FACE) if math.isnan(value) else self.cmap(self.norm(value))
+
+
+def _scene(shapes: WardShapes, data: pd.Series, measure: Measure) -> _Scene:
+    finite = data.dropna()
+    low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
+    if low == high:
+        low, high = low - 0.5, high + 0.5
+    labels = shapes.points()  # a ward's point, or the vertex mean of its largest ring if outside
+    for code, rings in shapes.rings.items():
+        if not shapes.contains(code, labels.loc[code].to_numpy())[0]:
+            labels.loc[code] = max(rings, key=_signed_area).mean(axis=0)
+    return _Scene(shapes, data, colormaps[measure.cmap], Normalize(low, high), labels, _edges(shapes))
+
+
+def _paint_wards(ax, scene: _Scene) -> None:
+    """Cells coloured by value (suppressed: grey, hatched), dong edges thin, gu edges heavy, and
+    wards without a shape as points."""
+    shapes, data = scene.shapes, scene.data
+    drawn = [c for c in shapes.wards["ward_code"] if c in shapes.rings]
+    valued = [c for c in drawn if not math.isnan(data[c])]
+    hidden = [c for c in drawn if math.isnan(data[c])]
+    if valued:
+        cells = PathCollection([shapes.path(c) for c in valued], cmap=scene.cmap, norm=scene.norm,
+                               edgecolors="none", transform=ax.transData, zorder=1)
+        cells.set_array(data[valued].to_numpy())
+        ax.add_collection(cells, autolim=False)
+    if hidden:
+        ax.add_collection(PathCollection([shapes.path(c) for c in hidden], facecolors=_SUPPRESSED_FACE,
+                                         edgecolors="none", transform=ax.transData, zorder=1,
+                                         gid="suppressed", **_HATCH), autolim=False)
+    segments, own, other, gu = scene.edges
+    across = other >= 0
+    same_gu = across & (gu[own] == gu[np.maximum(other, 0)])
+    once = own < other  # an edge between two wards is found from both sides; draw it once
+    ax.add_collection(LineCollection(segments[same_gu & once], colors=_DONG_EDGE, linewidths=0.6,
+                                     zorder=2), autolim=False)
+    ax.add_collection(LineCollection(segments[~across | (~same_gu & once)], colors=_GU_EDGE,
+                                     linewidths=1.5, zorder=3, capstyle="round", gid="gu_edges"),
+                      autolim=False)
+    if shapes.missing:
+        xy = scene.labels.loc[list(shapes.missing)].to_numpy()
+        ax.scatter(xy[:, 0], xy[:, 1], s=60, c=[scene.colour(c) for c in shapes.missing],
+                   edgecolors="black", linewidths=1.0, zorder=4, gid="no_boundary")
+
+
+def _paint_labels(ax, scene: _Scene, codes, annotate: str, measure: Measure, fontsize: float,
+                  within=None) -> None:
+    """Each ward's rank or value, black or white for contrast with its colour (WCAG relative
+    luminance); inside ``within`` (a view [km]) if given, so that the panel's edge cuts none."""
+    ranks = rank_values(scene.data)
+    for code in codes:
+        if math.isnan(scene.data[code]):
+            continue
+        x, y = scene.labels.loc[code]
+        if within is not None:
+            x0, x1, y0, y1 = within
+            x = min(max(x, x0 + _LABEL_MARGIN_KM), x1 - _LABEL_MARGIN_KM)
+            y = min(max(y, y0 + _LABEL_MARGIN_KM), y1 - _LABEL_MARGIN_KM)
+        r, g, b = np.asarray(scene.colour(code)[:3]) ** 2.2
+        dark = 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.18
+        ax.text(x, y, str(ranks[code]) if annotate == "rank" else measure.format(scene.data[code]),
+                ha="center", va="center", fontsize=fontsize, color="white" if dark else "black",
+                zorder=5, gid="ward_label")
+
+
+def _halo(width: float) -> list:
+    return [patheffects.withStroke(linewidth=width, foreground="white")]
+
+
+def _paint_gu_names(ax, scene: _Scene, codes, lang: str, fontsize: float) -> None:
+    """Each gu's name at the area-weighted centre of its wards among ``codes`` if that lies in
+    one of them, else at its largest ward's label point."""
+    shapes = scene.shapes
+    table = shapes.wards.set_index("ward_code")
+    codes = [c for c in codes if c in shapes.rings]
+    for gu_code in sorted(set(table.loc[codes, "gu_code"])):
+        members = [c for c in codes if table.loc[c, "gu_code"] == gu_code]
+        areas = np.array([shapes.area(c) for c in members])
+        centre = (scene.labels.loc[members].to_numpy() * areas[:, None]).sum(axis=0) / areas.sum()
+        if not any(shapes.contains(c, centre)[0] for c in members):
+            centre = scene.labels.loc[members[int(np.argmax(areas))]].to_numpy()
+        ax.text(*centre, table.loc[members[0], f"gu_name_{lang}"], ha="center", va="center",
+                fontsize=fontsize, fontweight="bold", color="#1a1a1a", zorder=7.5,
+                path_effects=_halo(3.0), gid="gu_name")
+
+
+def _paint_highlight(ax, scene: _Scene, highlight: str, kind: str) -> None:
+    """A heavy black outline with a white halo round one ward or one gu."""
+    if kind == "gu":
+        segments, own, other, gu = scene.edges
+        border = segments[_outline_mask(own, other, gu, highlight)]
+        for colour, width, zorder in (("white", 6.0, 6), ("black", 3.0, 6.5)):  # halo, then line
+            ax.add_collection(LineCollection(border, colors=colour, linewidths=width, zorder=zorder,
+                                             capstyle="round", gid="highlight"), autolim=False)
+    elif highlight in scene.shapes.rings:
+        ax.add_patch(PathPatch(scene.shapes.path(highlight), facecolor="none", edgecolor="black",
+                               linewidth=2.5, zorder=6, path_effects=_halo(5.5), gid="highlight"))
+    else:  # a ward drawn as a point
+        ax.scatter(*scene.labels.loc[highlight], s=160, facecolors="none", edgecolors="black",
+                   linewidths=2.5, zorder=6, gid="highlight")
+
+
+def _callout(ax, scene: _Scene, code: str, name: str) -> None:
+    """The ward's name in a box with a leader line, placed away from the mean of all wards' points
+    (the dense centre), where cells are larger."""
+    xy = scene.labels.loc[code].to_numpy()
+    direction = xy - scene.labels.mean().to_numpy()
+    norm = np.hypot(*direction)
+    direction = direction / norm if norm > 1e-6 else np.array([0.0, 1.0])
+    offset = dict(xy=tuple(xy), xytext=tuple(40 * direction), textcoords="offset points")
+    ax.annotate("", **offset, zorder=5.5,
+                arrowprops=dict(arrowstyle="-", color="black", linewidth=1.2, shrinkA=0, shrinkB=3))
+    ax.annotate(name, **offset, fontsize=10, fontweight="bold", zorder=9, gid="callout",
+                ha="left" if direction[0] > 0.3 else "right" if direction[0] < -0.3 else "center",
+                va="bottom" if direction[1] > 0.3 else "top" if direction[1] < -0.3 else "center",
+                bbox=dict(boxstyle="round,pad=0.3", facecolor="white", edgecolor="black", linewidth=0.8))
+
+
+def _frame(ax, view, *, visible: bool) -> None:
+    ax.set_xlim(view[0], view[1])
+    ax.set_ylim(view[2], view[3])
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    for spine in ax.spines.values():
+        spine.set(visible=visible, color="#777777", linewidth=0.8)
+
+
+def _in_view(xy: np.ndarray, view) -> np.ndarray:
+    return (xy[:, 0] >= view[0]) & (xy[:, 0] <= view[1]) & (xy[:, 1] >= view[2]) & (xy[:, 1] <= view[3])
+
+
+def draw_map(values: pd.Series, measure: Measure, *, title: str, shapes: WardShapes | None = None,
+             lang: str = "ko", highlight: str | None = None, annotate: str | None = None,
+             inset: bool = True, text: MapText | None = None) -> Figure:
+    """A map of the wards coloured by ``values``, with colour bar, legend and notes.
+
+    Parameters
+    ----------
+    values : pandas.Series of float
+        The measure by 10-digit ward code [``measure.unit``]. NaN (or a ward absent from the
+        index) is drawn light grey with hatching, with the legend entry ``text.suppressed``.
+    measure : Measure
+        Name, unit, decimals and colour map of the values.
+    title : str
+        Figure title.
+    shapes : WardShapes, optional
+        From :func:`read_boundaries`; :func:`schematic_cells` of all wards if omitted. Wards
+        without a shape are drawn as points.
+    lang : {"ko", "en"}
+        Language of names and fixed text.
+    highlight : str, optional
+        A ward code (outlined, and named in a callout) or a gu code (its outline drawn heavy).
+    annotate : {None, "rank", "value"}
+        Print each ward's rank (1 = highest, as in :func:`map_table`) or value in its cell, so
+        the map can be read without colour. Without it, gu names are printed instead.
+    inset : bool, default True
+        Repeat the dense centre (wards under :data:`CORE_AREA_KM2`) enlarged in a second panel,
+        where the labels of the wards in its box are printed. False: one panel (a locator map).
+    text : MapText, optional
+        Fixed words; :meth:`MapText.for_lang` of ``lang`` if omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Phone width (:data:`energy_lib.plots.PHONE_WIDTH_IN`), its height fitted to the map.
+        Show it with :func:`energy_lib.plots.show` and :func:`map_alt_text`, next to
+        :func:`map_table`.
+    """
+    _check_lang(lang)
+    if annotate not in (None, "rank", "value"):
+        raise ValueError(f"annotate must be None, 'rank' or 'value', not {annotate!r}")
+    shapes = schematic_cells() if shapes is None else shapes
+    text = MapText.for_lang(lang) if text is None else text
+    table = shapes.wards
+    data = _aligned(values, table)
+    kind = _highlight_kind(highlight, table)
+    scene = _scene(shapes, data, measure)
+
+    xy = np.vstack([np.concatenate(r) for r in shapes.rings.values()] + [scene.labels.to_numpy()])
+    low, high = xy.min(axis=0), xy.max(axis=0)
+    pad = 0.02 * (high - low).max()
+    view = (low[0] - pad, high[0] + pad, low[1] - pad, high[1] + pad)
+    small = [c for c in shapes.rings if shapes.area(c) < CORE_AREA_KM2]
+    core = None
+    if inset and len(small) >= 3:
+        low, high = scene.labels.loc[small].min() - 0.7, scene.labels.loc[small].max() + 0.7
+        core = (low["x"], high["x"], low["y"], high["y"])
+    heights = [(v[3] - v[2]) / (v[1] - v[0]) * plots.PHONE_WIDTH_IN for v in (view, core) if v]
+    fig, axes = plots.figure(nrows=len(heights), squeeze=False, gridspec_kw={"height_ratios": heights},
+                             height_ratio=(sum(heights) + 2.0) / (plots.PHONE_WIDTH_IN * len(heights)))
+    fig.get_layout_engine().set(h_pad=0.08)  # [in]: air above the title and between the panels
+    ax = axes[0, 0]
+    _frame(ax, view, visible=False)
+    ax.set_title(title, loc="left", fontsize=13, fontweight="bold")
+    codes = list(table["ward_code"])
+    in_core = (_in_view(scene.labels.loc[codes].to_numpy(), core) if core
+               else np.zeros(len(codes), dtype=bool))  # labelled in the inset only
+    panels = [(ax, None, [c for c, inside in zip(codes, in_core) if not inside])]
+    if core:
+        ax.add_patch(Rectangle((core[0], core[2]), core[1] - core[0], core[3] - core[2], fill=False,
+                               edgecolor="black", linestyle=(0, (4, 2)), linewidth=1.1, zorder=7))
+        _frame(axes[1, 0], core, visible=True)
+        axes[1, 0].set_title(_INSET_TITLE[lang], loc="left", fontsize=10)
+        panels.append((axes[1, 0], core, [c for c, inside in zip(codes, in_core) if inside]))
+    for panel, within, labelled in panels:  # within: the inset's view, its labels kept inside
+        _paint_wards(panel, scene)
+        if annotate is not None:
+            size = {"rank": 8.0, "value": 7.5}[annotate] + (0.75 if within else 0.0)
+            _paint_labels(panel, scene, labelled, annotate, measure, fontsize=size, within=within)
+        else:
+            _paint_gu_names(panel, scene, labelled if within else codes, lang, fontsize=10.5)
+        if kind is not None:
+            _paint_highlight(panel, scene, highlight, kind)
+    if kind == "ward":
+        _callout(ax, scene, highlight, _names(table, lang).loc[highlight, "dong"])
+    _key(fig, axes[:, 0].tolist(), scene, measure, text)
+    if shapes.schematic:
+        fig.supxlabel(text.schematic_note, fontsize=8, color="#444444", x=0.01, ha="left",
+                      linespacing=1.4)
+    _fit_height(fig, axes[:, 0])
+    return fig
+
+
+def _key(fig, axes: list, scene: _Scene, measure: Measure, text: MapText) -> None:
+    """The colour bar under the panels, and under its label the legend of grey hatching and
+    points (or, with no value at all, the legend alone in the first panel)."""
+    handles = []
+    if scene.data.isna().any():
+        handles.append(Patch(facecolor=_SUPPRESSED_FACE, edgecolor=_HATCH["hatchcolor"],
+                             linewidth=0.6, label=text.suppressed, **_HATCH))
+    if scene.shapes.missing:
+        handles.append(Line2D([], [], linestyle="none", marker="o", markersize=7, markerfacecolor="white",
+                              markeredgecolor="black", label=text.no_boundary))
+    legend = dict(handles=handles, frameon=False, fontsize=9.5, handlelength=1.8, handleheight=1.1,
+                  columnspacing=1.5, ncols=max(len(handles), 1))
+    if scene.data.isna().all():
+        axes[0].legend(loc="lower right", **legend)
+        return
+    bar = fig.colorbar(ScalarMappable(norm=scene.norm, cmap=scene.cmap), ax=axes, shrink=0.75,
+                       orientation="horizontal", location="bottom", aspect=30, pad=0.015)
+    bar.set_label(measure.axis_label, fontsize=10)
+    bar.ax.tick_params(labelsize=9)
+    bar.ax.xaxis.set_major_formatter(lambda v, _: measure.format(v))
+    bar.outline.set_visible(False)
+    if handles:
+        below_label = offset_copy(bar.ax.transAxes, fig, y=-36, units="points")
+        bar.ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0), bbox_transform=below_label,
+                      borderaxespad=0, **legend)
+
+
+def _fit_height(fig, map_axes) -> None:
+    """Fit the figure's height to the map panels, which keep equal aspect at full width.
+
+    Constrained layout centres an equal-aspect panel in its cell, leaving blank bands if the
+    figure is too tall, or narrows the panel if too short; a few layout passes (no drawing) find
+    the height with neither.
+    """
+    for _ in range(4):
+        fig.get_layout_engine().execute(fig)
+        height, change = fig.get_figheight(), 0.0
+        for ax in map_axes:
+            ax.apply_aspect()
+            cell, box = ax.get_position(original=True), ax.get_position()
+            # blank width, as the height the panel would gain at full width, less blank height [fraction]
+            change += (cell.width - box.width) * box.height / box.width - (cell.height - box.height)
+        change *= height
+        if abs(change) < 0.01:
+            break
+        fig.set_figheight(height + change)
+
+
+# --- text alternatives ---------------------------------------------------------------------
+
+_TABLE_HEADERS = {"ko": ("순위", "구", "행정동", "행정동코드"), "en": ("Rank", "Gu", "Dong", "ward_code")}
+
+_ALT = {
+    "ko": dict(
+        intro="광주 {n}개 행정동의 {label} 지도({kind}). 값이 클수록 진한 색입니다.",
+        schematic="모식도, 실제 경계 아님", boundaries="행정동 경계",
+        top="가장 높은 동: {items}.", bottom="가장 낮은 동: {items}.",
+        median="{n}개 동의 중앙값은 {value}입니다.", suppressed="{n}개 동은 비공개(회색 빗금)입니다.",
+        ward="강조 표시: {name}, {value}, {n}개 동 중 {rank}위.", ward_suppressed="강조 표시: {name}, 비공개.",
+        gu="강조 표시: {name}({n}개 동, 중앙값 {value}).", gu_suppressed="강조 표시: {name}({n}개 동).",
+        table="모든 동의 값과 순위는 지도 옆 표에 있습니다."),
+    "en": dict(
+        intro="Map of {label} in Gwangju's {n} administrative dongs ({kind}); darker means higher.",
+        schematic="schematic, not real boundaries", boundaries="dong boundaries",
+        top="Highest: {items}.", bottom="Lowest: {items}.",
+        median="Median of {n} dongs: {value}.", suppressed="Suppressed: {n} of {total} dongs (grey hatching).",
+        ward="Highlighted: {name}, {value}, rank {rank} of {n}.", ward_suppressed="Highlighted: {name}, suppressed.",
+        gu="Highlighted: {name} ({n} dongs, median {value}).", gu_suppressed="Highlighted: {name} ({n} dongs).",
+        table="Every dong's value and rank is in the table next to the map."),
+}
+
+
+def map_table(values: pd.Series, measure: Measure, *, shapes: WardShapes | None = None,
+              lang: str = "ko", text: MapText | None = None) -> pd.DataFrame:
+    """The map's numbers as a table: every ward with its rank and value, highest first.
+
+    This is the text alternative a report shows next to the map (WCAG 2.2, 1.1.1 and 1.4.1 [1]).
+
+    Parameters
+    ----------
+    values : pandas.Series of float
+        The measure by ward code [``measure.unit``], NaN where suppressed.
+    measure : Measure
+    shapes : WardShapes, optional
+        The shapes drawn (for their ward table); :func:`energy_lib.wards.wards` if omitted.
+    lang : {"ko", "en"}
+    text : MapText, optional
+        ``text.suppressed`` is printed for NaN values.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: ward code. Columns rank (1 = highest, ties share a rank, ``–`` if suppressed), gu,
+        dong and the value with ``measure.decimals`` places (header ``label [unit]``), as text
+        ready to show. Suppressed wards come last, in ward-code order.
+    """
+    _check_lang(lang)
+    table = ward_reference.wards() if shapes is None else shapes.wards
+    text = MapText.for_lang(lang) if text is None else text
+    data = _aligned(values, table)
+    ranks = rank_values(data)
+    order = (pd.DataFrame({"rank": ranks.astype(float).fillna(np.inf), "code": data.index})
+             .sort_values(["rank", "code"])["code"].to_list())
+    names = _names(table, lang).loc[order]
+    rank_h, gu_h, dong_h, index_h = _TABLE_HEADERS[lang]
+    return pd.DataFrame({
+        rank_h: ["–" if pd.isna(ranks[c]) else str(ranks[c]) for c in order],
+        gu_h: names["gu"].to_numpy(),
+        dong_h: names["dong"].to_numpy(),
+        measure.axis_label: [text.suppressed if math.isnan(data[c]) else measure.format(data[c])
+                             for c in order],
+    }, index=pd.Index(order, name=index_h))
+
+
+def map_alt_text(values: pd.Series, measure: Measure, *, shapes: WardShapes | None = None,
+                 lang: str = "ko", title: str | None = None, highlight: str | None = None,
+                 n_extremes: int = 3) -> str:
+    """Alternative text for the map: what it shows, the highest and lowest wards with their
+    values, the median, how many are suppressed, and the highlighted ward or gu.
+
+    Parameters
+    ----------
+    values : pandas.Series of float
+        The measure by ward code [``measure.unit``], NaN where suppressed.
+    measure : Measure
+    shapes : WardShapes, optional
+        The shapes drawn (schematic or not, and their ward table); the schematic if omitted.
+    lang : {"ko", "en"}
+    title : str, optional
+        The figure's title, said first.
+    highlight : str, optional
+        The ward or gu code highlighted on the map.
+    n_extremes : int, default 3
+        How many highest and lowest wards to name.
+
+    Returns
+    -------
+    str
+        Plain sentences, for :func:`energy_lib.plots.show`'s ``alt``.
+    """
+    _check_lang(lang)
+    table = ward_reference.wards() if shapes is None else shapes.wards
+    words = _ALT[lang]
+    data = _aligned(values, table)
+    kind = _highlight_kind(highlight, table)
+    names = _names(table, lang)["full"]
+    finite = data.dropna().sort_values(ascending=False, kind="stable")
+    n_wards, n_valued = len(table), len(finite)
+
+    def listed(part: pd.Series) -> str:
+        return ", ".join(f"{names[c]} {measure.format(v, unit=True)}" for c, v in part.items())
+
+    schematic = shapes is None or shapes.schematic
+    sentences = [(f"{title}: " if title else "") + words["intro"].format(
+        n=n_wards, label=measure.axis_label, kind=words["schematic" if schematic else "boundaries"])]
+    if n_valued:
+        sentences += [words["top"].format(items=listed(finite.iloc[:n_extremes])),
+                      words["bottom"].format(items=listed(finite.iloc[::-1].iloc[:n_extremes])),
+                      words["median"].format(n=n_valued, value=measure.format(finite.median(), unit=True))]
+    if n_valued < n_wards:
+        sentences.append(words["suppressed"].format(n=n_wards - n_valued, total=n_wards))
+    if kind == "ward" and math.isnan(data[highlight]):
+        sentences.append(words["ward_suppressed"].format(name=names[highlight]))
+    elif kind == "ward":
+        sentences.append(words["ward"].format(name=names[highlight], n=n_valued,
+                                              value=measure.format(data[highlight], unit=True),
+                                              rank=rank_values(data)[highlight]))
+    elif kind == "gu":
+        inside = data[(table["gu_code"] == highlight).to_numpy()]
+        name = table.loc[table["gu_code"] == highlight, f"gu_name_{lang}"].iloc[0]
+        key = "gu" if inside.notna().any() else "gu_suppressed"
+        sentences.append(words[key].format(name=name, n=len(inside),
+                                           value=measure.format(inside.median(), unit=True)))
+    sentences.append(words["table"])
+    return " ".join(sentences)

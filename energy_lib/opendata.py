@@ -1,0 +1,447 @@
+"""Open data: every published table, aggregated and privacy-checked, in open formats.
+
+``reports/site/data/`` holds, for researchers and for the report notebooks (which read nothing
+else, so a report cannot show what the open data does not):
+
+* each table as Parquet and as CSV in UTF-8 with a byte-order mark (Excel then reads Korean);
+* a static "open API": ``api/<level>/<code>/<table>.json``, one JSON file per area and table,
+  and ``api/index.json`` listing them;
+* ``dictionary.csv`` (every column, its unit and meaning), ``LICENSE.txt`` and ``manifest.json``
+  (data period, sources, code version, the hash of every file and of the inputs);
+* ``index.html``, a page listing the downloads.
+
+No table holds a household's value: every cell is a sum over customers (utility meters) that
+passes the 15/15 rule with complementary suppression (:mod:`energy_lib.privacy`); a hidden cell
+is published with empty values and ``suppressed`` true. Why it is hidden is not published: that
+would tell which cells hold few customers or one dominant customer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import itertools
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import energy_lib
+from energy_lib import aggregate, privacy
+from energy_lib.store import Store
+from energy_lib.wards import wards as ward_table
+
+__all__ = ["TABLES", "AREA_LEVELS", "ALL_TYPES", "build", "read", "manifest", "inputs_hash", "code_version",
+           "consumption_table", "savings_table", "carbon_point_table", "generation_table", "stock_table"]
+
+AREA_LEVELS = ("city", "gu", "ward")
+ALL_TYPES = "all"
+"""``building_type`` of the cells that sum every building type."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    unit: str
+    description: str
+
+
+_AREA = [
+    Column("level", "", "`city`, `gu` or `ward` (administrative dong)."),
+    Column("area", "", "`city`, the 5-digit gu code or the 10-digit dong code."),
+    Column("gu_code", "", "5-digit gu code (empty for the city)."),
+    Column("ward_code", "", "10-digit dong code (empty above dong level)."),
+    Column("building_type", "", "`apartment`, `detached`, `commercial`, `public`, `education`, `industrial`, `unknown`; "
+                                "the sectors `residential`, `non_residential`, `unclassified`; or `all`."),
+]
+_PRIVACY = [
+    Column("suppressed", "", "True where the values are withheld by the 15/15 rule or by complementary suppression "
+                             "(docs/publishing.md); the value columns are then empty."),
+]
+
+TABLES: dict[str, list[Column]] = {
+    "consumption_monthly": _AREA + [
+        Column("carrier", "", "`electricity`, `gas`, `water` or `heat`."),
+        Column("month", "YYYY-MM", "Billing month (bills: month read; other data: month started)."),
+        Column("total", "kWh or m³", "Use in the carrier's canonical unit (electricity and heat kWh, gas and water m³)."),
+        Column("unit", "", "Unit of `total`."),
+        Column("kwh", "kWh", "Energy content (empty for water)."),
+        Column("toe", "toe", "Tonnes of oil equivalent (empty for water)."),
+        Column("kgco2eq", "kgCO2eq", "Emissions (Carbon Point factors)."),
+        Column("customers", "", "Meters summed."),
+    ] + _PRIVACY,
+    "savings": _AREA + [
+        Column("analysis", "", "`annual` (last 12 billing months against the 12 before) or `programme:<id>`."),
+        Column("carrier", "", "Carrier."),
+        Column("meters", "", "Meters with a baseline."),
+        Column("counterfactual", "kWh or m³", "Baseline prediction for the reporting weather."),
+        Column("observed", "kWh or m³", "Metered use in the reporting period."),
+        Column("savings", "kWh or m³", "Avoided energy use (counterfactual − observed; positive is a saving)."),
+        Column("band", "kWh or m³", "Half-width of the 90% interval of `savings` (calibrated)."),
+        Column("normal_savings", "kWh or m³", "Savings in a typical weather year."),
+        Column("normal_band", "kWh or m³", "Half-width of the 90% interval of `normal_savings`."),
+        Column("savings_kgco2eq", "kgCO2eq", "Savings as emissions."),
+        Column("unit", "", "Unit of the quantities."),
+    ] + _PRIVACY,
+    "carbon_point": _AREA + [
+        Column("carrier", "", "Carrier (electricity, gas, water)."),
+        Column("half_year", "YYYYH1/H2", "Carbon Point settlement half-year."),
+        Column("meters", "", "Meters evaluated (with a baseline)."),
+        Column("tier_1", "", "Meters reducing 5–10%."),
+        Column("tier_2", "", "Meters reducing 10–15%."),
+        Column("tier_3", "", "Meters reducing 15% or more."),
+        Column("maintenance", "", "Meters earning the maintenance bonus."),
+        Column("points", "point", "Points earned."),
+        Column("won", "won", "Incentive value."),
+    ] + _PRIVACY,
+    "generation": _AREA + [
+        Column("month", "YYYY-MM", "Month."),
+        Column("total", "kWh", "PV generation."),
+        Column("customers", "", "Generating sites summed."),
+    ] + _PRIVACY,
+    "stock": _AREA + [
+        Column("sites", "", "Metered sites."),
+        Column("households", "", "Households of the sites (residential)."),
+        Column("floor_area_m2", "m²", "Floor area of the sites (where registered)."),
+    ],
+    "wards": [
+        Column("ward_code", "", "10-digit administrative dong code."),
+        Column("gu_code", "", "5-digit gu code."),
+        Column("gu_name_ko", "", "Gu name, Korean."),
+        Column("gu_name_en", "", "Gu name, English."),
+        Column("dong_name_ko", "", "Dong name, Korean."),
+        Column("dong_name_en", "", "Dong name, English."),
+        Column("lat", "°", "Latitude of the dong's centre point."),
+        Column("lon", "°", "Longitude of the dong's centre point."),
+    ],
+}
+"""The open-data tables and their columns (the dictionary published with them)."""
+
+LICENSE_TEXT = """Gwangju energy information workbook — open data
+
+Data: Korea Open Government License Type 1 (공공누리 제1유형: attribution), equivalent to CC BY 4.0.
+Cite as: "Gwangju energy information workbook, <date of manifest.json>".
+Ward points: vuski/admdongkor (CC BY 4.0), based on SGIS (Statistics Korea).
+The numbers of this build come from the synthetic demo city unless manifest.json says otherwise.
+"""
+
+
+def code_version() -> str:
+    """The library version and, in a git checkout, the commit (``0.1.0+abc1234``)."""
+    root = Path(energy_lib.__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                                timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return energy_lib.__version__
+    return f"{energy_lib.__version__}+{commit}" if commit else energy_lib.__version__
+
+
+def inputs_hash(store: Store, derived: Store) -> str:
+    """SHA-256 of the store's and the derived tables' contents and of the library's code."""
+    from energy_lib.publish import code_fingerprint
+
+    return hashlib.sha256(f"{store.fingerprint()} {derived.fingerprint()} {code_fingerprint()}".encode()).hexdigest()
+
+
+def _hierarchies() -> tuple[privacy.Hierarchy, privacy.Hierarchy]:
+    """Dong → gu → city, and building type → all types: the margins of every published table."""
+    table = ward_table()
+    area = privacy.Hierarchy.from_levels(table, ["ward_code", "gu_code"], column="area", top="city")
+    types = pd.DataFrame({"building_type": list(BUILDING_TYPES), "all": ALL_TYPES})
+    types["sector"] = types["building_type"].map(SECTORS)
+    building = privacy.Hierarchy.from_levels(types, ["building_type", "sector", "all"], column="building_type")
+    return area, building
+
+
+BUILDING_TYPES = ("apartment", "detached", "commercial", "public", "education", "industrial", "unknown")
+SECTORS = {"apartment": "residential", "detached": "residential", "commercial": "non_residential",
+           "public": "non_residential", "education": "non_residential", "industrial": "non_residential",
+           "unknown": "unclassified"}
+"""The sector of each building type: sectors are cells too, between the types and all types
+(residential cells usually pass the 15/15 rule where a ward's total with one large building does not)."""
+
+
+def _with_area_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    area = frame["area"].astype(str)
+    level = np.select([area == "city", area.str.len() == 5], ["city", "gu"], "ward")
+    out = frame.copy()
+    out.insert(0, "level", level)
+    out.insert(2, "gu_code", np.where(level == "city", "", area.str[:5]))
+    out.insert(3, "ward_code", np.where(level == "ward", area, ""))
+    return out
+
+
+def _lift(rows: pd.DataFrame, margins: list[privacy.Hierarchy]) -> pd.DataFrame:
+    """Customer rows repeated at every combination of levels of the margins (dong, gu, city ×
+    each building type and all types), so that any sum over them gives every cell."""
+    ladders = [margin.ladder(rows[margin.column]) for margin in margins]
+    return pd.concat([rows.assign(**{m.column: codes.to_numpy() for m, codes in zip(margins, level)})
+                      for level in itertools.product(*ladders)], ignore_index=True)
+
+
+def _unit(carrier: pd.Series) -> pd.Series:
+    return carrier.map({"electricity": "kWh", "heat": "kWh", "gas": "m³", "water": "m³"})
+
+
+def consumption_table(meter_month: pd.DataFrame) -> pd.DataFrame:
+    """Monthly use per area level × building type × carrier, 15/15-checked (see :data:`TABLES`).
+
+    Parameters
+    ----------
+    meter_month : pandas.DataFrame
+        :func:`energy_lib.aggregate.meter_months`.
+    """
+    margins = list(_hierarchies())
+    by = ["area", "building_type", "carrier", "month"]
+    rows = meter_month.rename(columns={"ward_code": "area"})
+    cells = privacy.suppress(privacy.cell_statistics(rows, by, value="value", customer="meter_id", margins=margins),
+                             by, margins=margins)
+    cells = aggregate.with_common_units(cells)
+    cells["unit"] = _unit(cells["carrier"])
+    table = privacy.mask_suppressed(cells, by, values=["total", "unit", "kwh", "toe", "kgco2eq", "customers"])
+    table["unit"] = _unit(table["carrier"])  # the unit is not a value: keep it on hidden rows too
+    table["month"] = table["month"].dt.strftime("%Y-%m")
+    return _with_area_columns(table)
+
+
+def savings_table(savings: pd.DataFrame) -> pd.DataFrame:
+    """Savings per analysis × area level × building type × carrier, with the suppression pattern
+    of the meters' metered use in the reporting period (savings are signed; see
+    :mod:`energy_lib.privacy`). Bands add in quadrature (:func:`energy_lib.savings.aggregate`).
+
+    Parameters
+    ----------
+    savings : pandas.DataFrame
+        The derived ``savings`` table (primary rows: one method per meter and analysis).
+    """
+    from energy_lib.savings import aggregate as portfolio
+
+    margins = list(_hierarchies())
+    by = ["analysis", "area", "building_type", "carrier"]
+    rows = savings[savings["primary"]].rename(columns={"ward_code": "area"})
+    rows = rows.dropna(subset=["savings", "band"]).assign(building_type=lambda f: f["building_type"].astype(str))
+    cells = privacy.suppress(privacy.cell_statistics(rows, by, value="observed", customer="meter_id", margins=margins),
+                             by, margins=margins)
+    lifted = _lift(rows, margins)
+    totals = portfolio(lifted, by, band="band")[by + ["meters", "savings", "band"]]
+    sums = lifted.groupby(by, sort=True).agg(counterfactual=("counterfactual", "sum"), observed=("observed", "sum"),
+                                              savings_kgco2eq=("savings_kgco2eq", "sum")).reset_index()
+    normal = portfolio(lifted.dropna(subset=["normal_savings", "normal_band"]), by, value="normal_savings",
+                       band="normal_band")[by + ["savings", "band"]].rename(
+        columns={"savings": "normal_savings", "band": "normal_band"})
+    table = totals.merge(sums, on=by).merge(normal, on=by, how="left")
+    table = privacy.mask_suppressed(table, by, values=["meters", "counterfactual", "observed", "savings", "band",
+                                                       "normal_savings", "normal_band", "savings_kgco2eq"],
+                                    pattern=cells)
+    table["unit"] = _unit(table["carrier"])
+    return _with_area_columns(table)
+
+
+def carbon_point_table(carbon_point: pd.DataFrame, meter_sites: pd.DataFrame) -> pd.DataFrame:
+    """Carbon Point results per area level × building type × carrier × half-year: how many
+    meters reached each tier, points and won, with the suppression pattern of their use.
+
+    Parameters
+    ----------
+    carbon_point : pandas.DataFrame
+        The derived ``carbon_point`` table (one row per meter and half-year).
+    meter_sites : pandas.DataFrame
+        ``meter_id``, ``ward_code``, ``building_type`` of every meter.
+    """
+    margins = list(_hierarchies())
+    by = ["area", "building_type", "carrier", "half_year"]
+    rows = carbon_point[carbon_point["status"] == "qualified"].merge(meter_sites, on="meter_id", how="inner")
+    rows = rows.rename(columns={"ward_code": "area"})
+    cells = privacy.suppress(privacy.cell_statistics(rows, by, value="use", customer="meter_id", margins=margins),
+                             by, margins=margins)
+    lifted = _lift(rows.assign(**{f"tier_{t}": rows["tier"].eq(t) for t in (1, 2, 3)}), margins)
+    table = lifted.groupby(by, sort=True).agg(
+        meters=("meter_id", "size"), tier_1=("tier_1", "sum"), tier_2=("tier_2", "sum"), tier_3=("tier_3", "sum"),
+        maintenance=("maintenance", "sum"), points=("points", "sum"), won=("won", "sum")).reset_index()
+    table = privacy.mask_suppressed(table, by, values=["meters", "tier_1", "tier_2", "tier_3", "maintenance", "points",
+                                                       "won"], pattern=cells)
+    return _with_area_columns(table)
+
+
+def generation_table(generation: pd.DataFrame, site_areas: pd.DataFrame) -> pd.DataFrame:
+    """PV generation per area level × month [kWh], 15/15-checked over generating sites.
+
+    Parameters
+    ----------
+    generation : pandas.DataFrame
+        The store's ``generation`` table.
+    site_areas : pandas.DataFrame
+        ``site_id``, ``ward_code`` and ``building_type`` of every site.
+    """
+    area, _ = _hierarchies()
+    by = ["area", "month"]
+    rows = generation.merge(site_areas, on="site_id", how="inner").rename(columns={"ward_code": "area"})
+    rows = rows.assign(month=rows["period_start"].astype("datetime64[us]").dt.to_period("M").dt.to_timestamp())
+    cells = privacy.suppress(privacy.cell_statistics(rows, by, value="value_kwh", customer="site_id", margins=[area]),
+                             by, margins=[area])
+    table = privacy.mask_suppressed(cells, by, values=["total", "customers"])
+    table["month"] = table["month"].dt.strftime("%Y-%m")
+    table.insert(1, "building_type", ALL_TYPES)
+    return _with_area_columns(table)
+
+
+def stock_table(site_areas: pd.DataFrame) -> pd.DataFrame:
+    """Metered sites, their households and floor area per area level × building type."""
+    margins = list(_hierarchies())
+    rows = _lift(site_areas.rename(columns={"ward_code": "area"}), margins)
+    table = rows.groupby(["area", "building_type"], sort=True).agg(
+        sites=("site_id", "size"), households=("households", "sum"), floor_area_m2=("floor_area_m2", "sum")).reset_index()
+    return _with_area_columns(table)
+
+
+def _period(consumption: pd.DataFrame) -> dict[str, str]:
+    months = consumption.loc[consumption["level"] == "city", "month"]
+    return {"start": str(months.min()) if len(months) else "", "end": str(months.max()) if len(months) else ""}
+
+
+def _write_table(out: Path, name: str, frame: pd.DataFrame) -> list[Path]:
+    frame = frame[[c.name for c in TABLES[name]]].reset_index(drop=True)  # the dictionary's order
+    parquet, csv = out / f"{name}.parquet", out / f"{name}.csv"
+    frame.to_parquet(parquet, index=False)
+    frame.to_csv(csv, index=False, encoding="utf-8-sig", lineterminator="\n")
+    return [parquet, csv]
+
+
+def _write_api(out: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
+    """``api/<level>/<area>/<table>.json`` for every area of every area-level table, and
+    ``api/index.json`` listing them (a static open API: any web server serves it)."""
+    written, listing = [], []
+    for name, frame in tables.items():
+        if "area" not in frame:
+            continue
+        for (level, area), rows in frame.groupby(["level", "area"], sort=True):
+            relative = f"api/{level}/{area}/{name}.json"
+            path = out / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            records = json.loads(rows.drop(columns=["level", "area"]).to_json(orient="records", force_ascii=False))
+            path.write_text(json.dumps({"table": name, "level": level, "area": area, "rows": records},
+                                       ensure_ascii=False, indent=0), "utf-8")
+            written.append(path)
+            listing.append({"table": name, "level": level, "area": area, "path": relative})
+    index = out / "api" / "index.json"
+    index.write_text(json.dumps({"tables": sorted(TABLES), "files": listing}, ensure_ascii=False, indent=0), "utf-8")
+    return [*written, index]
+
+
+def _write_dictionary(out: Path) -> Path:
+    rows = [{"table": name, "column": c.name, "unit": c.unit, "description": c.description}
+            for name, columns in TABLES.items() for c in columns]
+    path = out / "dictionary.csv"
+    pd.DataFrame(rows).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    return path
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def manifest(out: Path) -> dict:
+    """The open data's ``manifest.json`` (period, sources, code version, hashes)."""
+    return json.loads((Path(out) / "manifest.json").read_text("utf-8"))
+
+
+def read(out: Path, name: str) -> pd.DataFrame:
+    """An open-data table from its Parquet file.
+
+    Raises
+    ------
+    FileNotFoundError
+        Saying how to build the open data when it is missing.
+    """
+    path = Path(out) / f"{name}.parquet"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist: build the open data first (`energy publish` or `make reports`)")
+    return pd.read_parquet(path)
+
+
+def build(store: Store, derived: Store, out: Path, *, force: bool = False) -> dict:
+    """Write every open-data table, the API, the dictionary, the licence and the manifest.
+
+    Nothing is rewritten when the store, the derived tables and the code are those of the last
+    build (``manifest.json`` records their hash), unless ``force``.
+
+    Returns
+    -------
+    dict
+        The manifest; ``manifest["data_hash"]`` identifies the open data (the report pages' input).
+    """
+    out = Path(out)
+    inputs = inputs_hash(store, derived)
+    if not force and (out / "manifest.json").exists() and manifest(out).get("inputs_hash") == inputs:
+        return manifest(out)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    sites = store.sql("SELECT site_id, ward_code, building_type, households, floor_area_m2 FROM sites ORDER BY site_id")
+    meter_sites = store.sql("SELECT m.meter_id, s.ward_code, s.building_type FROM meters m JOIN sites s USING (site_id) "
+                            "ORDER BY meter_id")
+    tables = {
+        "consumption_monthly": consumption_table(aggregate.meter_months(store)),
+        "savings": savings_table(derived.read("savings")),
+        "carbon_point": carbon_point_table(derived.read("carbon_point"), meter_sites),
+        "generation": generation_table(store.read("generation"), sites[["site_id", "ward_code", "building_type"]]),
+        "stock": stock_table(sites),
+        "wards": ward_table()[[c.name for c in TABLES["wards"]]],
+    }
+    files = [path for name, frame in tables.items() for path in _write_table(out, name, frame)]
+    files += _write_api(out, tables)
+    files.append(_write_dictionary(out))
+    (out / "LICENSE.txt").write_text(LICENSE_TEXT, "utf-8")
+    files.append(out / "LICENSE.txt")
+    rule = privacy.SuppressionRule.configured()
+    body = {
+        "title": "Gwangju energy information workbook — open data",
+        "period": _period(tables["consumption_monthly"]),
+        "code_version": code_version(),
+        "inputs_hash": inputs,
+        "privacy": {"min_customers": rule.min_customers, "max_share": rule.max_share, "source": rule.source},
+        "sources": ["KEPCO (electricity)", "city gas company (gas)", "Gwangju Waterworks (water)", "KDHC (heat)",
+                    "MOLIT building energy", "KMA ASOS 156 Gwangju (weather)"],
+        "files": {str(p.relative_to(out)): _sha256(p) for p in sorted(files)},
+    }
+    body["data_hash"] = hashlib.sha256(json.dumps(body["files"], sort_keys=True).encode()).hexdigest()
+    (out / "manifest.json").write_text(json.dumps(body, ensure_ascii=False, indent=1), "utf-8")
+    _write_index(out, tables, body)
+    return body
+
+
+def _write_index(out: Path, tables: dict[str, pd.DataFrame], body: dict) -> None:
+    """``index.html``: the downloads, in Korean and English, with the dictionary and licence."""
+    from energy_lib.publish import site_css
+
+    rows = "".join(f'<tr><th scope="row">{name}</th><td>{len(frame):,}</td>'
+                   f'<td><a href="{name}.csv">CSV</a> · <a href="{name}.parquet">Parquet</a></td></tr>'
+                   for name, frame in tables.items())
+    page = f"""<!DOCTYPE html>
+<html lang="ko">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>공개 데이터 · Open data</title><style>{site_css("../assets/")}</style></head>
+<body><header class="site"><nav aria-label="사이트 메뉴"><a href="../ko/index.html">처음</a>
+<a href="../en/index.html" lang="en" hreflang="en">Home (English)</a></nav></header>
+<main id="content">
+<h1>공개 데이터 <span lang="en">· Open data</span></h1>
+<p>행정동·구·광주 전체의 월별 사용량, 절감량, 탄소중립포인트, 태양광 발전량. 모든 값은 15/15 규칙으로 보호합니다.
+<span lang="en">Monthly use, savings, Carbon Point results and PV generation by dong, gu and city; every value is
+protected by the 15/15 rule.</span></p>
+<p>자료 기간 <span lang="en">Data period</span>: {html.escape(body["period"]["start"])} – {html.escape(body["period"]["end"])} ·
+코드 <span lang="en">code</span> {html.escape(body["code_version"])}</p>
+<table><caption>표 <span lang="en">Tables</span></caption>
+<thead><tr><th scope="col">table</th><th scope="col">rows</th><th scope="col">download</th></tr></thead>
+<tbody>{rows}</tbody></table>
+<ul><li><a href="dictionary.csv">dictionary.csv</a> — 열 설명 <span lang="en">column dictionary</span></li>
+<li><a href="api/index.json">api/index.json</a> — 지역별 JSON <span lang="en">JSON per area</span></li>
+<li><a href="manifest.json">manifest.json</a> — 출처·해시 <span lang="en">provenance and hashes</span></li>
+<li><a href="LICENSE.txt">LICENSE.txt</a> — 공공누리 제1유형 <span lang="en">KOGL Type 1 (CC BY 4.0 equivalent)</span></li></ul>
+</main></body></html>
+"""
+    (out / "index.html").write_text(page, "utf-8")

@@ -1,0 +1,408 @@
+"""Publishing: run the report notebooks with papermill, render them with nbconvert, build the site.
+
+``energy publish`` (and ``make reports``) does three things:
+
+1. the open data (:mod:`energy_lib.opendata`): every published table, aggregated and
+   privacy-checked, written once to ``reports/site/data/``; the report notebooks read only these,
+   so a report cannot show what the open data does not;
+2. the report pages: each notebook of ``notebooks/reports/`` for each of its pages (the city,
+   every gu and dong, every building type) and each language, executed by papermill in a pool of
+   worker processes. Each worker keeps one kernel and clears its namespace between pages (kernel
+   start and imports cost about 3 s a page otherwise; docs/benchmarks.md). nbconvert renders
+   HTML without code, with figures embedded, alt text on every image and no CDN script;
+3. the index pages, in both languages, with a link to every page and the failures.
+
+A page whose inputs did not change (notebook, parameters, open data, library code) is not
+executed again: its key is kept in ``reports/site/.build.json``. A failing page is reported with
+its error in the build summary and on the index; the other pages still publish.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import html
+import json
+import multiprocessing
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import energy_lib
+from energy_lib import i18n
+
+__all__ = ["REPORTS_DIR", "Page", "PageResult", "BuildSummary", "plan", "page_key", "code_fingerprint",
+           "render_html", "build", "site_css"]
+
+REPORTS_DIR = Path(__file__).resolve().parents[1] / "notebooks" / "reports"
+"""The report notebooks (a source checkout; the site is built from the repository)."""
+
+_STATE = ".build.json"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+"""The nbconvert template (``workbook/``) and the site's stylesheet."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One published page: a notebook run with parameters, rendered to ``path`` in the site."""
+
+    notebook: str
+    parameters: dict
+    path: str
+    title: str
+    section: str
+
+    @property
+    def lang(self) -> str:
+        return self.parameters["lang"]
+
+
+@dataclass
+class PageResult:
+    """What happened to a page in a build: ``executed``, ``unchanged`` or ``failed``."""
+
+    path: str
+    status: str
+    seconds: float = 0.0
+    error: str = ""
+
+
+@dataclass
+class BuildSummary:
+    """A build's pages, how long it took and where the time went [s]."""
+
+    results: list[PageResult] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[PageResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for result in self.results:
+            out[result.status] = out.get(result.status, 0) + 1
+        return out
+
+
+def site_css(assets: str = "assets/") -> str:
+    """The site's stylesheet (inlined in every page, so a page read offline keeps its style);
+    ``assets`` is the page's relative path to the site's ``assets/`` folder (fonts)."""
+    return (TEMPLATES / "site.css").read_text("utf-8").replace("{assets}", assets)
+
+
+def copy_assets(site: Path) -> None:
+    """NanumGothic regular and bold as WOFF into ``site/assets/`` (SIL Open Font License; the files
+    of the koreanize-matplotlib distribution that the figures use too).
+
+    The shipped TTFs carry empty hinting-source tables (``TSI*``, from Microsoft's VTT) that
+    browsers' font sanitiser rejects; they are dropped, which changes nothing that is drawn.
+    """
+    from fontTools.ttLib import TTFont
+
+    from energy_lib.plots import korean_font_files
+
+    target = site / "assets"
+    target.mkdir(parents=True, exist_ok=True)
+    for path in korean_font_files():
+        out = target / f"{path.stem}.woff"
+        if path.stem not in ("NanumGothic", "NanumGothicBold") or out.exists():
+            continue
+        font = TTFont(path)
+        for tag in [tag for tag in font.keys() if tag.startswith("TSI")]:
+            del font[tag]
+        font.flavor = "woff"
+        font.save(out)
+
+
+def plan(wards, building_types: list[str], languages: tuple[str, ...] = i18n.LANGUAGES) -> list[Page]:
+    """Every page of the site, in a stable order.
+
+    Parameters
+    ----------
+    wards : pandas.DataFrame
+        The ward table (``ward_code``, ``gu_code``, names).
+    building_types : list of str
+        Building types with a report.
+    """
+    pages = []
+    for lang in languages:
+        name = "dong_name_ko" if lang == "ko" else "dong_name_en"
+        gu_name = "gu_name_ko" if lang == "ko" else "gu_name_en"
+        pages.append(Page("city.ipynb", {"lang": lang}, f"{lang}/city.html", i18n.text("title.city", lang), "city"))
+        for gu_code, rows in wards.groupby("gu_code", sort=True):
+            pages.append(Page("area.ipynb", {"lang": lang, "level": "gu", "code": gu_code}, f"{lang}/gu/{gu_code}.html",
+                              rows[gu_name].iloc[0], "gu"))
+        for row in wards.sort_values("ward_code").itertuples():
+            pages.append(Page("area.ipynb", {"lang": lang, "level": "ward", "code": row.ward_code},
+                              f"{lang}/dong/{row.ward_code}.html", f"{getattr(row, gu_name)} {getattr(row, name)}", "dong"))
+        for building_type in building_types:
+            pages.append(Page("building_type.ipynb", {"lang": lang, "building_type": building_type},
+                              f"{lang}/building/{building_type}.html",
+                              i18n.text(f"building_type.{building_type}", lang), "building_type"))
+    return pages
+
+
+def code_fingerprint() -> str:
+    """SHA-256 over the library's code, configuration and templates: a change of any of them
+    changes every page's key."""
+    digest = hashlib.sha256()
+    root = Path(energy_lib.__file__).parent
+    for path in sorted(p for p in root.rglob("*") if p.suffix in {".py", ".toml", ".csv", ".j2", ".css", ".json"}):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def page_key(page: Page, data_hash: str, code_hash: str) -> str:
+    """SHA-256 of everything a page depends on: its notebook, parameters, the open data and the code."""
+    digest = hashlib.sha256()
+    digest.update((REPORTS_DIR / page.notebook).read_bytes())
+    digest.update(json.dumps(page.parameters, sort_keys=True).encode())
+    digest.update(data_hash.encode())
+    digest.update(code_hash.encode())
+    return digest.hexdigest()
+
+
+def _relative(page_path: str, target: str) -> str:
+    depth = page_path.count("/")
+    return "../" * depth + target
+
+
+def navigation(page_path: str, lang: str, other_path: str | None) -> dict:
+    """The links at the top of a page: the index, the open data, the same page in the other language."""
+    links = [{"href": _relative(page_path, f"{lang}/index.html"), "text": i18n.text("nav.home", lang), "lang": None},
+             {"href": _relative(page_path, f"{lang}/city.html"), "text": i18n.text("title.city", lang), "lang": None},
+             {"href": _relative(page_path, "data/index.html"), "text": i18n.text("nav.open_data", lang), "lang": None}]
+    if other_path:
+        other = next(code for code in i18n.LANGUAGES if code != lang)
+        links.append({"href": _relative(page_path, other_path), "text": i18n.text("nav.language", other), "lang": other})
+    return {"links": links, "label": i18n.text("nav.label", lang), "skip": i18n.text("nav.skip", lang)}
+
+
+def render_html(notebook, page: Page, other_path: str | None) -> str:
+    """HTML of an executed notebook: no code, no prompts, no cells tagged ``notes``, the site's
+    style and navigation."""
+    from nbconvert import HTMLExporter
+
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    exporter = HTMLExporter(template_name="workbook", extra_template_basedirs=[str(TEMPLATES)],
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    # cells tagged "notes" speak to whoever opens the notebook, not to the page's readers
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"notes"}), enabled=True)
+    exporter.language_code = page.lang
+    notebook.metadata["title"] = page.title
+    body, _ = exporter.from_notebook_node(notebook, resources={
+        "site_css": site_css(_relative(page.path, "assets/")), "site_nav": navigation(page.path, page.lang, other_path)})
+    return body
+
+
+# --- the worker pool: one kernel per worker process, reused across pages ------------------------
+
+_kernel = None
+
+
+def _start_kernel():
+    from jupyter_client.manager import KernelManager
+
+    manager = KernelManager(kernel_name="python3")
+    manager.start_kernel(cwd=str(REPORTS_DIR))
+    return manager
+
+
+def _reset(manager) -> None:
+    """Clear the kernel's namespace and figures so a page sees nothing of the page before."""
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        client.execute_interactive("get_ipython().run_line_magic('reset', '-f')\n"
+                                   "import matplotlib.pyplot as _plt; _plt.close('all'); del _plt",
+                                   store_history=False, timeout=60)
+    finally:
+        client.stop_channels()
+
+
+def _execute(job: tuple[Page, str, str | None, str]) -> PageResult:
+    """Run one page in this worker's kernel and write its HTML; never raises."""
+    import papermill
+
+    global _kernel
+    page, site, other_path, key = job
+    started = time.perf_counter()
+    target = Path(site) / page.path
+    try:
+        if _kernel is None or not _kernel.is_alive():
+            _kernel = _start_kernel()
+        _reset(_kernel)
+        notebook = papermill.execute_notebook(
+            str(REPORTS_DIR / page.notebook), None, parameters={**page.parameters, "input_hash": key[:16]},
+            km=_kernel, progress_bar=False, log_output=False)
+        text = render_html(notebook, page, other_path)
+    except Exception as error:  # a page's failure is reported, never stops the site
+        message = f"{type(error).__name__}: {getattr(error, 'evalue', None) or error}"
+        return PageResult(page.path, "failed", time.perf_counter() - started, message.splitlines()[0][:500])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, "utf-8")
+    return PageResult(page.path, "executed", time.perf_counter() - started)
+
+
+def _stop_kernel() -> None:
+    if _kernel is not None:
+        _kernel.shutdown_kernel(now=True)
+
+
+def _init_worker() -> None:
+    atexit.register(_stop_kernel)
+
+
+def build(site: Path, pages: list[Page], data_hash: str, *, workers: int = 2, force: bool = False,
+          progress: Callable[[PageResult], None] | None = None) -> BuildSummary:
+    """Execute and render the pages whose key changed; write the index pages and the build state.
+
+    Parameters
+    ----------
+    site : pathlib.Path
+        The site folder (``reports/site``); the open data must already be in ``site/data``.
+    pages : list of Page
+        :func:`plan`.
+    data_hash : str
+        The open data's hash (:func:`energy_lib.opendata.build` returns it).
+    workers : int
+        Worker processes, each with its own kernel.
+    force : bool
+        Execute every page, changed or not.
+    """
+    summary = BuildSummary()
+    started = time.perf_counter()
+    copy_assets(site)
+    state_path = site / _STATE
+    state = json.loads(state_path.read_text("utf-8")) if state_path.exists() else {}
+    code_hash = code_fingerprint()
+    by_path = {page.path: page for page in pages}
+    jobs = []
+    for page in pages:
+        key = page_key(page, data_hash, code_hash)
+        other = _other_language(page, by_path)
+        if not force and state.get(page.path) == key and (site / page.path).exists():
+            result = PageResult(page.path, "unchanged")
+            summary.results.append(result)
+            if progress:
+                progress(result)
+        else:
+            jobs.append((page, str(site), other, key))
+    summary.seconds["plan"] = time.perf_counter() - started
+    keys = {job[0].path: job[3] for job in jobs}
+    if jobs:
+        context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited kernel or sockets
+        pool = context.Pool(min(workers, len(jobs)), initializer=_init_worker)
+        try:
+            for result in pool.imap_unordered(_execute, jobs):
+                summary.results.append(result)
+                if result.status == "executed":
+                    state[result.path] = keys[result.path]
+                else:
+                    state.pop(result.path, None)
+                if progress:
+                    progress(result)
+            pool.close()  # workers exit normally and stop their kernels
+        except BaseException:
+            pool.terminate()
+            raise
+        finally:
+            pool.join()
+    summary.seconds["pages"] = time.perf_counter() - started - summary.seconds["plan"]
+    summary.results.sort(key=lambda r: r.path)
+    write_index(site, pages, summary)
+    state_path.write_text(json.dumps(state, indent=1, sort_keys=True), "utf-8")
+    summary.seconds["total"] = time.perf_counter() - started
+    (site / "build-summary.json").write_text(json.dumps({
+        "counts": summary.counts(), "seconds": summary.seconds,
+        "failed": [asdict(r) for r in summary.failed]}, indent=1, ensure_ascii=False), "utf-8")
+    return summary
+
+
+def _other_language(page: Page, by_path: dict[str, Page]) -> str | None:
+    lang, rest = page.path.split("/", 1)
+    for other in i18n.LANGUAGES:
+        if other != lang and f"{other}/{rest}" in by_path:
+            return f"{other}/{rest}"
+    return None
+
+
+# --- index pages --------------------------------------------------------------------------------
+
+_SECTIONS = ("city", "gu", "dong", "building_type")
+
+
+def write_index(site: Path, pages: list[Page], summary: BuildSummary) -> None:
+    """``index.html`` (a language choice) and ``<lang>/index.html``: every page by section
+    (gu → its dongs), with the pages that failed marked and their error."""
+    failed = {r.path: r.error for r in summary.failed}
+    for lang in i18n.LANGUAGES:
+        mine = [p for p in pages if p.lang == lang]
+        if not mine:
+            continue
+        path = f"{lang}/index.html"
+        parts = [f"<h1>{html.escape(i18n.text('site.title', lang))}</h1>",
+                 f"<p>{html.escape(i18n.text('site.intro', lang))}</p>"]
+        if failed:
+            parts.append(f'<p class="failed">{html.escape(i18n.text("site.failed", lang, count=len(failed)))}</p>')
+        for section in _SECTIONS:
+            entries = [p for p in mine if p.section == section]
+            if not entries:
+                continue
+            parts.append(f"<h2>{html.escape(i18n.text(f'section.{section}', lang))}</h2><ul>")
+            for entry in entries:
+                label = html.escape(entry.title)
+                if entry.path in failed:
+                    parts.append(f'<li><span class="failed">{label} — {html.escape(i18n.text("site.page_failed", lang))}: '
+                                 f"{html.escape(failed[entry.path])}</span></li>")
+                else:
+                    parts.append(f'<li><a href="{_relative(path, entry.path)}">{label}</a></li>')
+            parts.append("</ul>")
+        other = next(code for code in i18n.LANGUAGES if code != lang)
+        _write_page(site / path, lang, i18n.text("site.title", lang), "\n".join(parts),
+                    navigation(path, lang, f"{other}/index.html"), "../assets/")
+    choices = "".join(f'<li><a href="{lang}/index.html" lang="{lang}" hreflang="{lang}">{html.escape(i18n.text("site.title", lang))}'
+                      f"</a></li>" for lang in i18n.LANGUAGES)
+    _write_page(site / "index.html", i18n.LANGUAGES[0], i18n.text("site.title", i18n.LANGUAGES[0]),
+                f"<h1>{html.escape(i18n.text('site.title', i18n.LANGUAGES[0]))}</h1><ul>{choices}</ul>", None, "assets/")
+
+
+def _write_page(path: Path, lang: str, title: str, body: str, nav: dict | None, assets: str) -> None:
+    links = "".join(f'<a href="{link["href"]}"' + (f' lang="{link["lang"]}" hreflang="{link["lang"]}"' if link["lang"] else "")
+                    + f">{html.escape(link['text'])}</a>" for link in (nav or {}).get("links", []))
+    header = f'<header class="site"><nav aria-label="{html.escape(nav["label"])}">{links}</nav></header>' if nav else ""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"""<!DOCTYPE html>
+<html lang="{lang}">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>{html.escape(title)}</title><style>{site_css(assets)}</style></head>
+<body>{header}<main id="content">
+{body}
+</main></body></html>
+""", "utf-8")
+
+
+def provenance_html(data_dir: Path, lang: str, input_hash: str = "") -> str:
+    """The provenance box every page ends with: data period, methods, sources, privacy rule,
+    code version and the hash of the page's inputs (the open data's hash when run on its own)."""
+    from energy_lib import opendata
+
+    info = opendata.manifest(data_dir)
+    rule = info["privacy"]
+    rows = [
+        ("provenance.period", f"{info['period']['start']} – {info['period']['end']}"),
+        ("provenance.methods", i18n.text("provenance.methods_text", lang)),
+        ("provenance.sources", i18n.text("provenance.sources_text", lang)),
+        ("provenance.privacy", i18n.text("provenance.privacy_text", lang, min_customers=rule["min_customers"],
+                                         max_share=round(rule["max_share"] * 100))),
+        ("provenance.code", info["code_version"]),
+        ("provenance.input_hash", input_hash or info["data_hash"][:16]),
+    ]
+    items = "".join(f"<dt>{html.escape(i18n.text(key, lang))}</dt><dd>{html.escape(value)}</dd>" for key, value in rows)
+    return (f'<section class="provenance" aria-labelledby="provenance"><h2 id="provenance">'
+            f"{html.escape(i18n.text('provenance.heading', lang))}</h2><dl>{items}</dl></section>")

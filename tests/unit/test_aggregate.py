@@ -1,0 +1,71 @@
+"""Report views from published tables: a suppressed month or carrier empties the view, never a guess."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from energy_lib import aggregate
+
+
+def _consumption(months=24, hidden=()):
+    month = pd.period_range("2024-01", periods=months, freq="M").astype(str)
+    rows = []
+    for area in ("city", "29110"):
+        for carrier, base in (("electricity", 100.0), ("gas", 50.0)):
+            for i, m in enumerate(month):
+                total = base * (2 if area == "city" else 1) * (1.1 if i >= 12 else 1.0)
+                rows.append({"level": "city" if area == "city" else "gu", "area": area, "building_type": "all",
+                             "carrier": carrier, "month": m, "total": np.nan if (area, carrier, m) in hidden else total,
+                             "kwh": total * (1 if carrier == "electricity" else 10)})
+    return pd.DataFrame(rows)
+
+
+def test_last_twelve_months_compares_the_same_months_and_needs_all_twelve():
+    frame = _consumption(hidden={("29110", "gas", "2025-06")})
+    annual = aggregate.last_twelve_months(frame).set_index(["area", "carrier"])
+    assert annual.attrs["period"] == ("2025-01", "2025-12")
+    assert annual.loc[("city", "electricity"), "recent"] == pytest.approx(12 * 220)
+    assert annual.loc[("city", "electricity"), "change"] == pytest.approx(0.1)
+    assert np.isnan(annual.loc[("29110", "gas"), "recent"]) and np.isnan(annual.loc[("29110", "gas"), "change"])
+
+
+def test_energy_mix_is_empty_when_a_carrier_is_suppressed():
+    frame = pd.DataFrame({"area": ["a", "a", "b", "b", "c"], "carrier": ["electricity", "gas"] * 2 + ["electricity"],
+                          "kwh": [30.0, 70.0, 50.0, np.nan, 10.0]})
+    mix = aggregate.energy_mix(frame, ["area"])
+    assert mix.loc["a", "electricity"] == pytest.approx(0.3) and mix.loc["a", "gas"] == pytest.approx(0.7)
+    assert mix.loc["b"].isna().all()
+    assert mix.loc["c", "electricity"] == 1.0 and mix.loc["c", "gas"] == 0.0  # no gas at all is a share of 0
+
+
+def test_year_on_year_and_intensity():
+    frame = pd.DataFrame({"area": ["a"] * 13, "month": pd.date_range("2024-01-01", periods=13, freq="MS"),
+                          "total": [100.0] * 12 + [120.0]})
+    change = aggregate.year_on_year(frame, ["area"])
+    assert change.iloc[-1] == pytest.approx(0.2) and change.iloc[:12].isna().all()
+    totals = pd.DataFrame({"area": ["a", "b"], "kwh": [1000.0, 500.0]})
+    households = pd.DataFrame({"area": ["a", "b"], "households": [10, 0]})
+    per = aggregate.intensity(totals, households, ["area"], per="households")
+    assert per.iloc[0] == 100.0 and np.isnan(per.iloc[1])
+
+
+def test_ranking_puts_suppressed_areas_last_unranked():
+    annual = pd.DataFrame({"level": "ward", "area": ["w1", "w2", "w3"], "building_type": "all",
+                           "carrier": "electricity", "recent": [3000.0, np.nan, 5000.0]})
+    stock = pd.DataFrame({"area": ["w1", "w2", "w3"], "building_type": "all", "households": [1, 2, 1]})
+    ranked = aggregate.ranking(annual, stock, carrier="electricity")
+    assert ranked["area"].tolist() == ["w3", "w1", "w2"] and ranked["rank"].tolist()[:2] == [1, 2]
+    assert np.isnan(ranked["rank"].iloc[2])
+
+
+def test_re100_progress_follows_a_straight_path_to_the_target():
+    consumption = _consumption(months=36)
+    consumption["total"] = consumption["total"] * 10
+    generation = consumption[(consumption["area"] == "city") & (consumption["carrier"] == "electricity")][["area", "month"]]
+    generation = generation.assign(total=50.0)
+    progress = aggregate.re100_progress(generation, consumption)
+    assert progress["year"].tolist() == ["2024", "2025", "2026"]
+    assert progress["share"].iloc[0] == pytest.approx(50 / 2000)
+    assert progress["target_share"].iloc[0] == pytest.approx(progress["share"].iloc[0])
+    step = (1.0 - progress["share"].iloc[0]) / (2045 - 2024)
+    assert progress["target_share"].iloc[2] == pytest.approx(progress["share"].iloc[0] + 2 * step)

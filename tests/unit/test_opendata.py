@@ -1,0 +1,126 @@
+"""The open data: every table written in every format, nothing per household, every published
+cell passes the 15/15 rule, no hidden cell recoverable from a published total, rebuilt only on change."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from energy_lib import opendata, privacy
+
+pytestmark = pytest.mark.xdist_group("published")
+
+VALUES = {"consumption_monthly": "total", "savings": "savings", "carbon_point": "meters", "generation": "total"}
+
+
+def test_every_table_is_written_as_parquet_and_excel_readable_csv(published):
+    for name in opendata.TABLES:
+        frame = opendata.read(published["data"], name)
+        assert list(frame.columns) == [c.name for c in opendata.TABLES[name]], name
+        raw = (published["data"] / f"{name}.csv").read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf"), f"{name}.csv needs a BOM so that Excel reads Korean"
+        assert len(pd.read_csv(published["data"] / f"{name}.csv", encoding="utf-8-sig", dtype=str)) == len(frame)
+
+
+def test_no_identifier_of_a_meter_site_or_customer_is_published(published):
+    for path in published["data"].rglob("*"):
+        if path.suffix in {".csv", ".json"}:
+            text = path.read_text("utf-8-sig")
+            assert "meter_id" not in text and "site_id" not in text, path
+            assert not any(token.startswith(("m-", "s-")) and len(token) == 22 for token in text.replace('"', " ").split()), path
+
+
+@pytest.mark.parametrize("name", sorted(VALUES))
+def test_published_cells_hold_enough_customers(published, name):
+    frame = opendata.read(published["data"], name)
+    shown = frame[~frame["suppressed"]]
+    hidden = frame[frame["suppressed"]]
+    if name != "generation":  # the small demo has too few PV sites for any published cell
+        assert len(hidden) and len(shown), "the small demo has cells on both sides"
+    assert hidden[VALUES[name]].isna().all()
+    count = "customers" if "customers" in frame else "meters"
+    assert (shown[count] >= privacy.SuppressionRule.configured().min_customers).all()
+    assert hidden[count].isna().all(), "counts of hidden cells would say why they are hidden"
+
+
+def test_no_hidden_cell_can_be_recovered_by_subtraction(published):
+    """For every relation dong → gu → city and type → sector → all: a published total has zero
+    hidden members or at least two."""
+    frame = opendata.read(published["data"], "consumption_monthly")
+    keys = ["carrier", "month"]
+    sectors = {**opendata.SECTORS}
+    groups = [
+        (frame[frame["level"] == "ward"], "area", lambda f: f["gu_code"], "building_type"),
+        (frame[frame["level"] == "gu"], "area", lambda f: pd.Series("city", index=f.index), "building_type"),
+        (frame[frame["building_type"].isin(opendata.BUILDING_TYPES)], "building_type",
+         lambda f: f["building_type"].map(sectors), "area"),
+        (frame[frame["building_type"].isin(set(sectors.values()))], "building_type",
+         lambda f: pd.Series("all", index=f.index), "area"),
+    ]
+    lookup = frame.set_index(["area", "building_type", *keys])["suppressed"]
+    checked = 0
+    for members, member_column, parent_of, other in groups:
+        members = members.assign(parent=parent_of(members))
+        for (parent, other_value, *rest), rows in members.groupby(["parent", other, *keys]):
+            key = (parent, other_value, *rest) if member_column == "area" else (other_value, parent, *rest)
+            if lookup.get(key, True):  # total hidden or absent: nothing to subtract from
+                continue
+            assert rows["suppressed"].sum() != 1, (member_column, key)
+            checked += 1
+    assert checked > 100
+
+
+def test_api_has_one_file_per_area_and_table(published):
+    index = json.loads((published["data"] / "api" / "index.json").read_text("utf-8"))
+    assert set(index["tables"]) == set(opendata.TABLES)
+    consumption = opendata.read(published["data"], "consumption_monthly")
+    areas = consumption.drop_duplicates(["level", "area"])
+    for row in areas.itertuples():
+        path = published["data"] / "api" / row.level / row.area / "consumption_monthly.json"
+        body = json.loads(path.read_text("utf-8"))
+        assert body["area"] == row.area and len(body["rows"]) == (consumption["area"] == row.area).sum()
+
+
+def test_manifest_hashes_every_file_and_records_provenance(published):
+    manifest = opendata.manifest(published["data"])
+    for relative, digest in manifest["files"].items():
+        assert hashlib.sha256((published["data"] / relative).read_bytes()).hexdigest() == digest, relative
+    assert manifest["period"]["start"] <= manifest["period"]["end"]
+    assert manifest["privacy"]["min_customers"] == 15 and manifest["privacy"]["max_share"] == 0.15
+    assert manifest["code_version"].startswith("0.") and len(manifest["data_hash"]) == 64
+    assert (published["data"] / "LICENSE.txt").exists() and (published["data"] / "dictionary.csv").exists()
+    dictionary = pd.read_csv(published["data"] / "dictionary.csv", encoding="utf-8-sig")
+    assert set(dictionary["table"]) == set(opendata.TABLES)
+
+
+def test_nothing_is_rewritten_when_the_inputs_did_not_change(published):
+    path = published["data"] / "consumption_monthly.parquet"
+    before = path.stat().st_mtime_ns
+    again = opendata.build(published["store"], published["derived"], published["data"])
+    assert again["data_hash"] == published["manifest"]["data_hash"] and path.stat().st_mtime_ns == before
+
+
+def test_a_rebuild_reproduces_every_file(published, tmp_path):
+    again = opendata.build(published["store"], published["derived"], tmp_path / "data")
+    assert again["files"] == published["manifest"]["files"]
+
+
+def test_savings_bands_add_in_quadrature(published):
+    savings = opendata.read(published["data"], "savings")
+    derived = published["derived"].read("savings")
+    rows = derived[derived["primary"] & (derived["analysis"] == "annual")].dropna(subset=["savings", "band"])
+    shown = savings[(savings["area"] == "city") & (savings["analysis"] == "annual") & ~savings["suppressed"]]
+    assert len(shown)
+    for cell in shown.itertuples():
+        mine = rows[rows["carrier"] == cell.carrier]
+        if cell.building_type in opendata.SECTORS:
+            mine = mine[mine["building_type"] == cell.building_type]
+        elif cell.building_type != opendata.ALL_TYPES:
+            mine = mine[mine["building_type"].map(opendata.SECTORS) == cell.building_type]
+        assert cell.meters == len(mine)
+        assert cell.savings == pytest.approx(mine["savings"].sum())
+        assert cell.band == pytest.approx(np.sqrt((mine["band"] ** 2).sum()))
