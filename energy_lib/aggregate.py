@@ -26,7 +26,7 @@ from energy_lib import configuration, units
 from energy_lib.store import Store
 
 __all__ = ["meter_months", "with_common_units", "year_on_year", "intensity", "energy_mix", "monthly_series",
-           "last_twelve_months", "ranking", "re100_progress"]
+           "last_twelve_months", "ranking", "re100_progress", "emissions_path"]
 
 _METER_MONTHS = """
 SELECT r.meter_id, r.carrier, s.site_id, s.ward_code, substr(s.ward_code, 1, 5) AS gu_code,
@@ -149,16 +149,17 @@ def last_twelve_months(consumption: pd.DataFrame, *, value: str = "total", end: 
     end : str, optional
         The last month (``YYYY-MM``) of the recent year; default the last month in the table.
     """
-    months = pd.PeriodIndex(consumption["month"], freq="M")
-    last = pd.Period(end, freq="M") if end else months.max()
-    recent = (months > last - 12) & (months <= last)
-    earlier = (months > last - 24) & (months <= last - 12)
+    month = consumption["month"].astype(str)
+    last = pd.Period(end or month.max(), freq="M")
+    # YYYY-MM strings sort like the months they name: compare strings, not 80,000 periods
+    recent = month.isin([str(last - i) for i in range(12)]).to_numpy()
+    earlier = month.isin([str(last - 12 - i) for i in range(12)]).to_numpy()
     keys = ["level", "area", "building_type", "carrier"]
 
     def total(mask) -> pd.Series:
         rows = consumption[mask]
         # min_count: a year is a sum of twelve published months or nothing
-        return rows.groupby(keys, sort=True)[value].sum(min_count=12)
+        return rows.groupby(keys, sort=True, observed=True)[value].sum(min_count=12)
 
     out = pd.DataFrame({"recent": total(recent), "earlier": total(earlier)})
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -219,4 +220,34 @@ def re100_progress(generation: pd.DataFrame, consumption: pd.DataFrame, *, area:
         out["target_share"] = first_share + (float(targets["share"]) - first_share) * progress
     else:
         out["target_share"] = pd.Series(dtype=float)
+    return out
+
+
+def emissions_path(consumption: pd.DataFrame, *, area: str = "city") -> pd.DataFrame:
+    """Emissions of metered use per full year [tCO2eq] next to the straight path from the first
+    year to net zero in the city's target year (``config/targets.toml``).
+
+    Carriers with a suppressed month in any year are left out of every year (so years compare),
+    and listed in ``attrs["left_out"]``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``year``, ``tco2eq`` and ``target_tco2eq``.
+    """
+    target_year = int(configuration.load("targets")["carbon_neutrality"]["year"])
+    rows = consumption[(consumption["area"] == area) & (consumption["building_type"] == "all")]
+    rows = rows.assign(year=rows["month"].str[:4])
+    months = rows.groupby("year")["month"].nunique()
+    rows = rows[rows["year"].isin(months[months == 12].index)]
+    complete = rows.groupby("carrier")["kgco2eq"].apply(lambda s: s.notna().all())
+    kept = rows[rows["carrier"].isin(complete[complete].index)]
+    out = (kept.groupby("year")["kgco2eq"].sum() / 1000).rename("tco2eq").reset_index()
+    if len(out):
+        first_year, first = int(out["year"].iloc[0]), float(out["tco2eq"].iloc[0])
+        span = target_year - first_year
+        out["target_tco2eq"] = first * (1 - (out["year"].astype(int) - first_year) / span) if span > 0 else 0.0
+    else:
+        out["target_tco2eq"] = pd.Series(dtype=float)
+    out.attrs["left_out"] = sorted(complete[~complete].index)
     return out

@@ -18,7 +18,8 @@ import pandas as pd
 
 from energy_lib import i18n, plots
 
-__all__ = ["Chart", "CARRIERS", "monthly_by_carrier", "stacked_shares", "labelled_bars", "intervals", "tier_bars"]
+__all__ = ["Chart", "CARRIERS", "monthly_by_carrier", "stacked_shares", "labelled_bars", "intervals", "tier_bars",
+           "distribution"]
 
 CARRIERS = ("electricity", "gas", "water", "heat")
 
@@ -175,3 +176,29 @@ def tier_bars(points: pd.DataFrame, *, lang: str) -> Chart:
     table.index.name = i18n.text("column.half_year", lang)
     return Chart(fig, i18n.text("report.carbon_point_alt", lang, summary=summary or i18n.text("report.no_data", lang)),
                  table, lang)
+
+
+def distribution(values: pd.Series, *, lang: str, unit: str, alt_key: str, name: str) -> Chart:
+    """A histogram of the published values of many areas (e.g. dongs' use per m²), with the
+    median marked; suppressed areas are counted in the words, not drawn.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        One value per area [``unit``], NaN where suppressed.
+    alt_key : str
+        Catalogue key with ``{name}``, ``{count}``, ``{median}``, ``{low}``, ``{high}`` and ``{hidden}``.
+    """
+    shown = values.dropna().astype(float)
+    fig, ax = plots.figure(height_ratio=0.5)
+    if len(shown):
+        ax.hist(shown, bins=min(20, max(5, len(shown) // 3)), color=plots.PALETTE["electricity"], edgecolor="white")
+        ax.axvline(shown.median(), color=plots.PALETTE["observed"], linestyle="--", linewidth=1.5)
+    ax.set_xlabel(unit)
+    ax.set_ylabel(i18n.text("column.areas", lang))
+    quantiles = shown.quantile([0.0, 0.5, 1.0]) if len(shown) else pd.Series([np.nan] * 3, index=[0.0, 0.5, 1.0])
+    alt = i18n.text(alt_key, lang, name=name, count=len(shown), median=i18n.number(quantiles[0.5], lang, unit=unit),
+                    low=i18n.number(quantiles[0.0], lang, unit=unit), high=i18n.number(quantiles[1.0], lang, unit=unit),
+                    hidden=int(values.isna().sum()))
+    table = shown.describe(percentiles=[0.25, 0.5, 0.75]).to_frame(unit).round(1) if len(shown) else pd.DataFrame({unit: []})
+    return Chart(fig, alt, table, lang)

@@ -5,6 +5,7 @@ Run ``energy --help`` for the commands and ``energy COMMAND --help`` for each on
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import time
@@ -200,6 +201,7 @@ def publish(
     workers: Annotated[int, typer.Option(min=1, help="Notebooks run at once (one kernel each).")] = min(2, os.cpu_count() or 1),
     force: Annotated[bool, typer.Option("--force", help="Rebuild every page and the open data, changed or not.")] = False,
     only: Annotated[Optional[str], typer.Option(help="Build only the pages whose path matches this glob, e.g. 'ko/city.html' or '*/dong/29140*'.")] = None,
+    boundaries: Annotated[Optional[Path], typer.Option(help="Dong boundary GeoJSON for the maps (e.g. vuski/admdongkor); default: a schematic map from the dong points.")] = None,
     store: StoreOption = Path("data/store"),
     derived: DerivedOption = Path("data/derived"),
 ) -> None:
@@ -225,13 +227,28 @@ def publish(
     data_seconds = time.perf_counter() - started
     typer.echo(f"open data: {len(info['files'])} files in {site / 'data'} ({data_seconds:.1f} s)")
     pages = plan(wards(), [t for t in opendata.BUILDING_TYPES if t != "unknown"])
+    data_hash = info["data_hash"]
+    if boundaries:
+        from dataclasses import replace
+
+        from energy_lib.maps import read_boundaries
+
+        try:
+            read_boundaries(boundaries)
+        except (OSError, ValueError) as error:
+            raise typer.BadParameter(str(error), param_hint="--boundaries") from None
+        pages = [replace(p, parameters={**p.parameters, "boundaries": str(boundaries.resolve())})
+                 if p.notebook in ("city.ipynb", "area.ipynb") else p for p in pages]
+        data_hash = hashlib.sha256(data_hash.encode() + boundaries.read_bytes()).hexdigest()
     if only:
         pages = [page for page in pages if fnmatch.fnmatch(page.path, only)]
     with tqdm(total=len(pages), desc="publish", unit="page") as bar:
-        summary_ = build(site, pages, info["data_hash"], workers=workers, force=force,
+        summary_ = build(site, pages, data_hash, workers=workers, force=force,
                          progress=lambda result: (bar.set_postfix_str(result.path), bar.update()))
     counts = ", ".join(f"{n} {status}" for status, n in sorted(summary_.counts().items()))
-    typer.echo(f"pages: {counts} in {summary_.seconds['total']:.1f} s; site: {site / 'index.html'}")
+    parts = ", ".join(f"{part} {seconds:.1f} s" for part, seconds in summary_.seconds["page_parts"].items())
+    typer.echo(f"pages: {counts} in {summary_.seconds['total']:.1f} s (summed over pages: {parts}); "
+               f"site: {site / 'index.html'}")
     for failure in summary_.failed:
         typer.echo(f"[FAILED] {failure.path}: {failure.error}", err=True)
     if summary_.failed:

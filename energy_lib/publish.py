@@ -60,12 +60,15 @@ class Page:
 
 @dataclass
 class PageResult:
-    """What happened to a page in a build: ``executed``, ``unchanged`` or ``failed``."""
+    """What happened to a page in a build: ``executed``, ``unchanged`` or ``failed``, and where
+    its time went [s]: starting a kernel (first page of a worker), the setup cell (imports and
+    loading the open data), the other cells (views and figures) and rendering HTML."""
 
     path: str
     status: str
     seconds: float = 0.0
     error: str = ""
+    parts: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -233,20 +236,34 @@ def _execute(job: tuple[Page, str, str | None, str]) -> PageResult:
     page, site, other_path, key = job
     started = time.perf_counter()
     target = Path(site) / page.path
+    parts = {"kernel": 0.0}
     try:
         if _kernel is None or not _kernel.is_alive():
             _kernel = _start_kernel()
+            parts["kernel"] = time.perf_counter() - started
         _reset(_kernel)
         notebook = papermill.execute_notebook(
             str(REPORTS_DIR / page.notebook), None, parameters={**page.parameters, "input_hash": key[:16]},
             km=_kernel, progress_bar=False, log_output=False)
+        rendering = time.perf_counter()
         text = render_html(notebook, page, other_path)
+        parts["render"] = time.perf_counter() - rendering
     except Exception as error:  # a page's failure is reported, never stops the site
         message = f"{type(error).__name__}: {getattr(error, 'evalue', None) or error}"
-        return PageResult(page.path, "failed", time.perf_counter() - started, message.splitlines()[0][:500])
+        return PageResult(page.path, "failed", time.perf_counter() - started, message.splitlines()[0][:500], parts)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, "utf-8")
-    return PageResult(page.path, "executed", time.perf_counter() - started)
+    return PageResult(page.path, "executed", time.perf_counter() - started, parts=parts | _cell_seconds(notebook))
+
+
+def _cell_seconds(notebook) -> dict[str, float]:
+    """Papermill's duration of the setup cell (the first after the parameters: imports and the
+    open data) and of the other cells (views and figures) [s]."""
+    durations = [(cell.metadata.get("tags", []), cell.metadata.get("papermill", {}).get("duration") or 0.0)
+                 for cell in notebook.cells if cell.cell_type == "code"]
+    after = next((i for i, (tags, _) in enumerate(durations) if "injected-parameters" in tags), 0) + 1
+    setup = durations[after][1] if after < len(durations) else 0.0
+    return {"setup": setup, "cells": sum(d for _, d in durations[after + 1:])}
 
 
 def _stop_kernel() -> None:
@@ -318,6 +335,9 @@ def build(site: Path, pages: list[Page], data_hash: str, *, workers: int = 2, fo
     write_index(site, pages, summary)
     state_path.write_text(json.dumps(state, indent=1, sort_keys=True), "utf-8")
     summary.seconds["total"] = time.perf_counter() - started
+    executed = [r for r in summary.results if r.status == "executed"]
+    summary.seconds["page_parts"] = {part: round(sum(r.parts.get(part, 0.0) for r in executed), 2)
+                                     for part in ("kernel", "setup", "cells", "render")}
     (site / "build-summary.json").write_text(json.dumps({
         "counts": summary.counts(), "seconds": summary.seconds,
         "failed": [asdict(r) for r in summary.failed]}, indent=1, ensure_ascii=False), "utf-8")
@@ -350,19 +370,35 @@ def write_index(site: Path, pages: list[Page], summary: BuildSummary) -> None:
                  f"<p>{html.escape(i18n.text('site.intro', lang))}</p>"]
         if failed:
             parts.append(f'<p class="failed">{html.escape(i18n.text("site.failed", lang, count=len(failed)))}</p>')
-        for section in _SECTIONS:
-            entries = [p for p in mine if p.section == section]
-            if not entries:
-                continue
-            parts.append(f"<h2>{html.escape(i18n.text(f'section.{section}', lang))}</h2><ul>")
-            for entry in entries:
-                label = html.escape(entry.title)
-                if entry.path in failed:
-                    parts.append(f'<li><span class="failed">{label} — {html.escape(i18n.text("site.page_failed", lang))}: '
-                                 f"{html.escape(failed[entry.path])}</span></li>")
-                else:
-                    parts.append(f'<li><a href="{_relative(path, entry.path)}">{label}</a></li>')
-            parts.append("</ul>")
+        def item(entry: Page) -> str:
+            label = html.escape(entry.title)
+            if entry.path in failed:
+                return (f'<li><span class="failed">{label} — {html.escape(i18n.text("site.page_failed", lang))}: '
+                        f"{html.escape(failed[entry.path])}</span></li>")
+            return f'<li><a href="{_relative(path, entry.path)}">{label}</a></li>'
+
+        def section(name: str, body: str) -> None:
+            parts.append(f"<h2>{html.escape(i18n.text(f'section.{name}', lang))}</h2>{body}")
+
+        by_section = {name: [p for p in mine if p.section == name] for name in _SECTIONS}
+        if by_section["city"]:
+            section("city", "<ul>" + "".join(map(item, by_section["city"])) + "</ul>")
+        # gu → its dongs: each gu's report, then the reports of its dongs
+        dongs = by_section["dong"]
+        gu_codes = [p.parameters["code"] for p in by_section["gu"]]
+        nested = []
+        for gu in by_section["gu"]:
+            own = [d for d in dongs if d.parameters["code"][:5] == gu.parameters["code"]]
+            nested.append(f'<h3>{html.escape(gu.title)}</h3><ul>{item(gu)}'
+                          + (f'<li>{html.escape(i18n.text("section.dong", lang))}<ul>{"".join(map(item, own))}</ul></li>'
+                             if own else "") + "</ul>")
+        if nested:
+            section("gu", "".join(nested))
+        others = [d for d in dongs if d.parameters["code"][:5] not in gu_codes]
+        if others:
+            section("dong", "<ul>" + "".join(map(item, others)) + "</ul>")
+        if by_section["building_type"]:
+            section("building_type", "<ul>" + "".join(map(item, by_section["building_type"])) + "</ul>")
         other = next(code for code in i18n.LANGUAGES if code != lang)
         _write_page(site / path, lang, i18n.text("site.title", lang), "\n".join(parts),
                     navigation(path, lang, f"{other}/index.html"), "../assets/")
@@ -381,7 +417,7 @@ def _write_page(path: Path, lang: str, title: str, body: str, nav: dict | None, 
 <html lang="{lang}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>{html.escape(title)}</title><style>{site_css(assets)}</style></head>
-<body>{header}<main id="content">
+<body><a class="skip" href="#content">{html.escape(i18n.text("nav.skip", lang))}</a>{header}<main id="content">
 {body}
 </main></body></html>
 """, "utf-8")

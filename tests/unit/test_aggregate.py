@@ -69,3 +69,13 @@ def test_re100_progress_follows_a_straight_path_to_the_target():
     assert progress["target_share"].iloc[0] == pytest.approx(progress["share"].iloc[0])
     step = (1.0 - progress["share"].iloc[0]) / (2045 - 2024)
     assert progress["target_share"].iloc[2] == pytest.approx(progress["share"].iloc[0] + 2 * step)
+
+
+def test_emissions_path_leaves_out_carriers_with_a_suppressed_month_in_every_year():
+    consumption = _consumption(months=24, hidden={("city", "gas", "2024-03")})
+    consumption["kgco2eq"] = consumption["total"] * 1000.0
+    path = aggregate.emissions_path(consumption)
+    assert path.attrs["left_out"] == ["gas"]
+    assert path["tco2eq"].tolist() == pytest.approx([12 * 200.0, 12 * 220.0])  # electricity only, both years
+    assert path["target_tco2eq"].iloc[0] == pytest.approx(2400.0)
+    assert path["target_tco2eq"].iloc[1] == pytest.approx(2400.0 * (1 - 1 / (2045 - 2024)))

@@ -1,0 +1,43 @@
+"""Each report notebook runs on its own with papermill (as a researcher reruns it) and shows its
+sections with alt text, in both languages."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+from nbcheck import ROOT, alt_texts, outputs
+
+REPORTS = sorted((ROOT / "notebooks" / "reports").glob("*.ipynb"))
+CASES = [("city.ipynb", {}), ("area.ipynb", {"level": "gu", "code": "29140"}),
+         ("area.ipynb", {"level": "ward", "code": "2914074500"}), ("building_type.ipynb", {"building_type": "apartment"})]
+
+pytestmark = pytest.mark.xdist_group("published")
+
+
+@pytest.mark.parametrize("path", REPORTS, ids=lambda p: p.stem)
+def test_report_notebook_has_parameters_and_no_outputs(path):
+    notebook = nbformat.read(path, as_version=4)
+    tagged = [cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", [])]
+    assert len(tagged) == 1 and "lang" in tagged[0].source and "data_dir" in tagged[0].source
+    assert notebook.metadata["kernelspec"]["name"] == "python3"
+    assert not [cell for cell in notebook.cells if cell.cell_type == "code" and cell.get("outputs")]
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+@pytest.mark.parametrize(("name", "parameters"), CASES, ids=lambda v: v if isinstance(v, str) else "-".join(map(str, v.values())))
+def test_report_notebook_runs_and_every_figure_has_words(execute, published, name, parameters, lang):
+    notebook = execute(f"notebooks/reports/{name}", lang=lang, data_dir=str(published["data"]), **parameters)
+    html = "".join(o.get("data", {}).get("text/html", "") for o in outputs(notebook))
+    assert html.count("<h2") >= 5 and 'class="provenance"' in html
+    alts = alt_texts(notebook)
+    assert len(alts) >= 4
+    if lang == "en":
+        assert not any("가" <= ch <= "힣" for alt in alts for ch in alt if alt), "English alt text in Korean"
+    assert "<details><summary>" in html  # the table alternative of the charts
+
+
+def test_a_wrong_area_code_says_what_is_allowed(execute, published):
+    import papermill
+
+    with pytest.raises(papermill.PapermillExecutionError, match="level must be"):
+        execute("notebooks/reports/area.ipynb", level="ward", code="123", data_dir=str(published["data"]))
