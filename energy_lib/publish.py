@@ -243,7 +243,8 @@ def _execute(job: tuple[Page, str, str | None, str]) -> PageResult:
             parts["kernel"] = time.perf_counter() - started
         _reset(_kernel)
         notebook = papermill.execute_notebook(
-            str(REPORTS_DIR / page.notebook), None, parameters={**page.parameters, "input_hash": key[:16]},
+            str(REPORTS_DIR / page.notebook), None,
+            parameters={**page.parameters, "data_dir": str(Path(site).resolve() / "data"), "input_hash": key[:16]},
             km=_kernel, progress_bar=False, log_output=False)
         rendering = time.perf_counter()
         text = render_html(notebook, page, other_path)
