@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 from energy_lib.cli import app
 
 runner = CliRunner()
-COMMANDS = ["init", "ingest", "demo", "summary", "quarantine", "formats", "wards", "reconcile"]
+COMMANDS = ["init", "ingest", "demo", "summary", "quarantine", "formats", "wards", "reconcile", "compute", "publish"]
 
 
 def test_top_level_help_lists_every_command():
@@ -75,3 +75,9 @@ def test_demo_refuses_to_clear_a_directory_that_is_not_a_store(tmp_path):
     result = runner.invoke(app, ["demo", "--households", "50", "--out", str(tmp_path / "raw"), "--store", str(precious)])
     assert result.exit_code == 2 and "refusing" in result.output
     assert (precious / "chapter1.tex").exists()
+
+
+def test_publish_says_what_to_run_first(tmp_path):
+    empty = runner.invoke(app, ["publish", "--store", str(tmp_path / "store"), "--derived", str(tmp_path / "derived"),
+                                "--site", str(tmp_path / "site")])
+    assert empty.exit_code == 1 and "energy demo" in empty.output

@@ -11,7 +11,7 @@ import pytest
 from matplotlib import pyplot as plt
 from scipy.spatial import ConvexHull
 
-from energy_lib import maps, plots, wards
+from energy_lib import maps, plots, ward_shapes, wards
 
 matplotlib.use("Agg")
 
@@ -39,8 +39,8 @@ def values(table) -> pd.Series:
 
 
 def _unproject(ring: np.ndarray) -> list:
-    scale = maps.EARTH_RADIUS_KM * math.pi / 180
-    lon0, lat0 = maps.ORIGIN
+    scale = ward_shapes.EARTH_RADIUS_KM * math.pi / 180
+    lon0, lat0 = ward_shapes.ORIGIN
     lon = lon0 + ring[:, 0] / (scale * math.cos(math.radians(lat0)))
     lat = lat0 + ring[:, 1] / scale
     closed = np.column_stack([lon, lat])
@@ -80,7 +80,7 @@ def test_schematic_cells_cover_every_ward_and_tile_the_outline(table, cells):
 
 
 def test_projection_is_km_east_and_north_of_the_origin():
-    x, y = maps.project([maps.ORIGIN[0], maps.ORIGIN[0] + 0.1], [maps.ORIGIN[1], maps.ORIGIN[1] + 0.1])
+    x, y = ward_shapes.project([ward_shapes.ORIGIN[0], ward_shapes.ORIGIN[0] + 0.1], [ward_shapes.ORIGIN[1], ward_shapes.ORIGIN[1] + 0.1])
     assert x[0] == y[0] == 0
     assert y[1] == pytest.approx(11.119, abs=1e-3)  # 0.1° of latitude [km]
     assert x[1] == pytest.approx(11.119 * math.cos(math.radians(35.16)), abs=1e-3)
@@ -155,9 +155,9 @@ def test_boundary_file_missing_wards_and_other_regions_are_warnings(tmp_path, ce
     shapes = maps.read_boundaries(path, code_property="adm_cd2")
     assert shapes.missing == (CHIPYEONG,)
     found = {w.qualified_name: w.data for w in shapes.warnings}
-    assert found["energy_lib.maps.ward_without_boundary"] == {"ward_codes": [CHIPYEONG],
+    assert found["energy_lib.ward_shapes.ward_without_boundary"] == {"ward_codes": [CHIPYEONG],
                                                              "dong_names": ["치평동"]}
-    assert found["energy_lib.maps.features_outside_gwangju"] == {"n_features": 1,
+    assert found["energy_lib.ward_shapes.features_outside_gwangju"] == {"n_features": 1,
                                                                  "examples": ["1111053000"]}
     fig = maps.draw_map(pd.Series({CHIPYEONG: 5.0}), MEASURE, title="경계", shapes=shapes,
                         highlight=CHIPYEONG)
