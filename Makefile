@@ -28,11 +28,12 @@ PYTEST_ARGS ?=
 EEMETER2 := .venv-eemeter/.installed
 EEMETER4 := .venv-eemeter4/.installed
 
-.PHONY: help venv data compute reports test bench clean reference-venvs reference-eemeter
+.PHONY: help venv data compute reports serve test bench clean reference-venvs reference-eemeter
 
 help:
 	@echo "make reports   create .venv, build and ingest the demo city, compute, publish reports/site/"
 	@echo "make test      create .venv and run the tests"
+	@echo "make serve     serve the citizen apps with Voila on http://127.0.0.1:8866/ (after make reports)"
 	@echo "make bench     run the benchmarks, against OpenEEmeter where an issue names it (docs/benchmarks.md)"
 	@echo "make reference-eemeter   rebuild the OpenEEmeter 2.10 fixtures in tests/reference/"
 	@echo "make clean     remove the generated store, raw demo files and reports"
@@ -64,6 +65,9 @@ compute: $(DERIVED_MANIFEST)
 reports: compute
 	$(ENERGY) publish
 	@echo "open reports/site/index.html (or serve it: python3 -m http.server -d reports/site)"
+
+serve: venv
+	$(ENERGY) serve
 
 test: venv
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)

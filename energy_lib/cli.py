@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 import time
 from pathlib import Path
 from typing import Annotated, Optional
@@ -253,6 +254,31 @@ def publish(
         typer.echo(f"[FAILED] {failure.path}: {failure.error}", err=True)
     if summary_.failed:
         raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the Voila server.")] = 8866,
+    site: Annotated[Path, typer.Option(help="The published site the apps show (energy publish).")] = Path("reports/site"),
+    open_browser: Annotated[bool, typer.Option("--open-browser/--no-browser", help="Open a browser tab.")] = False,
+) -> None:
+    """Serve the citizen apps (notebooks/apps) with Voila: sources stripped, tracebacks hidden,
+    idle kernels culled after 10 minutes, the Korean font served with the apps."""
+    from energy_lib.publish import REPORTS_DIR, copy_assets
+
+    apps = REPORTS_DIR.parent / "apps"
+    copy_assets(apps)  # the font, served by Voila from apps/assets/
+    os.environ["ENERGY_SITE"] = str(site.resolve())
+    command = [sys.executable, "-m", "voila", str(apps), f"--port={port}", "--Voila.ip=127.0.0.1",
+               "--strip_sources=True", "--show_tracebacks=False", "--theme=light",
+               "--MappingKernelManager.cull_interval=60", "--MappingKernelManager.cull_idle_timeout=600",
+               "--MappingKernelManager.cull_connected=False",
+               r"--VoilaConfiguration.file_allowlist=.*\.(png|jpg|gif|svg|woff)",
+               "--VoilaExecutor.timeout=60", "--HTMLExporter.language_code=ko"]
+    if not open_browser:
+        command.append("--no-browser")
+    typer.echo(f"apps at http://127.0.0.1:{port}/ (site: {site})")
+    os.execv(sys.executable, command)
 
 
 @app.command()

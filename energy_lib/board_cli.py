@@ -1,0 +1,129 @@
+"""``energy board``: moderate the resident bulletin board (energy_lib/board.py).
+
+Staff list and read posts (hidden ones too), hide or restore them, and see citizens' reports of
+abuse. Every command takes ``--db URL`` (or ``$ENERGY_BOARD_URL``); the default database is the one
+in ``config/board.toml``. An unknown post id is an error with exit code 1.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, NoReturn, Optional
+
+import typer
+
+from energy_lib.board import Board, BoardError, BoardSettings, Post, local_time
+
+app = typer.Typer(
+    help="Moderate the resident bulletin board: list and read posts (hidden ones too), hide or "
+         "restore them, and see citizens' reports of abuse.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+DbOption = Annotated[Optional[str], typer.Option(
+    "--db", envvar="ENERGY_BOARD_URL",
+    help="Database URL, e.g. sqlite:///data/board.sqlite3 or postgresql+psycopg://host/db; also "
+         "$ENERGY_BOARD_URL; default from energy_lib/config/board.toml.")]
+PostId = Annotated[int, typer.Argument(help="The post's number (the id that `energy board list` shows).")]
+
+_TITLE_WIDTH = 40
+_MAX_PER_PAGE = BoardSettings.from_config().max_per_page
+
+
+def _time(moment: datetime) -> str:
+    return local_time(moment).strftime("%Y-%m-%d %H:%M KST")
+
+
+def _status(post: Post) -> str:
+    return f"hidden by {post.hidden_by}" if post.hidden else "visible"
+
+
+def _fail(error: BoardError) -> NoReturn:
+    typer.echo(f"error: {error}", err=True)
+    raise typer.Exit(1)
+
+
+@app.command("list")
+def list_posts(
+    hidden: Annotated[bool, typer.Option(
+        "--hidden", help="Only hidden posts (hidden by a moderator or by citizens' reports).")] = False,
+    reported: Annotated[bool, typer.Option(
+        "--reported", help="Only posts with reports that no moderator has reviewed yet.")] = False,
+    category: Annotated[Optional[str], typer.Option(help="Only this category (tips, questions, news).")] = None,
+    ward: Annotated[Optional[str], typer.Option(help="Only posts about this dong (10-digit ward code).")] = None,
+    page: Annotated[int, typer.Option(min=1, help="Page to show, from 1 (newest posts first).")] = 1,
+    per_page: Annotated[int, typer.Option(min=1, max=_MAX_PER_PAGE,
+                                          help=f"Posts per page (1 to {_MAX_PER_PAGE}).")] = 20,
+    db: DbOption = None,
+) -> None:
+    """List posts, newest first, visible and hidden, with their status and open reports."""
+    try:
+        listing = Board(db).posts(category, ward, page, per_page, status="hidden" if hidden else "all",
+                                  reported=reported)
+    except BoardError as error:
+        _fail(error)
+    for post in listing.items:
+        title = post.title if len(post.title) <= _TITLE_WIDTH else post.title[:_TITLE_WIDTH - 1] + "…"
+        typer.echo(f"{post.id:>6}  {_time(post.created_at)}  {_status(post):<18}  reports {post.open_reports:<3}  "
+                   f"{post.category:<9}  {post.ward_code or '-':<10}  {post.nickname}: {title}")
+    typer.echo(f"page {listing.page} of {listing.pages}; matching posts: {listing.total}")
+
+
+@app.command()
+def show(post_id: PostId, db: DbOption = None) -> None:
+    """Show one post in full (hidden ones too), with its status and open reports."""
+    try:
+        post = Board(db).get(post_id, include_hidden=True)
+    except BoardError as error:
+        _fail(error)
+    typer.echo(f"post {post.id} · {post.category} · {post.ward_code or 'no dong'} · {post.nickname} · "
+               f"{_time(post.created_at)}")
+    status = _status(post)
+    if post.hidden:
+        status += f" at {_time(post.hidden_at)}" + (f": {post.hidden_reason}" if post.hidden_reason else "")
+    typer.echo(f"status: {status}; open reports: {post.open_reports}")
+    typer.echo(f"title: {post.title}")
+    typer.echo("")
+    typer.echo(post.body)
+
+
+@app.command()
+def hide(
+    post_id: PostId,
+    reason: Annotated[str, typer.Option(help="Why the post is hidden (kept with the post, shown to staff).")],
+    db: DbOption = None,
+) -> None:
+    """Hide a post from citizens; its open reports count as reviewed."""
+    try:
+        post = Board(db).hide(post_id, reason)
+    except BoardError as error:
+        _fail(error)
+    typer.echo(f"post {post.id} hidden: {post.hidden_reason}")
+
+
+@app.command()
+def restore(post_id: PostId, db: DbOption = None) -> None:
+    """Show a hidden post to citizens again; its open reports count as reviewed, so only new
+    reports from other sessions can hide it again."""
+    try:
+        post = Board(db).restore(post_id)
+    except BoardError as error:
+        _fail(error)
+    typer.echo(f"post {post.id} is visible again")
+
+
+@app.command()
+def reports(db: DbOption = None) -> None:
+    """List citizens' reports that no moderator has reviewed, by post, most recently reported first."""
+    reported = Board(db).reported()
+    if not reported:
+        typer.echo("no open reports")
+    for item in reported:
+        post = item.post
+        typer.echo(f"post {post.id} ({_status(post)}), {len(item.reports)} open reports: {post.title}")
+        for report in item.reports:
+            typer.echo(f"   {_time(report.reported_at)}  {report.reason or '(no reason given)'}")
+    if reported:
+        typer.echo("hide: energy board hide ID --reason TEXT · restore: energy board restore ID")

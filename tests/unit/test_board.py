@@ -1,0 +1,438 @@
+"""The resident bulletin board: posts, input rules, escaping, reports, moderation, rate limits,
+many processes writing at once, and the `energy board` commands."""
+
+from __future__ import annotations
+
+import multiprocessing
+import re
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from energy_lib.board import (
+    Board,
+    BoardSettings,
+    PostNotFound,
+    PostRejected,
+    RateLimited,
+    database_url,
+    local_time,
+    post_html,
+)
+from energy_lib.board_cli import app
+
+WARD = "2911052500"  # 동구 충장동
+OTHER_WARD = "2914074500"  # 서구 치평동
+SCRIPT = "<script>alert(1)</script>"
+HANGUL = re.compile("[가-힣]")
+runner = CliRunner()
+
+
+class Clock:
+    """A fake clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'data' / 'board.sqlite3'}"
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def board(url: str, clock: Clock) -> Iterator[Board]:
+    """A board whose rate limits do not get in the way (the rate-limit tests set their own)."""
+    target = Board(url, settings=BoardSettings.from_config(posts_per_window=1000, reports_per_window=1000),
+                   clock=clock)
+    yield target
+    target.close()
+
+
+def _post(board: Board, session: str = "kernel-1", **fields):
+    values = dict(title="보일러 온도", body="20도로 낮췄어요.", category="tips", nickname="햇살") | fields
+    return board.post(session, **values)
+
+
+# --- posting and listing ----------------------------------------------------------------------
+
+
+def test_a_post_is_stored_trimmed_with_its_time_in_utc_and_read_back(board, clock, url):
+    post = _post(board, title="  창문 단열  ", body="뽁뽁이를\r\n붙였어요.\n", nickname=" 햇살 ", ward_code=WARD)
+    assert (post.title, post.body, post.nickname, post.ward_code) == ("창문 단열", "뽁뽁이를\n붙였어요.", "햇살", WARD)
+    assert post.created_at == clock.now and post.created_at.tzinfo == UTC
+    assert local_time(post.created_at).strftime("%H:%M %Z") == "18:00 KST"
+    assert not post.hidden and post.open_reports == 0
+    assert board.get(post.id) == post
+    assert Board(url).get(post.id) == post  # a second board on the same database: tables created once
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_listing_filters_by_category_and_dong_newest_first_with_pages(board, clock):
+    for i in range(12):
+        clock.advance(60)
+        _post(board, title=f"post {i}", category=("tips", "questions", "news")[i % 3],
+              ward_code=(WARD, OTHER_WARD, None)[i % 2 + (i % 4 == 3)])
+    everything = board.posts(per_page=5)
+    assert (everything.total, everything.pages, len(everything.items)) == (12, 3, 5)
+    assert [p.title for p in everything.items] == [f"post {i}" for i in (11, 10, 9, 8, 7)]
+    last = board.posts(page=3, per_page=5)
+    assert [p.title for p in last.items] == ["post 1", "post 0"] and last.page == 3
+    assert board.posts(page=4, per_page=5).items == ()
+    tips = board.posts(category="tips")
+    assert tips.total == 4 and {p.category for p in tips.items} == {"tips"}
+    dong = board.posts(ward_code=WARD)
+    assert dong.total == sum(1 for i in range(12) if i % 2 == 0) and {p.ward_code for p in dong.items} == {WARD}
+    both = board.posts(category="tips", ward_code=WARD)
+    assert [p.title for p in both.items] == ["post 6", "post 0"]
+    news = board.posts(category="news", ward_code=OTHER_WARD)
+    assert [p.title for p in news.items] == ["post 5"] and news.pages == 1
+
+
+def test_posts_at_the_same_moment_list_by_id_newest_first(board):
+    ids = [_post(board, title=f"same time {i}").id for i in range(3)]
+    assert [p.id for p in board.posts().items] == ids[::-1]
+
+
+@pytest.mark.parametrize("arguments", [dict(page=0), dict(per_page=0), dict(per_page=101), dict(status="deleted")])
+def test_listing_refuses_impossible_pages_and_statuses(board, arguments):
+    with pytest.raises(ValueError):
+        board.posts(**arguments)
+
+
+# --- input rules ------------------------------------------------------------------------------
+
+REJECTED = [
+    (dict(title=""), "title_empty"),
+    (dict(title=" \t\n "), "title_empty"),
+    (dict(title="가" * 101), "title_too_long"),
+    (dict(title="두 줄\n제목"), "title_line_break"),
+    (dict(title="nul\x00"), "title_line_break"),
+    (dict(body=""), "body_empty"),
+    (dict(body="\n \n\t"), "body_empty"),
+    (dict(body="x" * 5001), "body_too_long"),
+    (dict(body="nul \x00 in PostgreSQL"), "body_invalid_characters"),
+    (dict(body="escape \x1b[31m red"), "body_invalid_characters"),
+    (dict(body="lone \ud800 surrogate"), "body_invalid_characters"),
+    (dict(nickname=""), "nickname_empty"),
+    (dict(nickname="   "), "nickname_empty"),
+    (dict(nickname="n" * 31), "nickname_too_long"),
+    (dict(category="recipes"), "unknown_category"),
+    (dict(category="Tips"), "unknown_category"),
+    (dict(ward_code="1234567890"), "unknown_ward"),
+    (dict(ward_code="29110525"), "unknown_ward"),
+]
+
+
+@pytest.mark.parametrize(("fields", "code"), REJECTED, ids=[code + str(i) for i, (_, code) in enumerate(REJECTED)])
+def test_a_post_that_breaks_a_rule_is_rejected_with_a_code_and_a_message_in_both_languages(board, fields, code):
+    with pytest.raises(PostRejected) as caught:
+        _post(board, **fields)
+    error = caught.value
+    assert isinstance(error, ValueError) and error.code == code
+    assert HANGUL.search(error.text("ko")) and error.text("en").isascii()
+    assert str(error) == f"{error.text('ko')} / {error.text('en')}"
+    assert board.posts(status="all").total == 0
+
+
+def test_the_messages_say_what_to_fix(board):
+    with pytest.raises(PostRejected) as caught:
+        _post(board, title="가" * 120)
+    assert caught.value.text("en") == ("Title is too long: shorten it to at most 100 characters (it has 120).")
+    assert caught.value.text("ko") == "제목: 100자 이하로 줄여 주세요 (지금 120자)."
+    assert caught.value.data["max"] == 100 and caught.value.data["length"] == 120
+    with pytest.raises(PostRejected, match="tips \\(Saving tips\\)"):
+        _post(board, category="recipes")
+
+
+def test_texts_at_the_limits_are_accepted(board):
+    post = _post(board, title="가" * 100, body="나" * 5000, nickname="다" * 30, ward_code="")
+    assert (len(post.title), len(post.body), len(post.nickname), post.ward_code) == (100, 5000, 30, None)
+    assert _post(board, body="탭\t과\n줄바꿈").body == "탭\t과\n줄바꿈"
+
+
+def test_limits_are_configuration(url, clock):
+    board = Board(url, settings=BoardSettings.from_config(title_length=(5, 10)), clock=clock)
+    with pytest.raises(PostRejected) as caught:
+        _post(board, title="짧음")
+    assert caught.value.code == "title_too_short" and "5" in caught.value.text("en")
+    assert _post(board, title="다섯 글자다").title == "다섯 글자다"
+
+
+def test_report_and_hide_reasons_and_filters_are_checked(board):
+    post = _post(board)
+    with pytest.raises(PostRejected) as caught:
+        board.report("kernel-2", post.id, "x" * 501)
+    assert caught.value.code == "report_reason_too_long"
+    with pytest.raises(PostRejected) as caught:
+        board.hide(post.id, "  ")
+    assert caught.value.code == "hide_reason_empty"
+    with pytest.raises(PostRejected, match="unknown|Unknown"):
+        board.posts(ward_code="0000000000")
+    with pytest.raises(ValueError, match="session"):
+        _post(board, session=" ")
+
+
+# --- escaping ---------------------------------------------------------------------------------
+
+
+def test_html_and_script_are_stored_as_written_and_shown_as_text(board):
+    post = _post(board, title=SCRIPT, body=f'{SCRIPT}\n<img src=x onerror="alert(2)"> & 더', nickname="<b>me</b>",
+                 ward_code=WARD)
+    assert board.get(post.id).title == SCRIPT  # stored raw
+    shown = post_html(post)
+    assert "<script" not in shown and "<img" not in shown and "<b>" not in shown
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;<br>\n&lt;img src=x onerror=&quot;alert(2)&quot;&gt; &amp; 더" in shown
+    assert "&lt;b&gt;me&lt;/b&gt;" in shown and "동구 충장동" in shown and "2026-01-05 18:00 KST" in shown
+    assert "Chungjang-dong, Dong-gu" in post_html(post, "en") and "Saving tips" in post_html(post, "en")
+    assert post._repr_html_() == shown and shown in board.posts()._repr_html_()
+
+
+# --- reports and moderation -------------------------------------------------------------------
+
+
+def test_three_different_sessions_hide_a_post_and_one_session_counts_once(board):
+    post = _post(board)
+    assert board.report("kernel-a", post.id, "광고") is True
+    assert board.report("kernel-a", post.id, "again") is False
+    assert board.report("kernel-b", post.id) is True
+    assert board.get(post.id).open_reports == 2  # still visible: two sessions, not three
+    assert board.report("kernel-c", post.id, "욕설") is True
+    with pytest.raises(PostNotFound) as caught:
+        board.get(post.id)
+    assert caught.value.code == "post_not_found" and caught.value.text("en") == f"There is no post {post.id}."
+    assert board.posts().total == 0
+    hidden = board.posts(status="hidden").items[0]
+    assert (hidden.id, hidden.hidden_by, hidden.open_reports) == (post.id, "reports", 3)
+    with pytest.raises(PostNotFound):
+        board.report("kernel-d", post.id)
+    [reported] = board.reported()
+    assert reported.post.id == post.id and [r.reason for r in reported.reports] == ["광고", "", "욕설"]
+
+
+def test_restore_reviews_the_reports_so_only_new_sessions_can_hide_again(board):
+    post = _post(board)
+    for session in ("a", "b", "c"):
+        board.report(session, post.id)
+    restored = board.restore(post.id)
+    assert not restored.hidden and restored.open_reports == 0 and board.get(post.id) == restored
+    assert board.reported() == () and board.posts(reported=True).total == 0
+    assert board.report("a", post.id) is False  # reported before; a session counts once
+    board.report("d", post.id)
+    board.report("e", post.id)
+    assert not board.get(post.id).hidden
+    board.report("f", post.id)
+    assert board.posts(status="hidden").items[0].id == post.id
+
+
+def test_the_report_threshold_is_configuration(url, clock):
+    board = Board(url, settings=BoardSettings.from_config(auto_hide_reports=1), clock=clock)
+    post = _post(board)
+    board.report("a", post.id)
+    assert board.get(post.id, include_hidden=True).hidden
+
+
+def test_moderators_hide_with_a_reason_and_see_hidden_posts(board, clock):
+    kept, hidden = _post(board, title="kept"), _post(board, title="spam")
+    board.report("a", hidden.id, "spam")
+    clock.advance(30)
+    result = board.hide(hidden.id, "광고 글")
+    assert (result.hidden, result.hidden_by, result.hidden_reason, result.hidden_at) == (True, "moderator", "광고 글", clock.now)
+    assert result.open_reports == 0 and board.reported() == ()
+    assert [p.id for p in board.posts().items] == [kept.id]
+    assert [p.id for p in board.posts(status="all").items] == [hidden.id, kept.id]
+    with pytest.raises(PostNotFound):
+        board.get(hidden.id)
+    assert board.get(hidden.id, include_hidden=True) == result
+    for action in (lambda: board.hide(999, "x"), lambda: board.restore(999), lambda: board.get(999, include_hidden=True)):
+        with pytest.raises(PostNotFound, match="999"):
+            action()
+
+
+def test_reported_lists_posts_with_open_reports_most_recent_first(board, clock):
+    first, second = _post(board, title="first"), _post(board, title="second")
+    board.report("a", second.id, "one")
+    clock.advance(1)
+    board.report("b", first.id, "two")
+    assert [item.post.id for item in board.reported()] == [first.id, second.id]
+    assert [p.id for p in board.posts(reported=True).items] == [second.id, first.id]
+
+
+# --- rate limits ------------------------------------------------------------------------------
+
+
+def test_post_rate_limit_holds_across_boards_and_says_when_to_retry(url, clock):
+    settings = BoardSettings.from_config(posts_per_window=2, post_window_s=60)
+    first, second = (Board(url, settings=settings, clock=clock) for _ in range(2))
+    _post(first, "kernel")
+    clock.advance(10)
+    _post(second, "kernel")
+    clock.advance(5)
+    with pytest.raises(RateLimited) as caught:
+        _post(first, "kernel")
+    assert caught.value.retry_after == 45 and caught.value.code == "post_rate_limited"
+    assert "45초" in caught.value.text("ko") and "45 seconds" in caught.value.text("en")
+    _post(second, "another kernel")  # other sessions are not held back
+    clock.advance(45)
+    _post(first, "kernel")  # the first post left the window
+    with pytest.raises(RateLimited) as caught:
+        _post(second, "kernel")
+    assert caught.value.retry_after == 10
+    assert first.posts().total == 4
+
+
+def test_report_rate_limit_ignores_repeated_reports(board, url, clock):
+    posts = [_post(board, title=f"p{i}") for i in range(3)]
+    limited = Board(url, settings=BoardSettings.from_config(reports_per_window=2, report_window_s=3600), clock=clock)
+    limited.report("kernel", posts[0].id)
+    clock.advance(600)
+    limited.report("kernel", posts[1].id)
+    assert limited.report("kernel", posts[0].id) is False  # a repeat is no new report
+    with pytest.raises(RateLimited) as caught:
+        limited.report("kernel", posts[2].id)
+    assert caught.value.retry_after == 3000 and caught.value.code == "report_rate_limited"
+    clock.advance(3000)
+    assert limited.report("kernel", posts[2].id) is True
+
+
+def test_a_naive_clock_is_a_programming_error(url):
+    board = Board(url, clock=lambda: datetime(2026, 1, 5))
+    with pytest.raises(ValueError, match="timezone-aware"):
+        _post(board)
+
+
+# --- privacy ----------------------------------------------------------------------------------
+
+
+def test_the_session_id_is_kept_only_as_a_salted_hash(board, url):
+    session = "kernel-6f1d2c3b-raw-id"
+    post = _post(board, session)
+    board.report(session, post.id, "test")
+    board.close()
+    path = Path(url.removeprefix("sqlite:///"))
+    with sqlite3.connect(path) as connection:
+        rows = [row for table in ("board_posts", "board_reports")
+                for row in connection.execute(f"SELECT * FROM {table}")]
+        hashes = {row[0] for row in connection.execute("SELECT session_hash FROM board_posts")}
+    assert rows and session not in repr(rows)
+    assert all(re.fullmatch("s-[0-9a-f]{20}", value) for value in hashes)
+    files = b"".join(p.read_bytes() for p in path.parent.iterdir())
+    assert session.encode() not in files
+
+
+# --- many processes at once -------------------------------------------------------------------
+
+PROCESSES, POSTS_EACH = 4, 25
+
+
+def _write_posts(url: str, worker: int, start) -> None:
+    """One app kernel: open the board (maybe creating it), wait for the others, post."""
+    board = Board(url, settings=BoardSettings.from_config(posts_per_window=POSTS_EACH))
+    start.wait(timeout=120)
+    for i in range(POSTS_EACH):
+        board.post(f"kernel-{worker}", f"worker {worker} post {i}", "동시에 쓰기", "tips", f"w{worker}")
+
+
+def test_processes_writing_at_once_to_one_sqlite_file_lose_nothing(url):
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(PROCESSES)
+    workers = [context.Process(target=_write_posts, args=(url, worker, start)) for worker in range(PROCESSES)]
+    for process in workers:
+        process.start()
+    for process in workers:
+        process.join(timeout=180)
+    assert [process.exitcode for process in workers] == [0] * PROCESSES
+    listing = Board(url).posts(per_page=100)
+    assert listing.total == PROCESSES * POSTS_EACH
+    assert sorted(p.title for p in listing.items) == sorted(
+        f"worker {w} post {i}" for w in range(PROCESSES) for i in range(POSTS_EACH))
+    assert len({p.id for p in listing.items}) == PROCESSES * POSTS_EACH
+
+
+# --- configuration ----------------------------------------------------------------------------
+
+
+def test_the_database_url_comes_from_the_argument_then_the_environment_then_the_configuration(monkeypatch, url):
+    monkeypatch.delenv("ENERGY_BOARD_URL", raising=False)
+    assert database_url() == "sqlite:///data/board.sqlite3"
+    monkeypatch.setenv("ENERGY_BOARD_URL", url)
+    assert database_url() == url and Board().url == url
+    assert database_url("postgresql://board@db/energy") == "postgresql://board@db/energy"
+
+
+# --- the `energy board` commands --------------------------------------------------------------
+
+COMMANDS = ["list", "show", "hide", "restore", "reports"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_and_option_has_help(command):
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert len(lines[2].strip() or lines[3].strip()) > 20  # the command's description
+    for option in (line for line in lines if line.strip().startswith("--")):
+        name = option.split()[0]
+        assert len(option.strip()) > len(name) + 10 or "--help" in option, f"{command} {name} has no help"
+
+
+def test_moderation_commands(board, url):
+    kept = _post(board, title="kept")
+    spam = _post(board, title="spam title", body="spam body")
+    for session in ("a", "b", "c"):
+        board.report(session, spam.id, f"reason {session}")
+
+    listing = runner.invoke(app, ["list", "--db", url])
+    assert listing.exit_code == 0 and "kept" in listing.output and "spam title" in listing.output
+    assert "hidden by reports" in listing.output and "matching posts: 2" in listing.output
+    hidden = runner.invoke(app, ["list", "--hidden", "--db", url])
+    assert "spam title" in hidden.output and "kept" not in hidden.output
+    reported = runner.invoke(app, ["list", "--reported", "--db", url])
+    assert "spam title" in reported.output and "kept" not in reported.output
+
+    reports = runner.invoke(app, ["reports", "--db", url])
+    assert reports.exit_code == 0 and "3 open reports" in reports.output and "reason b" in reports.output
+
+    shown = runner.invoke(app, ["show", str(spam.id), "--db", url])
+    assert shown.exit_code == 0 and "spam body" in shown.output and "open reports: 3" in shown.output
+
+    restored = runner.invoke(app, ["restore", str(spam.id), "--db", url])
+    assert restored.exit_code == 0 and board.get(spam.id).title == "spam title"
+    assert "no open reports" in runner.invoke(app, ["reports", "--db", url]).output
+
+    hid = runner.invoke(app, ["hide", str(kept.id), "--reason", "중복 글", "--db", url])
+    assert hid.exit_code == 0 and "중복 글" in hid.output
+    with pytest.raises(PostNotFound):
+        board.get(kept.id)
+    assert "hidden by moderator" in runner.invoke(app, ["show", str(kept.id), "--db", url]).output
+
+
+@pytest.mark.parametrize("arguments", [["show", "999"], ["hide", "999", "--reason", "x"], ["restore", "999"]])
+def test_an_unknown_id_is_an_error_with_exit_code_1(url, arguments):
+    result = runner.invoke(app, [*arguments, "--db", url])
+    assert result.exit_code == 1
+    assert "There is no post 999" in result.stderr and "999번 글이 없습니다" in result.stderr
+
+
+def test_commands_read_the_database_url_from_the_environment(board, url, monkeypatch):
+    _post(board, title="from the environment")
+    monkeypatch.setenv("ENERGY_BOARD_URL", url)
+    result = runner.invoke(app, ["list"])
+    assert result.exit_code == 0 and "from the environment" in result.output
