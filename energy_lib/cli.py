@@ -17,18 +17,20 @@ import pandas as pd
 import typer
 
 from energy_lib import inventory, reconcile, wards
+from energy_lib import board_cli
 from energy_lib.ingest.formats import Options
 from energy_lib.ingest.pipeline import IngestReport, ensure_reference, ingest_files
 from energy_lib.ingest.registry import FORMATS
 from energy_lib.store import Store
 
 app = typer.Typer(
-    help="Gwangju energy information workbook: collect the utilities' exports into one store, "
-         "build the demo city, and inspect what is there.",
+    help="Gwangju energy information workbook: collect the utilities' exports into one store, build the "
+         "demo city, compute baselines and savings, publish the reports and serve the citizen apps.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
 )
+app.add_typer(board_cli.app, name="board")
 
 StoreOption = Annotated[Path, typer.Option("--store", envvar="ENERGY_STORE",
                                            help="Store directory (Parquet tables); also $ENERGY_STORE.")]
