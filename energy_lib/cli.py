@@ -264,13 +264,16 @@ def serve(
     site: Annotated[Path, typer.Option(help="The published site the apps show (energy publish).")] = Path("reports/site"),
     open_browser: Annotated[bool, typer.Option("--open-browser/--no-browser", help="Open a browser tab.")] = False,
 ) -> None:
-    """Serve the citizen apps (notebooks/apps) with Voila: sources stripped, tracebacks hidden,
-    idle kernels culled after 10 minutes, the Korean font served with the apps."""
+    """Serve the citizen apps (notebooks/apps: ward explorer, bulletin board) with Voila: sources
+    stripped, tracebacks hidden, idle kernels culled after 10 minutes, the Korean font served with
+    the apps. The board's database is $ENERGY_BOARD_URL (default data/board.sqlite3)."""
     from energy_lib.publish import REPORTS_DIR, copy_assets
 
     apps = REPORTS_DIR.parent / "apps"
     copy_assets(apps)  # the font, served by Voila from apps/assets/
     os.environ["ENERGY_SITE"] = str(site.resolve())
+    # the board's default SQLite file is relative; the apps' kernels run in notebooks/apps
+    os.environ.setdefault("ENERGY_BOARD_URL", f"sqlite:///{(Path('data') / 'board.sqlite3').resolve()}")
     command = [sys.executable, "-m", "voila", str(apps), f"--port={port}", "--Voila.ip=127.0.0.1",
                "--strip_sources=True", "--show_tracebacks=False", "--theme=light",
                "--MappingKernelManager.cull_interval=60", "--MappingKernelManager.cull_idle_timeout=600",

@@ -75,5 +75,6 @@ def app_style(fonts_url: str = "/voila/files/assets/") -> str:
 
     # JupyterLab's theme gives rendered HTML its own font family, more specific than the site's
     widgets = (".widget-label, .widget-dropdown select, .widget-toggle-button, .jupyter-widgets, body, "
-               '.explorer-report, .explorer-report * { font-family: "NanumGothic", sans-serif !important; }')
+               '.explorer-report, .explorer-report *, .board, .board *, input, textarea, select, button '
+               '{ font-family: "NanumGothic", sans-serif !important; }')
     return f"<style>{site_css(fonts_url)}\n{widgets}</style>"

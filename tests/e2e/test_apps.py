@@ -24,12 +24,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def voila(site):
+def voila(site, tmp_path_factory):
     """`energy serve` on a free port over the test site; stopped after the module."""
     port = _free_port()
     log = open(ARTIFACTS.parent / "test-artifacts" / "voila.log" if ARTIFACTS.exists() else os.devnull, "w")
+    database = tmp_path_factory.mktemp("board") / "board.sqlite3"
     server = subprocess.Popen([sys.executable, "-m", "energy_lib.cli", "serve", "--port", str(port),
-                               "--site", str(site["site"])], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+                               "--site", str(site["site"])], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                              env={**os.environ, "ENERGY_BOARD_URL": f"sqlite:///{database}"})
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while True:
@@ -99,5 +101,44 @@ def test_explorer_passes_axe_core(explorer):
     explorer.wait_for_selector(".explorer-report", timeout=30_000)
     assert explorer.evaluate("document.documentElement.lang") == "ko"
     results = Axe().run(explorer, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
+    violations = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
+    assert not violations, violations
+
+
+@pytest.fixture
+def board_page(voila, browser):
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{voila}/voila/render/board.ipynb")
+    page.wait_for_selector("text=주민 에너지 게시판", timeout=60_000)
+    yield page
+    page.close()
+
+
+def test_a_post_appears_and_a_script_in_it_stays_text(board_page):
+    board_page.get_by_label("제목").fill("창문 단열 <b>팁</b>")
+    board_page.get_by_label("본문").fill("뽁뽁이를 붙였더니 좋아요 <script>window.hacked = 1</script>")
+    board_page.get_by_label("닉네임").fill("치평동 주민")
+    board_page.get_by_role("button", name="올리기").click()
+    board_page.wait_for_selector("text=글을 올렸습니다.", timeout=10_000)
+    post = board_page.locator(".board-post").first
+    post.wait_for(timeout=10_000)
+    assert post.locator(".board-title").inner_text() == "창문 단열 <b>팁</b>"
+    assert "<script>window.hacked = 1</script>" in post.locator(".board-body").inner_text()
+    assert board_page.evaluate("window.hacked") is None
+    assert post.locator("script").count() == 0 and post.locator("b").count() == 0
+    board_page.screenshot(path=str(ARTIFACTS / "app-board-ko.png"), full_page=True)
+
+
+def test_an_empty_post_gets_a_message_not_an_error(board_page):
+    board_page.get_by_role("button", name="올리기").click()
+    board_page.wait_for_selector("[role=status]", timeout=10_000)
+    assert "제목" in board_page.locator("[role=status]").inner_text()
+    assert "Traceback" not in board_page.content()
+
+
+def test_board_passes_axe_core(board_page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(board_page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
     violations = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
     assert not violations, violations
