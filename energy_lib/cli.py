@@ -282,7 +282,7 @@ def serve(
                "--VoilaExecutor.timeout=60", "--HTMLExporter.language_code=ko"]
     if not open_browser:
         command.append("--no-browser")
-    typer.echo(f"apps at http://127.0.0.1:{port}/ (site: {site})")
+    typer.echo(f"apps at http://127.0.0.1:{port}/voila/render/index.ipynb (site: {site})")
     os.execv(sys.executable, command)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from energy_lib import i18n
 from energy_lib.wards import wards
 
-__all__ = ["site_dir", "gu_choices", "dong_choices", "report_fragment", "app_style"]
+__all__ = ["site_dir", "gu_choices", "dong_choices", "report_fragment", "app_style", "APPS", "index_html"]
 
 _MAIN = re.compile(r'<main id="content">(.*)</main>', flags=re.S)
 
@@ -78,3 +78,20 @@ def app_style(fonts_url: str = "/voila/files/assets/") -> str:
                '.explorer-report, .explorer-report *, .board, .board *, input, textarea, select, button '
                '{ font-family: "NanumGothic", sans-serif !important; }')
     return f"<style>{site_css(fonts_url)}\n{widgets}</style>"
+
+
+APPS = (("ward_explorer.ipynb", "explorer.title", "explorer.intro"), ("board.ipynb", "board.title", "board.intro"))
+"""The citizen apps: notebook, title key and description key of the catalogue."""
+
+
+def index_html() -> str:
+    """The apps' index page: each app's title and purpose, Korean first, then English."""
+    items = []
+    for notebook, title, intro in APPS:
+        link = f"/voila/render/{notebook}"
+        items.append(f'<li><a href="{link}">{html.escape(i18n.text(title, "ko"))}</a> '
+                     f'<span lang="en">(<a href="{link}">{html.escape(i18n.text(title, "en"))}</a>)</span>'
+                     f"<br>{html.escape(i18n.text(intro, 'ko'))}</li>")
+    return (f"<h1>{html.escape(i18n.text('apps.title', 'ko'))} <span lang='en'>· "
+            f"{html.escape(i18n.text('apps.title', 'en'))}</span></h1><ul class='apps'>{''.join(items)}</ul>"
+            f"<p><a href='/voila/tree'>{html.escape(i18n.text('apps.all', 'ko'))}</a></p>")

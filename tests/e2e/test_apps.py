@@ -142,3 +142,16 @@ def test_board_passes_axe_core(board_page):
     results = Axe().run(board_page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
     violations = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
     assert not violations, violations
+
+
+def test_index_links_every_app(voila, browser):
+    from energy_lib.explorer import APPS
+
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{voila}/voila/render/index.ipynb")
+    page.wait_for_selector("text=광주 에너지 시민 앱", timeout=60_000)
+    hrefs = page.eval_on_selector_all("ul.apps a", "links => links.map(a => a.getAttribute('href'))")
+    assert {f"/voila/render/{notebook}" for notebook, _, _ in APPS} <= set(hrefs)
+    for href in set(hrefs):
+        assert page.request.get(f"{voila}{href}").ok, href
+    page.close()
