@@ -59,6 +59,7 @@ $(STORE_MANIFEST): $(DEMO_STAMP)
 
 $(DERIVED_MANIFEST): $(STORE_MANIFEST)
 	$(ENERGY) compute
+	$(ENERGY) household-index $(if $(HOUSEHOLDS),--demo-households $(HOUSEHOLDS),)
 
 compute: $(DERIVED_MANIFEST)
 

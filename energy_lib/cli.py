@@ -258,15 +258,49 @@ def publish(
         raise typer.Exit(1)
 
 
+@app.command(name="household-index")
+def household_index(
+    codes: Annotated[Optional[Path], typer.Option(help="CSV of the issued codes: account (electricity customer number) and code_hash (energy_lib.household.code_hash); default: the demo city's codes.")] = None,
+    demo_households: Annotated[int, typer.Option(help="Households of the demo whose codes to issue (when --codes is not given).")] = 10_000,
+    out: Annotated[Path, typer.Option(help="The index file the \"my savings\" app reads.")] = Path("data/apps/household_index.parquet"),
+    store: StoreOption = Path("data/store"),
+    derived: DerivedOption = Path("data/derived"),
+) -> None:
+    """Precompute every household's "my savings" page (use, Carbon Point outlook, savings, similar
+    neighbours) behind its code hash. For the demo, also write the codes it issued next to the
+    demo's exports (data/raw/demo/household_codes.csv), so that a tester can look households up."""
+    from energy_lib import household
+    from energy_lib.demo.city import DemoSettings
+
+    if codes is None:
+        issued = household.demo_codes(DemoSettings(households=demo_households))
+        listing = Path("data/raw/demo/household_codes.csv")
+        listing.parent.mkdir(parents=True, exist_ok=True)
+        issued.to_csv(listing, index=False, encoding="utf-8-sig")
+        table = issued.assign(code_hash=household.code_hashes(issued["code"], household.code_salt()))[["account", "code_hash"]]
+        typer.echo(f"demo codes: {len(issued):,} in {listing}")
+    else:
+        table = pd.read_csv(codes, dtype=str)
+        missing = {"account", "code_hash"} - set(table.columns)
+        if missing:
+            raise typer.BadParameter(f"{codes} needs the columns account and code_hash; missing: {', '.join(sorted(missing))}",
+                                     param_hint="--codes")
+    index = household.build_index(_store(store), Store(derived), table)
+    path = household.write_index(index, out)
+    typer.echo(f"household index: {len(index):,} households in {path}")
+
+
 @app.command()
 def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the Voila server.")] = 8866,
     site: Annotated[Path, typer.Option(help="The published site the apps show (energy publish).")] = Path("reports/site"),
     open_browser: Annotated[bool, typer.Option("--open-browser/--no-browser", help="Open a browser tab.")] = False,
 ) -> None:
-    """Serve the citizen apps (notebooks/apps: ward explorer, bulletin board) with Voila: sources
-    stripped, tracebacks hidden, idle kernels culled after 10 minutes, the Korean font served with
-    the apps. The board's database is $ENERGY_BOARD_URL (default data/board.sqlite3)."""
+    """Serve the citizen apps (notebooks/apps: ward explorer, my savings, bulletin board) with
+    Voila: sources stripped, tracebacks hidden, a preheated kernel per app, idle kernels culled
+    after 10 minutes, the Korean font served with the apps. The board's database is
+    $ENERGY_BOARD_URL (default data/board.sqlite3); the household index $ENERGY_HOUSEHOLD_INDEX
+    (default data/apps/household_index.parquet, from `energy household-index`)."""
     from energy_lib.publish import REPORTS_DIR, copy_assets
 
     apps = REPORTS_DIR.parent / "apps"
@@ -274,12 +308,16 @@ def serve(
     os.environ["ENERGY_SITE"] = str(site.resolve())
     # the board's default SQLite file is relative; the apps' kernels run in notebooks/apps
     os.environ.setdefault("ENERGY_BOARD_URL", f"sqlite:///{(Path('data') / 'board.sqlite3').resolve()}")
+    os.environ.setdefault("ENERGY_HOUSEHOLD_INDEX", str(Path("data/apps/household_index.parquet").resolve()))
     command = [sys.executable, "-m", "voila", str(apps), f"--port={port}", "--Voila.ip=127.0.0.1",
                "--strip_sources=True", "--show_tracebacks=False", "--theme=light",
                "--MappingKernelManager.cull_interval=60", "--MappingKernelManager.cull_idle_timeout=600",
                "--MappingKernelManager.cull_connected=False",
                r"--VoilaConfiguration.file_allowlist=.*\.(png|jpg|gif|svg|woff)",
-               "--VoilaExecutor.timeout=60", "--HTMLExporter.language_code=ko"]
+               "--VoilaExecutor.timeout=60", "--HTMLExporter.language_code=ko",
+               # a kernel per app is started and the notebook run before anyone asks: first render
+               # is then the page, not kernel start and imports (jupyter-stack.md: 1.5 s vs 5.2 s)
+               "--preheat_kernel=True", "--pool_size=1"]
     if not open_browser:
         command.append("--no-browser")
     typer.echo(f"apps at http://127.0.0.1:{port}/voila/render/index.ipynb (site: {site})")

@@ -78,12 +78,16 @@ def app_style(fonts_url: str = "/voila/files/assets/") -> str:
 
     # JupyterLab's theme gives rendered HTML its own font family, more specific than the site's
     widgets = (".widget-label, .widget-dropdown select, .widget-toggle-button, .jupyter-widgets, body, "
-               '.explorer-report, .explorer-report *, .board, .board *, input, textarea, select, button '
+               '.explorer-report, .explorer-report *, .board, .board *, .my-savings, .my-savings *, input, textarea, select, button '
                '{ font-family: "NanumGothic", sans-serif !important; }')
-    return f"<style>{site_css(fonts_url)}\n{widgets}</style>"
+    # long Korean sentences must wrap inside the widgets' boxes on a phone
+    wrapping = (".widget-html-content { white-space: normal !important; } "
+                ".my-savings, .board, .explorer-report { overflow-wrap: anywhere; max-width: 100%; }")
+    return f"<style>{site_css(fonts_url)}\n{widgets}\n{wrapping}</style>"
 
 
-APPS = (("ward_explorer.ipynb", "explorer.title", "explorer.intro"), ("board.ipynb", "board.title", "board.intro"))
+APPS = (("ward_explorer.ipynb", "explorer.title", "explorer.intro"), ("my_savings.ipynb", "my_savings.title", "my_savings.intro"),
+        ("board.ipynb", "board.title", "board.intro"))
 """The citizen apps: notebook, title key and description key of the catalogue."""
 
 

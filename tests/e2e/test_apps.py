@@ -24,14 +24,29 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def voila(site, tmp_path_factory):
+def codes(site, demo, tmp_path_factory):
+    """The small demo's codes and its household index (as `energy household-index` makes them):
+    customer number → code of the households in the index."""
+    from energy_lib import household
+
+    issued = household.demo_codes(demo["settings"])
+    table = issued.assign(code_hash=household.code_hashes(issued["code"], household.code_salt()))
+    index = household.build_index(site["store"], site["derived"], table[["account", "code_hash"]])
+    site["household_index"] = household.write_index(index, tmp_path_factory.mktemp("apps") / "household_index.parquet")
+    indexed = household.customer_pseudonym(issued["account"]).isin(index["meter_id"]).to_numpy()
+    return issued[indexed].set_index("account")["code"]
+
+
+@pytest.fixture(scope="module")
+def voila(site, codes, tmp_path_factory):
     """`energy serve` on a free port over the test site; stopped after the module."""
     port = _free_port()
     log = open(ARTIFACTS.parent / "test-artifacts" / "voila.log" if ARTIFACTS.exists() else os.devnull, "w")
     database = tmp_path_factory.mktemp("board") / "board.sqlite3"
     server = subprocess.Popen([sys.executable, "-m", "energy_lib.cli", "serve", "--port", str(port),
                                "--site", str(site["site"])], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                              env={**os.environ, "ENERGY_BOARD_URL": f"sqlite:///{database}"})
+                              env={**os.environ, "ENERGY_BOARD_URL": f"sqlite:///{database}",
+                                   "ENERGY_HOUSEHOLD_INDEX": str(site["household_index"])})
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while True:
@@ -155,3 +170,42 @@ def test_index_links_every_app(voila, browser):
     for href in set(hrefs):
         assert page.request.get(f"{voila}{href}").ok, href
     page.close()
+
+
+@pytest.fixture
+def savings_page(voila, browser):
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{voila}/voila/render/my_savings.ipynb")
+    page.wait_for_selector("text=우리 집 절감 확인", timeout=60_000)
+    yield page
+    page.close()
+
+
+def test_a_valid_code_shows_that_household_and_a_wrong_one_a_message(savings_page, codes):
+    account, code = next(iter(codes.items()))
+    savings_page.get_by_label("고객번호").fill(account)
+    savings_page.get_by_label("에너지 코드").fill(code)
+    savings_page.get_by_role("button", name="확인").click()
+    savings_page.wait_for_selector(".my-savings h2", timeout=10_000)
+    assert "우리 집 에너지" in savings_page.locator(".my-savings h2").inner_text()
+    assert savings_page.locator(".my-savings table tbody tr").count() >= 1
+    savings_page.screenshot(path=str(ARTIFACTS / "app-my-savings-ko.png"), full_page=True)
+    savings_page.get_by_label("고객번호").fill(account)
+    savings_page.get_by_label("에너지 코드").fill("WRONG234")
+    savings_page.get_by_role("button", name="확인").click()
+    savings_page.wait_for_selector("[role=alert]", timeout=10_000)
+    wrong = savings_page.locator("[role=alert]").inner_text()
+    savings_page.get_by_label("고객번호").fill("9999999999")
+    savings_page.get_by_label("에너지 코드").fill(code)
+    savings_page.get_by_role("button", name="확인").click()
+    savings_page.wait_for_timeout(1000)
+    assert savings_page.locator("[role=alert]").inner_text() == wrong  # no enumeration of customers
+    assert savings_page.locator(".my-savings").count() == 0
+
+
+def test_my_savings_passes_axe_core(savings_page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(savings_page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
+    violations = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
+    assert not violations, violations

@@ -1,0 +1,638 @@
+"""The "my savings" household lookup: one household's use, savings, Carbon Point outlook and
+comparison with similar households nearby, behind a customer number and a personal energy code.
+
+Three parts:
+
+* **Codes.** The city issues each household a personal energy code (:func:`issue_codes`). Only
+  ``sha256(salt | normalised code)`` (:func:`code_hash`) is ever stored.
+* **Index.** :func:`build_index` precomputes, for every household at once, everything the page
+  shows, into one Parquet file keyed by the household's electricity meter pseudonym.
+* **Lookup.** :class:`Lookup` loads the index once and answers :meth:`Lookup.find` in
+  milliseconds, with one refusal for "no such customer" and "wrong code" and a slowdown after
+  repeated failures, kept in a SQLite file next to the index so that every Voila kernel (a process
+  each) sees the same failures.
+
+The customer number a citizen enters is the electricity customer number on the KEPCO bill
+(고객번호): every household has one, and the site it belongs to links the gas and water meters.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from energy_lib import configuration, units
+from energy_lib.baselines.carbon_point import MonthlyUsage, carbon_point, reduction_tier
+from energy_lib.baselines.data import billing_month
+from energy_lib.identity import pseudonyms
+from energy_lib.ingest.formats import default_provider
+from energy_lib.store import Store
+from energy_lib.vectors import arrow_strings, duckdb_cursor
+
+__all__ = ["code_salt", "demo_codes", "CODE_ALPHABET", "normalise_code", "issue_codes", "code_hash", "code_hashes", "customer_pseudonym",
+           "PeerSettings", "build_index", "ThrottleSettings", "CarrierView", "HouseholdView", "Refused",
+           "Lookup", "tips"]
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud and typed without doubt
+CODE_LENGTH = 8  # 31**8 ≈ 8.5e11 codes
+CARRIERS = ("electricity", "gas", "water")
+HOUSEHOLD_TYPES = ("apartment", "detached")
+JUDGEMENTS = ("great", "good", "could_save_more")
+_METHOD_PRIORITY = {"caltrack_billing": 0, "caltrack_daily": 1, "towt": 2}  # bills first: what households have
+
+
+# --- personal energy codes -------------------------------------------------------------------------
+
+def code_salt() -> str:
+    """The salt of personal energy codes: ``$ENERGY_CODE_SALT``, or the demo default."""
+    return os.environ.get("ENERGY_CODE_SALT") or configuration.load("ingest")["identity"]["default_code_salt"]
+
+
+def demo_codes(settings) -> pd.DataFrame:
+    """The demo city's customer numbers and personal energy codes (``account``, ``code``): what
+    the demo prints for its households, never stored by the workbook.
+
+    Parameters
+    ----------
+    settings : energy_lib.demo.city.DemoSettings
+    """
+    from energy_lib.demo.city import households
+
+    accounts = pd.Series(households(settings)["electricity_no"], name="account").reset_index(drop=True)
+    secret = configuration.load("ingest")["identity"]["demo_code_secret"]
+    return pd.DataFrame({"account": accounts, "code": issue_codes(accounts, secret)})
+
+
+def normalise_code(code: str) -> str:
+    """A code as typed (any case, spaces or hyphens, e.g. ``abcd-efgh``) → ``ABCDEFGH``."""
+    return "".join(code.split()).replace("-", "").upper()
+
+
+def issue_codes(accounts: pd.Series, secret: str) -> pd.Series:
+    """Deterministic personal energy codes for customer numbers (demo city only).
+
+    Parameters
+    ----------
+    accounts : pandas.Series of str
+        Electricity customer numbers.
+    secret : str
+        The issuer's secret; whoever knows it can recompute every code, so the demo prints its
+        codes and a real city issues random codes and keeps only :func:`code_hash`.
+
+    Returns
+    -------
+    pandas.Series of str
+        ``CODE_LENGTH`` characters of ``CODE_ALPHABET`` per account, same index: HMAC-SHA256 of the
+        account read as a big number in base 31.
+    """
+    key = secret.encode("utf-8")
+    base = len(CODE_ALPHABET)
+
+    def one(account: str) -> str:
+        number = int.from_bytes(hmac.new(key, account.encode("utf-8"), hashlib.sha256).digest(), "big")
+        digits = []
+        for _ in range(CODE_LENGTH):
+            number, digit = divmod(number, base)
+            digits.append(CODE_ALPHABET[digit])
+        return "".join(digits)
+
+    # hashlib has no vectorised HMAC; issuing is a one-off demo step (about 1 s per 650,000 accounts)
+    return pd.Series([one(a) for a in accounts.astype(str)], index=accounts.index, dtype="str")
+
+
+def code_hash(code: str, salt: str) -> str:
+    """``sha256(salt | normalised code)`` as hex: what the index stores for a code.
+
+    Notes
+    -----
+    The salt must stay secret (a pepper): with it, 31**8 codes can be tried offline.
+    """
+    return hashlib.sha256(f"{salt}|{normalise_code(code)}".encode("utf-8")).hexdigest()
+
+
+def code_hashes(codes: pd.Series, salt: str) -> pd.Series:
+    """:func:`code_hash` of many codes at once (DuckDB's ``sha256``, not a Python loop)."""
+    normalised = codes.astype(str).str.replace(r"[\s-]", "", regex=True).str.upper()
+    cursor = duckdb_cursor()
+    try:
+        cursor.register("codes", pa.table({"code": arrow_strings(normalised)}))
+        hashed = cursor.execute("SELECT sha256(? || '|' || code) AS h FROM codes", [salt]).fetchnumpy()["h"]
+    finally:
+        cursor.close()
+    return pd.Series(hashed, index=codes.index, dtype="str")
+
+
+def _normalise_account(account: str) -> str:
+    """A customer number as typed → as on the bill: without spaces and hyphens."""
+    return "".join(str(account).split()).replace("-", "")
+
+
+def customer_pseudonym(accounts: pd.Series) -> pd.Series:
+    """The electricity meter ids (:func:`energy_lib.identity.pseudonyms`) of customer numbers."""
+    accounts = accounts.astype(str).map(_normalise_account)
+    provider = default_provider("electricity")
+    return pseudonyms("meter", pd.Series(provider, index=accounts.index),
+                      pd.Series("electricity", index=accounts.index), accounts)
+
+
+# --- the index ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PeerSettings:
+    """How similar households are grouped.
+
+    Attributes
+    ----------
+    min_households : int
+        Smallest peer group shown (the publishing rule's 15).
+    neighbours : int
+        Nearest other dongs (by representative point) added when a dong alone is too small.
+    area_bands_m2 : tuple of float
+        Upper bounds of the floor-area bands [m²]; households without a floor area form their
+        own band.
+    efficient_quantile : float
+        The efficient households: this quantile of peer use (0.2: the best fifth) [fraction].
+    months : int
+        Months of bills behind the yearly use [months].
+    """
+
+    min_households: int = 15
+    neighbours: int = 5
+    area_bands_m2: tuple[float, ...] = (60.0, 85.0, 115.0)
+    efficient_quantile: float = 0.2
+    months: int = 12
+
+
+def _households(store: Store) -> pd.DataFrame:
+    """One row per household site (``households`` = 1, apartment or detached) with its meters:
+    ``site_id``, ``ward_code``, ``gu_code``, ``building_type``, ``floor_area_m2`` and
+    ``<carrier>_meter`` (the site's first meter of each carrier, by id)."""
+    frame = store.sql("""
+        SELECT s.site_id, s.ward_code, w.gu_code, s.building_type, s.floor_area_m2, m.carrier, min(m.meter_id) AS meter_id
+        FROM sites s JOIN meters m USING (site_id) LEFT JOIN wards w USING (ward_code)
+        WHERE s.households = 1 AND s.building_type IN ('apartment', 'detached') AND m.carrier IN ('electricity', 'gas', 'water')
+        GROUP BY ALL""")
+    wide = frame.pivot(index="site_id", columns="carrier", values="meter_id").reindex(columns=list(CARRIERS))
+    wide.columns = [f"{c}_meter" for c in wide.columns]
+    sites = frame.drop_duplicates("site_id").set_index("site_id")[["ward_code", "gu_code", "building_type", "floor_area_m2"]]
+    out = sites.join(wide).reset_index()
+    return out[out["electricity_meter"].notna()].reset_index(drop=True)  # the customer number is the electricity one
+
+
+def _monthly(store: Store, months: int) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """Per bill meter: use and Carbon Point baseline over the last ``months`` billing months, and
+    the current half-year's outlook. Returns the frame (indexed by meter_id) and the last month."""
+    last = store.sql("SELECT max(period_end) AS m FROM readings WHERE resolution IN ('billing', 'monthly')")["m"].iloc[0]
+    since = pd.Timestamp(last) - pd.DateOffset(months=months + 26)  # the baseline looks two years back
+    bills = store.sql("""SELECT meter_id, carrier, resolution, period_start, period_end, value_canonical FROM readings
+                         WHERE resolution IN ('billing', 'monthly') AND carrier IN ('electricity', 'gas', 'water')
+                         AND period_end > ? ORDER BY meter_id, period_start""", [since])
+    usage = MonthlyUsage.from_long(bills["meter_id"], bills["carrier"], billing_month(bills), bills["value_canonical"])
+    result = carbon_point(usage)
+    use, baseline = usage.values, result.baseline
+    both = ~np.isnan(use) & ~np.isnan(baseline)
+    year = slice(-months, None)
+    last_month = usage.months[-1]
+    # the half-year the last month lies in, as far as it has gone: the tier the household is on track for
+    half_start = (last_month.month - 1) // 6 * 6 + 1
+    half = slice(-(last_month.month - half_start + 1), None)
+    half_use = np.where(both[:, half], use[:, half], 0.0).sum(axis=1)
+    half_base = np.where(both[:, half], baseline[:, half], 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        reduction = np.where(half_base > 0, (half_base - half_use) / half_base, np.nan)
+    settings = result.settings
+    tier = reduction_tier(reduction, np.asarray(settings.tier_lower_bounds))
+    points = np.zeros(len(tier))
+    for carrier, table in settings.points.items():  # one entry per carrier
+        rows = (usage.carriers == carrier) & (tier > 0)
+        points[rows] = np.asarray(table, dtype=float)[tier[rows] - 1]
+    frame = pd.DataFrame({
+        "use_12m": np.nansum(use[:, year], axis=1), "bills_12m": (~np.isnan(use[:, year])).sum(axis=1),
+        "cp_use_12m": np.where(both[:, year], use[:, year], 0.0).sum(axis=1),
+        "cp_baseline_12m": np.where(both[:, year], baseline[:, year], 0.0).sum(axis=1),
+        "cp_months": both[:, half].sum(axis=1), "cp_reduction": reduction, "cp_tier": tier.astype(np.int64),
+        "cp_points": points, "cp_won": points * settings.won_per_point,
+    }, index=pd.Index(usage.meters, name="meter_id"))
+    frame.loc[frame["cp_months"] == 0, ["cp_reduction"]] = np.nan
+    return frame, last_month
+
+
+def _savings(derived: Store) -> pd.DataFrame:
+    """The annual CalTRACK savings per meter (one method per meter, bills first)."""
+    frame = derived.sql("""SELECT meter_id, method, savings, band, normal_savings, normal_band, savings_kwh,
+                                  savings_kgco2eq, savings_won FROM savings WHERE analysis = 'annual'""")
+    frame["priority"] = frame["method"].map(_METHOD_PRIORITY).fillna(9)
+    frame = frame.sort_values(["meter_id", "priority"], kind="stable").drop_duplicates("meter_id")
+    return frame.drop(columns=["method", "priority"]).set_index("meter_id")
+
+
+def _neighbourhoods(store: Store, neighbours: int) -> pd.DataFrame:
+    """``centre``, ``ward_code`` pairs: each dong with itself and its nearest dongs (distance
+    between representative points on a local flat projection; dongs are a few km apart)."""
+    wards = store.read("wards", ["ward_code", "lat", "lon"]).dropna().reset_index(drop=True)
+    lat, lon = np.radians(wards["lat"].to_numpy()), np.radians(wards["lon"].to_numpy())
+    x, y = lon * np.cos(lat.mean()), lat
+    distance = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
+    nearest = np.argsort(distance, axis=1, kind="stable")[:, : neighbours + 1]  # itself first (distance 0)
+    codes = wards["ward_code"].to_numpy()
+    return pd.DataFrame({"centre": np.repeat(codes, nearest.shape[1]), "ward_code": codes[nearest.ravel()]})
+
+
+def _peer_statistics(frame: pd.DataFrame, keys: list[str], values: list[str], quantile: float) -> pd.DataFrame:
+    """Per group of ``keys``: ``households`` and, per value column, ``<v>_n``, ``<v>_median`` and
+    ``<v>_best`` (the ``quantile``); NaN values are left out of each column's figures."""
+    grouped = frame.groupby(keys, sort=False, observed=True)
+    out = grouped.size().rename("households").to_frame()
+    for v in values:
+        column = grouped[v]
+        out[f"{v}_n"] = column.count()
+        out[f"{v}_median"] = column.median()
+        out[f"{v}_best"] = column.quantile(quantile)
+    return out.reset_index()
+
+
+def _peers(homes: pd.DataFrame, pairs: pd.DataFrame, values: list[str], settings: PeerSettings) -> pd.DataFrame:
+    """Each household's peer group: the finest of dong, neighbouring dongs, gu, city (all with the
+    same building type and area band), then city and building type, with at least
+    ``min_households`` households. Figures of a value with fewer households than that are NaN."""
+    levels = [("dong", ["ward_code", "building_type", "size_band"]),
+              ("neighbours", ["centre", "building_type", "size_band"]),
+              ("gu", ["gu_code", "building_type", "size_band"]),
+              ("city", ["building_type", "size_band"]),
+              ("city_type", ["building_type"])]
+    stat_columns = ["households"] + [f"{v}_{s}" for v in values for s in ("n", "median", "best")]
+    chosen = pd.DataFrame(np.nan, index=homes.index, columns=stat_columns)
+    level = pd.Series(pd.NA, index=homes.index, dtype="string")
+    key = pd.Series(pd.NA, index=homes.index, dtype="string")
+    for name, keys in levels:  # five levels, each vectorised over the city
+        if name == "neighbours":
+            # a household belongs to the neighbourhood of every dong it is a neighbour of
+            expanded = homes[["ward_code", "building_type", "size_band", *values]].merge(pairs, on="ward_code")
+            stats = _peer_statistics(expanded, keys, values, settings.efficient_quantile)
+            mine = homes.assign(centre=homes["ward_code"])[keys].merge(stats, on=keys, how="left")
+        else:
+            stats = _peer_statistics(homes, keys, values, settings.efficient_quantile)
+            mine = homes[keys].merge(stats, on=keys, how="left")
+        mine.index = homes.index
+        take = level.isna() & (mine["households"] >= settings.min_households)
+        chosen.loc[take, stat_columns] = mine.loc[take, stat_columns].to_numpy(dtype=float)
+        level[take] = name
+        parts = [mine.loc[take, k].astype("string") for k in keys]
+        key[take] = name + ":" + parts[0].str.cat(parts[1:], sep="|") if len(parts) > 1 else name + ":" + parts[0]
+    for v in values:  # 15 households in the group, but fewer with this carrier: no figure
+        few = ~(chosen[f"{v}_n"] >= settings.min_households)
+        chosen.loc[few, [f"{v}_median", f"{v}_best"]] = np.nan
+    chosen["households"] = chosen["households"].astype("Int64")
+    return chosen.assign(peer_level=level, peer_key=key)
+
+
+def _judge(value: pd.Series, median: pd.Series, best: pd.Series) -> pd.Series:
+    """``great`` (at or below the efficient households' use), ``good`` (at or below the median),
+    ``could_save_more`` (above it); null where there is no comparison."""
+    label = np.select([value <= best, value <= median, value > median], list(JUDGEMENTS), default="")
+    return pd.Series(label, index=value.index, dtype="string").replace("", pd.NA)
+
+
+def build_index(store: Store, derived: Store, codes: pd.DataFrame, *, settings: PeerSettings | None = None) -> pd.DataFrame:
+    """The lookup table of every household: one row per household, vectorised over the city.
+
+    Parameters
+    ----------
+    store, derived : Store
+        The canonical store and the tables of ``energy compute``.
+    codes : pandas.DataFrame
+        ``account`` (electricity customer number) and ``code_hash`` (:func:`code_hashes`); never
+        the codes themselves. Households without a row cannot log in.
+    settings : PeerSettings, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``meter_id`` (the key: electricity meter pseudonym), ``code_hash``, ``ward_code``,
+        ``gu_code``, ``building_type``, ``size_band``, ``last_month``, ``half_year``; per carrier
+        ``<c>_``: ``has_meter``, ``use_12m`` and ``bills_12m`` [kWh or m³, bills],
+        ``cp_use_12m``/``cp_baseline_12m`` (months with a Carbon Point baseline), ``cp_months``,
+        ``cp_reduction`` [fraction], ``cp_tier``, ``cp_points`` [points], ``cp_won`` [won] of the
+        current half-year so far, ``savings``, ``band``, ``normal_savings``, ``normal_band``
+        [kWh or m³], ``savings_kwh`` [kWh], ``savings_kgco2eq`` [kgCO2eq], ``savings_won``
+        [won], ``peer_median``, ``peer_best`` [kWh or m³], ``judgement``; and ``kgco2eq_12m``
+        with its ``peer_median``/``peer_best`` [kgCO2eq], ``peer_level``, ``peer_key``,
+        ``peer_households``, ``judgement`` and ``tip_carrier``.
+
+    Notes
+    -----
+    Yearly use is compared only between households with a bill in each of the twelve months; a
+    household with fewer bills gets its figures but no comparison.
+    """
+    settings = settings or PeerSettings()
+    homes = _households(store)
+    monthly, last_month = _monthly(store, settings.months)
+    savings = _savings(derived)
+    for c in CARRIERS:
+        meters = homes[f"{c}_meter"]
+        homes[f"{c}_has_meter"] = meters.notna()
+        for source in (monthly, savings):
+            part = source.reindex(meters.to_numpy())
+            part.columns = [f"{c}_{name}" for name in part.columns]
+            homes[part.columns] = part.to_numpy()
+        complete = homes[f"{c}_bills_12m"] >= settings.months
+        homes[f"{c}_compared"] = homes[f"{c}_use_12m"].where(complete)
+        homes[f"{c}_kgco2eq"] = units.kgco2eq(homes[f"{c}_compared"].to_numpy(),
+                                              pd.Series(c, index=homes.index))
+    # emissions make the carriers commensurable: the overall judgement is on their sum
+    present = [homes[f"{c}_kgco2eq"].where(homes[f"{c}_has_meter"]) for c in CARRIERS]
+    total = pd.concat(present, axis=1)
+    homes["kgco2eq_12m"] = total.sum(axis=1, min_count=1).where(total.notna().sum(axis=1) == homes[
+        [f"{c}_has_meter" for c in CARRIERS]].sum(axis=1))
+    bounds = np.asarray(settings.area_bands_m2)
+    band = np.searchsorted(bounds, homes["floor_area_m2"].to_numpy(dtype=float), side="right")
+    labels = np.array([f"<{bounds[0]:g}", *[f"{a:g}-{b:g}" for a, b in zip(bounds[:-1], bounds[1:])], f">={bounds[-1]:g}"])
+    homes["size_band"] = np.where(homes["floor_area_m2"].isna(), "area_unknown", labels[np.minimum(band, len(labels) - 1)])
+
+    values = [f"{c}_compared" for c in CARRIERS] + ["kgco2eq_12m"]
+    peers = _peers(homes, _neighbourhoods(store, settings.neighbours), values, settings)
+    for c in CARRIERS:
+        homes[f"{c}_peer_median"] = peers[f"{c}_compared_median"]
+        homes[f"{c}_peer_best"] = peers[f"{c}_compared_best"]
+        homes[f"{c}_judgement"] = _judge(homes[f"{c}_compared"], homes[f"{c}_peer_median"], homes[f"{c}_peer_best"])
+    homes["peer_median_kgco2eq"] = peers["kgco2eq_12m_median"]
+    homes["peer_best_kgco2eq"] = peers["kgco2eq_12m_best"]
+    homes[["peer_level", "peer_key"]] = peers[["peer_level", "peer_key"]]
+    homes["peer_households"] = peers["households"]
+    homes["judgement"] = _judge(homes["kgco2eq_12m"], homes["peer_median_kgco2eq"], homes["peer_best_kgco2eq"])
+    homes["tip_carrier"] = _tip_carrier(homes)
+
+    homes["meter_id"] = homes["electricity_meter"]
+    keyed = pd.DataFrame({"meter_id": customer_pseudonym(codes["account"]).to_numpy(),
+                          "code_hash": codes["code_hash"].astype(str).to_numpy()}).drop_duplicates("meter_id")
+    homes = homes.merge(keyed, on="meter_id", how="left")
+    homes["last_month"] = last_month
+    homes["half_year"] = f"{last_month.year}H{1 + (last_month.month - 1) // 6}"
+    drop = [f"{c}_{s}" for c in CARRIERS for s in ("meter", "compared", "kgco2eq")] + ["site_id", "floor_area_m2"]
+    ordered = ["meter_id", "code_hash"] + [c for c in homes.columns if c not in ("meter_id", "code_hash")]
+    return homes[ordered].drop(columns=drop).reset_index(drop=True)
+
+
+def _tip_carrier(homes: pd.DataFrame) -> pd.Series:
+    """The carrier where the household could save most: the largest emissions above the peer
+    median (else above the efficient households' use); the largest emissions where there is no
+    comparison."""
+    def excess(reference: str) -> pd.DataFrame:
+        return pd.DataFrame({c: (homes[f"{c}_compared"] - homes[f"{c}_{reference}"]) * _kg_per_unit(c)
+                             for c in CARRIERS})
+
+    own = pd.DataFrame({c: homes[f"{c}_use_12m"].where(homes[f"{c}_has_meter"]) * _kg_per_unit(c) for c in CARRIERS})
+    choice = pd.Series(pd.NA, index=homes.index, dtype="string")
+    for frame in (excess("peer_median"), excess("peer_best"), own):
+        positive = frame.where(frame > 0)
+        take = choice.isna() & positive.notna().any(axis=1)
+        choice[take] = positive[take].idxmax(axis=1)
+    return choice
+
+
+def _kg_per_unit(carrier: str) -> float:
+    """Emissions of one canonical unit of a carrier [kgCO2eq/kWh or kgCO2eq/m³]."""
+    return float(units.kgco2eq(np.ones(1), pd.Series([carrier]))[0])
+
+
+def write_index(index: pd.DataFrame, path: str | Path) -> Path:
+    """Write :func:`build_index` to a Parquet file (atomically: write, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    index.to_parquet(partial, index=False)
+    partial.replace(path)
+    return path
+
+
+# --- the lookup ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ThrottleSettings:
+    """When failed attempts slow down.
+
+    Attributes
+    ----------
+    max_failures : int
+        Failures within ``window_s`` before attempts are refused for a while.
+    window_s : float
+        Failures older than this are forgotten [s].
+    base_delay_s : float
+        Wait after the ``max_failures``-th failure; doubles with each further failure [s].
+    max_delay_s : float
+        Longest wait [s].
+    """
+
+    max_failures: int = 3
+    window_s: float = 600.0
+    base_delay_s: float = 30.0
+    max_delay_s: float = 3600.0
+
+
+@dataclass(frozen=True)
+class CarrierView:
+    """One carrier of a household; units as in :func:`build_index` (``unit`` is kWh or m³)."""
+
+    carrier: str
+    unit: str
+    use_12m: float
+    bills_12m: int
+    cp_use_12m: float
+    cp_baseline_12m: float
+    cp_months: int
+    cp_reduction: float
+    cp_tier: int
+    cp_points: float
+    cp_won: float
+    savings: float
+    band: float
+    normal_savings: float
+    normal_band: float
+    savings_kwh: float
+    savings_kgco2eq: float
+    savings_won: float
+    peer_median: float
+    peer_best: float
+    judgement: str | None
+
+
+@dataclass(frozen=True)
+class HouseholdView:
+    """What the page shows one household: its carriers, its peers, a judgement and tips."""
+
+    half_year: str
+    last_month: pd.Timestamp
+    ward_code: str
+    building_type: str
+    size_band: str
+    carriers: tuple[CarrierView, ...]
+    kgco2eq_12m: float
+    peer_median_kgco2eq: float
+    peer_best_kgco2eq: float
+    peer_level: str | None
+    peer_households: int | None
+    judgement: str | None
+    tip_carrier: str | None
+    tips: tuple[dict, ...] = field(default=())
+
+    @property
+    def points(self) -> float:
+        """Carbon Points the household is on track for this half-year, all carriers [points]."""
+        return float(sum(c.cp_points for c in self.carriers))
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A lookup that shows nothing. ``reason`` is ``not_found`` (unknown customer or wrong code:
+    deliberately one reason) or ``slowed_down`` (wait ``retry_after_s`` [s])."""
+
+    reason: str
+    message_ko: str
+    message_en: str
+    retry_after_s: float = 0.0
+
+
+_NOT_FOUND = Refused("not_found", "고객번호나 에너지 코드가 맞지 않습니다. 고지서의 번호와 받은 코드를 다시 확인해 주세요.",
+                     "The customer number or energy code does not match. Please check the number on your bill and the code you received.")
+
+
+def tips(carrier: str) -> tuple[dict, ...]:
+    """The configured tips of a carrier (``ko``, ``en``), from ``config/tips.toml``."""
+    return tuple(configuration.load("tips").get(carrier, ()))
+
+
+class _Throttle:
+    """Failed attempts per key in a SQLite file shared by every process that serves lookups."""
+
+    def __init__(self, path: Path, settings: ThrottleSettings):
+        self.path, self.settings = path, settings
+        with contextlib.closing(self._connect()) as con, con:
+            con.execute("CREATE TABLE IF NOT EXISTS failures (key TEXT NOT NULL, at REAL NOT NULL)")
+            con.execute("CREATE INDEX IF NOT EXISTS failures_key ON failures (key, at)")
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=5.0)
+
+    def retry_after(self, keys: list[str], now: float) -> float:
+        """Seconds until any of ``keys`` may try again (0: now)."""
+        s = self.settings
+        wait = 0.0
+        with contextlib.closing(self._connect()) as con:
+            for key in keys:
+                n, last = con.execute("SELECT count(*), max(at) FROM failures WHERE key = ? AND at > ?",
+                                      (key, now - s.window_s)).fetchone()
+                if n >= s.max_failures:
+                    delay = min(s.base_delay_s * 2.0 ** (n - s.max_failures), s.max_delay_s)
+                    wait = max(wait, last + delay - now)
+        return max(wait, 0.0)
+
+    def fail(self, keys: list[str], now: float) -> None:
+        with contextlib.closing(self._connect()) as con, con:
+            con.executemany("INSERT INTO failures VALUES (?, ?)", [(k, now) for k in keys])
+            # forget what no longer counts, so the file stays small
+            con.execute("DELETE FROM failures WHERE at <= ?", (now - max(self.settings.window_s, self.settings.max_delay_s),))
+
+    def clear(self, keys: list[str]) -> None:
+        with contextlib.closing(self._connect()) as con, con:
+            con.executemany("DELETE FROM failures WHERE key = ?", [(k,) for k in keys])
+
+
+class Lookup:
+    """Answers "my savings" lookups from an index file.
+
+    Parameters
+    ----------
+    index_path : path
+        The Parquet file of :func:`build_index`; read into memory once.
+    salt : str
+        The code salt (:func:`code_hash`).
+    throttle_path : path, optional
+        SQLite file of failed attempts; default ``<index>.attempts.sqlite`` next to the index, so
+        that every Voila kernel on the machine shares it.
+    settings : ThrottleSettings, optional
+    clock : callable, optional
+        Seconds since the epoch (tests pass a fake clock).
+    """
+
+    def __init__(self, index_path: str | Path, salt: str, *, throttle_path: str | Path | None = None,
+                 settings: ThrottleSettings | None = None, clock=time.time):
+        index_path = Path(index_path)
+        frame = pd.read_parquet(index_path)
+        self._position = pd.Index(frame["meter_id"].to_numpy())
+        self._position.get_indexer(self._position[:1])  # build the hash table now, not in the first citizen's lookup
+        # one numpy array per column: a row is read with a few array lookups, no pandas row object
+        self._columns = {c: frame[c].to_numpy() for c in frame.columns}
+        self._salt = salt
+        self._clock = clock
+        self._throttle = _Throttle(Path(throttle_path or index_path.with_suffix(".attempts.sqlite")),
+                                   settings or ThrottleSettings())
+        self._dummy_hash = code_hash("", salt + "|no such customer")
+
+    def find(self, customer_number: str, code: str, session: str) -> HouseholdView | Refused:
+        """One household's view, or a refusal.
+
+        Parameters
+        ----------
+        customer_number : str
+            Electricity customer number as on the bill (spaces and hyphens ignored).
+        code : str
+            Personal energy code (case, spaces and hyphens ignored).
+        session : str
+            The browser session (e.g. Voila's kernel or session id): failures count per session
+            and per customer.
+        """
+        now = self._clock()
+        meter_id = customer_pseudonym(pd.Series([customer_number])).iloc[0]
+        keys = [f"session:{session}", f"customer:{meter_id}"]  # the pseudonym, never the number
+        wait = self._throttle.retry_after(keys, now)
+        if wait > 0:
+            return Refused("slowed_down", f"잠시 후 다시 시도해 주세요 ({int(np.ceil(wait))}초 후).",
+                           f"Please try again in {int(np.ceil(wait))} seconds.", float(wait))
+        row = self._position.get_indexer([meter_id])[0]
+        stored = self._columns["code_hash"][row] if row >= 0 else None
+        expected = stored if isinstance(stored, str) else self._dummy_hash
+        # compare even for an unknown customer, in constant time: no answer reveals which part was wrong
+        matches = hmac.compare_digest(code_hash(code, self._salt), expected) and row >= 0 and isinstance(stored, str)
+        if not matches:
+            self._throttle.fail(keys, now)
+            return _NOT_FOUND
+        self._throttle.clear(keys)
+        return self._view(row)
+
+    def _value(self, name: str, row: int):
+        """A cell as a plain Python value: float (NaN where missing), int or str (None where missing)."""
+        value = self._columns[name][row]
+        if isinstance(value, (float, np.floating)):
+            return float(value)
+        return None if value is None or pd.isna(value) else value.item() if isinstance(value, np.generic) else value
+
+    def _carrier(self, carrier: str, row: int) -> CarrierView:
+        integers = ("bills_12m", "cp_months", "cp_tier")
+        values = {f: self._value(f"{carrier}_{f}", row) for f in CarrierView.__dataclass_fields__
+                  if f not in ("carrier", "unit")}
+        values.update({f: int(np.nan_to_num(values[f])) for f in integers})
+        return CarrierView(carrier, units.canonical_unit(carrier), **values)
+
+    def _view(self, row: int) -> HouseholdView:
+        carriers = tuple(self._carrier(c, row) for c in CARRIERS if self._columns[f"{c}_has_meter"][row])
+        tip_carrier = self._value("tip_carrier", row)
+        households = self._value("peer_households", row)
+        return HouseholdView(
+            half_year=self._value("half_year", row), last_month=pd.Timestamp(self._value("last_month", row)),
+            ward_code=self._value("ward_code", row), building_type=self._value("building_type", row),
+            size_band=self._value("size_band", row), carriers=carriers,
+            kgco2eq_12m=self._value("kgco2eq_12m", row), peer_median_kgco2eq=self._value("peer_median_kgco2eq", row),
+            peer_best_kgco2eq=self._value("peer_best_kgco2eq", row), peer_level=self._value("peer_level", row),
+            peer_households=None if households is None or households != households else int(households),
+            judgement=self._value("judgement", row), tip_carrier=tip_carrier,
+            tips=tips(tip_carrier) if tip_carrier else ())

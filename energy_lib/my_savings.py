@@ -1,0 +1,63 @@
+"""The "my savings" page of one household, as HTML in Korean or English (the Voila app shows it).
+
+Everything here is presentation: the numbers were computed ahead of time for every household by
+:func:`energy_lib.household.build_index` and are read by :class:`energy_lib.household.Lookup`.
+The judgement encourages rather than ranks: the household is compared with the median and the
+best 20% of at least 15 similar households nearby, never given a position among them.
+"""
+
+from __future__ import annotations
+
+import html
+
+from energy_lib import i18n
+from energy_lib.household import HouseholdView, Refused
+
+__all__ = ["view_html", "refused_html"]
+
+
+def _number(value, lang: str, decimals: int = 0, unit: str = "") -> str:
+    if value is None or value != value:
+        return "–"
+    return i18n.number(float(value), lang, decimals, unit=unit)
+
+
+def refused_html(refused: Refused, lang: str) -> str:
+    """The friendly message of a refused lookup (the same for unknown customers and wrong codes)."""
+    message = refused.message_ko if lang == "ko" else refused.message_en
+    return f'<p role="alert" lang="{lang}" class="lookup-refused">{html.escape(message)}</p>'
+
+
+def view_html(view: HouseholdView, lang: str) -> str:
+    """One household's page: use, Carbon Point outlook, savings, the comparison with similar
+    households nearby, and tips for the carrier where it could save most."""
+    t = lambda key, **values: i18n.text(key, lang, **values)  # noqa: E731 - a local shorthand
+    rows = []
+    for c in view.carriers:
+        if not c.bills_12m:
+            continue
+        tier = t("my_savings.tier_none") if not c.cp_tier else t(f"column.tier_{int(c.cp_tier)}")
+        rows.append(
+            f"<tr><th scope='row'>{html.escape(t('carrier.' + c.carrier))}</th>"
+            f"<td>{_number(c.use_12m, lang, unit=c.unit)}</td>"
+            f"<td>{_number(c.cp_reduction, lang, 1, unit='%') if c.cp_reduction == c.cp_reduction else '–'}</td>"
+            f"<td>{html.escape(tier)} · {_number(c.cp_points, lang)} {html.escape(t('my_savings.points'))}</td>"
+            f"<td>{_number(c.savings, lang, unit=c.unit)} ± {_number(c.band, lang)}</td>"
+            f"<td>{_number(c.savings_won, lang, unit='원' if lang == 'ko' else 'won')}</td>"
+            f"<td>{_number(c.savings_kgco2eq, lang, unit='kgCO2eq')}</td></tr>")
+    header = "".join(f"<th scope='col'>{html.escape(t(key))}</th>" for key in (
+        "column.carrier", "my_savings.use", "my_savings.reduction", "my_savings.on_track", "column.savings",
+        "my_savings.won", "my_savings.co2"))
+    parts = [f"<section lang='{lang}' class='my-savings'><h2>{html.escape(t('my_savings.heading'))}</h2>",
+             f"<p>{html.escape(t('my_savings.period', half_year=view.half_year, month=view.last_month.strftime('%Y-%m')))}</p>",
+             f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>",
+             f"<p>{html.escape(t('my_savings.points_total', points=_number(view.points, lang)))}</p>"]
+    if view.judgement and view.peer_households:
+        parts.append(f"<h3>{html.escape(t('my_savings.neighbours'))}</h3>"
+                     f"<p class='judgement'><strong>{html.escape(t('my_savings.judgement_' + view.judgement))}</strong></p>"
+                     f"<p>{html.escape(t('my_savings.compare', households=view.peer_households, mine=_number(view.kgco2eq_12m, lang), median=_number(view.peer_median_kgco2eq, lang), best=_number(view.peer_best_kgco2eq, lang)))}</p>")
+    if view.tip_carrier and view.tips:
+        items = "".join(f"<li>{html.escape(tip[lang])}</li>" for tip in view.tips)
+        parts.append(f"<h3>{html.escape(t('my_savings.tips', carrier=t('carrier.' + view.tip_carrier)))}</h3><ul>{items}</ul>")
+    parts.append("</section>")
+    return "".join(parts)

@@ -1,0 +1,148 @@
+"""The "my savings" household lookup: codes, index, lookup, slowdown, peers, timing."""
+
+from __future__ import annotations
+
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from energy_lib import household
+from energy_lib.demo.city import DemoSettings, households
+from energy_lib.household import Lookup, Refused, ThrottleSettings
+from tests.conftest import DEMO_HOUSEHOLDS
+
+SALT, SECRET = "test-code-salt", "test-demo-secret"
+
+
+class Clock:
+    """A clock the test moves by hand [s]."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def city(published, tmp_path_factory) -> dict:
+    """The demo's accounts, codes, index (written to Parquet) and derived tables."""
+    accounts = pd.Series(households(DemoSettings(households=DEMO_HOUSEHOLDS))["electricity_no"])
+    codes = household.issue_codes(accounts, SECRET)
+    index = household.build_index(published["store"], published["derived"],
+                                  pd.DataFrame({"account": accounts, "code_hash": household.code_hashes(codes, SALT)}))
+    path = household.write_index(index, tmp_path_factory.mktemp("household") / "index.parquet")
+    return {"accounts": accounts, "codes": codes, "index": index, "path": path, "derived": published["derived"]}
+
+
+def lookup(city, tmp_path, **options) -> Lookup:
+    return Lookup(city["path"], SALT, throttle_path=tmp_path / "attempts.sqlite", **options)
+
+
+def test_codes_are_deterministic_unambiguous_and_hashes_agree():
+    accounts = pd.Series(["1203004517", "6100000003", "1203004517"])
+    codes = household.issue_codes(accounts, SECRET)
+    assert codes.equals(household.issue_codes(accounts, SECRET))
+    assert codes[0] == codes[2] and codes[0] != codes[1]
+    assert not codes.equals(household.issue_codes(accounts, "another secret"))
+    assert all(len(c) == household.CODE_LENGTH and set(c) <= set(household.CODE_ALPHABET) for c in codes)
+    typed = codes[0].lower()[:4] + "-" + codes[0].lower()[4:]
+    assert household.code_hash(typed, SALT) == household.code_hash(codes[0], SALT)
+    assert household.code_hashes(codes, SALT).tolist() == [household.code_hash(c, SALT) for c in codes]
+
+
+def test_index_never_holds_codes_or_customer_numbers(city):
+    index = city["index"]
+    text = index.astype(str).to_numpy().ravel()
+    cells = set(text)
+    assert not cells & set(city["codes"]) and not cells & set(city["accounts"])
+    assert index["meter_id"].is_unique and index["code_hash"].str.len().eq(64).all()
+
+
+def test_correct_code_shows_that_households_numbers(city, tmp_path):
+    found = lookup(city, tmp_path)
+    savings = city["derived"].sql("SELECT * FROM savings WHERE analysis = 'annual' AND method = 'caltrack_billing'")
+    carbon = city["derived"].sql("SELECT * FROM carbon_point")
+    checked = 0
+    for i in range(0, len(city["accounts"]), 37):
+        account, code = city["accounts"][i], city["codes"][i]
+        meter_id = household.customer_pseudonym(pd.Series([account])).iloc[0]
+        view = found.find(account, code, session=f"s{i}")
+        if meter_id not in set(city["index"]["meter_id"]):  # not a household site (none in the demo)
+            assert isinstance(view, Refused)
+            continue
+        assert not isinstance(view, Refused)
+        electricity = next(c for c in view.carriers if c.carrier == "electricity")
+        mine = savings[savings["meter_id"] == meter_id]
+        if len(mine) and pd.notna(mine["savings"].iloc[0]):
+            assert electricity.savings == pytest.approx(mine["savings"].iloc[0])
+            assert electricity.savings_won == pytest.approx(mine["savings_won"].iloc[0])
+        # a complete half-year in the table agrees with the rule applied to the same months
+        if view.half_year in set(carbon["half_year"]):
+            row = carbon[(carbon["meter_id"] == meter_id) & (carbon["half_year"] == view.half_year)]
+            if len(row) and row["status"].iloc[0] == "qualified":
+                assert electricity.cp_tier == row["tier"].iloc[0]
+        assert view.judgement in (*household.JUDGEMENTS, None)
+        checked += 1
+    assert checked >= 10
+
+
+def test_unknown_customer_and_wrong_code_are_refused_alike(city, tmp_path):
+    found = lookup(city, tmp_path)
+    wrong = found.find(city["accounts"][0], "AAAAAAAA", session="a")
+    unknown = found.find("9999999999", city["codes"][0], session="b")
+    assert wrong == unknown == household._NOT_FOUND
+    assert isinstance(found.find(city["accounts"][0], city["codes"][1], session="c"), Refused)
+
+
+def test_repeated_failures_slow_down(city, tmp_path):
+    clock = Clock()
+    found = lookup(city, tmp_path, clock=clock, settings=ThrottleSettings(max_failures=3, base_delay_s=30.0))
+    account, code = city["accounts"][5], city["codes"][5]
+    for _ in range(3):
+        assert found.find(account, "WRONG", session="x").reason == "not_found"
+    slowed = found.find(account, code, session="x")  # even the right code waits
+    assert slowed.reason == "slowed_down" and slowed.retry_after_s == pytest.approx(30.0)
+    # the customer is protected from other sessions too, the session from trying other customers
+    assert found.find(account, code, session="y").reason == "slowed_down"
+    assert found.find(city["accounts"][6], city["codes"][6], session="x").reason == "slowed_down"
+    clock.now += 31
+    assert found.find(account, "WRONG", session="x").reason == "not_found"
+    assert found.find(account, code, session="x").retry_after_s == pytest.approx(60.0)  # doubled
+    clock.now += 61
+    assert not isinstance(found.find(account, code, session="x"), Refused)
+    assert not isinstance(found.find(account, code, session="x"), Refused)  # success forgets failures
+    # a second process sees the same failures through the shared file
+    other = lookup(city, tmp_path, clock=clock)
+    for _ in range(3):
+        other.find(city["accounts"][7], "WRONG", session="z")
+    assert found.find(city["accounts"][7], city["codes"][7], session="w").reason == "slowed_down"
+
+
+def test_peer_groups_have_at_least_15_households(city):
+    index = city["index"]
+    compared = index[index["peer_level"].notna()]
+    assert (compared["peer_households"] >= 15).all()
+    assert index["peer_median_kgco2eq"].notna().sum() > len(index) / 2
+    assert set(index["peer_level"].dropna()) <= {"dong", "neighbours", "gu", "city", "city_type"}
+    assert index.loc[index["peer_level"].isna(), "peer_median_kgco2eq"].isna().all()
+
+
+def test_judgements_follow_the_peer_figures(city):
+    index = city["index"].dropna(subset=["judgement"])
+    assert set(index["judgement"]) == set(household.JUDGEMENTS)
+    great = index["judgement"] == "great"
+    good = index["judgement"] == "good"
+    assert (index.loc[great, "kgco2eq_12m"] <= index.loc[great, "peer_best_kgco2eq"]).all()
+    assert (index.loc[good, "kgco2eq_12m"] <= index.loc[good, "peer_median_kgco2eq"]).all()
+    assert (index.loc[~great & ~good, "kgco2eq_12m"] > index.loc[~great & ~good, "peer_median_kgco2eq"]).all()
+
+
+def test_judge_and_tips():
+    value, median, best = pd.Series([1.0, 5.0, 9.0, np.nan]), pd.Series([6.0] * 4), pd.Series([2.0] * 4)
+    assert household._judge(value, median, best).tolist()[:3] == ["great", "good", "could_save_more"]
+    assert household._judge(value, median, best).isna().iloc[3]
+    for carrier in household.CARRIERS:
+        assert 3 <= len(household.tips(carrier)) <= 5
+        assert all(t["ko"] and t["en"] for t in household.tips(carrier))
