@@ -43,11 +43,12 @@ def view_html(view: HouseholdView, lang: str) -> str:
             f"<td>{_number(c.cp_reduction, lang, 1, unit='%') if c.cp_reduction == c.cp_reduction else '–'}</td>"
             f"<td>{html.escape(tier)} · {_number(c.cp_points, lang)} {html.escape(t('my_savings.points'))}</td>"
             f"<td>{_number(c.savings, lang, unit=c.unit)} ± {_number(c.band, lang)}</td>"
+            f"<td>{_number(c.normal_savings, lang, unit=c.unit)} ± {_number(c.normal_band, lang)}</td>"
             f"<td>{_number(c.savings_won, lang, unit='원' if lang == 'ko' else 'won')}</td>"
             f"<td>{_number(c.savings_kgco2eq, lang, unit='kgCO2eq')}</td></tr>")
     header = "".join(f"<th scope='col'>{html.escape(t(key))}</th>" for key in (
         "column.carrier", "my_savings.use", "my_savings.reduction", "my_savings.on_track", "column.savings",
-        "my_savings.won", "my_savings.co2"))
+        "my_savings.normal", "my_savings.won", "my_savings.co2"))
     parts = [f"<section lang='{lang}' class='my-savings'><h2>{html.escape(t('my_savings.heading'))}</h2>",
              f"<p>{html.escape(t('my_savings.period', half_year=view.half_year, month=view.last_month.strftime('%Y-%m')))}</p>",
              f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>",

@@ -209,3 +209,21 @@ def test_my_savings_passes_axe_core(savings_page):
     results = Axe().run(savings_page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
     violations = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
     assert not violations, violations
+
+
+def test_explorer_works_with_the_keyboard_alone(explorer):
+    explorer.wait_for_selector(".explorer-report h1", timeout=30_000)
+    before = explorer.locator(".explorer-report h1").first.inner_text()
+    reached = []
+    for _ in range(20):  # Tab through the page until the dong menu has the focus
+        explorer.keyboard.press("Tab")
+        label = explorer.evaluate("document.activeElement.labels && document.activeElement.labels[0] ? "
+                                  "document.activeElement.labels[0].innerText : document.activeElement.tagName")
+        reached.append(label)
+        if label == "행정동":
+            break
+    assert reached[-1] == "행정동", reached
+    explorer.keyboard.press("ArrowDown")
+    # the next dong's report, or the message that it is not published in the small test site
+    explorer.wait_for_function("h => { const e = document.querySelector('.explorer-report h1'); "
+                               "return !e || e.innerText !== h; }", arg=before, timeout=10_000)
