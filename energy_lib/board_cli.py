@@ -8,11 +8,14 @@ in ``config/board.toml``. An unknown post id is an error with exit code 1.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
 
 import typer
 
-from energy_lib.board import Board, BoardError, BoardSettings, Post, local_time
+from energy_lib import configuration
+
+if TYPE_CHECKING:
+    from energy_lib.board import BoardError, Post
 
 app = typer.Typer(
     help="Moderate the resident bulletin board: list and read posts (hidden ones too), hide or "
@@ -29,10 +32,12 @@ DbOption = Annotated[Optional[str], typer.Option(
 PostId = Annotated[int, typer.Argument(help="The post's number (the id that `energy board list` shows).")]
 
 _TITLE_WIDTH = 40
-_MAX_PER_PAGE = BoardSettings.from_config().max_per_page
+_MAX_PER_PAGE = int(configuration.load("board")["limits"]["max_per_page"])  # without importing SQLAlchemy at start-up
 
 
 def _time(moment: datetime) -> str:
+    from energy_lib.board import local_time
+
     return local_time(moment).strftime("%Y-%m-%d %H:%M KST")
 
 
@@ -59,6 +64,8 @@ def list_posts(
     db: DbOption = None,
 ) -> None:
     """List posts, newest first, visible and hidden, with their status and open reports."""
+    from energy_lib.board import Board, BoardError
+
     try:
         listing = Board(db).posts(category, ward, page, per_page, status="hidden" if hidden else "all",
                                   reported=reported)
@@ -74,6 +81,8 @@ def list_posts(
 @app.command()
 def show(post_id: PostId, db: DbOption = None) -> None:
     """Show one post in full (hidden ones too), with its status and open reports."""
+    from energy_lib.board import Board, BoardError
+
     try:
         post = Board(db).get(post_id, include_hidden=True)
     except BoardError as error:
@@ -96,6 +105,8 @@ def hide(
     db: DbOption = None,
 ) -> None:
     """Hide a post from citizens; its open reports count as reviewed."""
+    from energy_lib.board import Board, BoardError
+
     try:
         post = Board(db).hide(post_id, reason)
     except BoardError as error:
@@ -107,6 +118,8 @@ def hide(
 def restore(post_id: PostId, db: DbOption = None) -> None:
     """Show a hidden post to citizens again; its open reports count as reviewed, so only new
     reports from other sessions can hide it again."""
+    from energy_lib.board import Board, BoardError
+
     try:
         post = Board(db).restore(post_id)
     except BoardError as error:
@@ -117,6 +130,8 @@ def restore(post_id: PostId, db: DbOption = None) -> None:
 @app.command()
 def reports(db: DbOption = None) -> None:
     """List citizens' reports that no moderator has reviewed, by post, most recently reported first."""
+    from energy_lib.board import Board
+
     reported = Board(db).reported()
     if not reported:
         typer.echo("no open reports")
