@@ -110,13 +110,18 @@ WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 regions (axe's best-practice rule "region"), which the apps cannot change."""
 
 
-def test_explorer_passes_axe_core(explorer):
+def _wcag_violations(page) -> list:
+    """axe-core's WCAG 2.1 A/AA violations on the page: rule, impact and the first nodes."""
     from axe_playwright_python.sync_playwright import Axe
 
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
+    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
+
+
+def test_explorer_passes_axe_core(explorer):
     explorer.wait_for_selector(".explorer-report", timeout=30_000)
     assert explorer.evaluate("document.documentElement.lang") == "ko"
-    results = Axe().run(explorer, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
-    violations = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
+    violations = _wcag_violations(explorer)
     assert not violations, violations
 
 
@@ -152,10 +157,7 @@ def test_an_empty_post_gets_a_message_not_an_error(board_page):
 
 
 def test_board_passes_axe_core(board_page):
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(board_page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
-    violations = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
+    violations = _wcag_violations(board_page)
     assert not violations, violations
 
 
@@ -204,10 +206,7 @@ def test_a_valid_code_shows_that_household_and_a_wrong_one_a_message(savings_pag
 
 
 def test_my_savings_passes_axe_core(savings_page):
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(savings_page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
-    violations = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
+    violations = _wcag_violations(savings_page)
     assert not violations, violations
 
 
