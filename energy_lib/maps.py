@@ -49,7 +49,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, PathPatch, Rectangle
 from matplotlib.transforms import offset_copy
 
-from energy_lib import plots
+from energy_lib import i18n, plots
 from energy_lib import wards as ward_reference
 from energy_lib.ward_shapes import (WardShapes, edges, gu_outline, outline_mask, read_boundaries, schematic_cells,
                                      signed_area)
@@ -67,7 +67,6 @@ _SUPPRESSED_FACE = "#e4e4e4"
 _HATCH = dict(hatch="////", hatchcolor="#8c8c8c")
 _DONG_EDGE, _GU_EDGE = "#ffffff", "#2b2b2b"
 _LABEL_MARGIN_KM = 0.25  # labels in the inset stay this far [km] from its edges
-_INSET_TITLE = {"ko": "도심 확대 (위 지도의 점선 상자)", "en": "City centre enlarged (dashed box above)"}
 
 
 @dataclass(frozen=True)
@@ -125,16 +124,7 @@ class MapText:
     def for_lang(cls, lang: str) -> MapText:
         """The default text in ``lang`` (``"ko"`` or ``"en"``)."""
         _check_lang(lang)
-        if lang == "ko":
-            return cls("비공개",
-                       "모식도: 각 행정동 대표점에 가장 가까운 영역(보로노이 셀)으로, 실제 경계가 아닙니다.\n"
-                       "대표점: vuski/admdongkor (CC BY 4.0), 통계청 통계지리정보서비스(SGIS)",
-                       "경계 자료 없음 (점으로 표시)")
-        return cls("Suppressed",
-                   "Schematic: each dong is the area nearest its representative point (Voronoi "
-                   "cell), not its real boundary.\nPoints: vuski/admdongkor (CC BY 4.0), "
-                   "Statistics Korea SGIS",
-                   "No boundary in file (shown as a point)")
+        return cls(*(i18n.text(f"map.{key}", lang) for key in ("suppressed", "schematic_note", "no_boundary")))
 
 
 def _check_lang(lang: str) -> None:
@@ -411,7 +401,7 @@ def draw_map(values: pd.Series, measure: Measure, *, title: str, shapes: WardSha
         ax.add_patch(Rectangle((core[0], core[2]), core[1] - core[0], core[3] - core[2], fill=False,
                                edgecolor="black", linestyle=(0, (4, 2)), linewidth=1.1, zorder=7))
         _frame(axes[1, 0], core, visible=True)
-        axes[1, 0].set_title(_INSET_TITLE[lang], loc="left", fontsize=10)
+        axes[1, 0].set_title(i18n.text("map.inset_title", lang), loc="left", fontsize=10)
         panels.append((axes[1, 0], core, [c for c, inside in zip(codes, in_core) if inside]))
     for panel, within, labelled in panels:  # within: the inset's view, its labels kept inside
         _paint_wards(panel, scene)
@@ -482,26 +472,7 @@ def _fit_height(fig, map_axes) -> None:
 
 # --- text alternatives ---------------------------------------------------------------------
 
-_TABLE_HEADERS = {"ko": ("순위", "구", "행정동", "행정동코드"), "en": ("Rank", "Gu", "Dong", "ward_code")}
 
-_ALT = {
-    "ko": dict(
-        intro="광주 {n}개 행정동의 {label} 지도({kind}). 값이 클수록 진한 색입니다.",
-        schematic="모식도, 실제 경계 아님", boundaries="행정동 경계",
-        top="가장 높은 동: {items}.", bottom="가장 낮은 동: {items}.",
-        median="{n}개 동의 중앙값은 {value}입니다.", suppressed="{n}개 동은 비공개(회색 빗금)입니다.",
-        ward="강조 표시: {name}, {value}, {n}개 동 중 {rank}위.", ward_suppressed="강조 표시: {name}, 비공개.",
-        gu="강조 표시: {name}({n}개 동, 중앙값 {value}).", gu_suppressed="강조 표시: {name}({n}개 동).",
-        table="모든 동의 값과 순위는 지도 옆 표에 있습니다."),
-    "en": dict(
-        intro="Map of {label} in Gwangju's {n} administrative dongs ({kind}); darker means higher.",
-        schematic="schematic, not real boundaries", boundaries="dong boundaries",
-        top="Highest: {items}.", bottom="Lowest: {items}.",
-        median="Median of {n} dongs: {value}.", suppressed="Suppressed: {n} of {total} dongs (grey hatching).",
-        ward="Highlighted: {name}, {value}, rank {rank} of {n}.", ward_suppressed="Highlighted: {name}, suppressed.",
-        gu="Highlighted: {name} ({n} dongs, median {value}).", gu_suppressed="Highlighted: {name} ({n} dongs).",
-        table="Every dong's value and rank is in the table next to the map."),
-}
 
 
 def map_table(values: pd.Series, measure: Measure, *, shapes: WardShapes | None = None,
@@ -536,7 +507,7 @@ def map_table(values: pd.Series, measure: Measure, *, shapes: WardShapes | None 
     order = (pd.DataFrame({"rank": ranks.astype(float).fillna(np.inf), "code": data.index})
              .sort_values(["rank", "code"])["code"].to_list())
     names = _names(table, lang).loc[order]
-    rank_h, gu_h, dong_h, index_h = _TABLE_HEADERS[lang]
+    rank_h, gu_h, dong_h, index_h = (i18n.text(f"map.table_{key}", lang) for key in ("rank", "gu", "dong", "code"))
     return pd.DataFrame({
         rank_h: ["–" if pd.isna(ranks[c]) else str(ranks[c]) for c in order],
         gu_h: names["gu"].to_numpy(),
@@ -574,7 +545,9 @@ def map_alt_text(values: pd.Series, measure: Measure, *, shapes: WardShapes | No
     """
     _check_lang(lang)
     table = ward_reference.wards() if shapes is None else shapes.wards
-    words = _ALT[lang]
+    words = {key: i18n.text(f"map.alt_{key}", lang) for key in (
+        "intro", "schematic", "boundaries", "top", "bottom", "median", "suppressed", "ward", "ward_suppressed", "gu",
+        "gu_suppressed", "table")}
     data = _aligned(values, table)
     kind = _highlight_kind(highlight, table)
     names = _names(table, lang)["full"]
