@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -64,15 +65,22 @@ def voila(site, codes, tmp_path_factory):
     log.close()
 
 
+@contextlib.contextmanager
+def _app(browser, voila: str, notebook: str, heading: str):
+    """An app open at phone width, once its heading is on screen; closed afterwards."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{voila}/voila/render/{notebook}")
+    page.wait_for_selector(f"text={heading}", timeout=60_000)
+    try:
+        yield page
+    finally:
+        page.close()
+
+
 @pytest.fixture
 def explorer(voila, browser):
-    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
-    started = time.monotonic()
-    page.goto(f"{voila}/voila/render/ward_explorer.ipynb")
-    page.wait_for_selector("text=우리 동네 에너지 탐색", timeout=60_000)
-    page.first_render_seconds = time.monotonic() - started
-    yield page
-    page.close()
+    with _app(browser, voila, "ward_explorer.ipynb", "우리 동네 에너지 탐색") as page:
+        yield page
 
 
 def test_explorer_shows_the_default_gu_and_renders_korean(explorer):
@@ -127,11 +135,8 @@ def test_explorer_passes_axe_core(explorer):
 
 @pytest.fixture
 def board_page(voila, browser):
-    page = browser.new_page(viewport={"width": 390, "height": 844})
-    page.goto(f"{voila}/voila/render/board.ipynb")
-    page.wait_for_selector("text=주민 에너지 게시판", timeout=60_000)
-    yield page
-    page.close()
+    with _app(browser, voila, "board.ipynb", "주민 에너지 게시판") as page:
+        yield page
 
 
 def test_a_post_appears_and_a_script_in_it_stays_text(board_page):
@@ -164,23 +169,17 @@ def test_board_passes_axe_core(board_page):
 def test_index_links_every_app(voila, browser):
     from energy_lib.explorer import APPS
 
-    page = browser.new_page(viewport={"width": 390, "height": 844})
-    page.goto(f"{voila}/voila/render/index.ipynb")
-    page.wait_for_selector("text=광주 에너지 시민 앱", timeout=60_000)
-    hrefs = page.eval_on_selector_all("ul.apps a", "links => links.map(a => a.getAttribute('href'))")
-    assert {f"/voila/render/{notebook}" for notebook, _, _ in APPS} <= set(hrefs)
-    for href in set(hrefs):
-        assert page.request.get(f"{voila}{href}").ok, href
-    page.close()
+    with _app(browser, voila, "index.ipynb", "광주 에너지 시민 앱") as page:
+        hrefs = page.eval_on_selector_all("ul.apps a", "links => links.map(a => a.getAttribute('href'))")
+        assert {f"/voila/render/{notebook}" for notebook, _, _ in APPS} <= set(hrefs)
+        for href in set(hrefs):
+            assert page.request.get(f"{voila}{href}").ok, href
 
 
 @pytest.fixture
 def savings_page(voila, browser):
-    page = browser.new_page(viewport={"width": 390, "height": 844})
-    page.goto(f"{voila}/voila/render/my_savings.ipynb")
-    page.wait_for_selector("text=우리 집 절감 확인", timeout=60_000)
-    yield page
-    page.close()
+    with _app(browser, voila, "my_savings.ipynb", "우리 집 절감 확인") as page:
+        yield page
 
 
 def test_a_valid_code_shows_that_household_and_a_wrong_one_a_message(savings_page, codes):

@@ -16,9 +16,12 @@ def test_top_level_help_lists_every_command():
         assert re.search(rf"\b{command}\b", result.output)
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+SUBCOMMANDS = ["board list", "board show", "board hide", "board restore", "board reports"]
+
+
+@pytest.mark.parametrize("command", COMMANDS + SUBCOMMANDS)
 def test_every_command_and_option_has_help(command):
-    result = runner.invoke(app, [command, "--help"])
+    result = runner.invoke(app, [*command.split(), "--help"])
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert len(lines[2].strip() or lines[3].strip()) > 20  # the command's description
