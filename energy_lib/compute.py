@@ -14,6 +14,9 @@ and writes, atomically, the derived tables of ``data/derived/`` (see data/README
 * ``savings_by_group``: the meters' savings summed by city, gu, ward and building type (and per
   programme), with the portfolio uncertainty.
 * ``carbon_point``: the Carbon Point rule per bill meter and half-year.
+* ``programme_*``: each programme against a matched comparison group, by difference in
+  differences (:mod:`energy_lib.evaluation`): effects, event study, balance, savings, cost and
+  the prosumer balance of PV programmes.
 
 Everything is vectorised over meters (chunks of :attr:`ComputeSettings.chunk_meters`) except TOWT,
 which fits one interval meter at a time (there are few; each fit takes well under a second).
@@ -29,13 +32,14 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from energy_lib import metrics, savings, units, weather
+from energy_lib import evaluation, metrics, savings, units, weather
 from energy_lib.baselines.caltrack import CalTRACKSettings, fit_caltrack
 from energy_lib.baselines.carbon_point import MonthlyUsage, carbon_point
 from energy_lib.baselines.data import billing_month, billing_periods, daily_periods, hourly_usage, window
 from energy_lib.baselines.sufficiency import hourly_sufficiency, sufficiency
 from energy_lib.baselines.towt import fit_towt
 from energy_lib.store import Store
+from energy_lib.tables import TABLES
 
 __all__ = ["NothingToCompute", "ComputeSettings", "ComputeReport", "compute", "caltrack_analysis", "towt_analysis",
            "savings_by_group", "calibrate", "carbon_point_table", "default_reporting_start", "DERIVED_TABLES"]
@@ -391,15 +395,20 @@ def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSet
     calibration = calibrate(savings_table, participation["site_id"])
     groups = savings_by_group(savings_table)
     lap("aggregate")
+    evaluations = evaluation.evaluate_all(store)
+    lap("evaluation")
     with derived.writer() as writer:
         writer.replace("baselines", baseline_table)
         writer.replace("savings", savings_table)
         writer.replace("savings_by_group", groups)
         writer.replace("band_calibration", calibration)
         writer.replace("carbon_point", carbon)
+        for name, frame in evaluations.items():
+            writer.replace(name, frame if len(frame) else TABLES[name].empty())
     lap("write")
     rows = {"baselines": len(baseline_table), "savings": len(savings_table), "savings_by_group": len(groups),
-            "band_calibration": len(calibration), "carbon_point": len(carbon)}
+            "band_calibration": len(calibration), "carbon_point": len(carbon),
+            **{name: len(frame) for name, frame in evaluations.items()}}
     return ComputeReport(reporting_start, rows, seconds)
 
 

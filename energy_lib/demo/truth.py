@@ -18,7 +18,7 @@ from energy_lib.ingest.formats import default_provider
 from energy_lib.savings import aggregate
 from energy_lib.store import Store
 
-__all__ = ["programme_effects", "true_savings", "compare_with_truth", "recovery_summary"]
+__all__ = ["programme_effects", "true_savings", "compare_with_truth", "recovery_summary", "true_effect"]
 
 
 def programme_effects(raw: str | Path) -> pd.DataFrame:
@@ -120,3 +120,31 @@ def recovery_summary(compared: pd.DataFrame) -> pd.DataFrame:
     summary.insert(5, "within_band", (summary["estimate"] - summary["truth"]).abs() <= summary["band"])
     return summary[keys + ["meters", "estimate", "truth", "band", "within_band", "meter_coverage",
                            "meter_coverage_uncalibrated"]]
+
+
+def true_effect(effects: pd.DataFrame, panel: pd.DataFrame, transition_months: int) -> pd.Series:
+    """The true average effect on participants' use per day that a programme evaluation estimates.
+
+    Parameters
+    ----------
+    effects : pandas.DataFrame
+        :func:`programme_effects` of one programme.
+    panel : pandas.DataFrame
+        The evaluation's stacked panel (:func:`energy_lib.evaluation.stacked_panel`).
+    transition_months : int
+        Months after enrolment left out of the effect.
+
+    Returns
+    -------
+    pandas.Series
+        Per carrier: the mean over the participants' evaluated months after the transition of
+        (actual − counterfactual) per day of each bill [unit/day; negative: use fell].
+    """
+    post = panel[panel["treated"] & (panel["event"] >= transition_months)]
+    bills = effects.assign(month=effects["billing_month"].astype("datetime64[us]"),
+                           change_per_day=-effects["savings"] / (effects["period_end"] - effects["period_start"]).dt.days)
+    joined = post.merge(bills[["meter_id", "month", "change_per_day"]], on=["meter_id", "month"], how="left")
+    if joined["change_per_day"].isna().any():
+        raise ValueError("some evaluated participant months have no bill in the answer key: "
+                         "was the store loaded from this demo?")
+    return joined.groupby("carrier")["change_per_day"].mean()
