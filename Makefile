@@ -28,12 +28,13 @@ PYTEST_ARGS ?=
 EEMETER2 := .venv-eemeter/.installed
 EEMETER4 := .venv-eemeter4/.installed
 
-.PHONY: help venv data compute reports serve test bench clean reference-venvs reference-eemeter
+.PHONY: help venv data compute reports serve live test bench clean reference-venvs reference-eemeter
 
 help:
 	@echo "make reports   create .venv, build and ingest the demo city, compute, publish reports/site/"
 	@echo "make test      create .venv and run the tests"
 	@echo "make serve     serve the citizen apps with Voila on http://127.0.0.1:8866/ (after make reports)"
+	@echo "make live      watch real-time monitoring work: the demo feed, energy watch and the live app"
 	@echo "make bench     run the benchmarks, against OpenEEmeter where an issue names it (docs/benchmarks.md)"
 	@echo "make reference-eemeter   rebuild the OpenEEmeter 2.10 fixtures in tests/reference/"
 	@echo "make clean     remove the generated store, raw demo files and reports"
@@ -70,6 +71,24 @@ reports: compute
 serve: venv
 	$(ENERGY) serve
 
+# `make live`: real-time monitoring at work on the demo city (docs/monitoring.md). `energy feed`
+# writes the next hour of the seven AMI sites every 3 s into $(LIVE_DEMO)/inbox, `energy watch`
+# ingests each file into a copy of the demo store (the demo itself is left as it was) and updates
+# data/live/, and the live app shows it: http://127.0.0.1:8866/voila/render/live.ipynb. The feed
+# doubles one reading (LIVE_OPTS) so that the "unusual use" flag shows. Ctrl-C stops all three.
+# One BLAS thread: TOWT's small eigendecompositions are many times slower with more on a busy machine.
+LIVE_DEMO := data/live-demo
+LIVE_OPTS ?= --anomaly AMI-005@9
+live: data
+	rm -rf $(LIVE_DEMO) data/live
+	mkdir -p $(LIVE_DEMO)/inbox
+	cp -r data/store $(LIVE_DEMO)/store
+	export ENERGY_LIVE_DIR="$(CURDIR)/data/live" OPENBLAS_NUM_THREADS=1; \
+	trap 'kill $$(jobs -p) 2>/dev/null' EXIT; \
+	$(ENERGY) watch $(LIVE_DEMO)/inbox --store $(LIVE_DEMO)/store & \
+	$(ENERGY) serve & \
+	sleep 8; $(ENERGY) feed $(LIVE_DEMO)/inbox --store $(LIVE_DEMO)/store $(LIVE_OPTS); wait
+
 test: venv
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
@@ -94,4 +113,4 @@ bench: venv reference-venvs
 	$(BIN)/python -m pytest benchmarks -p no:xdist --benchmark-only --benchmark-columns=min,median,max,rounds $(PYTEST_ARGS)
 
 clean:
-	rm -rf data/store/* data/raw/demo data/derived/* data/.demo-* reports/site
+	rm -rf data/store/* data/raw/demo data/derived/* data/.demo-* reports/site data/live data/live-demo

@@ -19,7 +19,7 @@ import pandas as pd
 from energy_lib import i18n, plots
 
 __all__ = ["Chart", "CARRIERS", "monthly_by_carrier", "stacked_shares", "labelled_bars", "intervals", "tier_bars",
-           "distribution"]
+           "distribution", "event_study", "prosumer_balance"]
 
 CARRIERS = ("electricity", "gas", "water", "heat")
 
@@ -202,3 +202,58 @@ def distribution(values: pd.Series, *, lang: str, unit: str, alt_key: str, name:
                     hidden=int(values.isna().sum()))
     table = shown.describe(percentiles=[0.25, 0.5, 0.75]).to_frame(unit).round(1) if len(shown) else pd.DataFrame({unit: []})
     return Chart(fig, alt, table, lang)
+
+
+def event_study(study: pd.DataFrame, *, lang: str, carrier: str, unit: str, transition_months: int) -> Chart:
+    """Participants' daily use against their comparison group, month by month around enrolment,
+    with the confidence band; the transition months shaded.
+
+    Parameters
+    ----------
+    study : pandas.DataFrame
+        Rows of the open-data ``programme_event_study`` table for one programme and carrier
+        (``event``, ``effect``, ``ci_low``, ``ci_high``) [``unit`` per day].
+    transition_months : int
+        Months from enrolment that mix days before and after (shaded; left out of the effect).
+    """
+    study = study.sort_values("event")
+    colour = plots.PALETTE.get(carrier, plots.PALETTE["observed"])
+    fig, ax = plots.figure(height_ratio=0.6)
+    ax.axvspan(-0.5, transition_months - 0.5, color=plots.PALETTE["baseline"], alpha=0.15, linewidth=0)
+    ax.fill_between(study["event"], study["ci_low"], study["ci_high"], color=colour, alpha=0.2, linewidth=0)
+    ax.plot(study["event"], study["effect"], marker="o", markersize=3, color=colour)
+    ax.axhline(0, color=plots.PALETTE["baseline"], linewidth=1)
+    ax.set_xlabel(i18n.text("programme.event_axis_x", lang))
+    ax.set_ylabel(i18n.text("programme.event_axis_y", lang, unit=f"{unit}/d"))
+    before = study.loc[study["event"] < 0, "effect"]
+    after = study.loc[study["event"] >= transition_months, "effect"]
+    alt = i18n.text("programme.event_alt", lang, carrier=_carrier(carrier, lang), unit=f"{unit}/d",
+                    pre=i18n.number(before.abs().max() if len(before) else np.nan, lang, 2),
+                    post=i18n.number(after.mean() if len(after) else np.nan, lang, 2))
+    table = pd.DataFrame({
+        i18n.text("programme.event_axis_x", lang): study["event"].to_numpy(),
+        f"{i18n.text('column.change', lang)} [{unit}/d]": [i18n.number(v, lang, 2) for v in study["effect"]],
+        f"{i18n.text('programme.low', lang)}": [i18n.number(v, lang, 2) for v in study["ci_low"]],
+        f"{i18n.text('programme.high', lang)}": [i18n.number(v, lang, 2) for v in study["ci_high"]]})
+    return Chart(fig, alt, table, lang)
+
+
+def prosumer_balance(row: pd.Series, *, lang: str) -> Chart:
+    """Electricity per PV participant a year: generated, self-consumed, exported, metered and
+    used in all [kWh], from a row of the open-data ``programme_prosumers`` table."""
+    labels = {"generation": i18n.text("programme.generation", lang), "self_consumed": i18n.text("programme.self_consumed", lang),
+              "exported": i18n.text("programme.exported", lang), "grid_use": i18n.text("programme.grid_use", lang),
+              "gross_use": i18n.text("programme.gross_use", lang)}
+    values = pd.Series([float(row[p]) for p in labels], index=list(labels.values()))
+    colours = [plots.PALETTE["savings"], plots.PALETTE["savings"], plots.PALETTE["uncertainty"],
+               plots.PALETTE["electricity"], plots.PALETTE["observed"]]
+    fig, ax = plots.figure(height_ratio=0.7)
+    bars = ax.barh(values.index, values.to_numpy(), color=colours)
+    ax.bar_label(bars, labels=[i18n.number(v, lang) for v in values], padding=3, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("kWh")
+    ax.margins(x=0.2)
+    alt = i18n.text("programme.prosumer_alt", lang, generation=i18n.number(row["generation"], lang),
+                    self_consumed=i18n.number(row["self_consumed"], lang), exported=i18n.number(row["exported"], lang),
+                    grid=i18n.number(row["grid_use"], lang), gross=i18n.number(row["gross_use"], lang))
+    return Chart(fig, alt, values.map(lambda v: i18n.number(v, lang)).to_frame("kWh"), lang)

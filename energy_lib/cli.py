@@ -209,7 +209,7 @@ def publish(
     derived: DerivedOption = Path("data/derived"),
 ) -> None:
     """Publish the site: open data (privacy-checked), every report page in Korean and English
-    (city, gu, dong, building type) and the index. Pages whose inputs did not change are kept."""
+    (city, gu, dong, building type, programme evaluation) and the index. Pages whose inputs did not change are kept."""
     import fnmatch
 
     from tqdm.auto import tqdm
@@ -229,7 +229,8 @@ def publish(
     info = opendata.build(source, Store(derived), site / "data", force=force)
     data_seconds = time.perf_counter() - started
     typer.echo(f"open data: {len(info['files'])} files in {site / 'data'} ({data_seconds:.1f} s)")
-    pages = plan(wards(), [t for t in opendata.BUILDING_TYPES if t != "unknown"])
+    pages = plan(wards(), [t for t in opendata.BUILDING_TYPES if t != "unknown"],
+                 programmes=opendata.read(site / "data", "programmes"))
     data_hash = info["data_hash"]
     if boundaries:
         from dataclasses import replace
@@ -322,6 +323,74 @@ def serve(
         command.append("--no-browser")
     typer.echo(f"apps at http://127.0.0.1:{port}/voila/render/index.ipynb (site: {site})")
     os.execv(sys.executable, command)
+
+
+@app.command()
+def watch(
+    directory: Annotated[Path, typer.Argument(help="Folder the utilities' files land in (sub-folders too).")],
+    live: Annotated[Path, typer.Option("--live", envvar="ENERGY_LIVE_DIR",
+                                       help="Where the live status (status.parquet, status.json) is written; also $ENERGY_LIVE_DIR.")] = Path("data/live"),
+    poll: Annotated[float, typer.Option(min=0.05, help="Seconds between scans of the folder.")] = 0.5,
+    settle: Annotated[float, typer.Option(min=0.0, help="Seconds a file must stay unchanged (and end with a line break) before it is read.")] = 0.5,
+    settle_max: Annotated[float, typer.Option(min=0.0, help="Seconds after which an unchanged file without a final line break is read anyway.")] = 30.0,
+    confidence: Annotated[float, typer.Option(min=0.5, max=0.999, help="Level of the expected-use interval outside which use is flagged unusual.")] = 0.95,
+    once: Annotated[bool, typer.Option("--once", help="Read the files that are there, update the status, and exit.")] = False,
+    store: StoreOption = Path("data/store"),
+) -> None:
+    """Ingest files as they land in DIRECTORY and keep the live day's expected-versus-actual use
+    (TOWT baselines of the interval meters) up to date in --live (docs/monitoring.md). Ctrl-C stops."""
+    from energy_lib.live import LiveMonitor, LiveSettings
+    from energy_lib.watch import Watcher, WatchSettings
+
+    if not directory.is_dir():
+        raise typer.BadParameter(f"{directory} is not a folder; create it, or give the folder the files land in",
+                                 param_hint="DIRECTORY")
+    try:
+        timing = WatchSettings(poll=poll, settle=settle, settle_max=settle_max)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    target = _store(store)
+    watcher = Watcher(directory, target, LiveMonitor(target, live, LiveSettings(confidence=confidence)), timing,
+                      echo=typer.echo)
+    if not once:
+        typer.echo(f"watching {directory} (every {poll:g} s) into {target.root}; live status in {live}. Ctrl-C stops.")
+    try:
+        watcher.run(once=once)
+    except KeyboardInterrupt:
+        typer.echo(f"stopped; {len(watcher.pending)} file(s) were still being written and were not read")
+
+
+@app.command()
+def feed(
+    directory: Annotated[Path, typer.Argument(help="Folder to write the interval files into (the one `energy watch` watches).")],
+    every: Annotated[float, typer.Option(min=0.0, help="Seconds between steps; each step writes the next hour of every site.")] = 3.0,
+    day: Annotated[Optional[str], typer.Option(help="Simulated day (YYYY-MM-DD); default: the day after the newest interval reading in --store.")] = None,
+    steps: Annotated[Optional[int], typer.Option(min=1, max=24, help="Hours to write (default: to the end of the day).")] = None,
+    start_hour: Annotated[int, typer.Option(min=0, max=23, help="First hour to write.")] = 0,
+    anomaly: Annotated[Optional[list[str]], typer.Option(help="Inject unusual use: SITE@HOUR[xFACTOR], e.g. AMI-005@14 (doubled) or AMI-003@9x3; repeatable.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the demo city (as `energy demo --seed`).")] = 2026,
+    store: StoreOption = Path("data/store"),
+) -> None:
+    """Simulate the utilities' interval feed for the demo city's seven AMI sites: one file per site
+    and hour, written atomically every --every seconds, for `energy watch` to pick up."""
+    from energy_lib.demo.feed import Anomaly, FeedSettings, default_day, run_feed
+
+    try:
+        injected = tuple(Anomaly.parse(text) for text in anomaly or [])
+        when = pd.Timestamp(day) if day else default_day(_store(store))
+        settings = FeedSettings(when, seed=seed, start_hour=start_hour, steps=steps, every=every, anomalies=injected)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    today = pd.Timestamp.now(tz="Asia/Seoul").tz_localize(None).normalize()
+    if settings.day > today:
+        typer.echo(f"note: {settings.day:%Y-%m-%d} is after today; ingest quarantines future readings (future_period)")
+    typer.echo(f"feeding {settings.day:%Y-%m-%d} from {settings.start_hour:02d}:00, one hour every {every:g} s, into {directory}")
+    try:
+        written = run_feed(directory, settings, echo=typer.echo)
+    except KeyboardInterrupt:
+        typer.echo("stopped")
+        return
+    typer.echo(f"{len(written)} files written")
 
 
 @app.command()

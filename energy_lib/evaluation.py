@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from energy_lib import configuration, units
+from energy_lib import configuration
 from energy_lib.savings import in_units
 from energy_lib.store import Store
 
@@ -418,7 +418,7 @@ def absorb(matrix: np.ndarray, groups: Sequence[np.ndarray], weights: np.ndarray
     raise RuntimeError(f"fixed effects did not converge in {max_iterations} iterations (last change {change:.2e})")
 
 
-def _fit(panel: pd.DataFrame, regressors: pd.DataFrame, settings: EvaluationSettings):
+def _fit(panel: pd.DataFrame, regressors: pd.DataFrame):
     """WLS of use per day on ``regressors`` with stack × meter and stack × event fixed effects,
     clustered by site."""
     unit = pd.factorize(pd.MultiIndex.from_arrays([panel["stack"], panel["row"]]))[0]
@@ -445,7 +445,7 @@ def difference_in_differences(panel: pd.DataFrame, settings: EvaluationSettings)
     event = panel["event"].to_numpy()
     regressors = pd.DataFrame({"post": treated & (event >= settings.transition_months),
                                "transition": treated & (event >= 0) & (event < settings.transition_months)})
-    fit = _fit(panel, regressors, settings)
+    fit = _fit(panel, regressors)
     low, high = fit.conf_int(alpha=1 - settings.confidence).loc["post"]
     return {"effect": float(fit.params["post"]), "se": float(fit.bse["post"]), "ci_low": float(low),
             "ci_high": float(high), "p_value": float(fit.pvalues["post"]),
@@ -464,12 +464,13 @@ def event_study(panel: pd.DataFrame, settings: EvaluationSettings) -> tuple[pd.D
     (pandas.DataFrame, float)
         ``event``, ``effect`` [unit/day], ``se``, ``ci_low``, ``ci_high`` (the reference month −1
         is 0 by definition); and the p-value of the joint test that every pre-enrolment effect is
-        zero (parallel trends; a small value casts doubt on the comparison group).
+        zero (parallel trends; a small value casts doubt on the comparison group; NaN when there
+        are too few sites to test it).
     """
     events = [e for e in settings.events if e != -1]
     treated = panel["treated"].to_numpy()
     regressors = pd.DataFrame({f"event_{e}": treated & (panel["event"].to_numpy() == e) for e in events})
-    fit = _fit(panel, regressors, settings)
+    fit = _fit(panel, regressors)
     bounds = fit.conf_int(alpha=1 - settings.confidence)
     frame = pd.DataFrame({"event": events, "effect": fit.params.to_numpy(), "se": fit.bse.to_numpy(),
                           "ci_low": bounds[0].to_numpy(), "ci_high": bounds[1].to_numpy()})
@@ -478,7 +479,11 @@ def event_study(panel: pd.DataFrame, settings: EvaluationSettings) -> tuple[pd.D
     restriction = np.zeros((len(pre), len(regressors.columns)))
     for i, name in enumerate(pre):
         restriction[i, regressors.columns.get_loc(name)] = 1.0
-    pretrend = float(fit.wald_test(restriction, scalar=True).pvalue) if pre else float("nan")
+    # with fewer clusters than pre-enrolment months the joint test is not defined (its covariance
+    # is singular): no p-value rather than a misleading one
+    covariance = restriction @ fit.cov_params().to_numpy() @ restriction.T
+    testable = bool(pre) and np.linalg.matrix_rank(covariance) == len(pre)
+    pretrend = float(fit.wald_test(restriction, scalar=True).pvalue) if testable else float("nan")
     return frame.sort_values("event", ignore_index=True), pretrend
 
 

@@ -23,7 +23,6 @@ from energy_lib.wards import wards
 __all__ = ["site_dir", "gu_choices", "dong_choices", "report_fragment", "app_style", "APPS", "index_html"]
 
 _MAIN = re.compile(r'<main id="content">(.*)</main>', flags=re.S)
-_TABLE = re.compile(r"<table(?![^>]*tabindex)")
 
 
 def site_dir() -> Path:
@@ -49,9 +48,7 @@ def dong_choices(gu_code: str, lang: str) -> list[tuple[str, str]]:
 @functools.lru_cache(maxsize=256)
 def _fragment(path: Path, mtime_ns: int) -> str:
     match = _MAIN.search(path.read_text("utf-8"))
-    # tables scroll sideways on a phone: keyboard users must be able to focus them (WCAG 2.1.1);
-    # on the site the output areas around them are focusable, in the app they are not
-    return _TABLE.sub('<table tabindex="0"', match.group(1)) if match else ""
+    return match.group(1) if match else ""
 
 
 def report_fragment(code: str, lang: str, site: Path | None = None) -> str:
@@ -87,7 +84,7 @@ def app_style(fonts_url: str = "/voila/files/assets/") -> str:
 
 
 APPS = (("ward_explorer.ipynb", "explorer.title", "explorer.intro"), ("my_savings.ipynb", "my_savings.title", "my_savings.intro"),
-        ("board.ipynb", "board.title", "board.intro"))
+        ("board.ipynb", "board.title", "board.intro"), ("live.ipynb", "live.title", "live.intro"))
 """The citizen apps: notebook, title key and description key of the catalogue."""
 
 

@@ -36,7 +36,8 @@ from energy_lib.store import Store
 from energy_lib.wards import wards as ward_table
 
 __all__ = ["TABLES", "AREA_LEVELS", "ALL_TYPES", "build", "read", "manifest", "inputs_hash", "code_version",
-           "consumption_table", "savings_table", "carbon_point_table", "generation_table", "stock_table"]
+           "consumption_table", "savings_table", "carbon_point_table", "generation_table", "stock_table",
+           "programme_tables"]
 
 AREA_LEVELS = ("city", "gu", "ward")
 ALL_TYPES = "all"
@@ -61,6 +62,13 @@ _AREA = [
 _PRIVACY = [
     Column("suppressed", "", "True where the values are withheld by the 15/15 rule or by complementary suppression "
                              "(docs/publishing.md); the value columns are then empty."),
+]
+
+_PROGRAMME = [Column("programme_id", "", "Programme (see programmes).")]
+_PROGRAMME_CARRIER = _PROGRAMME + [Column("carrier", "", "Carrier evaluated.")]
+_PRIVACY_PROGRAMME = [
+    Column("suppressed", "", "True where fewer than 15 participants or 15 comparison meters were evaluated; the "
+                             "value columns are then empty."),
 ]
 
 TABLES: dict[str, list[Column]] = {
@@ -108,6 +116,81 @@ TABLES: dict[str, list[Column]] = {
         Column("households", "", "Households of the sites (residential)."),
         Column("floor_area_m2", "m²", "Floor area of the sites (where registered)."),
     ],
+    "programmes": [
+        Column("programme_id", "", "Programme."),
+        Column("name_ko", "", "Name, Korean."),
+        Column("name_en", "", "Name, English."),
+        Column("carrier", "", "Carrier it targets (empty: every energy carrier is evaluated)."),
+        Column("starts_on", "YYYY-MM-DD", "Day the programme opened."),
+        Column("cost_won_per_participant", "won", "Public cost per participating site, where known."),
+        Column("participants", "", "Participating sites."),
+    ],
+    "programme_effects": _PROGRAMME_CARRIER + [
+        Column("participants", "", "Participants evaluated (matched, with enough months of use)."),
+        Column("controls", "", "Comparison meters (non-participants matched on ward, building type and use)."),
+        Column("effect", "kWh or m³ per day", "Average change of a participant's use per day after enrolment, "
+                                              "difference in differences (negative: use fell)."),
+        Column("ci_low", "kWh or m³ per day", "Lower end of the confidence interval of `effect`."),
+        Column("ci_high", "kWh or m³ per day", "Upper end."),
+        Column("confidence", "", "Level of the intervals (0.95)."),
+        Column("p_value", "", "Two-sided p-value of `effect` (errors clustered by site)."),
+        Column("pretrend_p_value", "", "p-value of the test that participants and controls moved alike before enrolment."),
+        Column("matched_in_gu", "fraction", "Share of participants matched within the gu (too few close candidates in their dong)."),
+        Column("unit", "", "Unit of the effect (kWh or m³)."),
+    ] + _PRIVACY_PROGRAMME,
+    "programme_event_study": _PROGRAMME_CARRIER + [
+        Column("event", "months", "Billing month relative to the enrolment month (−1 is the reference)."),
+        Column("effect", "kWh or m³ per day", "Participants' use against their controls, relative to month −1."),
+        Column("ci_low", "kWh or m³ per day", "Lower end of its confidence interval."),
+        Column("ci_high", "kWh or m³ per day", "Upper end."),
+        Column("unit", "", "Unit (kWh or m³)."),
+    ] + _PRIVACY_PROGRAMME,
+    "programme_balance": _PROGRAMME_CARRIER + [
+        Column("covariate", "", "`use_per_day` (twelve months before enrolment), `level` (its log), `heating_ratio`, "
+                                "`cooling_ratio` (November–March, June–September use over the mean) or `floor_area_m2`."),
+        Column("participants", "", "Participants' mean."),
+        Column("candidates", "", "Mean of every candidate comparison meter (same carrier, building type, gu)."),
+        Column("matched", "", "Matched controls' mean."),
+        Column("smd_before", "", "Standardised mean difference, participants − candidates."),
+        Column("smd_after", "", "Standardised mean difference, participants − matched controls."),
+        Column("balanced", "", "|smd_after| < 0.1."),
+    ] + _PRIVACY_PROGRAMME,
+    "programme_savings": _PROGRAMME_CARRIER + [
+        Column("scope", "", "`per_participant` or `all_participants`."),
+        Column("unit", "", "`native` (kWh or m³), `kwh`, `toe`, `kgco2eq` or `won`."),
+        Column("estimate", "unit per year", "Savings in a year (positive: use fell)."),
+        Column("low", "unit per year", "Lower end of the confidence interval."),
+        Column("high", "unit per year", "Upper end."),
+        Column("participants", "", "Participants the row counts."),
+    ] + _PRIVACY_PROGRAMME,
+    "programme_cost": _PROGRAMME + [
+        Column("public_cost_won", "won", "Public cost (per participant × participants)."),
+        Column("savings_won", "won per year", "Yearly bill savings of all participants (every carrier)."),
+        Column("savings_won_low", "won per year", "Lower end."),
+        Column("savings_won_high", "won per year", "Upper end."),
+        Column("savings_toe", "toe per year", "Yearly energy savings."),
+        Column("savings_kgco2eq", "kgCO2eq per year", "Yearly emissions avoided."),
+        Column("payback_years", "years", "Simple payback: public cost / yearly bill savings."),
+        Column("payback_years_low", "years", "From the upper end of the savings."),
+        Column("payback_years_high", "years", "From the lower end (infinite: the interval reaches zero)."),
+        Column("won_per_toe", "won per toe/year", "Public cost per toe saved a year."),
+        Column("won_per_tco2eq", "won per tCO2eq/year", "Public cost per tonne CO2eq avoided a year."),
+        Column("won_per_tco2eq_low", "won per tCO2eq/year", "From the upper end of the savings."),
+        Column("won_per_tco2eq_high", "won per tCO2eq/year", "From the lower end of the savings."),
+    ] + _PRIVACY_PROGRAMME,
+    "programme_prosumers": _PROGRAMME + [
+        Column("participants_with_generation", "", "Evaluated participants with PV generation data."),
+        Column("generation", "kWh per year", "Mean generation per participant."),
+        Column("grid_use", "kWh per year", "Mean metered (grid) electricity per participant."),
+        Column("self_consumed", "kWh per year", "Generation used at home: the fall in metered use."),
+        Column("self_consumed_low", "kWh per year", "Lower end."),
+        Column("self_consumed_high", "kWh per year", "Upper end."),
+        Column("exported", "kWh per year", "generation − self_consumed."),
+        Column("gross_use", "kWh per year", "grid_use + self_consumed: what the home used."),
+        Column("self_consumed_share", "fraction", "self_consumed / generation."),
+        Column("self_consumed_share_low", "fraction", "Lower end."),
+        Column("self_consumed_share_high", "fraction", "Upper end."),
+    ] + _PRIVACY_PROGRAMME,
     "wards": [
         Column("ward_code", "", "10-digit administrative dong code."),
         Column("gu_code", "", "5-digit gu code."),
@@ -299,6 +382,61 @@ def stock_table(site_areas: pd.DataFrame) -> pd.DataFrame:
     return _with_area_columns(table)
 
 
+def programme_tables(store: Store, derived: Store, rule: privacy.SuppressionRule) -> dict[str, pd.DataFrame]:
+    """The programme list and each programme's evaluation (:mod:`energy_lib.evaluation`).
+
+    The evaluation tables hold estimates over groups, not sums of customers; a programme and
+    carrier is published only when at least ``rule.min_customers`` participants and as many
+    comparison meters were evaluated (else its values are empty and ``suppressed`` true). The
+    cost table is withheld when any of the programme's carriers is; the prosumer table when the
+    electricity evaluation is or fewer participants have generation data.
+    """
+    programmes = store.sql("""
+        SELECT p.programme_id, p.name_ko, p.name_en, p.carrier, strftime(p.starts_on, '%Y-%m-%d') AS starts_on,
+               p.cost_won_per_participant, count(DISTINCT q.site_id) AS participants
+        FROM programmes p LEFT JOIN participation q USING (programme_id) GROUP BY ALL ORDER BY p.programme_id""")
+    effects = derived.read("programme_effects")
+    hidden = ((effects["status"] != "estimated") | (effects["participants"] < rule.min_customers)
+              | (effects["controls"].fillna(0) < rule.min_customers))
+    flags = effects[["programme_id", "carrier"]].assign(suppressed=hidden.to_numpy())
+    by_programme = flags.groupby("programme_id")["suppressed"].any().rename("suppressed").reset_index()
+
+    def masked(frame: pd.DataFrame, name: str, keys: pd.DataFrame) -> pd.DataFrame:
+        out = frame.merge(keys, how="left").assign(confidence=_confidence())
+        out["suppressed"] = out["suppressed"].fillna(True).astype(bool)
+        if "carrier" in out and "unit" not in frame:
+            out["unit"] = _unit(out["carrier"])
+        columns = [c.name for c in TABLES[name]]
+        values = [c for c in columns if c not in {"programme_id", "carrier", "event", "covariate", "scope", "unit",
+                                                  "suppressed", "confidence"}]
+        for column in values:  # counts stay integers and flags booleans, with gaps where withheld
+            kind = out[column].dtype.kind
+            dtype = "boolean" if kind == "b" else "Int64" if kind in "iu" else float
+            out[column] = out[column].astype(dtype).mask(out["suppressed"])
+        return out[columns]
+
+    prosumers = derived.read("programme_prosumers")
+    electricity = flags[flags["carrier"] == "electricity"][["programme_id", "suppressed"]]
+    prosumer_flags = prosumers[["programme_id"]].merge(electricity, how="left")
+    prosumer_flags["suppressed"] = (prosumer_flags["suppressed"].fillna(True).astype(bool)
+                                    | (prosumers["participants_with_generation"] < rule.min_customers).to_numpy())
+    return {
+        "programmes": programmes[[c.name for c in TABLES["programmes"]]],
+        "programme_effects": masked(effects, "programme_effects", flags),
+        "programme_event_study": masked(derived.read("programme_event_study"), "programme_event_study", flags),
+        "programme_balance": masked(derived.read("programme_balance"), "programme_balance", flags),
+        "programme_savings": masked(derived.read("programme_savings"), "programme_savings", flags),
+        "programme_cost": masked(derived.read("programme_cost"), "programme_cost", by_programme),
+        "programme_prosumers": masked(prosumers, "programme_prosumers", prosumer_flags),
+    }
+
+
+def _confidence() -> float:
+    from energy_lib.evaluation import EvaluationSettings
+
+    return EvaluationSettings.configured().confidence
+
+
 def _period(consumption: pd.DataFrame) -> dict[str, str]:
     months = consumption.loc[consumption["level"] == "city", "month"]
     return {"start": str(months.min()) if len(months) else "", "end": str(months.max()) if len(months) else ""}
@@ -392,6 +530,7 @@ def build(store: Store, derived: Store, out: Path, *, force: bool = False) -> di
         "generation": generation_table(store.read("generation"), sites[["site_id", "ward_code", "building_type"]]),
         "stock": stock_table(sites),
         "wards": ward_table()[[c.name for c in TABLES["wards"]]],
+        **programme_tables(store, derived, privacy.SuppressionRule.configured()),
     }
     files = [path for name, frame in tables.items() for path in _write_table(out, name, frame)]
     files += _write_api(out, tables)
@@ -430,9 +569,9 @@ def _write_index(out: Path, tables: dict[str, pd.DataFrame], body: dict) -> None
 <a href="../en/index.html" lang="en" hreflang="en">Home (English)</a></nav></header>
 <main id="content">
 <h1>공개 데이터 <span lang="en">· Open data</span></h1>
-<p>행정동·구·광주 전체의 월별 사용량, 절감량, 탄소중립포인트, 태양광 발전량. 모든 값은 15/15 규칙으로 보호합니다.
-<span lang="en">Monthly use, savings, Carbon Point results and PV generation by dong, gu and city; every value is
-protected by the 15/15 rule.</span></p>
+<p>행정동·구·광주 전체의 월별 사용량, 절감량, 탄소중립포인트, 태양광 발전량과 에너지 사업 평가. 모든 값은 15/15 규칙으로 보호합니다.
+<span lang="en">Monthly use, savings, Carbon Point results and PV generation by dong, gu and city, and the
+evaluations of the energy programmes; every value is protected by the 15/15 rule.</span></p>
 <p>자료 기간 <span lang="en">Data period</span>: {html.escape(body["period"]["start"])} – {html.escape(body["period"]["end"])} ·
 코드 <span lang="en">code</span> {html.escape(body["code_version"])}</p>
 <table><caption>표 <span lang="en">Tables</span></caption>

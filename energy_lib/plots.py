@@ -31,7 +31,7 @@ import seaborn as sns
 from matplotlib import font_manager
 
 __all__ = ["FONT_FAMILY", "PALETTE", "PHONE_WIDTH_IN", "korean_font_files", "use_style", "figure",
-           "to_png", "show"]
+           "to_png", "figure_html", "show"]
 
 FONT_FAMILY = "NanumGothic"
 """Font family used for all text; it covers Hangul, Latin and digits."""
@@ -117,6 +117,29 @@ def to_png(fig) -> bytes:
     return buffer.getvalue()
 
 
+def figure_html(fig, alt: str, *, table=None, table_summary: str = "표로 보기 · Show as a table") -> str:
+    """``fig`` as an HTML ``<img>`` with its alternative text (and its table), then close it.
+
+    For widgets that are updated in place (a Voila app), which take HTML rather than a display;
+    :func:`show` displays the same HTML. Parameters as :func:`show`.
+
+    Raises
+    ------
+    ValueError
+        If ``alt`` is empty: every figure in the workbook needs alt text.
+    """
+    if not alt or not alt.strip():
+        raise ValueError("Every figure needs alt text describing what it shows.")
+    encoded = base64.b64encode(to_png(fig)).decode("ascii")
+    plt.close(fig)
+    tag = (f'<img src="data:image/png;base64,{encoded}" alt="{html.escape(alt, quote=True)}" '
+           'style="max-width:100%;height:auto">')
+    if table is not None:
+        tag += (f"<details><summary>{html.escape(table_summary)}</summary>"
+                f"{table.to_html(na_rep='–', float_format=lambda v: f'{v:,.1f}', border=0)}</details>")
+    return tag
+
+
 def show(fig, alt: str, *, table=None, table_summary: str = "표로 보기 · Show as a table") -> None:
     """Display ``fig`` in a notebook as an image with alternative text, then close it.
 
@@ -138,13 +161,4 @@ def show(fig, alt: str, *, table=None, table_summary: str = "표로 보기 · Sh
     """
     from IPython.display import display
 
-    if not alt or not alt.strip():
-        raise ValueError("Every figure needs alt text describing what it shows.")
-    encoded = base64.b64encode(to_png(fig)).decode("ascii")
-    plt.close(fig)
-    tag = (f'<img src="data:image/png;base64,{encoded}" alt="{html.escape(alt, quote=True)}" '
-           'style="max-width:100%;height:auto">')
-    if table is not None:
-        tag += (f"<details><summary>{html.escape(table_summary)}</summary>"
-                f"{table.to_html(na_rep='–', float_format=lambda v: f'{v:,.1f}', border=0)}</details>")
-    display({"text/html": tag, "text/plain": alt}, raw=True)
+    display({"text/html": figure_html(fig, alt, table=table, table_summary=table_summary), "text/plain": alt}, raw=True)

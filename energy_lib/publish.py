@@ -23,6 +23,7 @@ import atexit
 import hashlib
 import html
 import json
+import re
 import multiprocessing
 import time
 from collections.abc import Callable
@@ -119,7 +120,8 @@ def copy_assets(site: Path) -> None:
         font.save(out)
 
 
-def plan(wards, building_types: list[str], languages: tuple[str, ...] = i18n.LANGUAGES) -> list[Page]:
+def plan(wards, building_types: list[str], languages: tuple[str, ...] = i18n.LANGUAGES, *,
+         programmes=None) -> list[Page]:
     """Every page of the site, in a stable order.
 
     Parameters
@@ -128,6 +130,9 @@ def plan(wards, building_types: list[str], languages: tuple[str, ...] = i18n.LAN
         The ward table (``ward_code``, ``gu_code``, names).
     building_types : list of str
         Building types with a report.
+    programmes : pandas.DataFrame, optional
+        Programmes with an evaluation report (``programme_id``, ``name_ko``, ``name_en``: the
+        open-data table ``programmes``).
     """
     pages = []
     for lang in languages:
@@ -144,6 +149,11 @@ def plan(wards, building_types: list[str], languages: tuple[str, ...] = i18n.LAN
             pages.append(Page("building_type.ipynb", {"lang": lang, "building_type": building_type},
                               f"{lang}/building/{building_type}.html",
                               i18n.text(f"building_type.{building_type}", lang), "building_type"))
+        for row in ([] if programmes is None else programmes.sort_values("programme_id").itertuples()):
+            name = row.name_ko if lang == "ko" else row.name_en
+            pages.append(Page("programme.ipynb", {"lang": lang, "programme_id": row.programme_id},
+                              f"{lang}/programme/{row.programme_id}.html", i18n.text("programme.title", lang, name=name),
+                              "programme"))
     return pages
 
 
@@ -199,7 +209,17 @@ def render_html(notebook, page: Page, other_path: str | None) -> str:
     notebook.metadata["title"] = page.title
     body, _ = exporter.from_notebook_node(notebook, resources={
         "site_css": site_css(_relative(page.path, "assets/")), "site_nav": navigation(page.path, page.lang, other_path)})
-    return body
+    return focusable_tables(body)
+
+
+_UNFOCUSABLE_TABLE = re.compile(r"<table(?![^>]*tabindex)")
+
+
+def focusable_tables(html_text: str) -> str:
+    """Every table made focusable: tables scroll sideways on a phone (site.css), and keyboard
+    users must be able to reach what is scrolled out of view (WCAG 2.1.1; axe-core's
+    scrollable-region-focusable)."""
+    return _UNFOCUSABLE_TABLE.sub('<table tabindex="0"', html_text)
 
 
 # --- the worker pool: one kernel per worker process, reused across pages ------------------------
@@ -355,7 +375,7 @@ def _other_language(page: Page, by_path: dict[str, Page]) -> str | None:
 
 # --- index pages --------------------------------------------------------------------------------
 
-_SECTIONS = ("city", "gu", "dong", "building_type")
+_SECTIONS = ("city", "gu", "dong", "building_type", "programme")
 
 
 def write_index(site: Path, pages: list[Page], summary: BuildSummary) -> None:
@@ -398,8 +418,9 @@ def write_index(site: Path, pages: list[Page], summary: BuildSummary) -> None:
         others = [d for d in dongs if d.parameters["code"][:5] not in gu_codes]
         if others:
             section("dong", "<ul>" + "".join(map(item, others)) + "</ul>")
-        if by_section["building_type"]:
-            section("building_type", "<ul>" + "".join(map(item, by_section["building_type"])) + "</ul>")
+        for name in ("building_type", "programme"):
+            if by_section[name]:
+                section(name, "<ul>" + "".join(map(item, by_section[name])) + "</ul>")
         other = next(code for code in i18n.LANGUAGES if code != lang)
         _write_page(site / path, lang, i18n.text("site.title", lang), "\n".join(parts),
                     navigation(path, lang, f"{other}/index.html"), "../assets/")

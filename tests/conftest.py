@@ -78,6 +78,17 @@ def recovery_city(tmp_path_factory) -> dict:
 
 
 @pytest.fixture(scope="session")
+def recovery_open_data(recovery_city) -> dict:
+    """The open data of the recovery city (its programmes have enough participants to publish
+    their evaluation). Tests using it belong to the ``recovery`` xdist group."""
+    from energy_lib import opendata
+
+    data = recovery_city["root"] / "site" / "data"
+    manifest = opendata.build(recovery_city["store"], recovery_city["derived"], data)
+    return {**recovery_city, "data": data, "manifest": manifest}
+
+
+@pytest.fixture(scope="session")
 def published(demo, tmp_path_factory) -> dict:
     """The small demo city computed and its open data built once per session: ``site`` (with
     ``data/``), ``derived`` and the open-data ``manifest``."""

@@ -118,6 +118,12 @@ class Reference:
     def parcels(self) -> pd.DataFrame:
         return self.table("parcels")
 
+    def interval_resolutions(self, meter_ids: list[str]) -> set[str]:
+        """Resolutions (``15min``, ``hourly``, ``daily``) of the readings stored for ``meter_ids``."""
+        found = self._store.sql("SELECT DISTINCT resolution FROM readings WHERE meter_id IN ? "
+                                "AND resolution IN ('15min', 'hourly', 'daily')", [meter_ids])
+        return set(found["resolution"])
+
 
 @dataclass
 class Converted:

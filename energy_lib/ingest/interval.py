@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from energy_lib import wards
+from energy_lib.identity import pseudonyms
 from energy_lib.ingest import metered, parse, vocab
 from energy_lib.ingest.formats import Columns, Converted, Field, Format, Options, Reference, default_provider
 from energy_lib.ingest.problems import IngestError, Issues
@@ -123,8 +124,27 @@ def _records(columns: Columns, options: Options, reference: Reference, issues: I
     return Converted("readings", records, issues)
 
 
+_RESOLUTIONS = {15: "15min", 60: "hourly", 1440: "daily"}
+
+
 def _resolution(step_minutes: int) -> str:
-    return {15: "15min", 60: "hourly", 1440: "daily"}.get(step_minutes, f"{step_minutes}min")
+    return _RESOLUTIONS.get(step_minutes, f"{step_minutes}min")
+
+
+def _stored_step(columns: Columns, options: Options, reference: Reference) -> pd.Timedelta:
+    """The step of a file with one timestamp per meter (a live feed's latest interval): the
+    resolution of the interval readings the store already holds for its meters."""
+    customer = columns.series("customer_no")
+    provider = (columns.series("provider") if "provider" in columns
+                else pd.Series(options.provider or default_provider("electricity"), index=customer.index))
+    meter_ids = pseudonyms("meter", provider, pd.Series("electricity", index=customer.index), customer)
+    found = reference.interval_resolutions(meter_ids.unique().tolist())
+    if len(found) != 1:
+        held = f"the store holds them at {', '.join(sorted(found))}" if found else "the store has none of these meters"
+        raise IngestError(columns.raw.name, f"the step between readings cannot be told (one timestamp per meter, and "
+                          f"{held}).", "Give two or more intervals per meter, or ingest an earlier file of the "
+                          "meters first.")
+    return pd.Timedelta(minutes={v: k for k, v in _RESOLUTIONS.items()}[found.pop()])
 
 
 def convert_long(columns: Columns, options: Options, reference: Reference) -> Converted:
@@ -136,10 +156,8 @@ def convert_long(columns: Columns, options: Options, reference: Reference) -> Co
     customer = columns.series("customer_no")
     ordered = pd.DataFrame({"c": customer, "t": stamp}).dropna().drop_duplicates().sort_values(["c", "t"])
     gaps = ordered.groupby("c")["t"].diff().dropna()
-    if gaps.empty:
-        raise IngestError(columns.raw.name, "the step between readings cannot be told (fewer than two "
-                          "timestamps per meter).", "Give a whole day or more of readings per meter.")
-    step = pd.Timedelta(gaps[gaps > pd.Timedelta(0)].min())
+    step = (pd.Timedelta(gaps[gaps > pd.Timedelta(0)].min()) if len(gaps)
+            else _stored_step(columns, options, reference))
     minutes = int(step / pd.Timedelta(minutes=1))
     offset = step.to_timedelta64() if options.timestamps == "end" else np.timedelta64(0, "us")
     start = stamp - offset

@@ -6,7 +6,8 @@ from typer.testing import CliRunner
 from energy_lib.cli import app
 
 runner = CliRunner()
-COMMANDS = ["init", "ingest", "demo", "summary", "quarantine", "formats", "wards", "reconcile", "compute", "publish", "serve", "board", "household-index"]
+COMMANDS = ["init", "ingest", "demo", "summary", "quarantine", "formats", "wards", "reconcile", "compute", "publish", "serve", "board",
+            "household-index", "watch", "feed"]
 
 
 def test_top_level_help_lists_every_command():

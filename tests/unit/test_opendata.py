@@ -124,3 +124,34 @@ def test_savings_bands_add_in_quadrature(published):
         assert cell.meters == len(mine)
         assert cell.savings == pytest.approx(mine["savings"].sum())
         assert cell.band == pytest.approx(np.sqrt((mine["band"] ** 2).sum()))
+
+
+def test_programme_evaluations_of_few_participants_are_withheld(published):
+    effects = opendata.read(published["data"], "programme_effects")
+    minimum = privacy.SuppressionRule.configured().min_customers
+    derived = published["derived"].read("programme_effects").set_index(["programme_id", "carrier"])
+    few = (derived["participants"] < minimum) | (derived["controls"].fillna(0) < minimum)
+    assert few.all(), "the small demo's programmes are below the rule"
+    assert effects["suppressed"].all() and effects[["effect", "ci_low", "ci_high", "participants"]].isna().all().all()
+    for name in ("programme_event_study", "programme_savings", "programme_balance", "programme_cost"):
+        frame = opendata.read(published["data"], name)
+        assert frame["suppressed"].all(), name
+    programmes = opendata.read(published["data"], "programmes")
+    assert set(programmes["programme_id"]) == {"balcony_pv", "energy_village", "insulation_retrofit"}
+
+
+@pytest.mark.xdist_group("recovery")
+def test_programme_evaluations_of_enough_participants_are_published(recovery_open_data):
+    data, derived = recovery_open_data["data"], recovery_open_data["derived"]
+    effects = opendata.read(data, "programme_effects").set_index(["programme_id", "carrier"])
+    assert not effects["suppressed"].any()
+    assert (effects["participants"] >= privacy.SuppressionRule.configured().min_customers).all()
+    computed = derived.read("programme_effects").set_index(["programme_id", "carrier"])
+    np.testing.assert_allclose(effects["effect"], computed.loc[effects.index, "effect"])
+    assert (effects.loc[("insulation_retrofit", "gas"), "unit"], effects.loc[("balcony_pv", "electricity"), "unit"]) == ("m³", "kWh")
+    savings = opendata.read(data, "programme_savings")
+    assert set(savings["unit"]) == {"native", "kwh", "toe", "kgco2eq", "won"}
+    cost = opendata.read(data, "programme_cost").set_index("programme_id")
+    assert cost.loc["balcony_pv", "payback_years"] > 0
+    prosumers = opendata.read(data, "programme_prosumers")
+    assert list(prosumers["programme_id"]) == ["balcony_pv"] and not prosumers["suppressed"].any()

@@ -1,0 +1,100 @@
+"""The live monitor in a real pipeline: `energy serve` (Voila) and `energy watch` over a copy of the
+small demo store, the demo feed's interval files dropped into the watched folder, and the page open
+in headless Chromium at phone width, never reloaded."""
+
+from __future__ import annotations
+
+import pytest
+from live_pipeline import ROOT, STATUS, drop, hour_files, readings, serving, wait_for_new_status, watching
+from test_apps import _wcag_violations
+
+from energy_lib.demo.feed import Anomaly
+
+pytestmark = pytest.mark.xdist_group("demo")
+ARTIFACTS = ROOT / "test-artifacts"
+UNUSUAL_SITE = "수완 호반아파트 단지"  # AMI-005
+
+
+@pytest.fixture(scope="module")
+def pipeline(demo, tmp_path_factory):
+    with serving(demo["store"].root, tmp_path_factory.mktemp("live"), ARTIFACTS) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def watcher(pipeline):
+    with watching(pipeline) as process:
+        yield process
+
+
+@pytest.fixture(scope="module")
+def page(browser, pipeline):
+    """The app at phone width, opened once for the module; fails if it ever loads again."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    loads = []
+    page.on("load", lambda _: loads.append(page.url))
+    page.goto(pipeline.app)
+    page.wait_for_selector(f"{STATUS}, [data-testid=live-empty]", timeout=60_000)
+    page.evaluate("window.sameDocument = true")  # gone if the page reloads
+    yield page
+    assert len(loads) == 1 and page.evaluate("window.sameDocument === true"), "the page reloaded"
+    page.close()
+
+
+def _screenshot(page, name: str) -> None:
+    """The whole app at phone width (Voila scrolls inside its own element, so the window is made
+    as tall as the content)."""
+    height = page.evaluate("Math.max(...[...document.querySelectorAll('body, body *')].map(e => e.scrollHeight))")
+    page.set_viewport_size({"width": 390, "height": min(height, 6000)})
+    page.screenshot(path=str(ARTIFACTS / name))
+    page.set_viewport_size({"width": 390, "height": 844})
+
+
+def test_before_any_data_the_page_says_how_to_start_and_then_shows_it(page, pipeline, request):
+    message = page.locator("[data-testid=live-empty]")
+    message.wait_for(timeout=30_000)  # the first test: the watcher has not started yet
+    assert "아직 실시간 자료가 없습니다" in message.inner_text() and "make live" in message.inner_text()
+    request.getfixturevalue("watcher")  # starts `energy watch`, which writes the status of the day's first hour
+    page.wait_for_selector(STATUS, timeout=30_000)
+    assert readings(page) == pipeline.status()["readings"] == 6 + 4  # six hourly sites, one 15-minute
+    assert "마지막 검침 01:00까지 · 검침 10건" in page.locator(STATUS).inner_text()
+    assert f"{pipeline.day:%Y-%m-%d}" in page.locator("[data-testid=live-city] h2").inner_text()
+    assert page.locator(".live-site").count() == 7
+
+
+def test_a_new_reading_appears_without_reloading(page, pipeline, watcher):
+    before = page.locator(STATUS).evaluate("e => e.outerHTML")
+    for name, frame in hour_files(pipeline, 1).items():
+        drop(pipeline, name, frame)
+    page.wait_for_function(f"() => document.querySelector('{STATUS}').dataset.lastReading === "
+                           f"'{pipeline.day:%Y-%m-%d}T02:00:00'", timeout=30_000)
+    wait_for_new_status(page, before)
+    page.wait_for_function(f"n => document.querySelector('{STATUS}').dataset.readings === n", arg="20", timeout=10_000)
+    assert "마지막 검침 02:00까지 · 검침 20건" in page.locator(STATUS).inner_text()
+
+
+def test_an_unusual_reading_is_flagged(page, pipeline, watcher):
+    for name, frame in hour_files(pipeline, 2, (Anomaly("AMI-005", 2, 4.0),)).items():
+        drop(pipeline, name, frame)
+    flagged = page.locator(".live-site.unusual", has_text=UNUSUAL_SITE)
+    flagged.wait_for(timeout=30_000)
+    assert "⚠ 평소와 다름" in flagged.inner_text() and "02:00–03:00" in flagged.inner_text()
+    assert int(flagged.get_attribute("data-unusual")) >= 1
+    page.get_by_label("건물").select_option(label=f"{UNUSUAL_SITE} (아파트)")
+    figure = page.locator(f"img[alt^='{UNUSUAL_SITE}']")
+    figure.wait_for(timeout=10_000)
+    assert "구간 1개" in figure.get_attribute("alt")  # the figure's words name the unusual hour too
+    ARTIFACTS.mkdir(exist_ok=True)
+    _screenshot(page, "app-live-ko.png")
+
+
+def test_live_app_passes_axe_core_in_both_languages(page, watcher):
+    assert page.evaluate("document.documentElement.lang") == "ko"
+    violations = _wcag_violations(page)
+    assert not violations, violations
+    page.get_by_role("button", name="English").click()
+    page.wait_for_selector("text=Live electricity monitor", timeout=10_000)
+    page.wait_for_selector(f"{STATUS}[lang=en]", timeout=10_000)
+    violations = _wcag_violations(page)
+    assert not violations, violations
+    _screenshot(page, "app-live-en.png")
