@@ -48,7 +48,13 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-$(DEMO_STAMP): | venv
+# A change of the demo generator rebuilds the demo, and a change of the compute code recomputes
+# (the live feed is not part of the demo's data).
+DEMO_CODE := $(filter-out energy_lib/demo/feed.py,$(wildcard energy_lib/demo/*.py))
+COMPUTE_CODE := energy_lib/compute.py energy_lib/evaluation.py energy_lib/savings.py $(wildcard energy_lib/baselines/*.py) \
+	energy_lib/config/evaluation.toml energy_lib/config/savings.toml energy_lib/config/units.toml
+
+$(DEMO_STAMP): $(DEMO_CODE) | venv
 	rm -f data/.demo-*
 	$(ENERGY) demo $(DEMO_OPTS)
 	$(ENERGY) summary
@@ -58,7 +64,7 @@ data: $(DEMO_STAMP)
 
 $(STORE_MANIFEST): $(DEMO_STAMP)
 
-$(DERIVED_MANIFEST): $(STORE_MANIFEST)
+$(DERIVED_MANIFEST): $(STORE_MANIFEST) $(COMPUTE_CODE)
 	$(ENERGY) compute
 	$(ENERGY) household-index $(if $(HOUSEHOLDS),--demo-households $(HOUSEHOLDS),)
 

@@ -279,7 +279,9 @@ def band_calibration(placebo: pd.DataFrame, by: list[str], *, value: str = "savi
     rows = rows[rows[band] > 0]
     ratio = (rows[value].abs() / rows[band]).rename("ratio")
     grouped = ratio.groupby([rows[c] for c in by], observed=True, sort=True)
-    out = grouped.agg(meters="size", quantile=lambda r: float(np.quantile(r, coverage))).reset_index()
+    # "higher": an order statistic at or above the coverage point, so at least `coverage` of the
+    # placebo meters are covered (interpolating could leave one short)
+    out = grouped.agg(meters="size", quantile=lambda r: float(np.quantile(r, coverage, method="higher"))).reset_index()
     out["calibrated"] = out["meters"] >= min_meters
     out["factor"] = np.where(out["calibrated"], np.maximum(out["quantile"], 1.0), 1.0)
     return out

@@ -22,7 +22,8 @@ are the KMA 1991–2020 normals; the other months approximate them (within about
 def rng(seed: int, stream: str) -> np.random.Generator:
     """An independent random stream per component, so that changing one part of the demo (e.g.
     the number of households) does not change another (the weather)."""
-    return np.random.default_rng([seed, int.from_bytes(stream.encode()[:8].ljust(8, b"\0"), "little")])
+    # every byte of the name counts: "electricity-202201" and "electricity-202202" are different streams
+    return np.random.default_rng([seed, *stream.encode("utf-8")])
 
 
 def _climatology(day_of_year: np.ndarray) -> np.ndarray:

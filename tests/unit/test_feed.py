@@ -65,14 +65,16 @@ def test_the_feed_continues_each_site_like_its_history(demo):
     day = pd.Timestamp("2026-10-30")
     load = day_load(day, demo["settings"].seed)
     load = load[load["timestamp"] < day + pd.Timedelta(days=1)]
-    stored = demo["store"].sql("""SELECT s.name, sum(r.value_canonical) AS kwh FROM readings r JOIN meters m USING (meter_id)
-                                  JOIN sites s USING (site_id) WHERE r.resolution IN ('hourly', '15min')
-                                  AND r.period_start >= ? AND r.period_start < ? GROUP BY s.name""",
-                               [day, day + pd.Timedelta(days=1)]).set_index("name")["kwh"]
+    stored = demo["store"].sql("""SELECT s.name, r.period_start AS timestamp, r.value_canonical AS stored
+                                  FROM readings r JOIN meters m USING (meter_id) JOIN sites s USING (site_id)
+                                  WHERE r.resolution IN ('hourly', '15min') AND r.period_start >= ? AND r.period_start < ?""",
+                               [day, day + pd.Timedelta(days=1)])
     names = interval_sites().set_index("site_key")["name"]
-    fed = load.groupby(load["site_key"].map(names))["kwh"].sum()
-    assert set(fed.index) == set(stored.index) and len(fed) == 7
-    assert ((fed / stored.reindex(fed.index) - 1).abs() < 0.01).all()
+    # the demo's exports leave a few hours blank (its real-world mess): compare the stored intervals
+    both = load.assign(name=load["site_key"].map(names)).merge(stored, on=["name", "timestamp"])
+    totals = both.groupby("name")[["kwh", "stored"]].sum()
+    assert len(totals) == 7 and len(both) >= 0.95 * len(load)
+    assert ((totals["kwh"] / totals["stored"] - 1).abs() < 0.01).all()
 
 
 def test_anomalies_multiply_only_their_site_and_hour(tmp_path):

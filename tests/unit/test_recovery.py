@@ -43,7 +43,7 @@ def test_meter_bands_cover_the_truth_about_as_often_as_they_claim(city):
     covered = (compared["savings"] - compared["true_savings"]).abs() <= compared["band"]
     assert 0.8 <= covered.mean() <= 0.99, covered.mean()
     # the uncalibrated Guideline 14 band would claim 90% and cover far fewer
-    assert ((compared["savings"] - compared["true_savings"]).abs() <= compared["fsu_band"]).mean() < 0.6
+    assert ((compared["savings"] - compared["true_savings"]).abs() <= compared["fsu_band"]).mean() < 0.75
 
 
 def test_recovery_summary_agrees_with_the_meter_rows(city):
