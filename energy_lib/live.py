@@ -197,8 +197,10 @@ class LiveBaselines:
     ``resolution`` and ``step_minutes``; ``models`` one TOWT model per meter in that order (None
     without baseline data); ``lower_offset`` and ``upper_offset`` the residual quantiles [kWh per
     interval] per meter (row) and hour of the day (column); ``normal_temp_c`` the normal-year
-    hourly temperature of the day [°C]; ``signature`` what the fit depended on (see
-    :func:`fit_baselines`).
+    hourly temperature of the day [°C]; ``city_lower_offset`` and ``city_upper_offset`` the same
+    quantiles of the meters' summed hourly residuals [kWh per hour] per hour of the day (the city
+    total's interval: the meters' errors are correlated, as they share the weather); ``signature``
+    what the fit depended on (see :func:`fit_baselines`).
     """
 
     day: pd.Timestamp
@@ -209,6 +211,8 @@ class LiveBaselines:
     lower_offset: np.ndarray
     upper_offset: np.ndarray
     normal_temp_c: pd.Series
+    city_lower_offset: np.ndarray
+    city_upper_offset: np.ndarray
 
 
 def _meters(store: Store, meter_ids: np.ndarray) -> pd.DataFrame:
@@ -302,12 +306,23 @@ def fit_baselines(store: Store, day: pd.Timestamp, settings: LiveSettings = Live
         hours = pd.DatetimeIndex(hour.unique())
         predicted = pd.Series(model.predict(hours, hourly_temp.reindex(hours).to_numpy()), index=hours)
         expected = predicted.reindex(hour).to_numpy() * meter.step_minutes / 60.0
-        residuals.append(pd.DataFrame({"meter": position, "hour": hour.dt.hour.to_numpy(),
+        residuals.append(pd.DataFrame({"meter": position, "stamp": hour.to_numpy(), "hour": hour.dt.hour.to_numpy(),
                                        "residual": rows["value_canonical"].to_numpy() - expected}).dropna())
     frame = pd.concat(residuals, ignore_index=True) if residuals else pd.DataFrame(
-        {"meter": pd.Series(dtype=int), "hour": pd.Series(dtype=int), "residual": pd.Series(dtype=float)})
+        {"meter": pd.Series(dtype=int), "stamp": pd.Series(dtype="datetime64[us]"), "hour": pd.Series(dtype=int),
+         "residual": pd.Series(dtype=float)})
     lower, upper = _residual_quantiles(frame, len(meters), settings.confidence)
-    return LiveBaselines(day, settings, signature, meters, tuple(models), lower, upper, _normal_day(daily, day))
+    city_lower, city_upper = _residual_quantiles(_city_residuals(frame), 1, settings.confidence)
+    return LiveBaselines(day, settings, signature, meters, tuple(models), lower, upper, _normal_day(daily, day),
+                         city_lower[0], city_upper[0])
+
+
+def _city_residuals(residuals: pd.DataFrame) -> pd.DataFrame:
+    """The meters' residuals summed per hour, over the hours in which every fitted meter has one
+    (``meter`` 0, ``hour`` of the day, ``residual`` [kWh per hour])."""
+    per_hour = residuals.groupby(["stamp", "meter"])["residual"].sum().unstack("meter").dropna()
+    return pd.DataFrame({"meter": 0, "hour": per_hour.index.hour if len(per_hour) else np.array([], dtype=int),
+                         "residual": per_hour.sum(axis=1).to_numpy()})
 
 
 def day_temperature(store: Store, baselines: LiveBaselines) -> tuple[pd.Series, str]:
@@ -368,6 +383,10 @@ def day_status(baselines: LiveBaselines, temp_c: pd.Series, actual: pd.DataFrame
     actual_kwh = frame["actual_kwh"].to_numpy()
     frame["unusual"] = (actual_kwh < frame["lower_kwh"].to_numpy()) | (actual_kwh > frame["upper_kwh"].to_numpy())
     return frame.sort_values(["site_id", "period_start", "meter_id"], kind="stable", ignore_index=True)
+
+
+def _json_floats(values: np.ndarray) -> list[float | None]:
+    return [None if np.isnan(v) else round(float(v), 3) for v in values]
 
 
 def _utc_now() -> str:
@@ -436,7 +455,9 @@ class LiveMonitor:
         meta = {"day": f"{day:%Y-%m-%d}", "updated_at": _utc_now(), "last_file": last_file,
                 "last_file_seen_at": seen_at, "readings": int(frame["actual_kwh"].notna().sum()),
                 "sites": int(frame["site_id"].nunique()), "temperature_source": source,
-                "confidence": self.settings.confidence}
+                "confidence": self.settings.confidence,
+                "city_interval": {"lower_offset": _json_floats(baselines.city_lower_offset),
+                                  "upper_offset": _json_floats(baselines.city_upper_offset)}}
         write_status(self.live_dir, frame, meta)
         self.frame = frame
         return meta

@@ -109,10 +109,30 @@ def combine(frame: pd.DataFrame, keys) -> pd.DataFrame:
                  "intervals", "readings", "unusual"]]
 
 
-def city_hourly(frame: pd.DataFrame) -> pd.DataFrame:
+def city_hourly(frame: pd.DataFrame, meta: dict | None = None) -> pd.DataFrame:
     """The city's total per hour of the live day (15-minute meters summed to hours), from
-    :func:`combine`: an hour has an actual total once every monitored meter reported it."""
-    return combine(frame, frame["period_start"].dt.floor("h").rename("period_start"))
+    :func:`combine`: an hour has an actual total once every monitored meter reported it.
+
+    ``unusual`` is 1 for an hour whose total lies outside the total's prediction interval.
+    The total's prediction interval is ``meta["city_interval"]`` (the quantiles of the sites'
+    summed baseline residuals, :mod:`energy_lib.live`) where the status has it: the sites share
+    the weather and the calendar, so their errors are correlated and the quadrature sum of
+    :func:`combine` would be too narrow.
+    """
+    hours = combine(frame, frame["period_start"].dt.floor("h").rename("period_start"))
+    interval = (meta or {}).get("city_interval")
+    if interval and len(hours):
+        hour = hours.index.hour
+        lower = np.array([np.nan if v is None else v for v in interval["lower_offset"]], dtype=float)[hour]
+        upper = np.array([np.nan if v is None else v for v in interval["upper_offset"]], dtype=float)[hour]
+        known = ~np.isnan(lower) & ~np.isnan(upper)
+        hours["lower_kwh"] = np.where(known, np.maximum(hours["expected_kwh"] + lower, 0.0), hours["lower_kwh"])
+        hours["upper_kwh"] = np.where(known, hours["expected_kwh"] + upper, hours["upper_kwh"])
+    # an hour of the city is unusual when its total is, not when one of its sites is (the site
+    # list shows those): with seven sites at 95%, some site is outside in a third of the hours
+    actual = hours["actual_kwh"]
+    hours["unusual"] = ((actual < hours["lower_kwh"]) | (actual > hours["upper_kwh"])).astype(int)
+    return hours
 
 
 def site_intervals(frame: pd.DataFrame, site_id: str) -> pd.DataFrame:
@@ -251,9 +271,9 @@ def _day_figure_html(intervals: pd.DataFrame, *, title: str, lang: str, resoluti
                              table_summary=i18n.text("common.table", lang))
 
 
-def city_figure_html(frame: pd.DataFrame, lang: str) -> str:
+def city_figure_html(frame: pd.DataFrame, meta: dict, lang: str) -> str:
     """The city's hourly total against its expected load (:func:`city_hourly`, :func:`day_figure_html`)."""
-    return day_figure_html(city_hourly(frame), title=i18n.text("live.city_figure", lang), lang=lang)
+    return day_figure_html(city_hourly(frame, meta), title=i18n.text("live.city_figure", lang), lang=lang)
 
 
 def site_figure_html(frame: pd.DataFrame, site_id: str, lang: str) -> str:
@@ -288,7 +308,7 @@ def status_html(frame: pd.DataFrame, meta: dict, lang: str) -> str:
 def city_html(frame: pd.DataFrame, meta: dict, lang: str) -> str:
     """The city's real-time total: today so far against the expected load of the same intervals,
     the latest complete hour against its prediction interval, and how the expectation was made."""
-    hours = city_hourly(frame)
+    hours = city_hourly(frame, meta)
     so_far, expected = hours["read_actual_kwh"].sum(), hours["read_expected_kwh"].sum()
     parts = [f'<section class="live-city" lang="{lang}" data-testid="live-city">',
              f"<h2>{_t('live.city_heading', lang, day=meta.get('day', ''))}</h2>"]

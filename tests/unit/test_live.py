@@ -142,3 +142,16 @@ def test_no_interval_readings_write_nothing_and_no_weather_is_an_error(store, tm
 def test_settings_reject_a_confidence_outside_0_and_1():
     with pytest.raises(ValueError, match="confidence"):
         live.LiveSettings(confidence=95)
+
+
+def test_the_city_total_has_the_interval_of_the_summed_residuals(store_copy, tmp_path):
+    """The sites share the weather: the total's interval comes from their summed residuals, and is
+    wider than the quadrature sum of the sites' own intervals, which treats them as independent."""
+    baselines = live.fit_baselines(store_copy, DAY)
+    assert baselines.city_lower_offset.shape == baselines.city_upper_offset.shape == (24,)
+    assert (baselines.city_lower_offset < 0).all() and (baselines.city_upper_offset > 0).all()
+    quadrature = np.sqrt(np.nansum(baselines.upper_offset ** 2 * np.where(
+        live.STEP_MINUTES["15min"] == baselines.meters["step_minutes"].to_numpy()[:, None], 4, 1), axis=0))
+    assert (baselines.city_upper_offset > quadrature).mean() > 0.5
+    meta = live.LiveMonitor(store_copy, tmp_path / "live").update()
+    assert meta["city_interval"]["upper_offset"] == pytest.approx(list(baselines.city_upper_offset), abs=1e-3)

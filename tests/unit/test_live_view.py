@@ -117,10 +117,10 @@ def test_a_figure_of_the_same_numbers_is_drawn_once(monkeypatch):
 
     monkeypatch.setattr(live_view.plots, "figure_html", figure_html)
     monkeypatch.setattr(live_view, "_FIGURES", {})
-    first = live_view.city_figure_html(status(3), "ko")
-    assert live_view.city_figure_html(status(3), "ko") == first and len(drawn) == 1
-    assert live_view.city_figure_html(status(4), "ko") != first and len(drawn) == 2
-    live_view.city_figure_html(status(3), "en")
+    first = live_view.city_figure_html(status(3), META, "ko")
+    assert live_view.city_figure_html(status(3), META, "ko") == first and len(drawn) == 1
+    assert live_view.city_figure_html(status(4), META, "ko") != first and len(drawn) == 2
+    live_view.city_figure_html(status(3), META, "en")
     assert len(drawn) == 3
 
 
@@ -180,3 +180,13 @@ def test_follow_survives_a_failing_redraw(tmp_path, caplog):
 
     _run(scenario())
     assert len(calls) == 2 and "bad status" in caplog.text
+
+
+def test_the_city_total_takes_its_interval_from_the_status_where_given():
+    frame = status(6)
+    plain = live_view.city_hourly(frame)
+    offsets = {"lower_offset": [-50.0] * 24, "upper_offset": [60.0] * 23 + [None]}
+    hours = live_view.city_hourly(frame, {**META, "city_interval": offsets})
+    np.testing.assert_allclose(hours["upper_kwh"], np.where(hours.index.hour == 23, plain["upper_kwh"], hours["expected_kwh"] + 60))
+    np.testing.assert_allclose(hours["lower_kwh"], np.where(hours.index.hour == 23, plain["lower_kwh"],
+                                                            np.maximum(hours["expected_kwh"] - 50, 0)))
