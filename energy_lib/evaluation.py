@@ -236,9 +236,10 @@ def match_controls(use: MonthlyUse, treated: pd.DataFrame, pool: pd.DataFrame,
     """The ``k`` nearest comparison meters of each participant, with replacement.
 
     Exact on carrier, building type and ward (the gu for a participant whose ward has fewer than
-    ``k`` candidates within ``settings.caliper`` of it); nearest by Euclidean distance of the standardised pre-enrolment features
-    (:func:`pre_features` over the participant's own twelve months before enrolment, for the
-    participant and the candidates alike).
+    ``k`` candidates within ``settings.caliper`` of it); nearest by Euclidean distance of the
+    standardised pre-enrolment features (:func:`pre_features` over the participant's own twelve
+    months before enrolment, for the participant and the candidates alike). A participant without
+    ``k`` candidates in its gu is left out.
 
     Returns
     -------
