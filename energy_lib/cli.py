@@ -176,12 +176,24 @@ def compute_command(
         help="First month (YYYY-MM) of the annual analysis's reporting year; default: the last twelve "
              "billing months in the store.")] = None,
     chunk: Annotated[int, typer.Option(min=100, help="Meters computed at once.")] = 5_000,
+    engine: Annotated[str, typer.Option(help="Where the per-meter work runs: 'local' (this process) or 'dask' "
+                                             "(a Dask cluster; docs/scale.md).")] = "local",
+    scheduler: Annotated[Optional[str], typer.Option(help="Address of a Dask scheduler, e.g. tcp://10.0.0.5:8786; "
+                                                          "without one, --engine dask starts a local cluster.")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes of the local Dask cluster.")] = 2,
     store: StoreOption = Path("data/store"),
     derived: DerivedOption = Path("data/derived"),
 ) -> None:
     """Compute baselines and savings of every meter (Carbon Point, CalTRACK billing and daily, TOWT),
-    their sums by city, gu, ward and building type, and write the derived tables atomically."""
+    their sums by city, gu, ward and building type, the programme evaluations, and write the
+    derived tables atomically. The same tables with --engine local or dask."""
     from energy_lib.compute import ComputeSettings, NothingToCompute, compute
+    from energy_lib import engines
+
+    try:
+        engines.check(engine, scheduler)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--engine") from None
 
     start = None
     if reporting_start:
@@ -190,7 +202,8 @@ def compute_command(
                                      param_hint="--reporting-start")
         start = pd.Timestamp(f"{reporting_start}-01")
     try:
-        report = compute(_store(store), Store(derived), ComputeSettings(reporting_start=start, chunk_meters=chunk))
+        report = compute(_store(store), Store(derived), ComputeSettings(reporting_start=start, chunk_meters=chunk),
+                         engine=engine, scheduler=scheduler, workers=workers)
     except NothingToCompute as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None

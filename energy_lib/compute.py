@@ -33,6 +33,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from energy_lib import evaluation, metrics, savings, units, weather
+from energy_lib.engines import engine_for
 from energy_lib.baselines.caltrack import CalTRACKSettings, fit_caltrack
 from energy_lib.baselines.carbon_point import MonthlyUsage, carbon_point
 from energy_lib.baselines.data import billing_month, billing_periods, daily_periods, hourly_usage, window
@@ -326,9 +327,43 @@ def _rows_of(readings: pd.DataFrame, meters: pd.Index) -> pd.DataFrame:
     return rows[rows["meter_id"].isin(meters).to_numpy()]
 
 
+@dataclass(frozen=True)
+class _CalTRACKChunk:
+    """Meters of one CalTRACK analysis computed together, with their readings and window edges."""
+
+    analysis: str
+    interval: str
+    carrier: str
+    by: str
+    readings: pd.DataFrame
+    edges: pd.Series
+
+
+def _caltrack_chunk(chunk: _CalTRACKChunk, *, temp_c: pd.Series, normal: np.ndarray, sites: pd.DataFrame,
+                    settings: ComputeSettings) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """:func:`caltrack_analysis` of one chunk (run by an engine, here or on a cluster worker): its
+    baselines and savings rows, labelled with the analysis, and its number of meters."""
+    b, r = caltrack_analysis(chunk.readings, temp_c, chunk.edges, interval=chunk.interval, carrier=chunk.carrier,
+                             normal_temp_c=normal, by=chunk.by, baseline_days=settings.baseline_days,
+                             reporting_days=settings.reporting_days, confidence=settings.confidence)
+    primary = not (chunk.interval == "daily" and chunk.by == "month")
+    return (b.assign(analysis=chunk.analysis), _with_sites(r.assign(primary=primary), sites, chunk.analysis),
+            len(chunk.edges))
+
+
 def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSettings(), *,
-            progress: bool = True) -> ComputeReport:
+            progress: bool = True, engine: str = "local", scheduler: str | None = None,
+            workers: int = 2) -> ComputeReport:
     """Compute every derived table from ``store`` and replace them in ``derived`` in one commit.
+
+    Parameters
+    ----------
+    engine : str
+        Where the CalTRACK chunks run: ``local`` (this process) or ``dask``
+        (:mod:`energy_lib.engines`); the tables are the same either way.
+    scheduler : str, optional
+        Address of a Dask scheduler (``tcp://HOST:PORT``); without one, ``dask`` starts a local
+        cluster of ``workers`` processes.
 
     Returns
     -------
@@ -369,15 +404,16 @@ def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSet
                           reporting_start)
     bar = tqdm(total=sum(len(job[3]) for job in jobs) + len(interval_meters), desc="baselines", unit="meter",
                disable=not progress)
-    for analysis, interval, carrier, edges, readings, by in jobs:  # a few jobs: analysis × carrier × interval
-        for chunk in _chunks(edges.index, settings.chunk_meters):
-            rows = _rows_of(readings, chunk)
-            b, r = caltrack_analysis(rows, temp_c, edges[chunk], interval=interval, carrier=carrier,
-                                     normal_temp_c=normal, by=by, baseline_days=settings.baseline_days,
-                                     reporting_days=settings.reporting_days, confidence=settings.confidence)
-            baselines.append(b.assign(analysis=analysis))
-            results.append(_with_sites(r.assign(primary=not (interval == "daily" and by == "month")), sites, analysis))
-            bar.update(len(chunk))
+    # a generator: the local engine slices one chunk's readings at a time
+    chunks = (_CalTRACKChunk(analysis, interval, carrier, by, _rows_of(readings, chunk), edges[chunk])
+              for analysis, interval, carrier, edges, readings, by in jobs  # a few jobs: analysis × carrier × interval
+              for chunk in _chunks(edges.index, settings.chunk_meters))
+    with engine_for(engine, scheduler=scheduler, workers=workers) as runner:
+        for b, r, meters in runner.map(_caltrack_chunk, chunks, temp_c=temp_c, normal=normal, sites=sites,
+                                       settings=settings):
+            baselines.append(b)
+            results.append(r)
+            bar.update(meters)
     lap("caltrack")
     if len(interval_meters):
         hourly_temp = weather.hourly_temperature(daily)
