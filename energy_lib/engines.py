@@ -68,7 +68,7 @@ class DaskEngine(Engine):
         from distributed import Client, LocalCluster
 
         self._cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                                            dashboard_address=None)
+                                                            dashboard_address=":0")  # any free port
         self.client = Client(scheduler or self._cluster)
 
     def map(self, function: Callable, items: Iterable, **shared: Any) -> Iterator:
