@@ -52,7 +52,7 @@ if TYPE_CHECKING:  # the app imports this module to read the status: the fitting
     from energy_lib.store import Store
 
 __all__ = ["STATUS_COLUMNS", "LiveSettings", "LiveBaselines", "LiveMonitor", "default_live_dir", "empty_status",
-           "read_status", "write_status", "live_day", "fit_baselines", "day_temperature", "day_status"]
+           "read_status", "write_status", "utc_now", "live_day", "fit_baselines", "day_temperature", "day_status"]
 
 STEP_MINUTES = {"hourly": 60, "15min": 15}
 """Interval resolutions that are monitored, with their length [minutes]."""
@@ -389,7 +389,8 @@ def _json_floats(values: np.ndarray) -> list[float | None]:
     return [None if np.isnan(v) else round(float(v), 3) for v in values]
 
 
-def _utc_now() -> str:
+def utc_now() -> str:
+    """Now, as ISO 8601 in UTC to the millisecond (the times of ``status.json``)."""
     return pd.Timestamp.now(tz="UTC").isoformat(timespec="milliseconds")
 
 
@@ -452,7 +453,7 @@ class LiveMonitor:
         baselines = self._current(day, actual["meter_id"])
         temp_c, source = day_temperature(self.store, baselines)
         frame = day_status(baselines, temp_c, actual)
-        meta = {"day": f"{day:%Y-%m-%d}", "updated_at": _utc_now(), "last_file": last_file,
+        meta = {"day": f"{day:%Y-%m-%d}", "updated_at": utc_now(), "last_file": last_file,
                 "last_file_seen_at": seen_at, "readings": int(frame["actual_kwh"].notna().sum()),
                 "sites": int(frame["site_id"].nunique()), "temperature_source": source,
                 "confidence": self.settings.confidence,

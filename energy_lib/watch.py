@@ -28,11 +28,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 
 from energy_lib.compute import NothingToCompute
 from energy_lib.ingest.pipeline import IngestReport, ingest_file
-from energy_lib.live import LiveMonitor
+from energy_lib.live import LiveMonitor, utc_now
 from energy_lib.store import Store
 
 __all__ = ["WatchSettings", "Watcher", "ignored"]
@@ -77,10 +76,6 @@ class _Sighting:
     mtime_ns: int
     since: float
     first_seen: str
-
-
-def _utc_now() -> str:
-    return pd.Timestamp.now(tz="UTC").isoformat(timespec="milliseconds")
 
 
 def _files(directory: Path) -> Iterator[tuple[Path, os.stat_result]]:
@@ -154,7 +149,7 @@ class Watcher:
                 continue
             seen = self.pending.get(path)
             if seen is None or (seen.size, seen.mtime_ns) != state:
-                first = seen.first_seen if seen is not None else _utc_now()
+                first = seen.first_seen if seen is not None else utc_now()
                 seen = self.pending[path] = _Sighting(*state, now, first)
             unchanged = max(now - seen.since, wall - stat.st_mtime_ns / 1e9)
             complete = stat.st_size > 0 and _ends_with_newline(path)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import shutil
-import threading
 
 import pytest
+from http_site import http_server
 
 from energy_lib import publish
 from energy_lib.wards import wards
@@ -30,13 +28,9 @@ def site(published) -> dict:
 
 @pytest.fixture(scope="session")
 def server(site):
-    """The site over HTTP (browsers load the site's fonts only over HTTP, as on a real server)."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site["site"]))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    """The published test site over HTTP."""
+    with http_server(site["site"]) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

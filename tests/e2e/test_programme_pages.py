@@ -3,12 +3,10 @@ city), published like the rest of the site and read in headless Chromium at phon
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from pathlib import Path
 
 import pytest
+from http_site import http_server
 
 from energy_lib import i18n, opendata, publish
 from energy_lib.wards import wards
@@ -25,11 +23,8 @@ def programme_site(recovery_open_data):
              if p.section == "programme"]
     summary = publish.build(site, pages, recovery_open_data["manifest"]["data_hash"], workers=2)
     assert not summary.failed, [(r.path, r.error) for r in summary.failed]
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield {"url": f"http://127.0.0.1:{httpd.server_address[1]}", "site": site, "pages": pages}
-    httpd.shutdown()
+    with http_server(site) as url:
+        yield {"url": url, "site": site, "pages": pages}
 
 
 def test_every_programme_has_a_page_linked_from_the_index(programme_site):
