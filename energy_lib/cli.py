@@ -176,11 +176,15 @@ def compute_command(
         help="First month (YYYY-MM) of the annual analysis's reporting year; default: the last twelve "
              "billing months in the store.")] = None,
     chunk: Annotated[int, typer.Option(min=100, help="Meters computed at once.")] = 5_000,
-    engine: Annotated[str, typer.Option(help="Where the per-meter work runs: 'local' (this process) or 'dask' "
+    engine: Annotated[str, typer.Option(help="Where the per-meter work runs: 'local' (this machine) or 'dask' "
                                              "(a Dask cluster; docs/scale.md).")] = "local",
     scheduler: Annotated[Optional[str], typer.Option(help="Address of a Dask scheduler, e.g. tcp://10.0.0.5:8786; "
                                                           "without one, --engine dask starts a local cluster.")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes of the local Dask cluster.")] = 2,
+    workers: Annotated[int, typer.Option("--workers", "-j", min=1, help="Processes computing buckets of meters at "
+                                         "once: on this machine (local; 1 = this process) or in the local Dask "
+                                         "cluster.")] = min(2, os.cpu_count() or 1),
+    partition_rows: Annotated[int, typer.Option(min=10_000, help="About how many readings a bucket of meters "
+                                                "holds: bounds each worker's memory.")] = 2_000_000,
     store: StoreOption = Path("data/store"),
     derived: DerivedOption = Path("data/derived"),
 ) -> None:
@@ -202,7 +206,8 @@ def compute_command(
                                      param_hint="--reporting-start")
         start = pd.Timestamp(f"{reporting_start}-01")
     try:
-        report = compute(_store(store), Store(derived), ComputeSettings(reporting_start=start, chunk_meters=chunk),
+        report = compute(_store(store), Store(derived), ComputeSettings(reporting_start=start, chunk_meters=chunk,
+                                                                     partition_rows=partition_rows),
                          engine=engine, scheduler=scheduler, workers=workers)
     except NothingToCompute as error:
         typer.echo(f"error: {error}", err=True)

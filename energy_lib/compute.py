@@ -18,18 +18,26 @@ and writes, atomically, the derived tables of ``data/derived/`` (see data/README
   differences (:mod:`energy_lib.evaluation`): effects, event study, balance, savings, cost and
   the prosumer balance of PV programmes.
 
-Everything is vectorised over meters (chunks of :attr:`ComputeSettings.chunk_meters`) except TOWT,
-which fits one interval meter at a time (there are few; each fit takes well under a second).
+The city is computed by bucket of meters (:mod:`energy_lib.partitions`): the readings are first
+laid out by a hash of the meter id, then each bucket's Carbon Point, CalTRACK and TOWT runs on its
+own (in this process, in worker processes or on a Dask cluster: :mod:`energy_lib.engines`), so
+memory is bounded by a bucket. Within a bucket everything is vectorised over meters (chunks of
+:attr:`ComputeSettings.chunk_meters`) except TOWT, which fits one interval meter at a time (each fit
+takes well under a second). The city's sums, the band calibration and the programme evaluations
+follow on the gathered per-meter rows.
 """
 
 from __future__ import annotations
 
+import shutil
 import time
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from tqdm.auto import tqdm
 
 from energy_lib import evaluation, metrics, savings, units, weather
@@ -39,6 +47,7 @@ from energy_lib.baselines.carbon_point import MonthlyUsage, carbon_point
 from energy_lib.baselines.data import billing_month, billing_periods, daily_periods, hourly_usage, window
 from energy_lib.baselines.sufficiency import hourly_sufficiency, sufficiency
 from energy_lib.baselines.towt import fit_towt
+from energy_lib.partitions import Partitions, write_partitions
 from energy_lib.store import Store
 from energy_lib.tables import TABLES
 
@@ -46,8 +55,6 @@ __all__ = ["NothingToCompute", "ComputeSettings", "ComputeReport", "compute", "c
            "savings_by_group", "calibrate", "carbon_point_table", "default_reporting_start", "DERIVED_TABLES"]
 
 DERIVED_TABLES = ("baselines", "savings", "savings_by_group", "band_calibration", "carbon_point")
-BILL_RESOLUTIONS = ("billing", "monthly")
-INTERVAL_RESOLUTIONS = ("hourly", "15min")
 MODELLED_CARRIERS = ("electricity", "gas", "heat")
 """Carriers with a weather model; water has the Carbon Point rule only."""
 CITY_CODE = "29"
@@ -75,6 +82,9 @@ class ComputeSettings:
     chunk_meters : int
         Meters computed at once. 5,000 is the fastest on the benchmark machine: bigger chunks make
         arrays of hundreds of MB whose first touch costs more than the batching saves.
+    partition_rows : int
+        About how many readings a bucket of meters holds (:mod:`energy_lib.partitions`): a
+        bucket is the unit of work of an engine and bounds a worker's memory.
     """
 
     reporting_start: pd.Timestamp | None = None
@@ -83,21 +93,30 @@ class ComputeSettings:
     station: str = "156"
     confidence: float = 0.90
     chunk_meters: int = 5_000
+    partition_rows: int = 2_000_000
 
 
 @dataclass(frozen=True)
 class ComputeReport:
-    """What a compute run wrote: rows per derived table and seconds per step."""
+    """What a compute run wrote: rows per derived table, wall seconds per step, and the work
+    inside the buckets (seconds summed over buckets, which run in parallel on several workers)."""
 
     reporting_start: pd.Timestamp
     rows: dict[str, int]
     seconds: dict[str, float]
+    bucket_seconds: dict[str, float] = field(default_factory=dict)
+    buckets: int = 0
+    readings: dict[str, int] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         out = [f"annual analysis: reporting year from {self.reporting_start:%Y-%m}"]
         out += [f"{name:>17}: {count:>10,} rows" for name, count in self.rows.items()]
         out += [f"{'total':>17}: {sum(self.seconds.values()):>10.1f} s ("
                 + ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items()) + ")"]
+        if self.buckets:
+            out += [f"{'buckets':>17}: {self.buckets:>10,} of "
+                    + ", ".join(f"{n:,} {kind}" for kind, n in self.readings.items()) + " readings; inside them "
+                    + ", ".join(f"{k} {v:.1f} s" for k, v in self.bucket_seconds.items())]
         return out
 
 
@@ -117,15 +136,6 @@ def _meter_sites(store: Store) -> pd.DataFrame:
         SELECT m.meter_id, m.site_id, m.carrier, s.ward_code, w.gu_code, s.building_type
         FROM meters m JOIN sites s USING (site_id) LEFT JOIN wards w ON w.ward_code = s.ward_code
         ORDER BY m.meter_id""").set_index("meter_id")
-
-
-def _readings(store: Store, resolutions: tuple[str, ...], carriers: tuple[str, ...],
-              since: pd.Timestamp | None = None) -> pd.DataFrame:
-    """Readings of some resolutions and carriers, ordered by meter and time."""
-    where = "resolution IN ? AND carrier IN ?" + (" AND period_end > ?" if since is not None else "")
-    params = [list(resolutions), list(carriers)] + ([since] if since is not None else [])
-    return store.sql(f"""SELECT meter_id, carrier, resolution, period_start, period_end, value_canonical
-                         FROM readings WHERE {where} ORDER BY meter_id, period_start""", params)
 
 
 def caltrack_analysis(readings: pd.DataFrame, temp_c: pd.Series, edges: pd.Series, *, interval: str, carrier: str,
@@ -305,12 +315,13 @@ def carbon_point_table(bills: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _with_sites(frame: pd.DataFrame, sites: pd.DataFrame, analysis: str) -> pd.DataFrame:
+def _with_sites(frame: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
+    """Savings rows with their meter's site, ward, gu and building type, and in other units."""
     joined = frame.join(sites[["site_id", "ward_code", "gu_code", "building_type"]], on="meter_id")
     converted = savings.in_units(joined["savings"], joined["carrier"])
     for name in ("kwh", "toe", "kgco2eq", "won"):
         joined[f"savings_{name}"] = converted[name].to_numpy()
-    return joined.assign(analysis=analysis)
+    return joined
 
 
 def _chunks(meter_ids: pd.Index, size: int):
@@ -328,47 +339,86 @@ def _rows_of(readings: pd.DataFrame, meters: pd.Index) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class _CalTRACKChunk:
-    """Meters of one CalTRACK analysis computed together, with their readings and window edges."""
+class _PartitionResult:
+    """What one bucket of meters gives: its derived rows, meters and seconds per step."""
 
-    analysis: str
-    interval: str
-    carrier: str
-    by: str
-    readings: pd.DataFrame
-    edges: pd.Series
+    baselines: pd.DataFrame
+    savings: pd.DataFrame
+    carbon_point: pa.Table
+    meters: int
+    seconds: dict[str, float]
 
 
-def _caltrack_chunk(chunk: _CalTRACKChunk, *, temp_c: pd.Series, normal: np.ndarray, sites: pd.DataFrame,
-                    settings: ComputeSettings) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """:func:`caltrack_analysis` of one chunk (run by an engine, here or on a cluster worker): its
-    baselines and savings rows, labelled with the analysis, and its number of meters."""
-    b, r = caltrack_analysis(chunk.readings, temp_c, chunk.edges, interval=chunk.interval, carrier=chunk.carrier,
-                             normal_temp_c=normal, by=chunk.by, baseline_days=settings.baseline_days,
-                             reporting_days=settings.reporting_days, confidence=settings.confidence)
-    primary = not (chunk.interval == "daily" and chunk.by == "month")
-    return (b.assign(analysis=chunk.analysis), _with_sites(r.assign(primary=primary), sites, chunk.analysis),
-            len(chunk.edges))
+def _compute_partition(bucket: int, *, partitions: Partitions, temp_c: pd.Series, normal: np.ndarray,
+                       hourly_temp_c: pd.Series | None, reporting_start: pd.Timestamp, enrolled: pd.DataFrame,
+                       settings: ComputeSettings) -> _PartitionResult:
+    """Carbon Point, CalTRACK and TOWT for the meters of one bucket, from the bucket's own readings
+    (run by an engine, here or on a cluster worker). Savings rows are without their site columns."""
+    clock = time.perf_counter()
+    seconds: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[name] = seconds.get(name, 0.0) + now - clock
+        clock = now
+
+    bills = partitions.read(bucket, "bills")
+    interval = partitions.read(bucket, "interval")
+    lap("read")
+    carbon = TABLES["carbon_point"].conform(carbon_point_table(bills) if len(bills) else TABLES["carbon_point"].empty())
+    lap("carbon_point")
+    baselines, results, meters = [], [], 0
+    for analysis, kind, carrier, edges, readings, by in _caltrack_jobs(
+            bills[bills["carrier"].isin(MODELLED_CARRIERS)], interval, enrolled, reporting_start):
+        for chunk in _chunks(edges.index, settings.chunk_meters):
+            b, r = caltrack_analysis(_rows_of(readings, chunk), temp_c, edges[chunk], interval=kind, carrier=carrier,
+                                     normal_temp_c=normal, by=by, baseline_days=settings.baseline_days,
+                                     reporting_days=settings.reporting_days, confidence=settings.confidence)
+            primary = not (kind == "daily" and by == "month")  # interval meters: TOWT is the primary model
+            baselines.append(b.assign(analysis=analysis))
+            results.append(r.assign(primary=primary, analysis=analysis))
+            meters += len(chunk)
+    lap("caltrack")
+    interval_meters = pd.Index(interval["meter_id"].unique())
+    if len(interval_meters):
+        b, r = towt_analysis(interval, hourly_temp_c, pd.Series(reporting_start, index=interval_meters),
+                             baseline_days=settings.baseline_days, reporting_days=settings.reporting_days,
+                             confidence=settings.confidence)
+        baselines.append(b.assign(analysis="annual"))
+        results.append(r.assign(primary=True, analysis="annual"))
+    lap("towt")
+    return _PartitionResult(pd.concat(baselines, ignore_index=True) if baselines else pd.DataFrame(),
+                            pd.concat(results, ignore_index=True) if results else pd.DataFrame(),
+                            carbon, meters, seconds)
 
 
 def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSettings(), *,
             progress: bool = True, engine: str = "local", scheduler: str | None = None,
-            workers: int = 2) -> ComputeReport:
+            workers: int = 1) -> ComputeReport:
     """Compute every derived table from ``store`` and replace them in ``derived`` in one commit.
+
+    The readings are first laid out by bucket of meter (:mod:`energy_lib.partitions`, in a
+    hidden folder of ``derived`` removed afterwards); each bucket is then computed on its own, so
+    memory is bounded by a bucket whatever the size of the city.
 
     Parameters
     ----------
     engine : str
-        Where the CalTRACK chunks run: ``local`` (this process) or ``dask``
+        Where the buckets are computed: ``local`` (this machine) or ``dask``
         (:mod:`energy_lib.engines`); the tables are the same either way.
     scheduler : str, optional
         Address of a Dask scheduler (``tcp://HOST:PORT``); without one, ``dask`` starts a local
-        cluster of ``workers`` processes.
+        cluster of ``workers`` processes. The cluster's workers must see the store's and
+        ``derived``'s paths.
+    workers : int
+        Processes computing buckets at once: on this machine (``local``; 1 computes in this
+        process) or in the local Dask cluster.
 
     Returns
     -------
     ComputeReport
-        Rows written per table and the time each step took.
+        Rows written per table, the time each step took and the work inside the buckets.
     """
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
@@ -388,46 +438,42 @@ def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSet
     temp_c = temp_c.asfreq("D")
     normal = weather.normal_year(temp_c).to_numpy()
     sites = _meter_sites(store)
-    since = reporting_start - pd.Timedelta(days=settings.baseline_days + 1)
-    lap("read")
-
-    bills = _readings(store, BILL_RESOLUTIONS, ("electricity", "gas", "water", "heat"))
-    carbon = carbon_point_table(bills)
-    lap("carbon_point")
-
-    baselines, results = [], []
     participation = store.sql("""SELECT p.programme_id, p.site_id, p.enrolled_on, g.carrier
                                  FROM participation p JOIN programmes g USING (programme_id)""")
-    interval_readings = _readings(store, INTERVAL_RESOLUTIONS, ("electricity",), since)
-    interval_meters = pd.Index(interval_readings["meter_id"].unique())
-    jobs = _caltrack_jobs(bills[bills["carrier"].isin(MODELLED_CARRIERS)], interval_readings, participation, sites,
-                          reporting_start)
-    bar = tqdm(total=sum(len(job[3]) for job in jobs) + len(interval_meters), desc="baselines", unit="meter",
-               disable=not progress)
-    # a generator: the local engine slices one chunk's readings at a time
-    chunks = (_CalTRACKChunk(analysis, interval, carrier, by, _rows_of(readings, chunk), edges[chunk])
-              for analysis, interval, carrier, edges, readings, by in jobs  # a few jobs: analysis × carrier × interval
-              for chunk in _chunks(edges.index, settings.chunk_meters))
-    with engine_for(engine, scheduler=scheduler, workers=workers) as runner:
-        for b, r, meters in runner.map(_caltrack_chunk, chunks, temp_c=temp_c, normal=normal, sites=sites,
-                                       settings=settings):
-            baselines.append(b)
-            results.append(r)
-            bar.update(meters)
-    lap("caltrack")
-    if len(interval_meters):
-        hourly_temp = weather.hourly_temperature(daily)
-        edges = pd.Series(reporting_start, index=interval_meters)
-        b, r = towt_analysis(interval_readings, hourly_temp, edges, baseline_days=settings.baseline_days,
-                             reporting_days=settings.reporting_days, confidence=settings.confidence,
-                             progress=lambda: bar.update(1))
-        baselines.append(b.assign(analysis="annual"))
-        results.append(_with_sites(r.assign(primary=True), sites, "annual"))
-    bar.close()
-    lap("towt")
+    enrolled = _enrolled_meters(participation, sites)
+    lap("read")
 
-    baseline_table = pd.concat(baselines, ignore_index=True).sort_values(["analysis", "meter_id", "method"], kind="stable")
-    savings_table = pd.concat(results, ignore_index=True).sort_values(["analysis", "meter_id", "method"], kind="stable")
+    derived.root.mkdir(parents=True, exist_ok=True)
+    scratch = derived.root / f".partitions-{uuid.uuid4().hex[:12]}"
+    try:
+        parts = write_partitions(store, scratch, since=reporting_start - pd.Timedelta(days=settings.baseline_days + 1),
+                                 partition_rows=settings.partition_rows)
+        lap("partition")
+        baselines, results, carbons, inside = [], [], [], {}
+        bar = tqdm(total=parts.buckets, desc="baselines", unit="bucket", disable=not progress)
+        with engine_for(engine, scheduler=scheduler, workers=workers) as runner:
+            hourly_temp_c = weather.hourly_temperature(daily) if parts.rows["interval"] else None
+            for result in runner.map(_compute_partition, range(parts.buckets), partitions=parts, temp_c=temp_c,
+                                     normal=normal, hourly_temp_c=hourly_temp_c, reporting_start=reporting_start, enrolled=enrolled,
+                                     settings=settings):
+                baselines.append(result.baselines)
+                results.append(result.savings)
+                carbons.append(result.carbon_point)
+                for name, value in result.seconds.items():
+                    inside[name] = inside.get(name, 0.0) + value
+                bar.update(1)
+                bar.set_postfix(meters=f"{sum(len(b) for b in baselines):,}")
+        bar.close()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    lap("buckets")
+
+    baseline_table = pd.concat(baselines, ignore_index=True).sort_values(["analysis", "meter_id", "method"],
+                                                                         kind="stable", ignore_index=True)
+    savings_table = _with_sites(pd.concat(results, ignore_index=True), sites).sort_values(
+        ["analysis", "meter_id", "method"], kind="stable", ignore_index=True)
+    carbon = pa.concat_tables(carbons).sort_by([("meter_id", "ascending"), ("half_year", "ascending")])
+    del baselines, results, carbons
     calibration = calibrate(savings_table, participation["site_id"])
     groups = savings_by_group(savings_table)
     lap("aggregate")
@@ -443,16 +489,27 @@ def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSet
             writer.replace(name, frame if len(frame) else TABLES[name].empty())
     lap("write")
     rows = {"baselines": len(baseline_table), "savings": len(savings_table), "savings_by_group": len(groups),
-            "band_calibration": len(calibration), "carbon_point": len(carbon),
+            "band_calibration": len(calibration), "carbon_point": carbon.num_rows,
             **{name: len(frame) for name, frame in evaluations.items()}}
-    return ComputeReport(reporting_start, rows, seconds)
+    return ComputeReport(reporting_start, rows, seconds, inside, parts.buckets, dict(parts.rows))
 
 
-def _caltrack_jobs(bills: pd.DataFrame, interval: pd.DataFrame, participation: pd.DataFrame, sites: pd.DataFrame,
+def _enrolled_meters(participation: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
+    """Each programme's participating meters of its carrier (all modelled carriers for a programme
+    without one): ``programme_id``, ``meter_id``, ``carrier``, ``enrolled_on``."""
+    meters_of_site = sites.reset_index()[["meter_id", "site_id", "carrier"]]
+    enrolled = participation.merge(meters_of_site, on="site_id", suffixes=("_programme", ""))
+    targeted = enrolled["carrier_programme"].isna() | (enrolled["carrier_programme"] == enrolled["carrier"])
+    enrolled = enrolled[targeted & enrolled["carrier"].isin(MODELLED_CARRIERS)]
+    return enrolled[["programme_id", "meter_id", "carrier", "enrolled_on"]].sort_values(
+        ["programme_id", "meter_id"], ignore_index=True)
+
+
+def _caltrack_jobs(bills: pd.DataFrame, interval: pd.DataFrame, enrolled: pd.DataFrame,
                    reporting_start: pd.Timestamp) -> list[tuple]:
-    """(analysis, interval, carrier, edges, readings, window rule) for every CalTRACK run: the
-    annual analysis of bill meters (billing model) and interval meters (daily model), and each
-    programme's participants."""
+    """(analysis, interval, carrier, edges, readings, window rule) for every CalTRACK run over some
+    meters' readings: the annual analysis of bill meters (billing model) and interval meters
+    (daily model), and each programme's participants among the meters (:func:`_enrolled_meters`)."""
     jobs = []
     for carrier, rows in bills.groupby("carrier", sort=True):
         meters = pd.Index(rows["meter_id"].unique())
@@ -460,15 +517,9 @@ def _caltrack_jobs(bills: pd.DataFrame, interval: pd.DataFrame, participation: p
     for carrier, rows in interval.groupby("carrier", sort=True):
         meters = pd.Index(rows["meter_id"].unique())
         jobs.append(("annual", "daily", carrier, pd.Series(reporting_start, index=meters), rows, "month"))
-    if participation.empty:
-        return jobs
-    meters_of_site = sites.reset_index()[["meter_id", "site_id", "carrier"]]
-    enrolled = participation.merge(meters_of_site, on="site_id", suffixes=("_programme", ""))
-    targeted = enrolled["carrier_programme"].isna() | (enrolled["carrier_programme"] == enrolled["carrier"])
-    enrolled = enrolled[targeted & enrolled["carrier"].isin(MODELLED_CARRIERS)]
-    for (programme, carrier), rows in enrolled.groupby(["programme_id", "carrier"], sort=True):
+    present = enrolled[enrolled["meter_id"].isin(bills["meter_id"].unique())]
+    for (programme, carrier), rows in present.groupby(["programme_id", "carrier"], sort=True):
         edges = rows.drop_duplicates("meter_id").set_index("meter_id")["enrolled_on"].sort_index()
         readings = bills[bills["meter_id"].isin(edges.index)]
-        if len(readings):
-            jobs.append((f"programme:{programme}", "billing", carrier, edges, readings, "period"))
+        jobs.append((f"programme:{programme}", "billing", carrier, edges, readings, "period"))
     return jobs

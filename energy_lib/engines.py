@@ -1,21 +1,26 @@
 """Where the compute stage's per-meter work runs: in this process, or on a Dask cluster.
 
-The compute stage splits the meters into chunks whose baselines are independent of each other
-(partitioning by meter). An engine runs one function over the chunks and gives the results back
-in the chunks' order, so the derived tables are the same whichever engine made them:
+The compute stage splits the meters into buckets whose baselines are independent of each other
+(partitioning by meter, :mod:`energy_lib.partitions`); a task is a bucket's number, and reads the
+bucket's readings itself. An engine runs one function over the buckets and gives the results back
+in the buckets' order, so the derived tables are the same whichever engine made them:
 
-* :class:`LocalEngine` runs the chunks one after the other in this process (the default: one
-  machine, vectorised within a chunk).
+* :class:`LocalEngine` runs the buckets on this machine: one after the other in this process, or
+  on a pool of worker processes (one per core; each bucket is vectorised NumPy, so processes, not
+  threads, run them in parallel).
 * :class:`DaskEngine` sends them to a ``dask.distributed`` cluster: an existing scheduler
-  (``tcp://HOST:PORT``) or, without one, a local cluster of worker processes. Values every chunk
-  needs (the temperature series) are scattered to the workers once.
+  (``tcp://HOST:PORT``) or, without one, a local cluster of worker processes. Values every task
+  needs (the temperature series, the participants) are scattered to the workers once.
 
 >>> with engine_for("dask", scheduler=None, workers=2) as engine:
-...     results = list(engine.map(function, chunks, temperatures=temp_c))
+...     results = list(engine.map(function, range(buckets), temperatures=temp_c))
 """
 
 from __future__ import annotations
 
+import functools
+import multiprocessing
+import os
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
@@ -40,13 +45,48 @@ class Engine(AbstractContextManager):
 
 
 class LocalEngine(Engine):
-    """Every item in this process, one after the other."""
+    """Items on this machine: in this process (``workers=1``) or on ``workers`` processes.
+
+    Worker processes are fresh interpreters (``spawn``: nothing inherited from this process's
+    threads) with one BLAS thread each, so that two workers on two cores do not oversubscribe
+    them; results come back in the items' order.
+    """
 
     name = "local"
 
+    def __init__(self, workers: int = 1):
+        self.workers = workers
+        self._pool = None
+        if workers > 1:
+            saved = {name: os.environ.get(name) for name in _ONE_THREAD}
+            os.environ.update(_ONE_THREAD)  # read by the workers' NumPy at import
+            try:
+                self._pool = multiprocessing.get_context("spawn").Pool(workers)
+            finally:
+                for name, value in saved.items():
+                    if value is None:
+                        os.environ.pop(name, None)
+                    else:
+                        os.environ[name] = value
+
     def map(self, function: Callable, items: Iterable, **shared: Any) -> Iterator:
-        for item in items:
-            yield function(item, **shared)
+        if self._pool is None:
+            for item in items:
+                yield function(item, **shared)
+        else:
+            yield from self._pool.imap(functools.partial(function, **shared), items)
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is None:
+            return
+        if exc[0] is None:
+            self._pool.close()  # let the workers finish and exit
+        else:
+            self._pool.terminate()
+        self._pool.join()
+
+
+_ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 class DaskEngine(Engine):
@@ -73,8 +113,7 @@ class DaskEngine(Engine):
 
     def map(self, function: Callable, items: Iterable, **shared: Any) -> Iterator:
         scattered = {name: self.client.scatter(value, broadcast=True) for name, value in shared.items()}
-        # each item is sent as data, not inside the task graph (a chunk's readings are megabytes)
-        futures = [self.client.submit(function, self.client.scatter(item), **scattered, pure=False) for item in items]
+        futures = [self.client.submit(function, item, **scattered, pure=False) for item in items]
         try:
             for future in futures:  # in submission order: the derived tables do not depend on timing
                 yield future.result()
@@ -96,7 +135,8 @@ def check(name: str, scheduler: str | None = None) -> None:
         raise ValueError("a scheduler address needs the dask engine (--engine dask)")
 
 
-def engine_for(name: str, *, scheduler: str | None = None, workers: int = 2) -> Engine:
-    """The engine called ``name`` (``local`` or ``dask``; :func:`check` says what is accepted)."""
+def engine_for(name: str, *, scheduler: str | None = None, workers: int = 1) -> Engine:
+    """The engine called ``name`` (``local`` or ``dask``; :func:`check` says what is accepted),
+    with ``workers`` processes (local: 1 is this process; dask: the local cluster's size)."""
     check(name, scheduler)
-    return DaskEngine(scheduler, workers=workers) if name == "dask" else LocalEngine()
+    return DaskEngine(scheduler, workers=workers) if name == "dask" else LocalEngine(workers)

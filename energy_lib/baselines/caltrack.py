@@ -135,18 +135,41 @@ class Periods:
 def _degree_days(temp_c: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean daily HDD and CDD over each period's kept days, for every balance point
     [meters × periods × balance points] (0 where a period has no temperature), and whether the
-    period has any."""
+    period has any.
+
+    Notes
+    -----
+    A period's HDD total is piecewise linear in the balance point :math:`b`: with its days'
+    temperatures sorted, :math:`\\sum_d \\max(b - t_d, 0) = b\\,n(b) - S(n(b))`, where :math:`n(b)`
+    counts the days colder than :math:`b` and :math:`S(k)` sums the :math:`k` coldest; the CDD
+    total is :math:`(S_{all} - S(n(b))) - b\\,(N - n(b))`. One sort and one binary search per
+    period replace a pass over every day at every balance point (30 times fewer operations for
+    billing periods of 30 days and 61 balance points).
+    """
     valid = ~np.isnan(temp_c)
     count = valid.sum(axis=2)
     if temp_c.shape[2] == 1:  # daily data: one day per period, no averaging; fmax turns NaN into 0
         t = temp_c[:, :, 0, None]
         return np.fmax(grid - t, 0.0), np.fmax(t - grid, 0.0), count > 0
-    t = np.where(valid, temp_c, 0.0)[..., None]
-    v = valid[..., None]
-    scale = 1.0 / np.maximum(count, 1)[..., None]
-    hdd = (np.maximum(grid - t, 0.0) * v).sum(axis=2) * scale
-    cdd = (np.maximum(t - grid, 0.0) * v).sum(axis=2) * scale
-    return hdd, cdd, count > 0
+    meters, periods, depth = temp_c.shape
+    ordered = np.sort(temp_c, axis=2).reshape(-1, depth)  # NaN sort last
+    running = np.zeros((len(ordered), depth + 1))
+    np.nancumsum(ordered, axis=1, out=running[:, 1:])
+    # n(b) of every period at once: each period's sorted temperatures shifted into its own band of
+    # one sorted array (NaN above every balance point), searched for every balance point
+    low = min(float(grid.min()), float(np.nanmin(ordered, initial=np.inf)))
+    band = max(float(grid.max()), float(np.nanmax(ordered, initial=-np.inf))) - low + 2.0
+    offset = np.arange(len(ordered))[:, None] * band
+    keys = (np.where(np.isnan(ordered), band - 1.0, ordered - low) + offset).ravel()
+    colder = np.searchsorted(keys, ((grid - low)[None, :] + offset).ravel()).reshape(len(ordered), -1) \
+        - np.arange(len(ordered))[:, None] * depth
+    below = np.take_along_axis(running, colder, axis=1)
+    kept = count.reshape(-1, 1)
+    hdd = grid * colder - below
+    cdd = (running[:, -1:] - below) - grid * (kept - colder)
+    scale = 1.0 / np.maximum(kept, 1)
+    shape = (meters, periods, len(grid))
+    return (hdd * scale).reshape(shape), (cdd * scale).reshape(shape), count > 0
 
 
 @dataclass(frozen=True)

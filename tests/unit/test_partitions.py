@@ -1,0 +1,37 @@
+"""Readings laid out by bucket of meter: nothing lost, nothing doubled, a meter in one bucket."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from energy_lib.partitions import KINDS, write_partitions
+
+
+def test_every_reading_is_in_the_one_bucket_of_its_meter(demo, tmp_path):
+    store = demo["store"]
+    since = pd.Timestamp("2025-01-01")
+    parts = write_partitions(store, tmp_path / "parts", since=since, partition_rows=20_000)
+    for kind, (resolutions, carriers) in KINDS.items():
+        where = "resolution IN ? AND carrier IN ?" + (" AND period_end > ?" if kind == "interval" else "")
+        expected = store.sql(f"SELECT meter_id, period_start, value_canonical FROM readings WHERE {where}",
+                             [list(resolutions), list(carriers)] + ([since] if kind == "interval" else []))
+        assert parts.rows[kind] == len(expected) > 0, kind
+        buckets = [parts.read(k, kind).assign(bucket=k) for k in range(parts.buckets)]
+        for frame in buckets:  # each bucket in meter and time order, as the compute stage expects
+            assert frame.set_index(["meter_id", "period_start"]).index.is_monotonic_increasing
+        found = pd.concat(buckets, ignore_index=True)
+        assert len(found) == len(expected), f"{kind}: readings lost or doubled"
+        assert (found.groupby("meter_id")["bucket"].nunique() == 1).all(), f"{kind}: a meter split over buckets"
+        key = ["meter_id", "period_start"]
+        pd.testing.assert_frame_equal(found.sort_values(key, ignore_index=True)[expected.columns],
+                                      expected.sort_values(key, ignore_index=True), check_dtype=False)
+    assert parts.buckets == -(-sum(parts.rows.values()) // 20_000)
+
+
+def test_a_bucket_without_readings_of_a_kind_is_an_empty_frame(demo, tmp_path):
+    parts = write_partitions(demo["store"], tmp_path / "parts", since=pd.Timestamp("2100-01-01"),
+                             partition_rows=10**9)
+    assert parts.rows["interval"] == 0 and parts.buckets == 1
+    empty = parts.read(0, "interval")
+    assert empty.empty and list(empty.columns) == ["meter_id", "carrier", "resolution", "period_start",
+                                                   "period_end", "value_canonical"]
