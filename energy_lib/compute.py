@@ -55,6 +55,7 @@ __all__ = ["NothingToCompute", "ComputeSettings", "ComputeReport", "compute", "c
            "savings_by_group", "calibrate", "carbon_point_table", "default_reporting_start", "DERIVED_TABLES"]
 
 DERIVED_TABLES = ("baselines", "savings", "savings_by_group", "band_calibration", "carbon_point")
+BILL_RESOLUTIONS = ("billing", "monthly")
 MODELLED_CARRIERS = ("electricity", "gas", "heat")
 """Carriers with a weather model; water has the Carbon Point rule only."""
 CITY_CODE = "29"
@@ -329,23 +330,29 @@ def _chunks(meter_ids: pd.Index, size: int):
         yield meter_ids[start:start + size]
 
 
-def _rows_of(readings: pd.DataFrame, meters: pd.Index) -> pd.DataFrame:
-    """The readings of ``meters`` (both sorted by meter id): a slice, not a scan of every row."""
+def _meter_rows(readings: pd.DataFrame) -> pd.DataFrame:
+    """Per meter of ``readings`` (grouped by meter), in their order: its first row and the row
+    after its last (``start``, ``stop``)."""
     ids = readings["meter_id"].to_numpy()
-    first, last = np.searchsorted(ids, [meters[0], meters[-1]], side="left")[0], \
-        np.searchsorted(ids, meters[-1], side="right")
-    rows = readings.iloc[first:last]
-    return rows[rows["meter_id"].isin(meters).to_numpy()]
+    start = np.flatnonzero(np.concatenate([[True], ids[1:] != ids[:-1]])) if len(ids) else np.zeros(0, np.int64)
+    return pd.DataFrame({"start": start, "stop": np.append(start[1:], len(ids))}, index=ids[start])
+
+
+def _rows_of(readings: pd.DataFrame, rows: pd.DataFrame, meters: pd.Index) -> pd.DataFrame:
+    """The readings of ``meters``, consecutive meters of ``readings`` (:func:`_meter_rows`): a
+    slice, not a scan of every row."""
+    return readings.iloc[rows.at[meters[0], "start"]:rows.at[meters[-1], "stop"]]
 
 
 @dataclass(frozen=True)
 class _PartitionResult:
-    """What one bucket of meters gives: its derived rows, meters and seconds per step."""
+    """What one bucket of meters gives: its derived rows, its meters' monthly use for the
+    programme evaluations, and seconds per step."""
 
     baselines: pd.DataFrame
     savings: pd.DataFrame
     carbon_point: pa.Table
-    meters: int
+    monthly_use: evaluation.MonthlyUse
     seconds: dict[str, float]
 
 
@@ -363,22 +370,26 @@ def _compute_partition(bucket: int, *, partitions: Partitions, temp_c: pd.Series
         seconds[name] = seconds.get(name, 0.0) + now - clock
         clock = now
 
-    bills = partitions.read(bucket, "bills")
+    readings = partitions.read(bucket, "bills")
     interval = partitions.read(bucket, "interval")
+    is_bill = readings["resolution"].isin(BILL_RESOLUTIONS).to_numpy()
+    bills = readings if is_bill.all() else readings[is_bill]  # daily readings count only in monthly use
     lap("read")
     carbon = TABLES["carbon_point"].conform(carbon_point_table(bills) if len(bills) else TABLES["carbon_point"].empty())
     lap("carbon_point")
-    baselines, results, meters = [], [], 0
+    use = evaluation.MonthlyUse.of_readings(readings, evaluation.ENERGY_CARRIERS)
+    lap("monthly_use")
+    baselines, results = [], []
     for analysis, kind, carrier, edges, readings, by in _caltrack_jobs(
             bills[bills["carrier"].isin(MODELLED_CARRIERS)], interval, enrolled, reporting_start):
-        for chunk in _chunks(edges.index, settings.chunk_meters):
-            b, r = caltrack_analysis(_rows_of(readings, chunk), temp_c, edges[chunk], interval=kind, carrier=carrier,
+        rows = _meter_rows(readings)
+        for chunk in _chunks(edges.index, settings.chunk_meters):  # consecutive meters of the readings
+            b, r = caltrack_analysis(_rows_of(readings, rows, chunk), temp_c, edges[chunk], interval=kind, carrier=carrier,
                                      normal_temp_c=normal, by=by, baseline_days=settings.baseline_days,
                                      reporting_days=settings.reporting_days, confidence=settings.confidence)
             primary = not (kind == "daily" and by == "month")  # interval meters: TOWT is the primary model
             baselines.append(b.assign(analysis=analysis))
             results.append(r.assign(primary=primary, analysis=analysis))
-            meters += len(chunk)
     lap("caltrack")
     interval_meters = pd.Index(interval["meter_id"].unique())
     if len(interval_meters):
@@ -390,7 +401,7 @@ def _compute_partition(bucket: int, *, partitions: Partitions, temp_c: pd.Series
     lap("towt")
     return _PartitionResult(pd.concat(baselines, ignore_index=True) if baselines else pd.DataFrame(),
                             pd.concat(results, ignore_index=True) if results else pd.DataFrame(),
-                            carbon, meters, seconds)
+                            carbon, use, seconds)
 
 
 def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSettings(), *,
@@ -449,7 +460,7 @@ def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSet
         parts = write_partitions(store, scratch, since=reporting_start - pd.Timedelta(days=settings.baseline_days + 1),
                                  partition_rows=settings.partition_rows)
         lap("partition")
-        baselines, results, carbons, inside = [], [], [], {}
+        baselines, results, carbons, uses, inside = [], [], [], [], {}
         bar = tqdm(total=parts.buckets, desc="baselines", unit="bucket", disable=not progress)
         with engine_for(engine, scheduler=scheduler, workers=workers) as runner:
             hourly_temp_c = weather.hourly_temperature(daily) if parts.rows["interval"] else None
@@ -459,6 +470,7 @@ def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSet
                 baselines.append(result.baselines)
                 results.append(result.savings)
                 carbons.append(result.carbon_point)
+                uses.append(result.monthly_use)
                 for name, value in result.seconds.items():
                     inside[name] = inside.get(name, 0.0) + value
                 bar.update(1)
@@ -477,7 +489,9 @@ def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSet
     calibration = calibrate(savings_table, participation["site_id"])
     groups = savings_by_group(savings_table)
     lap("aggregate")
-    evaluations = evaluation.evaluate_all(store)
+    use = evaluation.MonthlyUse.combine(uses, evaluation.meters_of(store, evaluation.ENERGY_CARRIERS))
+    del uses
+    evaluations = evaluation.evaluate_all(store, use=use)
     lap("evaluation")
     with derived.writer() as writer:
         writer.replace("baselines", baseline_table)
@@ -508,8 +522,9 @@ def _enrolled_meters(participation: pd.DataFrame, sites: pd.DataFrame) -> pd.Dat
 def _caltrack_jobs(bills: pd.DataFrame, interval: pd.DataFrame, enrolled: pd.DataFrame,
                    reporting_start: pd.Timestamp) -> list[tuple]:
     """(analysis, interval, carrier, edges, readings, window rule) for every CalTRACK run over some
-    meters' readings: the annual analysis of bill meters (billing model) and interval meters
-    (daily model), and each programme's participants among the meters (:func:`_enrolled_meters`)."""
+    meters' readings (grouped by meter): the annual analysis of bill meters (billing model) and
+    interval meters (daily model), and each programme's participants among the meters
+    (:func:`_enrolled_meters`). The edges follow the readings' order of meters."""
     jobs = []
     for carrier, rows in bills.groupby("carrier", sort=True):
         meters = pd.Index(rows["meter_id"].unique())
@@ -519,7 +534,8 @@ def _caltrack_jobs(bills: pd.DataFrame, interval: pd.DataFrame, enrolled: pd.Dat
         jobs.append(("annual", "daily", carrier, pd.Series(reporting_start, index=meters), rows, "month"))
     present = enrolled[enrolled["meter_id"].isin(bills["meter_id"].unique())]
     for (programme, carrier), rows in present.groupby(["programme_id", "carrier"], sort=True):
-        edges = rows.drop_duplicates("meter_id").set_index("meter_id")["enrolled_on"].sort_index()
+        edges = rows.drop_duplicates("meter_id").set_index("meter_id")["enrolled_on"]
         readings = bills[bills["meter_id"].isin(edges.index)]
+        edges = edges.reindex(readings["meter_id"].unique())  # in the readings' order of meters
         jobs.append((f"programme:{programme}", "billing", carrier, edges, readings, "period"))
     return jobs

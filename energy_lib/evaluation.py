@@ -40,7 +40,6 @@ References
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 
@@ -113,24 +112,70 @@ class MonthlyUse:
         """Position in ``months`` of the month of each day (−1 outside the data)."""
         return self.months.get_indexer(pd.DatetimeIndex(days).to_period("M").to_timestamp())
 
+    @classmethod
+    def of_readings(cls, readings: pd.DataFrame, carriers: Sequence[str]) -> MonthlyUse:
+        """The matrix of the meters in ``readings`` (``meter_id``, ``carrier``, ``resolution``,
+        ``period_start``, ``period_end``, ``value_canonical``, ``outlier``), rows in meter id
+        order; ``meters`` has only ``meter_id``.
 
-_USE = """
-WITH meter_rows AS (
-    SELECT m.meter_id, row_number() OVER (ORDER BY m.meter_id) - 1 AS meter_row  -- the rows of _METERS
-    FROM meters m JOIN sites s USING (site_id) WHERE list_contains($carriers, m.carrier)
-), use AS (
-    SELECT r.meter_id,
-           date_trunc('month', CASE WHEN r.resolution = 'billing' THEN r.period_end ELSE r.period_start END) AS month,
-           sum(r.value_canonical) AS value,
-           sum(epoch(r.period_end) - epoch(r.period_start)) / 86400.0 AS days
-    FROM readings r
-    WHERE NOT r.outlier AND r.resolution IN ('billing', 'monthly', 'daily') AND list_contains($carriers, r.carrier)
-    GROUP BY ALL
-)
-SELECT m.meter_row, datediff('month', DATE '1970-01-01', u.month)::INTEGER AS month_number,
-       u.value / u.days AS per_day
-FROM use u JOIN meter_rows m USING (meter_id)
-WHERE u.days > 0
+        A bill counts in the month its period ends in (the month it is read in), a monthly or
+        daily reading in the month it starts in; bills, monthly and daily readings of
+        ``carriers`` only, outliers flagged at ingest left out.
+        """
+        # NumPy columns and masks, not filtered frames: copying a bucket's strings costs more
+        codes, meter_ids = pd.factorize(readings["meter_id"], sort=True)
+        start = readings["period_start"].to_numpy("datetime64[us]")
+        end = readings["period_end"].to_numpy("datetime64[us]")
+        days = (end - start) / np.timedelta64(1, "D")
+        billing = readings["resolution"].to_numpy() == "billing"
+        keep = (~readings["outlier"].to_numpy(dtype=bool) & readings["resolution"].isin(_USE_RESOLUTIONS).to_numpy()
+                & readings["carrier"].isin(list(carriers)).to_numpy() & (days > 0))
+        used = np.bincount(codes[keep], minlength=len(meter_ids)) > 0
+        codes, meter_ids = (np.cumsum(used) - 1)[codes[keep]], meter_ids[used]  # meters with use, in order
+        month = np.where(billing, end, start)[keep].astype("datetime64[M]").astype(np.int64)
+        value, days = readings["value_canonical"].to_numpy(dtype=float)[keep], days[keep]
+        first = int(month.min()) if len(month) else 360  # 2000-01 for no data
+        width = int(month.max()) - first + 1 if len(month) else 1
+        cell = codes.astype(np.int64) * width + (month - first)
+        size = len(meter_ids) * width
+        total = np.bincount(cell, weights=value, minlength=size)
+        covered = np.bincount(cell, weights=days, minlength=size)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per_day = np.where(covered > 0, total / covered, np.nan).reshape(len(meter_ids), width)
+        return cls(per_day, pd.DataFrame({"meter_id": np.asarray(meter_ids, dtype=object)}), _month_range(first, width))
+
+    @classmethod
+    def combine(cls, blocks: Sequence[MonthlyUse], meters: pd.DataFrame) -> MonthlyUse:
+        """One matrix with the rows of ``meters`` (``_METERS``' columns) from blocks of other
+        meters (:meth:`of_readings` of buckets of meters); NaN for meters in no block."""
+        blocks = [b for b in blocks if len(b.meters)]
+        first = min((_month_number(b.months[0]) for b in blocks), default=360)
+        last = max((_month_number(b.months[-1]) for b in blocks), default=360)
+        values = np.full((len(meters), last - first + 1), np.nan)
+        index = pd.Index(meters["meter_id"])
+        for block in blocks:  # a few dozen buckets
+            rows = index.get_indexer(block.meters["meter_id"])
+            offset = _month_number(block.months[0]) - first
+            values[rows[rows >= 0], offset:offset + len(block.months)] = block.values[rows >= 0]
+        return cls(values, meters, _month_range(first, last - first + 1))
+
+
+_USE_RESOLUTIONS = ("billing", "monthly", "daily")
+
+
+def _month_number(month: pd.Timestamp) -> int:
+    """Months since 1970-01."""
+    return (month.year - 1970) * 12 + month.month - 1
+
+
+def _month_range(first: int, width: int) -> pd.DatetimeIndex:
+    """``width`` month starts from month number ``first`` (months since 1970-01)."""
+    return pd.DatetimeIndex(np.arange(first, first + width).astype("datetime64[M]").astype("datetime64[us]"))
+
+
+_READINGS = """
+SELECT meter_id, carrier, resolution, period_start, period_end, value_canonical, outlier
+FROM readings WHERE resolution IN ('billing', 'monthly', 'daily') AND list_contains(?, carrier)
 """
 
 _METERS = """
@@ -143,11 +188,11 @@ ORDER BY m.meter_id
 
 
 def monthly_use(store: Store, carriers: Sequence[str]) -> MonthlyUse:
-    """Every meter's use per day in each billing month, as a meters × months matrix.
+    """Every meter's use per day in each billing month, as a meters × months matrix
+    (:meth:`MonthlyUse.of_readings` of the store's readings).
 
-    The sums per meter and month are made by DuckDB and come back as three NumPy columns (row,
-    month, use per day), not as a frame of meter ids: the full city's 75 million meter-months fit
-    in about 1 GB on their way to the matrix.
+    This reads every bill of ``carriers`` at once: for a whole city, the compute stage builds the
+    matrix bucket by bucket instead (:meth:`MonthlyUse.combine`).
 
     Parameters
     ----------
@@ -157,15 +202,14 @@ def monthly_use(store: Store, carriers: Sequence[str]) -> MonthlyUse:
         Carriers to read (``electricity``, ``gas``, …).
     """
     carriers = list(carriers)
-    meters = store.sql(_METERS, [carriers])
-    with contextlib.closing(store.connect(["readings", "meters", "sites"])) as con:
-        use = con.execute(_USE, {"carriers": carriers}).fetchnumpy()
-    month_number = np.asarray(use["month_number"], dtype=np.int64)
-    first, last = (int(month_number.min()), int(month_number.max())) if len(month_number) else (360, 360)
-    months = pd.DatetimeIndex(np.arange(first, last + 1).astype("datetime64[M]").astype("datetime64[us]"))
-    values = np.full((len(meters), len(months)), np.nan)
-    values[np.asarray(use["meter_row"], dtype=np.int64), month_number - first] = np.asarray(use["per_day"], dtype=float)
-    return MonthlyUse(values, meters, months)
+    return MonthlyUse.combine([MonthlyUse.of_readings(store.sql(_READINGS, [carriers]), carriers)],
+                              meters_of(store, carriers))
+
+
+def meters_of(store: Store, carriers: Sequence[str]) -> pd.DataFrame:
+    """The rows of :func:`monthly_use`'s matrix: meters of ``carriers`` with their site, ward,
+    gu, building type, floor area and households, in meter id order."""
+    return store.sql(_METERS, [list(carriers)])
 
 
 def participants(store: Store, programme_id: str, use: MonthlyUse) -> pd.DataFrame:
@@ -204,19 +248,24 @@ def pre_features(use: MonthlyUse, rows: np.ndarray, ends: np.ndarray, months: in
         ``cooling_ratio`` (mean use per day in November–March and in June–September over the mean
         of the window; NaN without such months) [dimensionless].
     """
-    valid = ~np.isnan(use.values)
-    filled = np.where(valid, use.values, 0.0)
     month_of_year = use.months.month.to_numpy()
-
-    def window_sums(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        total = np.concatenate([np.zeros((len(filled), 1)), np.cumsum(filled * mask, axis=1)], axis=1)
-        count = np.concatenate([np.zeros((len(filled), 1)), np.cumsum(valid * mask, axis=1)], axis=1)
-        start = np.maximum(ends - months, 0)
-        return total[rows, ends] - total[rows, start], count[rows, ends] - count[rows, start]
-
-    every, n = window_sums(np.ones(len(use.months), dtype=bool))
-    heating, n_heating = window_sums(np.isin(month_of_year, _HEATING_MONTHS))
-    cooling, n_cooling = window_sums(np.isin(month_of_year, _COOLING_MONTHS))
+    masks = (np.ones(len(use.months), dtype=bool), np.isin(month_of_year, _HEATING_MONTHS),
+             np.isin(month_of_year, _COOLING_MONTHS))
+    sums = np.zeros((len(masks), len(rows)))
+    counts = np.zeros((len(masks), len(rows)))
+    step = max(1, 2_000_000 // max(months, 1))  # pairs at a time: windows of a few dozen MB
+    for first in range(0, len(rows), step):  # only the pairs' own windows, not the whole matrix
+        part = slice(first, first + step)
+        position = ends[part, None] - months + np.arange(months)[None, :]
+        inside = position >= 0
+        window = use.values[rows[part, None], np.maximum(position, 0)]
+        present = inside & ~np.isnan(window)
+        filled = np.where(present, window, 0.0)
+        for i, mask in enumerate(masks):
+            selected = present & mask[np.maximum(position, 0)]
+            sums[i, part] = np.where(selected, filled, 0.0).sum(axis=1)
+            counts[i, part] = selected.sum(axis=1)
+    (every, heating, cooling), (n, n_heating, n_cooling) = sums, counts
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = every / n
         return pd.DataFrame({
@@ -235,16 +284,17 @@ def _with_features(use: MonthlyUse, frame: pd.DataFrame, settings: EvaluationSet
 
 
 _MATCH = """
-SELECT p.row AS participant_row, c.row AS control_row, c.site_id AS control_site,
-       sqrt({distance}) AS distance
-FROM p JOIN c ON c.carrier = p.carrier AND c.building_type = p.building_type AND c.{level} = p.{level}
-            AND c.enrol_month = p.enrol_month
-QUALIFY row_number() OVER (PARTITION BY p.row ORDER BY distance, c.row) <= ?
+SELECT participant_row, unnest(nearest).r AS control_row, sqrt(unnest(nearest).d) AS distance
+FROM (SELECT p.row AS participant_row, min({{'d': {distance}, 'r': c.row}}, ?) AS nearest  -- top k, ties by row
+      FROM p JOIN c ON c.carrier = p.carrier AND c.building_type = p.building_type AND c.{level} = p.{level}
+                   AND c.enrol_month = p.enrol_month
+      GROUP BY p.row)
 """
+_KEYS = ("carrier", "building_type", "ward_code", "gu_code")
 
 
 def match_controls(use: MonthlyUse, treated: pd.DataFrame, pool: pd.DataFrame,
-                   settings: EvaluationSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
+                   settings: EvaluationSettings) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The ``k`` nearest comparison meters of each participant, with replacement.
 
     Exact on carrier, building type and ward (the gu for a participant whose ward has fewer than
@@ -258,23 +308,33 @@ def match_controls(use: MonthlyUse, treated: pd.DataFrame, pool: pd.DataFrame,
     (pandas.DataFrame, pandas.DataFrame, pandas.DataFrame)
         The participants that could be matched, with their features; the matches:
         ``participant_row``, ``control_row``, ``control_site``, ``distance`` [standard
-        deviations] and ``level`` (``ward`` or ``gu``); and every candidate (row, enrolment month)
-        with its features.
+        deviations] and ``level`` (``ward`` or ``gu``); and every candidate (``row``,
+        ``enrol_month``, ``carrier``) with its features.
+
+    Notes
+    -----
+    A candidate is a pool meter at one enrolment month of its gu's participants: a whole city has
+    millions of them, so they are kept as numbers (rows of ``use`` and integer codes of the keys),
+    not as frames of strings.
     """
     k = settings.controls_per_participant
+    codes = {key: pd.factorize(use.meters[key])[0].astype(np.int32) for key in _KEYS}
     treated = _with_features(use, treated, settings)
-    keys = ["carrier", "building_type", "gu_code", "enrol_month"]
-    wanted = pool.merge(treated[keys].drop_duplicates(), on=keys[:3])
-    candidates = _with_features(use, wanted, settings)
-    scale = pd.concat([treated, candidates])[list(_FEATURES)].std(ddof=1).replace(0.0, 1.0).fillna(1.0)
+    candidates = _with_features(use, _candidate_months(pool["row"].to_numpy(), treated, codes), settings)
+    scale = pd.concat([treated[list(_FEATURES)], candidates[list(_FEATURES)]]).std(ddof=1).replace(0.0, 1.0).fillna(1.0)
     distance = " + ".join(f"power((p.{f} - c.{f}) / {float(scale[f])!r}, 2)" for f in _FEATURES)
-    columns = ["row", "site_id", "carrier", "building_type", "ward_code", "gu_code", "enrol_month", *_FEATURES]
+
+    def numeric(frame: pd.DataFrame) -> pd.DataFrame:
+        rows = frame["row"].to_numpy()
+        return pd.DataFrame({"row": rows, "enrol_month": frame["enrol_month"].to_numpy(),
+                             **{key: codes[key][rows] for key in _KEYS}, **{f: frame[f].to_numpy() for f in _FEATURES}})
+
     parts = []
     with duckdb.connect() as con:
-        con.register("c", candidates[columns])
+        con.register("c", numeric(candidates))
         remaining = treated
         for level in ("ward_code", "gu_code"):
-            con.register("p", remaining[columns])
+            con.register("p", numeric(remaining))
             found = con.execute(_MATCH.format(distance=distance, level=level), [k]).df()
             close = found["distance"] <= settings.caliper if level == "ward_code" else np.ones(len(found), bool)
             complete = found[close].groupby("participant_row").size()
@@ -283,8 +343,27 @@ def match_controls(use: MonthlyUse, treated: pd.DataFrame, pool: pd.DataFrame,
             remaining = remaining[~remaining["row"].isin(complete)]
     matches = pd.concat(parts, ignore_index=True).sort_values(["participant_row", "distance", "control_row"],
                                                               ignore_index=True)
+    matches.insert(2, "control_site", use.meters["site_id"].to_numpy()[matches["control_row"].to_numpy()])
     matched = treated[treated["row"].isin(matches["participant_row"])].reset_index(drop=True)
+    candidates.insert(2, "carrier", use.meters["carrier"].to_numpy()[candidates["row"].to_numpy()])
     return matched, matches, candidates
+
+
+def _candidate_months(pool_rows: np.ndarray, treated: pd.DataFrame, codes: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Every pool meter at every enrolment month of the participants of its carrier, building type
+    and gu (``row``, ``enrol_month``, in that order): a repeat of each pool row, not a join."""
+    def key(rows: np.ndarray) -> np.ndarray:
+        return (codes["carrier"][rows].astype(np.int64) * (int(codes["building_type"].max()) + 1)
+                + codes["building_type"][rows]) * (int(codes["gu_code"].max()) + 1) + codes["gu_code"][rows]
+
+    months = pd.DataFrame({"key": key(treated["row"].to_numpy()), "month": treated["enrol_month"].to_numpy()}) \
+        .drop_duplicates().sort_values(["key", "month"], ignore_index=True)
+    pool_key = key(pool_rows)
+    first = np.searchsorted(months["key"].to_numpy(), pool_key, side="left")
+    count = np.searchsorted(months["key"].to_numpy(), pool_key, side="right") - first
+    offset = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    return pd.DataFrame({"row": np.repeat(pool_rows, count),
+                         "enrol_month": months["month"].to_numpy()[np.repeat(first, count) + offset]})
 
 
 def balance(treated: pd.DataFrame, matches: pd.DataFrame, pool_features: pd.DataFrame, use: MonthlyUse,
@@ -317,9 +396,10 @@ def balance(treated: pd.DataFrame, matches: pd.DataFrame, pool_features: pd.Data
 
     k = matches.groupby("participant_row").size()
     controls = matches.assign(weight=1.0 / matches["participant_row"].map(k))
-    features = pool_features.set_index(["row", "enrol_month"])
-    control_rows = treated.set_index("row")["enrol_month"].reindex(controls["participant_row"]).to_numpy()
-    matched = features.loc[list(zip(controls["control_row"], control_rows))].reset_index()
+    control_months = treated.set_index("row")["enrol_month"].reindex(controls["participant_row"]).to_numpy()
+    rows = controls["control_row"].to_numpy()
+    matched = pd.concat([pd.DataFrame({"row": rows, "carrier": use.meters["carrier"].to_numpy()[rows]}),
+                         pre_features(use, rows, control_months, settings.pre_months)], axis=1)
     groups = {"participants": (covariates(treated), np.ones(len(treated))),
               "candidates": (covariates(pool_features), np.ones(len(pool_features))),
               "matched": (covariates(matched), controls["weight"].to_numpy())}
@@ -434,13 +514,18 @@ def absorb(matrix: np.ndarray, groups: Sequence[np.ndarray], weights: np.ndarray
 def _fit(panel: pd.DataFrame, regressors: pd.DataFrame):
     """WLS of use per day on ``regressors`` with stack × meter and stack × event fixed effects,
     clustered by site."""
-    unit = pd.factorize(pd.MultiIndex.from_arrays([panel["stack"], panel["row"]]))[0]
-    time = pd.factorize(pd.MultiIndex.from_arrays([panel["stack"], panel["event"]]))[0]
+    stack = panel["stack"].to_numpy(np.int64)
+    # (stack, meter) and (stack, month) pairs as one integer each: factorising them is fast
+    unit = pd.factorize(stack * (int(panel["row"].max()) + 1) + panel["row"].to_numpy(np.int64))[0]
+    event = panel["event"].to_numpy(np.int64)
+    time = pd.factorize(stack * (int(event.max() - event.min()) + 1) + (event - event.min()))[0]
     weights = panel["weight"].to_numpy(float)
     data = np.column_stack([panel["use_per_day"].to_numpy(float), regressors.to_numpy(float)])
     absorbed = absorb(data, [unit, time], weights)
     clusters = pd.factorize(panel["site_id"])[0]
-    model = sm.WLS(absorbed[:, 0], pd.DataFrame(absorbed[:, 1:], columns=regressors.columns), weights=weights)
+    # the fixed effects absorbed the constant: hasconst=False spares statsmodels its search for one
+    model = sm.WLS(absorbed[:, 0], pd.DataFrame(absorbed[:, 1:], columns=regressors.columns), weights=weights,
+                   hasconst=False)
     return model.fit(cov_type="cluster", cov_kwds={"groups": clusters}, use_t=True)
 
 
@@ -719,13 +804,15 @@ def evaluate(store: Store, programme_id: str, settings: EvaluationSettings | Non
 
 
 def evaluate_all(store: Store, settings: EvaluationSettings | None = None, *,
-                 progress: Callable[[str], None] | None = None) -> dict[str, pd.DataFrame]:
+                 progress: Callable[[str], None] | None = None, use: MonthlyUse | None = None) -> dict[str, pd.DataFrame]:
     """Evaluate every programme with participants; the derived tables ``programme_effects``,
     ``programme_event_study``, ``programme_balance``, ``programme_savings``, ``programme_cost``
-    and ``programme_prosumers`` (empty when the store has no participants)."""
+    and ``programme_prosumers`` (empty when the store has no participants). ``use`` is
+    :func:`monthly_use` of :data:`ENERGY_CARRIERS` when already made."""
     settings = settings or EvaluationSettings.configured()
     names = store.sql("SELECT DISTINCT programme_id FROM participation ORDER BY programme_id")["programme_id"]
-    use = monthly_use(store, ENERGY_CARRIERS) if len(names) else None
+    if use is None and len(names):
+        use = monthly_use(store, ENERGY_CARRIERS)
     results = []
     for programme_id in names:  # a handful of programmes
         results.append(evaluate(store, programme_id, settings, use))

@@ -29,12 +29,13 @@ from energy_lib.vectors import duckdb_cursor
 __all__ = ["Partitions", "write_partitions", "KINDS"]
 
 KINDS = {
-    "bills": (("billing", "monthly"), ("electricity", "gas", "water", "heat")),
+    "bills": (("billing", "monthly", "daily"), ("electricity", "gas", "water", "heat")),
     "interval": (("hourly", "15min"), ("electricity",)),
 }
-"""What each kind of partition holds: (resolutions, carriers) of the readings."""
+"""What each kind of partition holds: (resolutions, carriers) of the readings. Bills come with
+daily readings, which the programme evaluation counts with them."""
 
-_COLUMNS = "meter_id, carrier, resolution, period_start, period_end, value_canonical"
+_COLUMNS = "meter_id, carrier, resolution, period_start, period_end, value_canonical, outlier"
 
 
 @dataclass(frozen=True)
@@ -57,21 +58,23 @@ class Partitions:
 
     def read(self, bucket: int, kind: str) -> pd.DataFrame:
         """The readings of one bucket (``meter_id``, ``carrier``, ``resolution``, ``period_start``,
-        ``period_end``, ``value_canonical``), ordered by meter and time; empty if it has none."""
+        ``period_end``, ``value_canonical``, ``outlier``), ordered by meter and time; empty if it
+        has none."""
         files = sorted((self.directory / kind / f"bucket={bucket}").glob("*.parquet"))
         con = duckdb_cursor()
         with contextlib.closing(con):
             if not files:
                 return con.execute(f"SELECT {_COLUMNS} FROM ({_empty()})").df()
             listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
-            return con.execute(f"SELECT {_COLUMNS} FROM read_parquet([{listing}]) "
-                               "ORDER BY meter_id, period_start").df()
+            # through Arrow: half the time of .df() for a bucket's million strings
+            return con.sql(f"SELECT {_COLUMNS} FROM read_parquet([{listing}]) "
+                           "ORDER BY meter_id, period_start").to_arrow_table().to_pandas()
 
 
 def _empty() -> str:
     return ("SELECT ''::VARCHAR AS meter_id, ''::VARCHAR AS carrier, ''::VARCHAR AS resolution, "
             "NULL::TIMESTAMP AS period_start, NULL::TIMESTAMP AS period_end, "
-            "NULL::DOUBLE AS value_canonical WHERE false")
+            "NULL::DOUBLE AS value_canonical, NULL::BOOLEAN AS outlier WHERE false")
 
 
 def write_partitions(store: Store, directory: Path, *, since: pd.Timestamp, partition_rows: int) -> Partitions:

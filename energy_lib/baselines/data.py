@@ -173,7 +173,7 @@ def daily_periods(readings: pd.DataFrame, temp_c: pd.Series, *, meter_ids: pd.In
     codes, meters, start, end, values = _columns(readings)
     step = (end - start) / np.timedelta64(1, "m")
     day = start.astype("datetime64[D]")
-    if not (len(step) and (step == 1440).all() and (day == start).all()):  # not daily readings already
+    if len(step) and not ((step == 1440).all() and (day == start).all()):  # not daily readings already
         per_day = (1440 / pd.Series(step).groupby(codes).median()).reindex(range(len(meters))).to_numpy() \
             if intervals_per_day is None else intervals_per_day.reindex(meters).to_numpy(dtype=float)
         offset = (day - day.min()).astype(np.int64) if len(day) else np.zeros(0, dtype=np.int64)

@@ -205,7 +205,9 @@ _HOLIDAYS = pd.to_datetime([
 ])
 
 
-def _occupancy(stamps: pd.DatetimeIndex, schedule: str) -> np.ndarray:
+def occupancy(stamps: pd.DatetimeIndex, schedule: str) -> np.ndarray:
+    """Share of peak load in use [0–1] at each timestamp for a schedule (``industrial``, ``office``,
+    ``residential``): working hours, weekends and Korean public holidays."""
     hour = stamps.hour.to_numpy() + stamps.minute.to_numpy() / 60.0
     off_day = (stamps.day_of_week.to_numpy() >= 5) | stamps.normalize().isin(_HOLIDAYS)
     if schedule == "industrial":
@@ -228,11 +230,11 @@ def interval_load(site: pd.Series, hourly_temperature: pd.DataFrame, settings: D
     temp = np.interp(stamps.asi8, hourly_temperature["timestamp"].to_numpy().astype("datetime64[ns]").astype(np.int64),
                      hourly_temperature["temp_c"].to_numpy())
     generator = rng(settings.seed, f"ami-{site['site_key']}")
-    occupancy = _occupancy(stamps, site["schedule"])
+    occupied = occupancy(stamps, site["schedule"])
     shocks = generator.normal(0.0, 0.04, len(stamps))
     wobble = np.convolve(shocks, np.ones(8) / np.sqrt(8), mode="same")  # persistent, not white
-    load_kw = (site["base_kw"] + (site["peak_kw"] - site["base_kw"]) * occupancy
-               + site["cool_kw_per_c"] * np.maximum(temp - 24.0, 0) * np.maximum(occupancy, 0.3)
-               + site["heat_kw_per_c"] * np.maximum(16.0 - temp, 0) * np.maximum(occupancy, 0.3))
+    load_kw = (site["base_kw"] + (site["peak_kw"] - site["base_kw"]) * occupied
+               + site["cool_kw_per_c"] * np.maximum(temp - 24.0, 0) * np.maximum(occupied, 0.3)
+               + site["heat_kw_per_c"] * np.maximum(16.0 - temp, 0) * np.maximum(occupied, 0.3))
     load_kw = load_kw * (1.0 + wobble)
     return pd.DataFrame({"timestamp": stamps, "kwh": np.maximum(load_kw, 0.0) * step / 60.0})

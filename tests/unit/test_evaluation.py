@@ -213,3 +213,28 @@ def test_the_evaluation_recovers_the_demo_citys_injected_effects(recovery_city):
                           ("energy_village", "gas"), ("insulation_retrofit", "gas")}
     written = recovery_city["derived"].read("programme_effects").set_index(["programme_id", "carrier"])["effect"]
     assert written.to_dict() == pytest.approx(found)
+
+
+def test_monthly_use_from_buckets_of_meters_is_the_whole_citys(demo):
+    """The compute stage builds the matrix bucket by bucket: the same matrix as from all readings,
+    with a bill in the month it is read in, outliers left out, and NaN for meters without use."""
+    store = demo["store"]
+    readings = store.sql("SELECT meter_id, carrier, resolution, period_start, period_end, value_canonical, outlier "
+                         "FROM readings WHERE resolution IN ('billing', 'monthly', 'daily')")
+    whole = ev.monthly_use(store, ev.ENERGY_CARRIERS)
+    bucket = pd.util.hash_array(readings["meter_id"].to_numpy(dtype=object)) % 3
+    blocks = [ev.MonthlyUse.of_readings(readings[bucket == b], ev.ENERGY_CARRIERS) for b in range(3)]
+    combined = ev.MonthlyUse.combine(blocks, ev.meters_of(store, ev.ENERGY_CARRIERS))
+    assert combined.months.equals(whole.months) and combined.meters.equals(whole.meters)
+    np.testing.assert_allclose(combined.values, whole.values, rtol=1e-12)
+    # one bill, by hand: read in March, 31 days of use
+    bill = readings[(readings["resolution"] == "billing") & ~readings["outlier"]
+                    & readings["carrier"].isin(ev.ENERGY_CARRIERS)].iloc[0]
+    one = ev.MonthlyUse.of_readings(readings[readings["meter_id"] == bill["meter_id"]], ev.ENERGY_CARRIERS)
+    month = pd.Timestamp(bill["period_end"]).to_period("M").to_timestamp()
+    same_month = readings[(readings["meter_id"] == bill["meter_id"]) & ~readings["outlier"]
+                          & (readings["period_end"].dt.to_period("M").dt.start_time == month)]
+    days = (same_month["period_end"] - same_month["period_start"]).dt.total_seconds().sum() / 86400
+    assert one.values[0, one.months.get_loc(month)] == pytest.approx(same_month["value_canonical"].sum() / days)
+    assert np.isnan(combined.values).all(axis=1).sum() == len(set(combined.meters["meter_id"])
+                                                              - set(readings.loc[~readings["outlier"], "meter_id"]))

@@ -34,4 +34,4 @@ def test_a_bucket_without_readings_of_a_kind_is_an_empty_frame(demo, tmp_path):
     assert parts.rows["interval"] == 0 and parts.buckets == 1
     empty = parts.read(0, "interval")
     assert empty.empty and list(empty.columns) == ["meter_id", "carrier", "resolution", "period_start",
-                                                   "period_end", "value_canonical"]
+                                                   "period_end", "value_canonical", "outlier"]

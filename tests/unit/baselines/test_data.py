@@ -52,6 +52,16 @@ def test_daily_periods_sum_complete_days_only():
     np.testing.assert_allclose(periods.temp_c[0, :, 0], TEMP.iloc[:3])
 
 
+def test_daily_periods_of_meters_without_readings_are_empty_rows():
+    """A reporting year after the last reading: each meter gets a row of no data, not an error."""
+    hours = pd.date_range("2024-01-01", periods=48, freq="h")
+    readings = pd.DataFrame({"meter_id": "m", "period_start": hours, "period_end": hours + pd.Timedelta(hours=1),
+                             "value_canonical": 1.0})
+    periods = daily_periods(readings.iloc[:0], TEMP, meter_ids=pd.Index(["m", "n"]))
+    assert list(periods.meter_ids) == ["m", "n"] and np.isnan(periods.usage).all()
+    assert (periods.weight == 0).all()
+
+
 def test_window_keeps_whole_periods_before_or_after_each_meters_boundary():
     bills = pd.concat([_bills("a", ["2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01"], [1, 2, 3]),
                        _bills("b", ["2024-01-01", "2024-02-01"], [9])])
