@@ -51,7 +51,7 @@ venv: $(STAMP)
 # A change of the demo generator rebuilds the demo, and a change of the compute code recomputes
 # (the live feed is not part of the demo's data).
 DEMO_CODE := $(filter-out energy_lib/demo/feed.py,$(wildcard energy_lib/demo/*.py))
-COMPUTE_CODE := energy_lib/compute.py energy_lib/evaluation.py energy_lib/savings.py $(wildcard energy_lib/baselines/*.py) \
+COMPUTE_CODE := energy_lib/compute.py energy_lib/partitions.py energy_lib/evaluation.py energy_lib/savings.py $(wildcard energy_lib/baselines/*.py) \
 	energy_lib/config/evaluation.toml energy_lib/config/savings.toml energy_lib/config/units.toml
 
 $(DEMO_STAMP): $(DEMO_CODE) | venv

@@ -33,6 +33,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -480,19 +481,22 @@ def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSet
         shutil.rmtree(scratch, ignore_errors=True)
     lap("buckets")
 
-    baseline_table = pd.concat(baselines, ignore_index=True).sort_values(["analysis", "meter_id", "method"],
-                                                                         kind="stable", ignore_index=True)
-    savings_table = _with_sites(pd.concat(results, ignore_index=True), sites).sort_values(
-        ["analysis", "meter_id", "method"], kind="stable", ignore_index=True)
-    carbon = pa.concat_tables(carbons).sort_by([("meter_id", "ascending"), ("half_year", "ascending")])
-    del baselines, results, carbons
-    calibration = calibrate(savings_table, participation["site_id"])
-    groups = savings_by_group(savings_table)
-    lap("aggregate")
     use = evaluation.MonthlyUse.combine(uses, evaluation.meters_of(store, evaluation.ENERGY_CARRIERS))
     del uses
-    evaluations = evaluation.evaluate_all(store, use=use)
-    lap("evaluation")
+    # the programme evaluations (one thread per worker) overlap the city's sums in this thread
+    with ThreadPoolExecutor(1) as background:
+        evaluating = background.submit(evaluation.evaluate_all, store, use=use, threads=workers)
+        baseline_table = pd.concat(baselines, ignore_index=True).sort_values(["analysis", "meter_id", "method"],
+                                                                             kind="stable", ignore_index=True)
+        savings_table = _with_sites(pd.concat(results, ignore_index=True), sites).sort_values(
+            ["analysis", "meter_id", "method"], kind="stable", ignore_index=True)
+        carbon = pa.concat_tables(carbons).sort_by([("meter_id", "ascending"), ("half_year", "ascending")])
+        del baselines, results, carbons
+        calibration = calibrate(savings_table, participation["site_id"])
+        groups = savings_by_group(savings_table)
+        lap("aggregate")
+        evaluations = evaluating.result()
+        lap("evaluation")
     with derived.writer() as writer:
         writer.replace("baselines", baseline_table)
         writer.replace("savings", savings_table)

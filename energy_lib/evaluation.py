@@ -41,6 +41,7 @@ References
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 
 import duckdb
@@ -804,20 +805,27 @@ def evaluate(store: Store, programme_id: str, settings: EvaluationSettings | Non
 
 
 def evaluate_all(store: Store, settings: EvaluationSettings | None = None, *,
-                 progress: Callable[[str], None] | None = None, use: MonthlyUse | None = None) -> dict[str, pd.DataFrame]:
+                 progress: Callable[[str], None] | None = None, use: MonthlyUse | None = None,
+                 threads: int = 1) -> dict[str, pd.DataFrame]:
     """Evaluate every programme with participants; the derived tables ``programme_effects``,
     ``programme_event_study``, ``programme_balance``, ``programme_savings``, ``programme_cost``
     and ``programme_prosumers`` (empty when the store has no participants). ``use`` is
-    :func:`monthly_use` of :data:`ENERGY_CARRIERS` when already made."""
+    :func:`monthly_use` of :data:`ENERGY_CARRIERS` when already made; ``threads`` evaluate
+    programmes at once (their NumPy, DuckDB and BLAS work releases the GIL; the matrix is shared,
+    not copied)."""
     settings = settings or EvaluationSettings.configured()
     names = store.sql("SELECT DISTINCT programme_id FROM participation ORDER BY programme_id")["programme_id"]
     if use is None and len(names):
         use = monthly_use(store, ENERGY_CARRIERS)
-    results = []
-    for programme_id in names:  # a handful of programmes
-        results.append(evaluate(store, programme_id, settings, use))
+
+    def one(programme_id: str) -> Evaluation:
+        result = evaluate(store, programme_id, settings, use)
         if progress:
             progress(programme_id)
+        return result
+
+    with ThreadPoolExecutor(max(1, min(threads, len(names)))) as pool:  # a handful of programmes, in order
+        results = list(pool.map(one, names))
     tables = {}
     for name, attribute in (("programme_effects", "effects"), ("programme_event_study", "event_study"),
                             ("programme_balance", "balance"), ("programme_savings", "savings"),
