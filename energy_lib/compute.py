@@ -459,7 +459,7 @@ def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSet
     scratch = derived.root / f".partitions-{uuid.uuid4().hex[:12]}"
     try:
         parts = write_partitions(store, scratch, since=reporting_start - pd.Timedelta(days=settings.baseline_days + 1),
-                                 partition_rows=settings.partition_rows)
+                                 partition_rows=settings.partition_rows, min_buckets=workers)
         lap("partition")
         baselines, results, carbons, uses, inside = [], [], [], [], {}
         bar = tqdm(total=parts.buckets, desc="baselines", unit="bucket", disable=not progress)

@@ -77,7 +77,8 @@ def _empty() -> str:
             "NULL::DOUBLE AS value_canonical, NULL::BOOLEAN AS outlier WHERE false")
 
 
-def write_partitions(store: Store, directory: Path, *, since: pd.Timestamp, partition_rows: int) -> Partitions:
+def write_partitions(store: Store, directory: Path, *, since: pd.Timestamp, partition_rows: int,
+                     min_buckets: int = 1) -> Partitions:
     """Write the readings the compute stage needs by bucket of meter under ``directory``.
 
     Parameters
@@ -92,6 +93,8 @@ def write_partitions(store: Store, directory: Path, *, since: pd.Timestamp, part
     partition_rows : int
         About how many readings a bucket holds: the number of buckets is the readings divided by
         this, rounded up.
+    min_buckets : int
+        At least this many buckets (one per worker, so that a small city uses every worker).
 
     Returns
     -------
@@ -109,7 +112,7 @@ def write_partitions(store: Store, directory: Path, *, since: pd.Timestamp, part
                                 params)
         rows = {kind: int(con.execute(f"SELECT count(*) FROM ({query})", params).fetchone()[0])
                 for kind, (query, params) in selections.items()}
-        buckets = max(1, math.ceil(sum(rows.values()) / partition_rows))
+        buckets = max(1, min_buckets, math.ceil(sum(rows.values()) / partition_rows))
         for kind, (query, params) in selections.items():
             if rows[kind]:
                 target = str(directory / kind).replace("'", "''")

@@ -35,3 +35,11 @@ def test_a_bucket_without_readings_of_a_kind_is_an_empty_frame(demo, tmp_path):
     empty = parts.read(0, "interval")
     assert empty.empty and list(empty.columns) == ["meter_id", "carrier", "resolution", "period_start",
                                                    "period_end", "value_canonical", "outlier"]
+
+
+def test_a_small_city_still_has_a_bucket_for_every_worker(demo, tmp_path):
+    parts = write_partitions(demo["store"], tmp_path / "parts", since=pd.Timestamp("2025-01-01"),
+                             partition_rows=10**9, min_buckets=3)
+    assert parts.buckets == 3
+    sizes = [len(parts.read(k, "bills")) for k in range(3)]
+    assert all(sizes) and sum(sizes) == parts.rows["bills"]
