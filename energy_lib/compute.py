@@ -345,6 +345,19 @@ def _rows_of(readings: pd.DataFrame, rows: pd.DataFrame, meters: pd.Index) -> pd
     return readings.iloc[rows.at[meters[0], "start"]:rows.at[meters[-1], "stop"]]
 
 
+class _Laps:
+    """Wall seconds per named step: ``lap(name)`` adds the time since the previous lap to ``name``."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._clock = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = self.seconds.get(name, 0.0) + now - self._clock
+        self._clock = now
+
+
 @dataclass(frozen=True)
 class _PartitionResult:
     """What one bucket of meters gives: its derived rows, its meters' monthly use for the
@@ -362,15 +375,7 @@ def _compute_partition(bucket: int, *, partitions: Partitions, temp_c: pd.Series
                        settings: ComputeSettings) -> _PartitionResult:
     """Carbon Point, CalTRACK and TOWT for the meters of one bucket, from the bucket's own readings
     (run by an engine, here or on a cluster worker). Savings rows are without their site columns."""
-    clock = time.perf_counter()
-    seconds: dict[str, float] = {}
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        seconds[name] = seconds.get(name, 0.0) + now - clock
-        clock = now
-
+    lap = _Laps()
     readings = partitions.read(bucket, "bills")
     interval = partitions.read(bucket, "interval")
     is_bill = readings["resolution"].isin(BILL_RESOLUTIONS).to_numpy()
@@ -402,7 +407,7 @@ def _compute_partition(bucket: int, *, partitions: Partitions, temp_c: pd.Series
     lap("towt")
     return _PartitionResult(pd.concat(baselines, ignore_index=True) if baselines else pd.DataFrame(),
                             pd.concat(results, ignore_index=True) if results else pd.DataFrame(),
-                            carbon, use, seconds)
+                            carbon, use, lap.seconds)
 
 
 def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSettings(), *,
@@ -432,15 +437,7 @@ def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSet
     ComputeReport
         Rows written per table, the time each step took and the work inside the buckets.
     """
-    seconds: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        seconds[name] = seconds.get(name, 0.0) + now - clock
-        clock = now
-
+    lap = _Laps()
     reporting_start = pd.Timestamp(settings.reporting_start or default_reporting_start(store))
     daily = weather.daily_weather(store, settings.station)
     if daily.empty:
@@ -509,7 +506,7 @@ def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSet
     rows = {"baselines": len(baseline_table), "savings": len(savings_table), "savings_by_group": len(groups),
             "band_calibration": len(calibration), "carbon_point": carbon.num_rows,
             **{name: len(frame) for name, frame in evaluations.items()}}
-    return ComputeReport(reporting_start, rows, seconds, inside, parts.buckets, dict(parts.rows))
+    return ComputeReport(reporting_start, rows, lap.seconds, inside, parts.buckets, dict(parts.rows))
 
 
 def _enrolled_meters(participation: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
