@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import socket
 import subprocess
@@ -38,27 +39,39 @@ def codes(site, demo, tmp_path_factory):
     return issued[indexed].set_index("account")["code"]
 
 
+def _answers(server: subprocess.Popen, url: str, *, deadline: float) -> bool:
+    """Whether ``server`` answers ``url`` over HTTP before ``deadline``; False as soon as it exits or
+    something else (not HTTP) answers on its port."""
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=5)
+            return True
+        except http.client.HTTPException:  # e.g. a kernel's ZeroMQ socket took the port
+            return False
+        except OSError:
+            if server.poll() is not None:
+                return False
+            time.sleep(0.5)
+    return False
+
+
 @pytest.fixture(scope="module")
 def voila(site, codes, tmp_path_factory):
     """`energy serve` on a free port over the test site; stopped after the module."""
-    port = _free_port()
     log = open(ARTIFACTS.parent / "test-artifacts" / "voila.log" if ARTIFACTS.exists() else os.devnull, "w")
     database = tmp_path_factory.mktemp("board") / "board.sqlite3"
-    server = subprocess.Popen([sys.executable, "-m", "energy_lib.cli", "serve", "--port", str(port),
-                               "--site", str(site["site"])], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                              env={**os.environ, "ENERGY_BOARD_URL": f"sqlite:///{database}",
-                                   "ENERGY_HOUSEHOLD_INDEX": str(site["household_index"])})
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/voila/tree", timeout=5)
+    for _ in range(3):  # another test's kernel may bind the free port before Voila does: try another
+        url = f"http://127.0.0.1:{_free_port()}"
+        server = subprocess.Popen([sys.executable, "-m", "energy_lib.cli", "serve", "--port", url.rsplit(":", 1)[1],
+                                   "--site", str(site["site"])], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                  env={**os.environ, "ENERGY_BOARD_URL": f"sqlite:///{database}",
+                                       "ENERGY_HOUSEHOLD_INDEX": str(site["household_index"])})
+        if _answers(server, f"{url}/voila/tree", deadline=time.monotonic() + 90):
             break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail("the Voila server did not start (see test-artifacts/voila.log)")
-            time.sleep(0.5)
+        server.kill()
+        server.wait(timeout=30)
+    else:
+        pytest.fail("the Voila server did not start (see test-artifacts/voila.log)")
     yield url
     server.terminate()
     server.wait(timeout=30)
