@@ -55,7 +55,6 @@ class LocalEngine(Engine):
     name = "local"
 
     def __init__(self, workers: int = 1):
-        self.workers = workers
         self._pool = None
         if workers > 1:
             saved = {name: os.environ.get(name) for name in _ONE_THREAD}
