@@ -233,7 +233,7 @@ def publish(
     from tqdm.auto import tqdm
 
     from energy_lib import opendata
-    from energy_lib.publish import build, plan
+    from energy_lib.publish.site import build, plan
     from energy_lib.wards import wards
 
     started = time.perf_counter()
@@ -320,7 +320,7 @@ def serve(
     after 10 minutes, the Korean font served with the apps. The board's database is
     $ENERGY_BOARD_URL (default data/board.sqlite3); the household index $ENERGY_HOUSEHOLD_INDEX
     (default data/apps/household_index.parquet, from `energy household-index`)."""
-    from energy_lib.publish import REPORTS_DIR, copy_assets
+    from energy_lib.publish.site import REPORTS_DIR, copy_assets
 
     apps = REPORTS_DIR.parent / "apps"
     copy_assets(apps)  # the font, served by Voila from apps/assets/

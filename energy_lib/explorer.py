@@ -71,7 +71,7 @@ def app_style(fonts_url: str = "/voila/files/assets/") -> str:
     """A ``<style>`` for the app: the site's stylesheet (reports look as on the site) with the
     Korean font served by Voila from ``notebooks/apps/assets/`` (``make serve`` puts it there),
     and the widgets' labels and menus in the same font."""
-    from energy_lib.publish import site_css
+    from energy_lib.publish.site import site_css
 
     # JupyterLab's theme gives rendered HTML its own font family, more specific than the site's
     widgets = (".widget-label, .widget-dropdown select, .widget-toggle-button, .jupyter-widgets, body, "

@@ -226,7 +226,7 @@ def code_version() -> str:
 
 def inputs_hash(store: Store, derived: Store) -> str:
     """SHA-256 of the store's and the derived tables' contents and of the library's code."""
-    from energy_lib.publish import code_fingerprint
+    from energy_lib.publish.site import code_fingerprint
 
     return hashlib.sha256(f"{store.fingerprint()} {derived.fingerprint()} {code_fingerprint()}".encode()).hexdigest()
 
@@ -556,7 +556,7 @@ def build(store: Store, derived: Store, out: Path, *, force: bool = False) -> di
 
 def _write_index(out: Path, tables: dict[str, pd.DataFrame], body: dict) -> None:
     """``index.html``: the downloads, in Korean and English, with the dictionary and licence."""
-    from energy_lib.publish import site_css
+    from energy_lib.publish.site import site_css
 
     rows = "".join(f'<tr><th scope="row">{name}</th><td>{len(frame):,}</td>'
                    f'<td><a href="{name}.csv">CSV</a> · <a href="{name}.parquet">Parquet</a></td></tr>'

@@ -176,7 +176,7 @@ class Hierarchy:
 
 
 def cell_statistics(frame: pd.DataFrame, by: Sequence[str], *, value: str, customer: str,
-                    margins: Sequence[Hierarchy] = ()) -> pd.DataFrame:
+                    margins: Sequence[Hierarchy] = (), represents: str | None = None) -> pd.DataFrame:
     """Per cell of a table, what the 15/15 rule needs, from customer-level rows.
 
     Parameters
@@ -195,6 +195,11 @@ def cell_statistics(frame: pd.DataFrame, by: Sequence[str], *, value: str, custo
         Dimensions whose upper levels are cells too. The rows hold the finest codes; each
         hierarchy's column is one of ``by``. Every combination of levels is computed, e.g. dong,
         gu and city × each building type and all types.
+    represents : str, optional
+        A column of the end customers each customer stands for [count ≥ 1; missing: 1]: a
+        complex's district-heat meter stands for its households. Such a customer counts as that
+        many customers, each with an equal share of its value (the complex splits its bill by the
+        households' own heat meters; the workbook holds only the complex's total).
 
     Returns
     -------
@@ -214,7 +219,7 @@ def cell_statistics(frame: pd.DataFrame, by: Sequence[str], *, value: str, custo
     _require_columns(frame, [*by, customer, value], "frame")
     if frame[[*by, customer]].isna().any().any():
         raise ValueError(f"rows with a missing {[*by, customer]} cannot be placed in a cell")
-    rows = frame.loc[frame[value].notna(), [*by, customer, value]]
+    rows = frame.loc[frame[value].notna(), [*by, customer, value, *([represents] if represents else [])]]
     if (rows[value] < 0).any():
         raise ValueError(f"{value} has negative values; suppress the table of the underlying (non-negative) use and "
                          "carry its pattern over with mask_suppressed(..., pattern=...)")
@@ -224,12 +229,15 @@ def cell_statistics(frame: pd.DataFrame, by: Sequence[str], *, value: str, custo
     # Integer codes throughout: a pandas groupby over text keys takes several times as long on the
     # demo city's meter-months.
     customers, values = pd.factorize(rows[customer])[0], rows[value].to_numpy(float)
+    stands_for = np.ones(int(customers.max()) + 1)
+    if represents:
+        stands_for[customers] = rows[represents].fillna(1).clip(lower=1).to_numpy(float)
     keys = {column: pd.factorize(rows[column]) for column in by}  # (code per row, distinct values)
     ladders = [_levels(h, *keys[h.column]) for h in margins]
     tables = []
     for levels in itertools.product(*ladders):
         lifted = keys | {h.column: level for h, level in zip(margins, levels)}
-        tables.append(_statistics([lifted[column] for column in by], by, customers, values))
+        tables.append(_statistics([lifted[column] for column in by], by, customers, values, stands_for))
     return pd.concat(tables, ignore_index=True).sort_values(by, kind="stable", ignore_index=True)
 
 
@@ -244,7 +252,7 @@ def _levels(hierarchy: Hierarchy, codes: np.ndarray, distinct: pd.Index) -> list
 
 
 def _statistics(keys: list[tuple[np.ndarray, pd.Index]], by: list[str], customers: np.ndarray,
-                values: np.ndarray) -> pd.DataFrame:
+                values: np.ndarray, stands_for: np.ndarray) -> pd.DataFrame:
     """Customers, total and largest share per cell. A customer's values in a cell are summed first:
     a cell of an upper level gathers several of the customer's finer cells (e.g. months of a year).
 
@@ -267,9 +275,10 @@ def _statistics(keys: list[tuple[np.ndarray, pd.Index]], by: list[str], customer
         remainder, code = np.divmod(remainder, size)
         columns[column] = distinct.take(code)
     out = pd.DataFrame({column: columns[column] for column in by})
-    out["customers"] = np.diff(np.r_[starts, len(pairs)])
+    pair_stands_for = stands_for[pairs % customer_count]
+    out["customers"] = np.add.reduceat(pair_stands_for, starts).round().astype(np.int64)
     out["total"] = total
-    out["largest_share"] = _share(np.maximum.reduceat(sums, starts), total)
+    out["largest_share"] = _share(np.maximum.reduceat(sums / pair_stands_for, starts), total)
     return out
 
 

@@ -7,7 +7,7 @@ import shutil
 import pytest
 from http_site import http_server
 
-from energy_lib import publish
+from energy_lib.publish import site as publish
 from energy_lib.wards import wards
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from http_site import http_server
 
-from energy_lib import i18n, opendata, publish
+from energy_lib import i18n, opendata
+from energy_lib.publish import site as publish
 from energy_lib.wards import wards
 
 pytestmark = pytest.mark.xdist_group("recovery")

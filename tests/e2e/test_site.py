@@ -12,7 +12,7 @@ from urllib.parse import urldefrag
 
 import pytest
 
-from energy_lib import publish
+from energy_lib.publish import site as publish
 
 pytestmark = pytest.mark.xdist_group("published")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

@@ -36,11 +36,11 @@ from energy_lib import i18n
 __all__ = ["REPORTS_DIR", "Page", "PageResult", "BuildSummary", "plan", "page_key", "code_fingerprint",
            "render_html", "build", "site_css"]
 
-REPORTS_DIR = Path(__file__).resolve().parents[1] / "notebooks" / "reports"
+REPORTS_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "reports"
 """The report notebooks (a source checkout; the site is built from the repository)."""
 
 _STATE = ".build.json"
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 """The nbconvert template (``workbook/``) and the site's stylesheet."""
 
 

@@ -1,0 +1,252 @@
+"""The open data's release: every area table, protected together and audited.
+
+:func:`protected_release` builds from the store and the derived tables every table the site
+publishes by area (consumption by month and by 12-month period, savings, Carbon Point, PV
+generation, the building stock), puts them in one release with every relation a reader can write
+down (:mod:`energy_lib.publish.release`), applies the primary rule, chooses complements by the
+cost model (:mod:`energy_lib.publish.protection`) and proves the result with the audit
+(:mod:`energy_lib.publish.audit`). :func:`published` masks a table for publication.
+
+Table design (what is a cell at all) comes before suppression: dongs are published by sector
+(residential, non-residential) and by residential building type, while the non-residential
+building types (commercial, public, education, industrial) are published only by gu and for the
+city — a dong rarely holds 15 of them, and the few it holds are dominated by one (docs/privacy.md).
+
+Relations in the release:
+
+* ``area``: dongs add up to their gu, gus to the city;
+* ``building_type``: building types add up to their sector, sectors to all types;
+* ``period``: months add up to each complete calendar year and to the last twelve months;
+* ``identity``: a saving is the counterfactual minus the observed use.
+
+The building stock's households and floor area come from public registers (resident registration,
+building register): they are published as they are; the count of metered sites is protected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from energy_lib import privacy
+from energy_lib.publish.audit import AuditResult, attack
+from energy_lib.publish.cells import CostModel, Dimension, magnitude_table
+from energy_lib.publish.protection import REASONS, Protection, protect
+from energy_lib.publish.release import Release, ReleaseBuilder
+
+__all__ = ["ALL_TYPES", "BUILDING_TYPES", "SECTORS", "DONG_TYPES", "ProtectedRelease", "protected_release",
+           "dimensions", "period_edges", "published", "audit_summary", "availability", "reaudit", "RELEASE_TABLES"]
+
+ALL_TYPES = "all"
+"""``building_type`` of the cells that sum every building type."""
+BUILDING_TYPES = ("apartment", "detached", "commercial", "public", "education", "industrial", "unknown")
+SECTORS = {"apartment": "residential", "detached": "residential", "commercial": "non_residential",
+           "public": "non_residential", "education": "non_residential", "industrial": "non_residential",
+           "unknown": "unclassified"}
+"""The sector of each building type: sectors are cells between the types and all types."""
+DONG_TYPES = ("apartment", "detached", "unknown", "residential", "non_residential", "unclassified", ALL_TYPES)
+"""The building types and sectors published by dong (table design; see the module's docstring)."""
+
+RELEASE_TABLES = ("consumption", "savings", "carbon_point", "generation", "stock")
+"""The tables of the release, in order."""
+
+
+@dataclass(frozen=True)
+class ProtectedRelease:
+    """A release, its protection and each table's cells (keys, values, statistics), row-aligned
+    with the release."""
+
+    release: Release
+    protection: Protection
+    cells: dict[str, pd.DataFrame]
+
+    def hidden(self, table: str) -> np.ndarray:
+        return self.protection.hidden[self.release.rows_of(table)]
+
+    def reason(self, table: str) -> np.ndarray:
+        return self.protection.reason[self.release.rows_of(table)]
+
+
+def dimensions(wards: pd.DataFrame) -> tuple[Dimension, Dimension]:
+    """Dong → gu → city, and building type → sector → all types."""
+    area = privacy.Hierarchy.from_levels(wards, ["ward_code", "gu_code"], column="area", top="city")
+    types = pd.DataFrame({"building_type": list(BUILDING_TYPES), "all": ALL_TYPES})
+    types["sector"] = types["building_type"].map(SECTORS)
+    building = privacy.Hierarchy.from_levels(types, ["building_type", "sector", "all"], column="building_type")
+    return (Dimension.from_hierarchy(area, ["ward", "gu", "city"]),
+            Dimension.from_hierarchy(building, ["building_type", "sector", "all"]))
+
+
+def period_edges(months: pd.Series) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Months (``YYYY-MM``) → each complete calendar year (``YYYY``) and the last twelve months
+    (``YYYY-MM/YYYY-MM``, ISO 8601 interval); with each code's level (``month``, ``twelve_months``)."""
+    distinct = pd.Series(sorted(set(months.astype(str))))
+    year = distinct.str[:4]
+    complete = year.value_counts()
+    edges = [pd.DataFrame({"child": distinct[year.isin(complete[complete == 12].index)],
+                           "parent": year[year.isin(complete[complete == 12].index)]})]
+    if len(distinct) >= 12:
+        last = pd.Period(distinct.iloc[-1], freq="M")
+        window = [str(last - i) for i in range(11, -1, -1)]
+        if set(window) <= set(distinct):
+            edges.append(pd.DataFrame({"child": window, "parent": f"{window[0]}/{window[-1]}"}))
+    edges = pd.concat(edges, ignore_index=True)
+    level = {**dict.fromkeys(distinct, "month"), **dict.fromkeys(edges["parent"], "twelve_months")}
+    return edges, level
+
+
+def _designed(rows: pd.DataFrame) -> np.ndarray:
+    """Rows of the table design: a dong's cells only for :data:`DONG_TYPES`."""
+    area = rows["area"].astype(str)
+    return ~((area.str.len() == 10) & ~rows["building_type"].isin(DONG_TYPES)).to_numpy()
+
+
+def protected_release(*, meter_months: pd.DataFrame, savings: pd.DataFrame, carbon_point: pd.DataFrame,
+                      generation: pd.DataFrame, sites: pd.DataFrame, meter_sites: pd.DataFrame,
+                      wards: pd.DataFrame, rule: privacy.SuppressionRule, level: float,
+                      cost: CostModel | None = None) -> ProtectedRelease:
+    """Build, protect and audit the release (see the module's docstring).
+
+    Parameters
+    ----------
+    meter_months : pandas.DataFrame
+        :func:`energy_lib.aggregate.meter_months`: ``meter_id``, ``ward_code``, ``building_type``,
+        ``carrier``, ``month``, ``value`` [kWh or m³].
+    savings : pandas.DataFrame
+        The derived ``savings`` table.
+    carbon_point : pandas.DataFrame
+        The derived ``carbon_point`` table.
+    generation : pandas.DataFrame
+        The store's ``generation`` table.
+    sites : pandas.DataFrame
+        ``site_id``, ``ward_code``, ``building_type``, ``households``, ``floor_area_m2``.
+    meter_sites : pandas.DataFrame
+        ``meter_id``, ``site_id`` of every meter.
+    wards : pandas.DataFrame
+        The ward table.
+    rule : privacy.SuppressionRule
+        The primary rule.
+    level : float
+        Protection level [fraction].
+    cost : CostModel, optional
+        Default: ``config/privacy.toml``.
+    """
+    cost = cost or CostModel.configured()
+    area, building = dimensions(wards)
+    builder = ReleaseBuilder()
+    stands_for = sites.set_index("site_id")["households"]
+    meter_households = meter_sites.assign(households=meter_sites["site_id"].map(stands_for))[["meter_id", "households"]]
+    common = dict(rule=rule, cost=cost, keep=_designed)
+
+    use = meter_months.rename(columns={"ward_code": "area"}).assign(
+        period=lambda f: pd.to_datetime(f["month"]).dt.strftime("%Y-%m"))
+    use = use.merge(meter_households, on="meter_id", how="left")
+    edges, levels = period_edges(use["period"])
+    period = Dimension("period", edges, levels)
+    cells = {"consumption": magnitude_table(
+        builder, "consumption", use, ["area", "building_type", "carrier", "period"], value="value",
+        customer="meter_id", dimensions=[area, building, period], represents="households", period="period", **common)}
+
+    rows = savings[savings["primary"]].dropna(subset=["savings", "band"]).rename(columns={"ward_code": "area"})
+    rows = rows.assign(building_type=rows["building_type"].astype(str), meters=1.0).merge(
+        meter_households, on="meter_id", how="left")
+    cells["savings"] = magnitude_table(
+        builder, "savings", rows, ["analysis", "area", "building_type", "carrier"], value="observed",
+        customer="meter_id", dimensions=[area, building], represents="households",
+        extra={"counterfactual": "counterfactual", "savings": "savings", "meters": "meters"}, **common)
+    identity = cells["savings"].index.to_numpy()
+    builder.add_relations("identity", pd.DataFrame({
+        "relation": np.tile(identity, 3), "table": "savings", "row": np.tile(identity, 3),
+        "variable": np.repeat(["savings", "counterfactual", "total"], len(identity)),
+        "coefficient": np.repeat([1.0, -1.0, 1.0], len(identity))}))
+
+    points = carbon_point[carbon_point["status"] == "qualified"].merge(
+        meter_sites.merge(sites[["site_id", "ward_code", "building_type"]], on="site_id"), on="meter_id")
+    points = points.rename(columns={"ward_code": "area"}).merge(meter_households, on="meter_id", how="left")
+    cells["carbon_point"] = magnitude_table(
+        builder, "carbon_point", points, ["area", "building_type", "carrier", "half_year"], value="points",
+        customer="meter_id", dimensions=[area, building], represents="households", period="half_year", **common)
+
+    pv = generation.merge(sites[["site_id", "ward_code"]], on="site_id").rename(columns={"ward_code": "area"})
+    pv = pv.assign(month=pd.to_datetime(pv["period_start"]).dt.strftime("%Y-%m"), building_type=ALL_TYPES)
+    cells["generation"] = magnitude_table(
+        builder, "generation", pv, ["area", "building_type", "month"], value="value_kwh", customer="site_id",
+        dimensions=[area], period="month", **common)
+
+    stock = sites.rename(columns={"ward_code": "area"}).assign(sites=1.0)
+    cells["stock"] = magnitude_table(builder, "stock", stock, ["area", "building_type"], value="sites",
+                                     customer="site_id", dimensions=[area, building], **common)
+    release = builder.build()
+    return ProtectedRelease(release=release, protection=protect(release, level=level), cells=cells)
+
+
+def published(protected: ProtectedRelease, table: str, frame: pd.DataFrame, by: list[str],
+              values: list[str]) -> pd.DataFrame:
+    """``frame`` (one row per cell of ``table``, any order) with ``values`` blanked where the cell is
+    withheld and a ``suppressed`` flag; rows outside the release's table are an error (every
+    published number must have been through the protection)."""
+    pattern = protected.cells[table][by].assign(suppressed=protected.hidden(table))
+    out = privacy.mask_suppressed(frame, by, values=values, pattern=pattern)
+    return out
+
+
+def audit_summary(protected: ProtectedRelease, audit: AuditResult | None = None) -> pd.DataFrame:
+    """Per table: cells, withheld by the primary rule, withheld as complements, numbers an attacker
+    recovers within the protection level (must be 0) and the smallest protection ratio
+    [fraction of the value; ``inf`` where nothing primary is withheld]."""
+    audit = audit or protected.protection.audit
+    ratio = audit.protection_ratio()
+    rows = []
+    for name in protected.release.tables:
+        reason = protected.reason(name)
+        mine = audit.intervals["table"] == name
+        rows.append({"table": name, "cells": len(reason),
+                     "hidden_primary": int(np.isin(reason, REASONS[:2]).sum()),
+                     "hidden_complementary": int((reason == REASONS[2]).sum()),
+                     "recoverable": int((~audit.intervals.loc[mine, "ok"]).sum()),
+                     "smallest_protection": float(ratio[mine].min()) if mine.any() else float("inf")})
+    return pd.DataFrame(rows)
+
+
+def availability(protected: ProtectedRelease) -> pd.DataFrame:
+    """What is published, per table × area level × building-type level × carrier × period kind:
+    cells, cells passing the primary rule, published, and withheld only as complements; with the
+    shares ``published_share`` (of all cells) and ``complement_share`` (of the cells that pass)."""
+    frames = []
+    for name, cells in protected.cells.items():
+        area = cells["area"].astype(str)
+        frame = pd.DataFrame({
+            "table": name,
+            "area_level": np.select([area == "city", area.str.len() == 5], ["city", "gu"], "dong"),
+            "building_type": np.select([cells["building_type"] == ALL_TYPES,
+                                        cells["building_type"].isin(set(SECTORS.values()))],
+                                       ["all", "sector"], "type"),
+            "carrier": cells["carrier"] if "carrier" in cells else "",
+            "period": _period_kind(cells),
+            "passes": cells["primary"].to_numpy() == "",
+            "published": ~protected.hidden(name),
+            "complement": protected.reason(name) == REASONS[2]})
+        frames.append(frame)
+    rows = pd.concat(frames, ignore_index=True)
+    out = rows.groupby(["table", "area_level", "building_type", "carrier", "period"], sort=True).agg(
+        cells=("passes", "size"), passes=("passes", "sum"), published=("published", "sum"),
+        complement=("complement", "sum")).reset_index()
+    out["published_share"] = out["published"] / out["cells"]
+    out["complement_share"] = np.where(out["passes"] > 0, out["complement"] / out["passes"].clip(lower=1), 0.0)
+    return out
+
+
+def _period_kind(cells: pd.DataFrame) -> np.ndarray:
+    for column in ("period", "month", "half_year"):
+        if column in cells:
+            code = cells[column].astype(str)
+            return np.select([code.str.len() == 7, code.str.contains("H"), code.str.len() == 4],
+                             ["month", "half_year", "year"], "twelve_months")
+    return np.full(len(cells), "")
+
+
+def reaudit(protected: ProtectedRelease, hidden: np.ndarray) -> AuditResult:
+    """Attack the release with another pattern of withheld rows (e.g. one read from a built site)."""
+    return attack(protected.release, hidden, level=protected.protection.audit.level)

@@ -1,0 +1,295 @@
+"""Protection: which rows of a release to withhold so that the audit finds nothing to recover.
+
+1. **Primary suppression**: a row fails the rule of ``config/privacy.toml`` (15/15 by default:
+   at least 15 end customers, none above 15% of the total); the table builders record why in the
+   release's ``primary`` (:mod:`energy_lib.publish.tables`).
+2. **Secondary (complementary) suppression** by a cost model: more rows are withheld until every
+   primary number keeps an attacker's interval of at least the protection level on both sides
+   (:mod:`energy_lib.publish.audit`). Each complement is the cheapest published row of a relation
+   that binds a failing number and can widen it: one whose value can absorb the protection level
+   (its *capacity*), or one on the other side of the equation, which moves with it. A row's cost
+   is set by its table builder (low-level, small rows are cheap; a gu total is expensive; the city
+   total is locked and withheld only when nothing else protects), and halves when its series is
+   already withheld in another period, so that the same series is withheld across months rather
+   than a scatter that annual totals would undo.
+
+   A fast local pass runs first, relation by relation (Cox's conditions [1]_): no relation with
+   a single withheld number, and within each relation enough capacity for every primary number.
+   Then the audit runs on the whole release, and each number that still fails gets a complement in
+   a relation binding it (the LP's dual values say which); only the components that changed are
+   attacked again. Rows are only ever added, so it ends; it raises when a failure has no row left
+   to withhold, and never returns a release that fails.
+
+References
+----------
+.. [1] L. H. Cox, "Suppression methodology and statistical disclosure control", *Journal of the
+   American Statistical Association* 75(370), 377-385, 1980.
+.. [2] A. Hundepool et al., *Statistical Disclosure Control*, Wiley, 2012, section 4.4 (secondary
+   suppression, cost functions, hierarchical and linked tables).
+.. [3] M. Fischetti and J.-J. Salazar-González, "Solving the cell suppression problem on tabular
+   data with linear constraints", *Management Science* 47(7), 1008-1027, 2001.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from energy_lib.publish.audit import TOLERANCE, AuditResult, attack
+from energy_lib.publish.release import Release
+
+__all__ = ["Protection", "ProtectionError", "protect", "REASONS"]
+
+REASONS = ("too_few_customers", "dominant_customer", "complementary")
+"""Why a row is withheld (``""``: published)."""
+
+_LOG = logging.getLogger(__name__)
+_SIDES = ("up", "down")
+_SERIES_DISCOUNT = 0.5
+"""Cost factor of a row whose series is already withheld in another period."""
+_LOCKED = 1e12
+"""Added to the cost of a locked row: chosen only when no other row of the relation helps."""
+
+
+class ProtectionError(RuntimeError):
+    """No row is left to withhold that would protect a primary number: the release is not written."""
+
+
+@dataclass(frozen=True)
+class Protection:
+    """The withheld rows of a release, why, and the audit that proves them safe.
+
+    Attributes
+    ----------
+    hidden : numpy.ndarray of bool
+        Per release row.
+    reason : numpy.ndarray of str
+        Per release row: ``too_few_customers``, ``dominant_customer``, ``complementary`` or ``""``.
+    audit : AuditResult
+        The final attack: every interval ``ok``.
+    rounds : int
+        Audit rounds the secondary suppression took.
+    seconds : dict of str to float
+        Time of the local pass, the audit rounds and the whole [s].
+    """
+
+    hidden: np.ndarray
+    reason: np.ndarray
+    audit: AuditResult
+    rounds: int
+    seconds: dict[str, float]
+
+
+def protect(release: Release, *, level: float, max_rounds: int = 200) -> Protection:
+    """Withhold the primary rows and the cheapest complements that protect them (module docstring).
+
+    Parameters
+    ----------
+    release : Release
+        The release with each row's primary verdict, cost and lock.
+    level : float
+        Protection level [fraction of the value], e.g. 0.15.
+    max_rounds : int
+        Audit rounds at most before giving up.
+
+    Raises
+    ------
+    ProtectionError
+        When a primary number cannot be protected (every row of its binding relations is withheld
+        already) or the rounds run out.
+    """
+    started = time.perf_counter()
+    primary = release.row_primary != ""
+    hidden = primary.copy()
+    hidden = _local_pass(release, hidden, level)
+    local_done = time.perf_counter()
+    records: dict[int, tuple] = {}
+    changed: np.ndarray | None = None
+    for rounds in range(1, max_rounds + 1):
+        result = attack(release, hidden, level=level, rows=changed)
+        records.update({int(v): r for v, r in zip(result.intervals["variable"], result.intervals.itertuples(index=False))})
+        intervals = pd.DataFrame(list(records.values())) if records else result.intervals.iloc[:0]
+        failures = intervals[~intervals["ok"]] if len(intervals) else intervals
+        if failures.empty:
+            break
+        complements = _complements_for_failures(release, hidden, failures, level)
+        if not complements.any():
+            raise ProtectionError(f"{len(failures)} primary number(s) cannot be protected at ±{level:.0%}: every row of "
+                                  f"their binding relations is withheld, e.g. {_describe(release, failures)}")
+        _LOG.info("audit round %d: %d number(s) recoverable, %d complement(s) added, %.1f s", rounds, len(failures),
+                  int(complements.sum()), time.perf_counter() - started)
+        hidden |= complements
+        # the components to attack again: those the new complements joined (they hold every failure)
+        changed = complements | np.isin(np.arange(release.n_rows), failures["row"].to_numpy())
+    else:
+        raise ProtectionError(f"secondary suppression did not converge in {max_rounds} audit rounds")
+    final = AuditResult(level=level, intervals=intervals.sort_values("variable", ignore_index=True))
+    reason = np.where(hidden & ~primary, REASONS[2], release.row_primary).astype(object)
+    finished = time.perf_counter()
+    return Protection(hidden=hidden, reason=reason, audit=final, rounds=rounds,
+                      seconds={"local": local_done - started, "audit": finished - local_done,
+                               "total": finished - started})
+
+
+def _describe(release: Release, failures: pd.DataFrame) -> str:
+    first = failures.iloc[0]
+    table = release.tables[first["table"]]
+    key = table.rows.iloc[int(first["row"]) - release.row_offset[first["table"]]][table.by].to_dict()
+    return f"{first['table']} {key} {first['name']}"
+
+
+def _effective_cost(release: Release, hidden: np.ndarray) -> np.ndarray:
+    """Each row's cost now: halved where its series is withheld in another period, locked rows last."""
+    series_hidden = np.zeros(int(release.row_series.max(initial=-1)) + 1, bool)
+    series_hidden[release.row_series[hidden]] = True
+    cost = release.row_cost * np.where(series_hidden[release.row_series], _SERIES_DISCOUNT, 1.0)
+    return cost + np.where(release.row_locked, _LOCKED, 0.0)
+
+
+def _terms(release: Release) -> pd.DataFrame:
+    """The relations as one row per nonzero term: relation, variable, row, coefficient, value and
+    how far the number can fall (value − lower bound; inf for a signed number)."""
+    coo = release.relations.tocoo()
+    variable = coo.col
+    return pd.DataFrame({"relation": coo.row, "variable": variable, "row": release.variable_row[variable],
+                         "coefficient": coo.data, "value": release.value[variable],
+                         "room": release.value[variable] - release.lower[variable]})
+
+
+def _local_pass(release: Release, hidden: np.ndarray, level: float) -> np.ndarray:
+    """Cox's conditions relation by relation, until none fails: a withheld number is never alone
+    in a relation, and each primary number has capacity ``level × value`` on both sides."""
+    terms = _terms(release)
+    if terms.empty:
+        return hidden
+    target = (release.protected & (release.row_primary[release.variable_row] != ""))[terms["variable"].to_numpy()]
+    for _ in range(10_000):
+        is_hidden = hidden[terms["row"].to_numpy()]
+        need = _local_needs(terms, is_hidden, target, level)
+        if need.empty:
+            return hidden
+        chosen = _choose(terms, is_hidden, need, _effective_cost(release, hidden), ["relation", "variable"])
+        if not chosen.size or hidden[chosen].all():
+            return hidden  # what is left the audit will name
+        hidden = hidden.copy()
+        hidden[chosen] = True
+    return hidden
+
+
+def _local_needs(terms: pd.DataFrame, is_hidden: np.ndarray, target: np.ndarray, level: float) -> pd.DataFrame:
+    """The (relation, variable, side, deficit) that a relation alone leaves unprotected.
+
+    In a relation :math:`\\sum_j a_j x_j = c`, moving a withheld :math:`x_t` up by :math:`\\delta`
+    needs the other withheld numbers to move by :math:`-a_t\\delta` in total: one with the opposite
+    sign rises freely (unbounded here), one with the same sign must fall, by at most its room.
+    So the room up is unbounded if a withheld number of the opposite sign exists, else the sum of the
+    same-sign numbers' rooms; downwards the roles swap."""
+    hidden_terms = terms[is_hidden].assign(target=target[is_hidden])
+    a = hidden_terms["coefficient"].to_numpy()
+    room = np.abs(a) * hidden_terms["room"].to_numpy()
+    endless = np.isinf(room)  # a signed number (a saving) can fall without end
+    finite = np.where(endless, 0.0, room)
+    positive = a > 0
+    by_relation = pd.DataFrame({"relation": hidden_terms["relation"].to_numpy(), "pos": positive.astype(int),
+                                "neg": (~positive).astype(int), "pos_room": np.where(positive, finite, 0.0),
+                                "neg_room": np.where(positive, 0.0, finite),
+                                "pos_endless": (positive & endless).astype(int),
+                                "neg_endless": (~positive & endless).astype(int)}).groupby("relation").sum()
+    joined = by_relation.reindex(hidden_terms["relation"].to_numpy())
+    same_count = np.where(positive, joined["pos"], joined["neg"]) - 1
+    other_count = np.where(positive, joined["neg"], joined["pos"])
+    same_endless = np.where(positive, joined["pos_endless"], joined["neg_endless"]) - endless
+    other_endless = np.where(positive, joined["neg_endless"], joined["pos_endless"])
+    same_room = np.where(same_endless > 0, np.inf, np.where(positive, joined["pos_room"], joined["neg_room"]) - finite)
+    other_room = np.where(other_endless > 0, np.inf, np.where(positive, joined["neg_room"], joined["pos_room"]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        up = np.where(other_count > 0, np.inf, same_room / np.abs(a))
+        down = np.where(same_count > 0, np.inf, other_room / np.abs(a))
+    value = hidden_terms["value"].to_numpy()
+    is_target = hidden_terms["target"].to_numpy() & (value > 0)
+    # a withheld number alone in its relation is known exactly, primary or not
+    alone = (same_count + other_count) == 0
+    want = np.where(is_target, level * value * (1 + TOLERANCE), 0.0)
+    need_up = alone | (is_target & (up < want))
+    need_down = alone | (is_target & (down < want))
+    parts = []
+    for side, mask, have in (("up", need_up, up), ("down", need_down, down)):
+        parts.append(pd.DataFrame({"relation": hidden_terms["relation"].to_numpy()[mask],
+                                   "variable": hidden_terms["variable"].to_numpy()[mask],
+                                   "sign": np.sign(a[mask]), "side": side,
+                                   "deficit": np.maximum(want[mask] - np.where(np.isfinite(have[mask]), have[mask], 0),
+                                                         0.0)}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _choose(terms: pd.DataFrame, is_hidden: np.ndarray, need: pd.DataFrame, cost: np.ndarray,
+            per: list[str]) -> np.ndarray:
+    """Per group ``per`` of needs (a relation and a withheld number), the cheapest published row of
+    the relation that meets every side the group needs (else the most), as release row positions.
+
+    A published number helps the upper side when it has the opposite sign to the withheld number
+    (it moves along freely) or the same sign and room to fall by the deficit; the lower side when
+    it has the same sign, or the opposite sign and room to fall."""
+    published = terms[~is_hidden]
+    candidates = need.merge(published[["relation", "row", "coefficient", "room"]], on="relation")
+    if candidates.empty:
+        return np.array([], np.int64)
+    same = np.sign(candidates["coefficient"].to_numpy()) == candidates["sign"].to_numpy()
+    free = np.where(candidates["side"].to_numpy() == "up", ~same, same)
+    capacity = np.where(free, np.inf, np.abs(candidates["coefficient"].to_numpy()) * candidates["room"].to_numpy())
+    candidates["enough"] = capacity >= candidates["deficit"].to_numpy()
+    candidates["capacity"] = capacity
+    # a row that meets every side the group needs, else one that meets some (the next pass adds
+    # another), a locked row last; within a tier the cheapest, then most capacity, then row
+    needed = need.groupby(per).size().rename("needed")
+    scored = candidates.groupby([*per, "row"], sort=False).agg(met=("enough", "sum"), capacity=("capacity", "min"))
+    scored = scored.join(needed, on=per).reset_index()
+    cost_of = cost[scored["row"].to_numpy()]
+    scored["tier"] = np.where(cost_of >= _LOCKED, 2 * len(_SIDES), 0) + scored["needed"] - scored["met"]
+    scored["cost"] = cost_of
+    candidates = scored.sort_values([*per, "tier", "cost", "capacity", "row"],
+                                    ascending=[True] * len(per) + [True, True, False, True], kind="stable")
+    return np.unique(candidates.drop_duplicates(per)["row"].to_numpy())
+
+
+def _complements_for_failures(release: Release, hidden: np.ndarray, failures: pd.DataFrame,
+                              level: float) -> np.ndarray:
+    r"""One complement per failing side: the cheapest published row whose release moves the
+    attacker's bound far enough, judged by the LP's dual values.
+
+    With :math:`s_r` the bound's change per unit change of relation :math:`r`'s published side
+    (:func:`energy_lib.publish.audit.attack`), withholding a published number :math:`x_j` lets it
+    move the bound at the rate :math:`g_j = -\sum_r a_{rj} s_r`: upwards without limit when the
+    move it needs is a rise, and by at most :math:`|g_j|` times its room when it is a fall. The
+    estimate holds until the LP's basis changes; the next audit round checks it."""
+    terms = _terms(release)
+    published = terms[~hidden[terms["row"].to_numpy()]]
+    records = [(int(f.variable), side, relation, sensitivity, f.value,
+                max((1 + level) * f.value - f.upper, 0.0) if side == "up" else max(f.lower - (1 - level) * f.value, 0.0))
+               for f in failures.itertuples(index=False) for relation, side, sensitivity in f.binding]
+    if not records:
+        return np.zeros(release.n_rows, bool)
+    binding = pd.DataFrame.from_records(records, columns=["target", "side", "relation", "sensitivity", "value", "deficit"])
+    candidates = binding.merge(published[["relation", "variable", "row", "coefficient", "room"]], on="relation")
+    candidates["rate"] = -candidates["coefficient"] * candidates["sensitivity"]
+    per = candidates.groupby(["target", "side", "variable"], sort=True).agg(
+        rate=("rate", "sum"), row=("row", "first"), room=("room", "first"), deficit=("deficit", "first"),
+        value=("value", "first")).reset_index()
+    per = per[np.abs(per["rate"]) > 1e-12 * np.maximum(per["value"], 1.0)]
+    if per.empty:
+        return np.zeros(release.n_rows, bool)
+    wanted = np.where(per["side"] == "up", 1.0, -1.0)
+    rises = np.sign(per["rate"].to_numpy()) == wanted  # the number must rise to move the bound the right way
+    gain = np.where(rises, np.inf, np.abs(per["rate"].to_numpy()) * per["room"].to_numpy())
+    cost = _effective_cost(release, hidden)[per["row"].to_numpy()]
+    per["tier"] = np.where(cost >= _LOCKED, 2, np.where(gain >= per["deficit"].to_numpy() * (1 + TOLERANCE), 0, 1))
+    per["cost"], per["gain"] = cost, gain
+    per = per.sort_values(["target", "side", "tier", "cost", "gain", "row"],
+                          ascending=[True, True, True, True, False, True], kind="stable")
+    out = np.zeros(release.n_rows, bool)
+    out[per.drop_duplicates(["target", "side"])["row"].to_numpy()] = True
+    return out

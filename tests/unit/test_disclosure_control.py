@@ -1,0 +1,217 @@
+"""Disclosure control of a release: protection and the linear-programming audit.
+
+The audit is checked against an independent attacker written here with scipy's ``linprog`` on the
+whole system at once (no components, no scaling, no warm starts), and the protection against both.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+from energy_lib import privacy
+from energy_lib.publish import audit, protection
+from energy_lib.publish.cells import CostModel, Dimension, magnitude_table
+from energy_lib.publish.release import ReleaseBuilder, Table, sum_relations
+
+RULE = privacy.SuppressionRule(min_customers=15, max_share=0.15)
+LEVEL = 0.15
+COST = CostModel(weights={"ward": 1.0, "gu": 1000.0, "city": 1e6, "building_type": 1.0, "sector": 3.0, "all": 30.0,
+                          "month": 1.0, "twelve_months": 50.0}, locked={"area": "city", "building_type": "all"})
+
+
+def _area(gus: int, dongs_per_gu: int) -> Dimension:
+    wards = pd.DataFrame({"ward_code": [f"w{g}{d}" for g in range(gus) for d in range(dongs_per_gu)],
+                          "gu_code": [f"g{g}" for g in range(gus) for _ in range(dongs_per_gu)]})
+    return Dimension.from_hierarchy(privacy.Hierarchy.from_levels(wards, ["ward_code", "gu_code"], column="area",
+                                                                  top="city"), ["ward", "gu", "city"])
+
+
+def _types() -> Dimension:
+    types = pd.DataFrame({"building_type": ["apartment", "detached", "shop", "factory"],
+                          "sector": ["residential", "residential", "non_residential", "non_residential"], "all": "all"})
+    return Dimension.from_hierarchy(privacy.Hierarchy.from_levels(types, ["building_type", "sector", "all"]),
+                                    ["building_type", "sector", "all"])
+
+
+def _months(n: int) -> Dimension:
+    months = [f"2024-{m:02d}" for m in range(1, n + 1)]
+    edges = pd.DataFrame({"child": months, "parent": "2024"}) if n == 12 else pd.DataFrame({"child": [], "parent": []})
+    return Dimension("period", edges, {**dict.fromkeys(months, "month"), "2024": "twelve_months"})
+
+
+def _city(seed: int, customers: int, gus: int, dongs: int, months: int, dominant: int) -> pd.DataFrame:
+    """Customer-month rows: households, a few shops, and ``dominant`` factories many times larger."""
+    rng = np.random.default_rng(seed)
+    kind = rng.choice(["apartment", "detached", "shop"], customers, p=[0.55, 0.35, 0.10])
+    kind[:dominant] = "factory"
+    base = rng.lognormal(5.5, 0.6, customers) * np.where(kind == "factory", 400.0, np.where(kind == "shop", 8.0, 1.0))
+    area = rng.choice([f"w{g}{d}" for g in range(gus) for d in range(dongs)], customers)
+    period = [f"2024-{m:02d}" for m in range(1, months + 1)]
+    rows = pd.DataFrame({"customer": np.repeat(np.arange(customers), months), "area": np.repeat(area, months),
+                         "building_type": np.repeat(kind, months), "period": np.tile(period, customers)})
+    rows["value"] = np.repeat(base, months) * rng.uniform(0.7, 1.3, len(rows))
+    return rows
+
+
+def _release(rows: pd.DataFrame, gus: int, dongs: int, months: int):
+    builder = ReleaseBuilder()
+    magnitude_table(builder, "use", rows, ["area", "building_type", "period"], value="value", customer="customer",
+                    dimensions=[_area(gus, dongs), _types(), _months(months)], rule=RULE, cost=COST, period="period")
+    return builder.build()
+
+
+def _independent_attack(release, hidden: np.ndarray) -> pd.DataFrame:
+    """The attacker's interval of every protected primary number, one ``linprog`` per bound over
+    the whole release (no shortcut shared with :mod:`energy_lib.publish.audit`)."""
+    hidden_variable = hidden[release.variable_row]
+    columns = np.flatnonzero(hidden_variable)
+    a = release.relations.toarray()
+    rhs = -a[:, ~hidden_variable] @ release.value[~hidden_variable]
+    a_hidden = a[:, columns]
+    keep = np.abs(a_hidden).sum(axis=1) > 0
+    a_hidden, rhs = a_hidden[keep], rhs[keep]
+    bounds = [(lo, None) for lo in release.lower[columns]]
+    out = []
+    for k, variable in enumerate(columns):
+        if not (release.protected[variable] and release.row_primary[release.variable_row[variable]]):
+            continue
+        c = np.zeros(len(columns))
+        c[k] = 1.0
+        low = linprog(c, A_eq=a_hidden, b_eq=rhs, bounds=bounds, method="highs")
+        high = linprog(-c, A_eq=a_hidden, b_eq=rhs, bounds=bounds, method="highs")
+        assert low.status == 0, low.message
+        out.append({"variable": variable, "value": release.value[variable], "lower": low.fun,
+                    "upper": np.inf if high.status == 3 else -high.fun})
+    return pd.DataFrame(out, columns=["variable", "value", "lower", "upper"])
+
+
+def _recoverable(intervals: pd.DataFrame, slack: float = 1e-6) -> pd.DataFrame:
+    value = intervals["value"]
+    narrow = (intervals["upper"] < (1 + LEVEL - slack) * value) | (intervals["lower"] > (1 - LEVEL + slack) * value)
+    return intervals[narrow & (value > 0)]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), customers=st.integers(40, 400), gus=st.integers(1, 3), dongs=st.integers(1, 4),
+       months=st.sampled_from([1, 3, 12]), dominant=st.integers(0, 4))
+def test_protected_release_has_no_recoverable_number(seed, customers, gus, dongs, months, dominant):
+    """Random hierarchical tables with dominant customers: after protection, neither the audit nor
+    an independent attacker narrows any primary number below the protection level."""
+    release = _release(_city(seed, customers, gus, dongs, months, dominant), gus, dongs, months)
+    assert release.residual() < 1e-12
+    result = protection.protect(release, level=LEVEL)
+    assert result.audit.passed
+    assert (result.hidden >= (release.row_primary != "")).all()  # every primary row stays withheld
+    independent = _independent_attack(release, result.hidden)
+    assert _recoverable(independent).empty, _recoverable(independent).head()
+    # the audit's bounds agree with the independent attacker's wherever it computed them exactly
+    both = independent.merge(result.audit.intervals[["variable", "upper"]], on="variable", suffixes=("", "_audit"))
+    exact = both["upper_audit"] != (1 + LEVEL) * both["value"]
+    assert np.allclose(both.loc[exact, "upper"], both.loc[exact, "upper_audit"], rtol=1e-6, atol=1e-6)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), customers=st.integers(40, 300), dominant=st.integers(0, 3))
+def test_audit_finds_what_primary_suppression_alone_leaves_open(seed, customers, dominant):
+    """With only the primary cells withheld, the audit's failures are exactly the independent
+    attacker's (the audit is neither blind nor paranoid)."""
+    release = _release(_city(seed, customers, 2, 3, 1, dominant), 2, 3, 1)
+    hidden = release.row_primary != ""
+    found = set(audit.attack(release, hidden, level=LEVEL).failures["variable"])
+    assert found == set(_recoverable(_independent_attack(release, hidden))["variable"])
+
+
+def _table(values: dict[str, float], primary: dict[str, str]) -> tuple[ReleaseBuilder, pd.DataFrame]:
+    cells = pd.DataFrame({"area": list(values), "total": list(values.values())})
+    cells["customers"] = 100
+    cells["primary"] = cells["area"].map(primary).fillna("")
+    cells["cost"] = cells["total"] + 1
+    cells["locked"] = cells["area"].eq("city")
+    builder = ReleaseBuilder()
+    builder.add_table(Table("t", cells, ["area"], {"total": 0.0}, ("total",)))
+    return builder, cells
+
+
+def test_single_member_total_is_no_hiding_place():
+    """A gu with one dong: the gu total is the dong. Withholding the dong alone leaves it in plain
+    sight; protection withholds the gu as well."""
+    builder, cells = _table({"city": 1000.0, "g1": 300.0, "g2": 700.0, "w11": 300.0, "w21": 400.0, "w22": 300.0},
+                            {"w11": "dominant_customer"})
+    edges = pd.DataFrame({"child": ["w11", "w21", "w22", "g1", "g2"], "parent": ["g1", "g2", "g2", "city", "city"]})
+    builder.add_relations("area", sum_relations(cells, ["area"], "area", edges, table="t", variables=["total"]))
+    release = builder.build()
+    primary_only = audit.attack(release, release.row_primary != "", level=LEVEL)
+    assert primary_only.intervals.loc[0, ["lower", "upper"]].tolist() == pytest.approx([300.0, 300.0])
+    result = protection.protect(release, level=LEVEL)
+    hidden = dict(zip(cells["area"], result.hidden))
+    assert hidden["w11"] and hidden["g1"] and not hidden["city"]
+    assert result.audit.passed
+
+
+def test_gu_minus_published_dongs_is_protected():
+    """The gu total minus its published dongs gives a lone withheld dong: a complement is withheld
+    among the dongs (cheaper than the gu), large enough to hide 15% of it."""
+    values = {"g1": 1000.0, "w1": 50.0, "w2": 5.0, "w3": 400.0, "w4": 545.0}
+    builder, cells = _table(values, {"w1": "too_few_customers"})
+    edges = pd.DataFrame({"child": ["w1", "w2", "w3", "w4"], "parent": "g1"})
+    builder.add_relations("area", sum_relations(cells, ["area"], "area", edges, table="t", variables=["total"]))
+    release = builder.build()
+    result = protection.protect(release, level=LEVEL)
+    hidden = dict(zip(cells["area"], result.hidden))
+    assert hidden["w1"] and not hidden["g1"]
+    assert hidden["w3"]  # w2 (5) cannot absorb 15% of w1 (7.5); w3 is the cheapest that can
+    assert not hidden["w2"] and not hidden["w4"]
+    assert result.audit.passed
+
+
+def test_annual_minus_eleven_months_is_protected():
+    """A 12-month total with one month withheld gives the month away; protection withholds a
+    second month of the same series, never the annual total (it costs more)."""
+    months = [f"2024-{m:02d}" for m in range(1, 13)]
+    rows = pd.DataFrame({"customer": np.repeat(np.arange(20), 12), "area": "w1", "building_type": "apartment",
+                         "period": np.tile(months, 20)})
+    rows["value"] = 100.0
+    rows.loc[(rows["customer"] == 0) & (rows["period"] == "2024-03"), "value"] = 5000.0  # one dominant bill
+    builder = ReleaseBuilder()
+    period = Dimension("period", pd.DataFrame({"child": months, "parent": "2024"}),
+                       {**dict.fromkeys(months, "month"), "2024": "twelve_months"})
+    cells = magnitude_table(builder, "use", rows, ["area", "building_type", "period"], value="value",
+                            customer="customer", dimensions=[period], rule=RULE, cost=COST, period="period")
+    release = builder.build()
+    assert cells.loc[cells["period"] == "2024-03", "primary"].item() == "dominant_customer"
+    assert cells.loc[cells["period"] == "2024", "primary"].item() == ""
+    result = protection.protect(release, level=LEVEL)
+    hidden = dict(zip(cells["period"], result.hidden))
+    assert hidden["2024-03"] and not hidden["2024"]
+    assert sum(hidden[m] for m in months) == 2
+    assert result.audit.passed
+
+
+def test_signed_savings_identity_links_observed_use():
+    """savings = counterfactual − observed: with the counterfactual and the saving of a row
+    published, its observed use is known, so a row is withheld whole."""
+    builder, cells = _table({"city": 1000.0, "w1": 600.0, "w2": 400.0}, {"w1": "dominant_customer"})
+    cells = builder._tables["t"].rows
+    cells["counterfactual"] = cells["total"] * 1.1
+    cells["savings"] = cells["counterfactual"] - cells["total"]
+    builder = ReleaseBuilder()
+    builder.add_table(Table("t", cells, ["area"], {"total": 0.0, "counterfactual": 0.0, "savings": -np.inf},
+                            ("total",)))
+    edges = pd.DataFrame({"child": ["w1", "w2"], "parent": "city"})
+    builder.add_relations("area", sum_relations(cells, ["area"], "area", edges, table="t",
+                                                variables=["total", "counterfactual", "savings"]))
+    rows = np.arange(len(cells))
+    builder.add_relations("identity", pd.DataFrame({
+        "relation": np.tile(rows, 3), "table": "t", "row": np.tile(rows, 3),
+        "variable": np.repeat(["savings", "counterfactual", "total"], len(rows)),
+        "coefficient": np.repeat([1.0, -1.0, 1.0], len(rows))}))
+    release = builder.build()
+    assert release.residual() < 1e-12
+    result = protection.protect(release, level=LEVEL)
+    assert result.audit.passed
+    assert dict(zip(cells["area"], result.hidden)) == {"city": False, "w1": True, "w2": True}
