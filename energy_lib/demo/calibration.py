@@ -8,16 +8,16 @@ reference year is ``s`` times KEPCO's, with ``s`` times the city's customers at 
 
 * 주택용 (residential): the households' electricity profiles are scaled per gu so that their bills
   of the reference year add up to the gu's target (:func:`calibrate_households`).
-* 일반용, 교육용, 산업용: buildings in MOLIT's building-energy files. Each gu's customers draw
+* 일반용, 교육용, 산업용: buildings in MOLIT's building-energy files. Each gu's customers take
   their annual use from a lognormal distribution (a long tail: many small shops and workshops, a
-  few large sites), plus configured anchors (the large plants of 광산구 and 북구); the draws are
+  few large sites), plus configured anchors (the large plants of 광산구 and 북구); the sizes are
   scaled so that the group, with the fixed interval-metered sites in it, meets the target
   (:func:`building_customers`).
 * 농사용, 가로등, 심야: customers that only KEPCO's aggregates show; their monthly use follows
   the weather and the length of the night (:func:`aggregate_series`).
 
-The targets are met in expectation; billing noise and the export's mess move the totals by well
-under 1%.
+The targets are met in expectation; billing noise and the exports' mess move a series by under 1%
+where it has many customers and by up to about 3% where it has one (a gu's only school).
 """
 
 from __future__ import annotations
@@ -69,15 +69,19 @@ def price(contract: str) -> float:
     return float(_config()["prices"][contract])
 
 
-@functools.cache
 def reference() -> pd.DataFrame:
     """KEPCO's annual use per gu and contract type in the reference year.
 
     Returns
     -------
     pandas.DataFrame
-        ``gu_code``, ``contract``, ``kwh`` [kWh].
+        ``gu_code``, ``contract``, ``kwh`` [kWh] (a copy: callers may change it).
     """
+    return _reference().copy()
+
+
+@functools.cache
+def _reference() -> pd.DataFrame:
     name = _config()["calibration"]["reference_file"]
     with resources.files("energy_lib.reference").joinpath(name).open(encoding="utf-8") as f:
         table = pd.read_csv(f, dtype={"gu_code": str})
@@ -176,7 +180,8 @@ def calibrate_households(homes: pd.DataFrame, calendar: usage.Calendar, settings
     return out
 
 
-def _year_drivers(building_types: np.ndarray, calendar: usage.Calendar, settings: DemoSettings) -> tuple[np.ndarray, np.ndarray]:
+def _year_drivers(building_types: np.ndarray, calendar: usage.Calendar,
+                  settings: DemoSettings) -> tuple[np.ndarray, np.ndarray]:
     """Base-load days (vacation-weighted) [day] and cooling degree days [K·day] of each site over
     the reference year, as :func:`energy_lib.demo.usage.building_use` counts them."""
     days = np.zeros(len(building_types))
@@ -220,7 +225,7 @@ def building_customers(settings: DemoSettings, calendar: usage.Calendar, fixed: 
     Notes
     -----
     A group's sampled customers share ``max(target − anchors − fixed, min_body_share × target)``
-    in proportion to their lognormal draws, so the group meets its target exactly in expectation
+    in proportion to their lognormal quantiles, so the group meets its target exactly in expectation
     whatever its number of customers; only a group whose fixed sites exceed its target (tiny demos)
     runs over.
     """
@@ -311,7 +316,8 @@ def aggregate_series(settings: DemoSettings, calendar: usage.Calendar) -> pd.Dat
     return pd.concat(parts, ignore_index=True)
 
 
-_CONTRACT_OF_USE = {"근린생활시설": "일반용", "공공업무시설": "일반용", "교육연구시설": "교육용", "공장": "산업용"}
+_CONTRACT_OF_USE = {"근린생활시설": "일반용", "공공업무시설": "일반용", "교육연구시설": "교육용",
+                    "공장": "산업용"}  # MOLIT main use → contract type, as city.buildings writes them
 _CONTRACT_OF_REGISTER_TYPE = {"산업": "산업용", "공공": "일반용", "아파트": "일반용"}
 
 
@@ -335,8 +341,8 @@ def _household_electricity(raw: Path, year: int) -> pd.DataFrame:
 
 def _building_electricity(raw: Path, year: int) -> pd.DataFrame:
     """MOLIT building electricity of the year, with the contract type of each building's use."""
-    parts = [pd.read_csv(path, dtype=str, encoding="cp949") for path in _manifest_files(raw, "building", year, "electricity")]
-    frame = pd.concat(parts, ignore_index=True)
+    files = _manifest_files(raw, "building", year, "electricity")
+    frame = pd.concat([pd.read_csv(path, dtype=str, encoding="cp949") for path in files], ignore_index=True)
     return pd.DataFrame({"gu_code": frame["sigunguCd"], "contract": frame["mainPurpsCdNm"].map(_CONTRACT_OF_USE),
                          "kwh": pd.to_numeric(frame["useQty"], errors="coerce"),
                          "site": frame["sigunguCd"] + frame["bjdongCd"] + frame["bun"] + "-" + frame["ji"]})
@@ -357,7 +363,8 @@ def _interval_electricity(raw: Path, year: int) -> pd.DataFrame:
             day, kwh = frame["일시"].str[:10], pd.to_numeric(frame["사용량(kWh)"], errors="coerce")
         keep = day.str.startswith(str(year)).to_numpy()
         site = register.loc[frame["고객번호"].iloc[0]]
-        parts.append(pd.DataFrame({"gu_code": site["행정동코드"][:5], "contract": _CONTRACT_OF_REGISTER_TYPE[site["건물유형"]],
+        parts.append(pd.DataFrame({"gu_code": site["행정동코드"][:5],
+                                   "contract": _CONTRACT_OF_REGISTER_TYPE[site["건물유형"]],
                                    "kwh": [kwh[keep].sum()], "site": frame["고객번호"].iloc[0]}))
     return pd.concat(parts, ignore_index=True)
 
@@ -400,8 +407,8 @@ def measure(raw: Path, settings: DemoSettings) -> pd.DataFrame:
     """
     raw = Path(raw)
     year = int(calibration_months(settings)[0].year)
-    sites = pd.concat([_household_electricity(raw, year), _building_electricity(raw, year), _interval_electricity(raw, year)],
-                      ignore_index=True)
+    sites = pd.concat([_household_electricity(raw, year), _building_electricity(raw, year),
+                       _interval_electricity(raw, year)], ignore_index=True)
     site_totals = sites.groupby(["gu_code", "contract"], as_index=False).agg(site_kwh=("kwh", "sum"),
                                                                             sites=("site", "nunique"))
     table = (reference().rename(columns={"kwh": "reference_kwh"})

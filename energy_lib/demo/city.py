@@ -117,7 +117,10 @@ def dong_weights(settings: DemoSettings) -> pd.DataFrame:
 
 
 def households(settings: DemoSettings) -> pd.DataFrame:
-    """One row per household with its dwelling, utilities, consumption profile and programmes."""
+    """One row per household with its dwelling, utilities, consumption profile and programmes.
+
+    The electricity profile is the model's before calibration: the generator scales it per gu
+    to KEPCO's figures (:func:`energy_lib.demo.calibration.calibrate_households`)."""
     generator = rng(settings.seed, "households")
     n = settings.households
     dongs = dong_weights(settings)
@@ -264,7 +267,8 @@ def buildings(settings: DemoSettings, customers: pd.DataFrame) -> pd.DataFrame:
                                                                         generator.integers(1, 40, n).astype(str)),
         "building_type": kinds, "use_name": _BUILDING_USES.loc[kinds, "use_name"].to_numpy(),
         "contract": customers["contract"].to_numpy(), "floor_area_m2": area,
-        "elec_base_kwh": customers["elec_base_kwh"].to_numpy(), "elec_cool_slope": customers["elec_cool_slope"].to_numpy(),
+        "elec_base_kwh": customers["elec_base_kwh"].to_numpy(),
+        "elec_cool_slope": customers["elec_cool_slope"].to_numpy(),
         "gas_base_m3": area * gas_per_m2 / 365 * 0.3 * generator.lognormal(0, 0.3, n),
         "gas_heat_slope": area * gas_per_m2 / 365 * 0.09 * generator.lognormal(0, 0.3, n),
         "has_gas": generator.random(n) < 0.8, "annual_kwh": customers["annual_kwh"].to_numpy(),
