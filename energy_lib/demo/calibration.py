@@ -345,7 +345,8 @@ def _building_electricity(raw: Path, year: int) -> pd.DataFrame:
     frame = pd.concat([pd.read_csv(path, dtype=str, encoding="cp949") for path in files], ignore_index=True)
     return pd.DataFrame({"gu_code": frame["sigunguCd"], "contract": frame["mainPurpsCdNm"].map(_CONTRACT_OF_USE),
                          "kwh": pd.to_numeric(frame["useQty"], errors="coerce"),
-                         "site": frame["sigunguCd"] + frame["bjdongCd"] + frame["bun"] + "-" + frame["ji"]})
+                         "site": frame["sigunguCd"] + frame["bjdongCd"] + ":" + frame["platGbCd"] + ":" + frame["bun"]
+                         + ":" + frame["ji"]})  # the parcel, as the importer keys a building's site
 
 
 def _interval_electricity(raw: Path, year: int) -> pd.DataFrame:

@@ -273,6 +273,10 @@ def buildings(settings: DemoSettings, customers: pd.DataFrame) -> pd.DataFrame:
         "gas_heat_slope": area * gas_per_m2 / 365 * 0.09 * generator.lognormal(0, 0.3, n),
         "has_gas": generator.random(n) < 0.8, "annual_kwh": customers["annual_kwh"].to_numpy(),
     })
+    # a building's site is its parcel: two buildings drawn on one lot would be one site with two
+    # conflicting readings a month, so the k-th repeat of a lot moves to 지번 ji + 40 k (unique)
+    repeat = frame.groupby(["legal_code", "plat", "bun", "ji"], sort=False).cumcount().to_numpy()
+    frame["ji"] = (frame["ji"].astype(int).to_numpy() + 40 * repeat).astype(str)
     order = np.lexsort((frame["bun"].astype(int).to_numpy(), frame["legal_code"].to_numpy()))
     return frame.iloc[order].reset_index(drop=True).rename_axis(None).assign(building=np.arange(n))
 

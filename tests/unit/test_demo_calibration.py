@@ -87,6 +87,7 @@ def test_buildings_stay_in_their_gu_and_industry_clusters(calendar):
     buildings = city.buildings(settings, customers)
     assert len(buildings) == len(customers)
     assert (buildings["legal_code"].str[:5] == buildings["true_ward"].str[:5]).all()
+    assert not buildings.duplicated(["legal_code", "plat", "bun", "ji"]).any()  # one building per parcel (site)
     np.testing.assert_allclose(buildings.groupby("contract")["annual_kwh"].sum(),
                                customers.groupby("contract")["annual_kwh"].sum())
     # share of a gu's customers in its three busiest legal dongs: factories crowd into estates
