@@ -50,7 +50,8 @@ venv: $(STAMP)
 
 # A change of the demo generator rebuilds the demo, and a change of the compute code recomputes
 # (the live feed is not part of the demo's data).
-DEMO_CODE := $(filter-out energy_lib/demo/feed.py,$(wildcard energy_lib/demo/*.py))
+DEMO_CODE := $(filter-out energy_lib/demo/feed.py,$(wildcard energy_lib/demo/*.py)) energy_lib/config/demo.toml \
+	energy_lib/reference/kepco_electricity_2024.csv
 COMPUTE_CODE := energy_lib/compute.py energy_lib/partitions.py energy_lib/evaluation.py energy_lib/savings.py $(wildcard energy_lib/baselines/*.py) \
 	energy_lib/config/evaluation.toml energy_lib/config/savings.toml energy_lib/config/units.toml
 

@@ -2,7 +2,8 @@
 better with peak memory under 4 GiB.
 
 The export files are generated once into benchmarks/.data/ (about 7 minutes; reused while the
-settings stay the same) and then ingested with `energy ingest --manifest` into a fresh store.
+settings and the demo generator stay the same) and then ingested with `energy ingest --manifest`
+into a fresh store.
 Set BENCH_HOUSEHOLDS to try another scale.
 """
 
@@ -18,10 +19,19 @@ HOUSEHOLDS = int(os.environ.get("BENCH_HOUSEHOLDS", "650000"))
 WORKERS = os.environ.get("BENCH_WORKERS", "2")
 
 
+def _demo_changed_at() -> float:
+    """When the demo generator, its configuration or its reference data last changed [epoch s]."""
+    package = ROOT / "energy_lib"
+    sources = [*(package / "demo").glob("*.py"), package / "config" / "demo.toml", *(package / "reference").glob("*.csv")]
+    return max(p.stat().st_mtime for p in sources)
+
+
 def _exports(measured) -> Path:
     raw = ROOT / "benchmarks" / ".data" / f"demo-{HOUSEHOLDS}"
     manifest = raw / "manifest.json"
-    if not manifest.exists():
+    # files of an older generator would measure an older city: generate again when it changed
+    if not manifest.exists() or manifest.stat().st_mtime < _demo_changed_at():
+        shutil.rmtree(raw, ignore_errors=True)
         run = measured(ENERGY + ["demo", "--households", str(HOUSEHOLDS), "--out", str(raw), "--generate-only"])
         print(f"\ngenerated {HOUSEHOLDS:,} households in {run.seconds:.0f} s")
     return manifest

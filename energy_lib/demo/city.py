@@ -4,8 +4,9 @@ Households are spread over the 5 gu in proportion to their population (KOSTAT 20
 gu's dongs by seeded weights (the demo has no dong-level population; say so wherever it shows).
 Every household gets a dwelling, a size, customer numbers with three utilities, a consumption
 profile (base load, heating and cooling slopes at its own balance points) and, for some, a PV
-system and a programme. Non-household buildings stand on parcels of legal dongs; a few sites
-have interval meters. Everything is drawn from seeded random streams.
+system and a programme. Non-household buildings stand on parcels of legal dongs, as many and as
+large as :mod:`energy_lib.demo.calibration` says; a few sites have interval meters. Everything is
+drawn from seeded random streams.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pandas as pd
 from energy_lib import wards
 from energy_lib.demo.climate import rng
 
-__all__ = ["DemoSettings", "households", "buildings", "heat_complexes", "interval_sites", "PROGRAMMES"]
+__all__ = ["DemoSettings", "households", "gu_population", "buildings", "heat_complexes", "interval_sites", "PROGRAMMES"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,9 @@ class DemoSettings:
     first_month, last_month : str
         First and last billing month (YYYY-MM).
     city_households : int
-        Households of the whole city, to which KEPCO's published aggregates are scaled.
+        Households of the whole city. The demo is the city scaled by ``households /
+        city_households`` (customers of every kind, and KEPCO's totals they are calibrated to);
+        KEPCO's published aggregates scale the demo back up to the whole city.
     """
 
     households: int = 10_000
@@ -81,7 +84,8 @@ VILLAGE_DONGS = ("2915567000", "2917065000")  # 백운1동 (남구), 문화동 (
 DISTRICT_HEAT_DONGS = ("2914074500", "2914075100", "2914075200")  # 치평동, 상무1동, 상무2동 (서구)
 
 
-def _gu_population() -> pd.DataFrame:
+def gu_population() -> pd.DataFrame:
+    """The 2020 census population of each gu (``gu_code``, ``gu_name_ko``, ``population``)."""
     with resources.files("energy_lib.reference").joinpath("gu_population.csv").open(encoding="utf-8") as f:
         return pd.read_csv(f, dtype={"gu_code": str})
 
@@ -104,7 +108,7 @@ def _customer_numbers(n: int, digits: int, multiplier: int, offset: int) -> np.n
 def dong_weights(settings: DemoSettings) -> pd.DataFrame:
     """Every ward with its share of the city's households (synthetic within each gu)."""
     table = wards.wards()[["ward_code", "gu_code"]].copy()
-    population = _gu_population().set_index("gu_code")["population"]
+    population = gu_population().set_index("gu_code")["population"]
     generator = rng(settings.seed, "dongs")
     table["weight"] = generator.gamma(8.0, 1.0, len(table))
     table["weight"] = table["weight"] / table.groupby("gu_code")["weight"].transform("sum")
@@ -113,7 +117,10 @@ def dong_weights(settings: DemoSettings) -> pd.DataFrame:
 
 
 def households(settings: DemoSettings) -> pd.DataFrame:
-    """One row per household with its dwelling, utilities, consumption profile and programmes."""
+    """One row per household with its dwelling, utilities, consumption profile and programmes.
+
+    The electricity profile is the model's before calibration: the generator scales it per gu
+    to KEPCO's figures (:func:`energy_lib.demo.calibration.calibrate_households`)."""
     generator = rng(settings.seed, "households")
     n = settings.households
     dongs = dong_weights(settings)
@@ -193,46 +200,85 @@ def _assign_pv_and_programmes(frame: pd.DataFrame, settings: DemoSettings) -> No
     frame.loc[rooftop, "pv_since"] = pd.Timestamp(settings.first_month) - pd.DateOffset(years=2)
 
 
-_BUILDING_MIX = pd.DataFrame({
+_BUILDING_USES = pd.DataFrame({
     "building_type": ["commercial", "public", "education", "industrial"],
-    "share": [0.5, 0.1, 0.12, 0.28],
     "use_name": ["근린생활시설", "공공업무시설", "교육연구시설", "공장"],
-    "median_area": [1_200.0, 2_500.0, 7_000.0, 4_000.0],
-    "kwh_per_m2_year": [180.0, 120.0, 60.0, 320.0],
     "m3_per_m2_year": [6.0, 5.0, 4.0, 10.0],
-})
+}).set_index("building_type")
+"""MOLIT's main use (주용도) of each non-household building type, and its gas use per floor area
+[m³/m²/year] (approximate, for the demo)."""
 
 
-def buildings(settings: DemoSettings) -> pd.DataFrame:
+def _legal_dongs(customers: pd.DataFrame, settings: DemoSettings) -> np.ndarray:
+    """A legal dong in its gu for each customer: each gu × contract type spreads its customers
+    over the gu's legal dongs by seeded gamma weights (``placement_shape`` small: concentrated in
+    a few, as factories in industrial estates; large: spread out, as shops)."""
+    legal = wards.legal_dongs().drop_duplicates("legal_code")
+    out = np.empty(len(customers), dtype=object)
+    for (gu, contract), rows in customers.groupby(["gu_code", "contract"], sort=True).indices.items():
+        pool = legal.loc[legal["gu_code"] == gu, "legal_code"].to_numpy()  # one group per gu × contract type
+        generator = rng(settings.seed, f"places-{contract}-{gu}")
+        weights = generator.gamma(customers["placement_shape"].iloc[rows[0]], 1.0, len(pool))
+        out[rows] = pool[generator.choice(len(pool), size=len(rows), p=weights / weights.sum())]
+    return out
+
+
+def _true_wards(legal_code: np.ndarray, generator: np.random.Generator) -> np.ndarray:
+    """An administrative dong for each building among those its legal dong spans (uniform)."""
+    links = wards.legal_dongs().sort_values(["legal_code", "ward_code"]).reset_index(drop=True)
+    first = links.reset_index().groupby("legal_code")["index"].min()
+    count = links.groupby("legal_code").size()
+    pick = first[legal_code].to_numpy() + generator.integers(0, 1000, len(legal_code)) % count[legal_code].to_numpy()
+    return links["ward_code"].to_numpy()[pick]
+
+
+def buildings(settings: DemoSettings, customers: pd.DataFrame) -> pd.DataFrame:
     """Non-household buildings on parcels of legal dongs (building-energy data), with their true
-    ward (used for the parcel table; the importer must find it from the legal dong)."""
+    ward (used for the parcel table; the importer must find it from the legal dong).
+
+    Parameters
+    ----------
+    settings : DemoSettings
+    customers : pandas.DataFrame
+        :func:`energy_lib.demo.calibration.building_customers`: one row per building with its gu,
+        contract type, building type, annual use [kWh] and electricity profile.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per building, ordered by legal dong and lot number as in a register extract:
+        ``building``, ``legal_code``, ``true_ward``, ``plat``, ``bun``, ``ji``, ``building_type``,
+        ``use_name``, ``contract``, ``floor_area_m2`` [m²], ``elec_base_kwh`` [kWh/day],
+        ``elec_cool_slope`` [kWh/K/day], ``gas_base_m3`` [m³/day], ``gas_heat_slope`` [m³/K/day],
+        ``has_gas``, ``annual_kwh`` [kWh].
+    """
     generator = rng(settings.seed, "buildings")
-    n = max(40, settings.households // 25)
-    kinds = _BUILDING_MIX.iloc[generator.choice(len(_BUILDING_MIX), size=n, p=_BUILDING_MIX["share"])].reset_index(drop=True)
-    links = wards.legal_dongs()
-    legal = links.drop_duplicates("legal_code")
-    industrial = kinds["building_type"].eq("industrial").to_numpy()
-    weights = np.where(legal["gu_code"].eq("29200"), 3.0, 1.0)
-    chosen = generator.choice(len(legal), size=n, p=weights / weights.sum())
-    industrial_pool = legal[legal["gu_code"].isin(["29200", "29170"])]
-    chosen_industrial = generator.choice(len(industrial_pool), size=n)
-    legal_code = np.where(industrial, industrial_pool["legal_code"].to_numpy()[chosen_industrial],
-                          legal["legal_code"].to_numpy()[chosen])
-    candidates = links.groupby("legal_code")["ward_code"].agg(list)
-    true_ward = [c[i % len(c)] for c, i in zip(candidates[legal_code], generator.integers(0, 1000, n))]
-    area = np.round(kinds["median_area"].to_numpy() * generator.lognormal(0, 0.6, n), 0)
-    return pd.DataFrame({
-        "building": np.arange(n), "legal_code": legal_code, "true_ward": true_ward,
+    n = len(customers)
+    legal_code = _legal_dongs(customers, settings)
+    kinds = customers["building_type"].to_numpy()
+    # floor area follows use (a register's area and a meter's use are related, not proportional)
+    area = np.maximum(30.0, np.round(customers["annual_kwh"].to_numpy() / customers["kwh_per_m2"].to_numpy()
+                                     * generator.lognormal(0, 0.3, n), 0))
+    gas_per_m2 = _BUILDING_USES.loc[kinds, "m3_per_m2_year"].to_numpy()
+    frame = pd.DataFrame({
+        "legal_code": legal_code, "true_ward": _true_wards(legal_code, generator),
         "plat": np.where(generator.random(n) < 0.03, "1", "0"),
         "bun": generator.integers(1, 1800, n).astype(str), "ji": np.where(generator.random(n) < 0.6, "0",
                                                                         generator.integers(1, 40, n).astype(str)),
-        "building_type": kinds["building_type"], "use_name": kinds["use_name"], "floor_area_m2": area,
-        "elec_base_kwh": area * kinds["kwh_per_m2_year"].to_numpy() / 365 * 0.8 * generator.lognormal(0, 0.3, n),
-        "elec_cool_slope": area * kinds["kwh_per_m2_year"].to_numpy() / 365 * 0.06 * generator.lognormal(0, 0.3, n),
-        "gas_base_m3": area * kinds["m3_per_m2_year"].to_numpy() / 365 * 0.3 * generator.lognormal(0, 0.3, n),
-        "gas_heat_slope": area * kinds["m3_per_m2_year"].to_numpy() / 365 * 0.09 * generator.lognormal(0, 0.3, n),
-        "has_gas": generator.random(n) < 0.8,
+        "building_type": kinds, "use_name": _BUILDING_USES.loc[kinds, "use_name"].to_numpy(),
+        "contract": customers["contract"].to_numpy(), "floor_area_m2": area,
+        "elec_base_kwh": customers["elec_base_kwh"].to_numpy(),
+        "elec_cool_slope": customers["elec_cool_slope"].to_numpy(),
+        "gas_base_m3": area * gas_per_m2 / 365 * 0.3 * generator.lognormal(0, 0.3, n),
+        "gas_heat_slope": area * gas_per_m2 / 365 * 0.09 * generator.lognormal(0, 0.3, n),
+        "has_gas": generator.random(n) < 0.8, "annual_kwh": customers["annual_kwh"].to_numpy(),
     })
+    # a building's site is its parcel: two buildings drawn on one lot would be one site with two
+    # conflicting readings a month, so the k-th repeat of a lot moves to 지번 ji + 40 k (unique)
+    repeat = frame.groupby(["legal_code", "plat", "bun", "ji"], sort=False).cumcount().to_numpy()
+    frame["ji"] = (frame["ji"].astype(int).to_numpy() + 40 * repeat).astype(str)
+    order = np.lexsort((frame["bun"].astype(int).to_numpy(), frame["legal_code"].to_numpy()))
+    return frame.iloc[order].reset_index(drop=True).rename_axis(None).assign(building=np.arange(n))
 
 
 def heat_complexes(settings: DemoSettings) -> pd.DataFrame:
@@ -250,27 +296,33 @@ def heat_complexes(settings: DemoSettings) -> pd.DataFrame:
 
 
 def interval_sites() -> pd.DataFrame:
-    """The sites with interval (AMI) meters: industrial complexes, public buildings, apartment complexes."""
+    """The sites with interval (AMI) meters: two factories, two public buildings, the common areas
+    of three apartment complexes.
+
+    Their loads [kW] do not scale with the demo (the live feed continues them whatever the demo's
+    size), so they are sized to stay below about 15% of their gu × contract-type total in the
+    default demo (10,000 households), where the full city's plants would dwarf a whole gu; the
+    calibration subtracts their use from the buildings' targets."""
     return pd.DataFrame([
-        dict(site_key="AMI-001", name="하남산업단지 공동변전소", building_type="industrial", ward_code="2920064000",
-             floor_area_m2=None, customer_no="0900100011", shape="wide", step_minutes=60, base_kw=2400.0,
-             peak_kw=5200.0, cool_kw_per_c=90.0, heat_kw_per_c=20.0, schedule="industrial"),
-        dict(site_key="AMI-002", name="평동산업단지 공동변전소", building_type="industrial", ward_code="2920067000",
-             floor_area_m2=None, customer_no="0900100022", shape="wide", step_minutes=60, base_kw=1500.0,
-             peak_kw=3600.0, cool_kw_per_c=60.0, heat_kw_per_c=15.0, schedule="industrial"),
+        dict(site_key="AMI-001", name="하남산업단지 A공장", building_type="industrial", ward_code="2920064000",
+             floor_area_m2=None, customer_no="0900100011", shape="wide", step_minutes=60, base_kw=200.0,
+             peak_kw=460.0, cool_kw_per_c=8.0, heat_kw_per_c=2.0, schedule="industrial"),
+        dict(site_key="AMI-002", name="평동산업단지 B공장", building_type="industrial", ward_code="2920067000",
+             floor_area_m2=None, customer_no="0900100022", shape="wide", step_minutes=60, base_kw=150.0,
+             peak_kw=330.0, cool_kw_per_c=6.0, heat_kw_per_c=1.5, schedule="industrial"),
         dict(site_key="AMI-003", name="광주광역시청", building_type="public", ward_code="2914074500",
-             floor_area_m2=69_000.0, customer_no="0900100033", shape="long", step_minutes=15, base_kw=350.0,
-             peak_kw=1400.0, cool_kw_per_c=45.0, heat_kw_per_c=30.0, schedule="office"),
+             floor_area_m2=69_000.0, customer_no="0900100033", shape="long", step_minutes=15, base_kw=80.0,
+             peak_kw=330.0, cool_kw_per_c=10.0, heat_kw_per_c=7.0, schedule="office"),
         dict(site_key="AMI-004", name="북구청", building_type="public", ward_code="2917059000",
-             floor_area_m2=18_000.0, customer_no="0900100044", shape="long", step_minutes=60, base_kw=90.0,
-             peak_kw=380.0, cool_kw_per_c=12.0, heat_kw_per_c=9.0, schedule="office"),
+             floor_area_m2=18_000.0, customer_no="0900100044", shape="long", step_minutes=60, base_kw=40.0,
+             peak_kw=170.0, cool_kw_per_c=4.0, heat_kw_per_c=3.0, schedule="office"),
         dict(site_key="AMI-005", name="수완 호반아파트 단지", building_type="apartment", ward_code="2920063700",
-             floor_area_m2=None, customer_no="0900100055", shape="long", step_minutes=60, base_kw=180.0,
-             peak_kw=520.0, cool_kw_per_c=38.0, heat_kw_per_c=4.0, schedule="residential"),
+             floor_area_m2=None, customer_no="0900100055", shape="long", step_minutes=60, base_kw=28.0,
+             peak_kw=85.0, cool_kw_per_c=3.0, heat_kw_per_c=0.4, schedule="residential"),
         dict(site_key="AMI-006", name="봉선 대우아파트 단지", building_type="apartment", ward_code="2915553700",
-             floor_area_m2=None, customer_no="0900100066", shape="long", step_minutes=60, base_kw=140.0,
-             peak_kw=430.0, cool_kw_per_c=30.0, heat_kw_per_c=3.0, schedule="residential"),
+             floor_area_m2=None, customer_no="0900100066", shape="long", step_minutes=60, base_kw=22.0,
+             peak_kw=70.0, cool_kw_per_c=2.5, heat_kw_per_c=0.3, schedule="residential"),
         dict(site_key="AMI-007", name="첨단 라인아파트 단지", building_type="apartment", ward_code="2920062400",
-             floor_area_m2=None, customer_no="0900100077", shape="long", step_minutes=60, base_kw=160.0,
-             peak_kw=480.0, cool_kw_per_c=34.0, heat_kw_per_c=3.5, schedule="residential"),
+             floor_area_m2=None, customer_no="0900100077", shape="long", step_minutes=60, base_kw=25.0,
+             peak_kw=78.0, cool_kw_per_c=2.8, heat_kw_per_c=0.35, schedule="residential"),
     ])

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from energy_lib.demo import city, climate, usage
+from energy_lib.demo import calibration, city, climate, usage
 from energy_lib.demo.city import DemoSettings
 from energy_lib.demo.climate import rng
 from energy_lib.demo.exports import Manifest, dates, thousands, write_csv
@@ -74,10 +74,12 @@ def generate(settings: DemoSettings, out: Path, *, progress: Callable | None = N
     temperature = climate.daily_temperature(str(settings.weather_start.date()), str(settings.weather_end.date()), settings.seed)
     calendar = usage.Calendar.from_weather(temperature, settings)
     _weather(temperature, out, manifest)
-    homes = city.households(settings)
-    others = city.buildings(settings)
-    complexes = city.heat_complexes(settings)
+    homes = calibration.calibrate_households(city.households(settings), calendar, settings)
     metered_sites = city.interval_sites()
+    interval_loads = _interval_loads(metered_sites, temperature, settings)
+    customers = calibration.building_customers(settings, calendar, _fixed_use(metered_sites, interval_loads, settings))
+    others = city.buildings(settings, customers)
+    complexes = city.heat_complexes(settings)
     _parcels(others, settings, out, manifest)
     _register(homes, metered_sites, out, manifest)
     _programmes(out, manifest)
@@ -95,11 +97,12 @@ def generate(settings: DemoSettings, out: Path, *, progress: Callable | None = N
     building_totals = _buildings(others, calendar, settings, out, manifest)
     _heat(complexes, calendar, settings, out, manifest)
     tick("buildings and heat")
-    interval_totals = _interval(metered_sites, temperature, settings, out, manifest)
+    interval_totals = _interval(metered_sites, interval_loads, settings, out, manifest)
     tick("interval data")
     _pv(homes, calendar, settings, out, manifest)
     _participation(homes, out, manifest)
-    _kepco(homes, totals, building_totals, interval_totals, settings, out, manifest)
+    _kepco(totals, building_totals, interval_totals, calibration.aggregate_series(settings, calendar), settings, out,
+           manifest)
     _truth(homes, truth, settings, out)
     tick("aggregates and truth")
     manifest.save()
@@ -305,6 +308,7 @@ def _truth_rows(bills: pd.DataFrame, h: pd.DataFrame, month: pd.Timestamp, carri
 
 def _buildings(others, calendar, settings, out, manifest) -> pd.DataFrame:
     totals = []
+    area_text = others["floor_area_m2"].map("{:.0f}".format)  # formatted once, not once per month
     for year, months in pd.Series(settings.months).groupby(settings.months.year):
         for carrier, unit, label in (("electricity", "kWh", "elec"), ("gas", "m³", "gas")):
             parts = []
@@ -316,11 +320,12 @@ def _buildings(others, calendar, settings, out, manifest) -> pd.DataFrame:
                     "sigunguCd": b["legal_code"].str[:5], "bjdongCd": b["legal_code"].str[5:],
                     "platGbCd": b["plat"], "bun": b["bun"].str.zfill(4), "ji": b["ji"].str.zfill(4),
                     "useYm": month.strftime("%Y%m"), "useQty": np.round(use[keep]).astype(np.int64).astype(str),
-                    "mainPurpsCdNm": b["use_name"], "totArea": b["floor_area_m2"].map("{:.0f}".format),
+                    "mainPurpsCdNm": b["use_name"], "totArea": area_text[keep],
                 }))
                 if carrier == "electricity":
                     totals.append(pd.DataFrame({"gu_code": b["true_ward"].str[:5].to_numpy(), "month": month,
-                                                "building_type": b["building_type"].to_numpy(), "kwh": use[keep]}))
+                                                "building_type": b["building_type"].to_numpy(),
+                                                "site": b["building"].astype(str).to_numpy(), "kwh": use[keep]}))
             frame = pd.concat(parts, ignore_index=True)
             if carrier == "electricity" and year == 2024:
                 frame.loc[1, "bjdongCd"] = "99999"  # a typo in the legal dong code
@@ -347,15 +352,32 @@ def _heat(complexes, calendar, settings, out, manifest) -> None:
     manifest.add(write_csv(pd.DataFrame(branch), out / "kdhc" / "branch_heat_sold.csv"), "kdhc")
 
 
-def _interval(sites, temperature, settings, out, manifest) -> pd.DataFrame:
+def _interval_loads(sites: pd.DataFrame, temperature: pd.DataFrame, settings: DemoSettings) -> dict[str, pd.DataFrame]:
+    """Each interval-metered site's load [kWh per interval] over the demo's span, by site key."""
     hourly = climate.hourly_temperature(temperature[temperature["date"] >= pd.Timestamp(settings.first_month)])
+    return {site.site_key: usage.interval_load(pd.Series(site._asdict()), hourly, settings)
+            for site in sites.itertuples(index=False)}  # seven sites, each vectorised over its intervals
+
+
+def _fixed_use(sites: pd.DataFrame, loads: dict[str, pd.DataFrame], settings: DemoSettings) -> pd.DataFrame:
+    """The interval-metered sites' use in the calibration year per gu and contract type [kWh]:
+    they do not scale with the demo, so the buildings' targets leave room for them."""
+    months = calibration.calibration_months(settings)
+    first, end = months[0], months[-1] + pd.offsets.MonthBegin(1)
+    kwh = [loads[key].loc[(loads[key]["timestamp"] >= first) & (loads[key]["timestamp"] < end), "kwh"].sum()
+           for key in sites["site_key"]]
+    return pd.DataFrame({"gu_code": sites["ward_code"].str[:5].to_numpy(),
+                         "contract": sites["building_type"].map(calibration.CONTRACT_OF_SITE).to_numpy(), "kwh": kwh})
+
+
+def _interval(sites, loads, settings, out, manifest) -> pd.DataFrame:
     totals = []
     for site in sites.itertuples(index=False):  # seven sites, each vectorised over its intervals
         site = pd.Series(site._asdict())
-        load = usage.interval_load(site, hourly, settings)
+        load = loads[site["site_key"]]
         generator = rng(settings.seed, f"ami-file-{site['site_key']}")
         totals.append(pd.DataFrame({"gu_code": site["ward_code"][:5], "month": load["timestamp"].dt.to_period("M").dt.start_time,
-                                    "building_type": site["building_type"], "kwh": load["kwh"]}))
+                                    "building_type": site["building_type"], "site": site["site_key"], "kwh": load["kwh"]}))
         stem = out / "ami" / f"{site['site_key'].lower()}_{settings.first_month}_{settings.last_month}.csv"
         if site["shape"] == "wide":
             day = load["timestamp"].dt.normalize()
@@ -401,31 +423,30 @@ def _participation(homes, out, manifest) -> None:
     manifest.add(workbook, "participation")
 
 
-_PRICE_WON_PER_KWH = {"주택용": 138.0, "일반용": 152.0, "교육용": 121.0, "산업용": 134.0, "농사용": 58.0, "가로등": 117.0}
+def _kepco(household_totals, building_totals, interval_totals, aggregate_only, settings, out, manifest) -> None:
+    """KEPCO's published aggregates: the demo scaled back up to the whole city, by gu, contract
+    type and billing month (the city's metered sample is a part of KEPCO's customers).
 
-
-def _kepco(homes, household_totals, building_totals, interval_totals, settings, out, manifest) -> None:
-    """KEPCO's published aggregates: the sample scaled to the whole city, by gu, contract type and
-    billing month (the city's metered sample is a part of KEPCO's customers)."""
+    주택용 comes from the household bills, 일반용/교육용/산업용 from the buildings and interval
+    sites (by :data:`~energy_lib.demo.calibration.CONTRACT_OF_SITE`), 농사용/가로등/심야 from
+    customers that no site-level file shows (:func:`~energy_lib.demo.calibration.aggregate_series`).
+    """
     from energy_lib import wards
 
     scale = settings.city_households / settings.households
     gu_names = wards.wards().drop_duplicates("gu_code").set_index("gu_code")["gu_name_ko"]
     residential = pd.concat(household_totals).groupby(["gu_code", "month"])["kwh"].agg(["sum", "size"]).reset_index()
-    residential["cntr"] = "주택용"
+    residential["cntr"] = calibration.residential()
     others = pd.concat([building_totals, interval_totals])
-    others["cntr"] = others["building_type"].map({"commercial": "일반용", "public": "일반용", "education": "교육용",
-                                                  "industrial": "산업용", "apartment": "일반용"})
-    others = others.groupby(["gu_code", "month", "cntr"])["kwh"].agg(["sum", "size"]).reset_index()
+    others["cntr"] = others["building_type"].map(calibration.CONTRACT_OF_SITE)
+    # customers are sites, not rows: an interval site has thousands of rows a month
+    others = others.groupby(["gu_code", "month", "cntr"]).agg(sum=("kwh", "sum"), size=("site", "nunique")).reset_index()
+    aggregate_only = aggregate_only.rename(columns={"kwh": "sum", "customers": "size"})
     generator = rng(settings.seed, "kepco-aggregates")
-    rows = pd.concat([residential, others], ignore_index=True)
+    rows = pd.concat([residential, others, aggregate_only], ignore_index=True)
     rows["usage"] = rows["sum"] * scale * generator.lognormal(0, 0.01, len(rows))
     rows["customers"] = np.rint(rows["size"] * scale).astype(np.int64)
-    farms = pd.DataFrame([(g, m, "농사용") for g in gu_names.index for m in settings.months], columns=["gu_code", "month", "cntr"])
-    farms["usage"] = np.where(farms["gu_code"].isin(["29200", "29155"]), 2.1e6, 0.3e6) * generator.lognormal(0, 0.1, len(farms))
-    farms["customers"] = np.where(farms["gu_code"].isin(["29200", "29155"]), 4200, 600)
-    rows = pd.concat([rows, farms], ignore_index=True)
-    rows["bill"] = rows["usage"] * rows["cntr"].map(_PRICE_WON_PER_KWH)
+    rows["bill"] = rows["usage"] * rows["cntr"].map(calibration.price)
     for year, part in rows.groupby(rows["month"].dt.year):
         part = part.sort_values(["month", "gu_code", "cntr"])
         records = [{"year": str(m.year), "month": f"{m.month:02d}", "metro": "광주광역시", "city": gu_names[g],

@@ -20,7 +20,7 @@ from energy_lib.demo.climate import rng
 from energy_lib.weather import cooling_degree_days, heating_degree_days
 
 __all__ = ["Calendar", "household_bills", "water_bills", "pv_generation", "building_use", "complex_heat",
-           "interval_load", "PV_YIELD"]
+           "interval_load", "building_drivers", "PV_YIELD"]
 
 PV_YIELD = (2.9, 3.5, 3.9, 4.4, 4.5, 4.0, 3.3, 3.7, 3.6, 3.6, 2.9, 2.6)
 """Typical daily PV yield per month in Gwangju [kWh/kWp/day] (approximate, for the demo)."""
@@ -164,6 +164,24 @@ def pv_generation(homes: pd.DataFrame, calendar: Calendar, settings: DemoSetting
     return pd.DataFrame({"household": h["household"].to_numpy()[keep], "generation": generation[keep]})
 
 
+def building_drivers(building_types: np.ndarray, calendar: Calendar, month: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+    """What drives a building's electricity in calendar month ``month``.
+
+    Returns
+    -------
+    base_days : numpy.ndarray
+        Days of the month, × 0.7 for education buildings in the vacation months (January,
+        February, August) [day]; times the base load [kWh/day] gives the base use.
+    cooling_degree_days : numpy.ndarray
+        Cooling degree days above 24 °C [K·day]; times the cooling slope gives the cooling use.
+    """
+    n = len(building_types)
+    a = calendar.day(np.full(n, month.to_datetime64()))
+    b = calendar.day(np.full(n, (month + pd.offsets.MonthBegin(1)).to_datetime64()))
+    vacation = np.where((np.asarray(building_types) == "education") & (month.month in (1, 2, 8)), 0.7, 1.0)
+    return float(month.days_in_month) * vacation, calendar.degree_days(calendar.cdd, 24.0, a, b)
+
+
 def building_use(sites: pd.DataFrame, calendar: Calendar, settings: DemoSettings, month: pd.Timestamp,
                  carrier: str) -> np.ndarray:
     """Electricity [kWh] or gas [m³] of each building in calendar month ``month``."""
@@ -174,7 +192,8 @@ def building_use(sites: pd.DataFrame, calendar: Calendar, settings: DemoSettings
     noise = rng(settings.seed, f"building-{carrier}-{month:%Y%m}").lognormal(0.0, 0.05, n)
     vacation = np.where(sites["building_type"].eq("education").to_numpy() & (month.month in (1, 2, 8)), 0.7, 1.0)
     if carrier == "electricity":
-        use = sites["elec_base_kwh"].to_numpy() * days * vacation + sites["elec_cool_slope"].to_numpy() * calendar.degree_days(calendar.cdd, 24.0, a, b)
+        base_days, cooling = building_drivers(sites["building_type"].to_numpy(), calendar, month)
+        use = sites["elec_base_kwh"].to_numpy() * base_days + sites["elec_cool_slope"].to_numpy() * cooling
     else:
         use = (sites["gas_base_m3"].to_numpy() * days * vacation
                + sites["gas_heat_slope"].to_numpy() * calendar.degree_days(calendar.hdd, 16.0, a, b))
