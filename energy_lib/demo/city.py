@@ -250,8 +250,16 @@ def heat_complexes(settings: DemoSettings) -> pd.DataFrame:
 
 
 def interval_sites() -> pd.DataFrame:
-    """The sites with interval (AMI) meters: industrial complexes, public buildings, apartment complexes."""
-    return pd.DataFrame([
+    """The sites with interval (AMI) meters: industrial complexes, public buildings, apartment complexes.
+
+    ``series_public`` says whether the register lets the live monitor show the site's own series,
+    with ``series_public_source``: the two public bodies (the city hall and a gu office) yes, as a
+    demo assumption (a real register records the body's own decision); the industrial complexes
+    and apartment complexes no (no consent is recorded in the demo), so they appear only in
+    aggregates that pass the publishing rule.
+    """
+    public_body = "공공기관 (public body): 데모 가정 (demo assumption)"
+    sites = pd.DataFrame([
         dict(site_key="AMI-001", name="하남산업단지 공동변전소", building_type="industrial", ward_code="2920064000",
              floor_area_m2=None, customer_no="0900100011", shape="wide", step_minutes=60, base_kw=2400.0,
              peak_kw=5200.0, cool_kw_per_c=90.0, heat_kw_per_c=20.0, schedule="industrial"),
@@ -274,3 +282,6 @@ def interval_sites() -> pd.DataFrame:
              floor_area_m2=None, customer_no="0900100077", shape="long", step_minutes=60, base_kw=160.0,
              peak_kw=480.0, cool_kw_per_c=34.0, heat_kw_per_c=3.5, schedule="residential"),
     ])
+    sites["series_public"] = sites["building_type"].eq("public")
+    sites["series_public_source"] = sites["series_public"].map({True: public_body, False: ""})
+    return sites
