@@ -85,7 +85,7 @@ serve: venv
 # doubles one reading (LIVE_OPTS) so that the "unusual use" flag shows. Ctrl-C stops all three.
 # One BLAS thread: TOWT's small eigendecompositions are many times slower with more on a busy machine.
 LIVE_DEMO := data/live-demo
-LIVE_OPTS ?= --anomaly AMI-005@9
+LIVE_OPTS ?= --anomaly AMI-004@9
 live: data
 	rm -rf $(LIVE_DEMO) data/live
 	mkdir -p $(LIVE_DEMO)/inbox

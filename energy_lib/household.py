@@ -31,11 +31,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from energy_lib import configuration, units
+from energy_lib import configuration, peers, units
 from energy_lib.baselines.carbon_point import MonthlyUsage, carbon_point, reduction_tier
 from energy_lib.baselines.data import billing_month
 from energy_lib.identity import pseudonyms
 from energy_lib.ingest.formats import default_provider
+from energy_lib.peers import JUDGEMENTS, PeerSettings
 from energy_lib.store import Store
 from energy_lib.vectors import arrow_strings, duckdb_cursor
 
@@ -47,7 +48,6 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud a
 CODE_LENGTH = 8  # 31**8 ≈ 8.5e11 codes
 CARRIERS = ("electricity", "gas", "water")
 HOUSEHOLD_TYPES = ("apartment", "detached")
-JUDGEMENTS = ("great", "good", "could_save_more")
 _METHOD_PRIORITY = {"caltrack_billing": 0, "caltrack_daily": 1, "towt": 2}  # bills first: what households have
 
 
@@ -147,32 +147,6 @@ def customer_pseudonym(accounts: pd.Series) -> pd.Series:
 
 # --- the index ---------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class PeerSettings:
-    """How similar households are grouped.
-
-    Attributes
-    ----------
-    min_households : int
-        Smallest peer group shown (the publishing rule's 15).
-    neighbours : int
-        Nearest other dongs (by representative point) added when a dong alone is too small.
-    area_bands_m2 : tuple of float
-        Upper bounds of the floor-area bands [m²]; households without a floor area form their
-        own band.
-    efficient_quantile : float
-        The efficient households: this quantile of peer use (0.2: the best fifth) [fraction].
-    months : int
-        Months of bills behind the yearly use [months].
-    """
-
-    min_households: int = 15
-    neighbours: int = 5
-    area_bands_m2: tuple[float, ...] = (60.0, 85.0, 115.0)
-    efficient_quantile: float = 0.2
-    months: int = 12
-
-
 def _households(store: Store) -> pd.DataFrame:
     """One row per household site (``households`` = 1, apartment or detached) with its meters:
     ``site_id``, ``ward_code``, ``gu_code``, ``building_type``, ``floor_area_m2`` and
@@ -248,61 +222,6 @@ def _neighbourhoods(store: Store, neighbours: int) -> pd.DataFrame:
     return pd.DataFrame({"centre": np.repeat(codes, nearest.shape[1]), "ward_code": codes[nearest.ravel()]})
 
 
-def _peer_statistics(frame: pd.DataFrame, keys: list[str], values: list[str], quantile: float) -> pd.DataFrame:
-    """Per group of ``keys``: ``households`` and, per value column, ``<v>_n``, ``<v>_median`` and
-    ``<v>_best`` (the ``quantile``); NaN values are left out of each column's figures."""
-    grouped = frame.groupby(keys, sort=False, observed=True)
-    out = grouped.size().rename("households").to_frame()
-    for v in values:
-        column = grouped[v]
-        out[f"{v}_n"] = column.count()
-        out[f"{v}_median"] = column.median()
-        out[f"{v}_best"] = column.quantile(quantile)
-    return out.reset_index()
-
-
-def _peers(homes: pd.DataFrame, pairs: pd.DataFrame, values: list[str], settings: PeerSettings) -> pd.DataFrame:
-    """Each household's peer group: the finest of dong, neighbouring dongs, gu, city (all with the
-    same building type and area band), then city and building type, with at least
-    ``min_households`` households. Figures of a value with fewer households than that are NaN."""
-    levels = [("dong", ["ward_code", "building_type", "size_band"]),
-              ("neighbours", ["centre", "building_type", "size_band"]),
-              ("gu", ["gu_code", "building_type", "size_band"]),
-              ("city", ["building_type", "size_band"]),
-              ("city_type", ["building_type"])]
-    stat_columns = ["households"] + [f"{v}_{s}" for v in values for s in ("n", "median", "best")]
-    chosen = pd.DataFrame(np.nan, index=homes.index, columns=stat_columns)
-    level = pd.Series(pd.NA, index=homes.index, dtype="string")
-    key = pd.Series(pd.NA, index=homes.index, dtype="string")
-    for name, keys in levels:  # five levels, each vectorised over the city
-        if name == "neighbours":
-            # a household belongs to the neighbourhood of every dong it is a neighbour of
-            expanded = homes[["ward_code", "building_type", "size_band", *values]].merge(pairs, on="ward_code")
-            stats = _peer_statistics(expanded, keys, values, settings.efficient_quantile)
-            mine = homes.assign(centre=homes["ward_code"])[keys].merge(stats, on=keys, how="left")
-        else:
-            stats = _peer_statistics(homes, keys, values, settings.efficient_quantile)
-            mine = homes[keys].merge(stats, on=keys, how="left")
-        mine.index = homes.index
-        take = level.isna() & (mine["households"] >= settings.min_households)
-        chosen.loc[take, stat_columns] = mine.loc[take, stat_columns].to_numpy(dtype=float)
-        level[take] = name
-        parts = [mine.loc[take, k].astype("string") for k in keys]
-        key[take] = name + ":" + parts[0].str.cat(parts[1:], sep="|") if len(parts) > 1 else name + ":" + parts[0]
-    for v in values:  # 15 households in the group, but fewer with this carrier: no figure
-        few = ~(chosen[f"{v}_n"] >= settings.min_households)
-        chosen.loc[few, [f"{v}_median", f"{v}_best"]] = np.nan
-    chosen["households"] = chosen["households"].astype("Int64")
-    return chosen.assign(peer_level=level, peer_key=key)
-
-
-def _judge(value: pd.Series, median: pd.Series, best: pd.Series) -> pd.Series:
-    """``great`` (at or below the efficient households' use), ``good`` (at or below the median),
-    ``could_save_more`` (above it); null where there is no comparison."""
-    label = np.select([value <= best, value <= median, value > median], list(JUDGEMENTS), default="")
-    return pd.Series(label, index=value.index, dtype="string").replace("", pd.NA)
-
-
 def build_index(store: Store, derived: Store, codes: pd.DataFrame, *, settings: PeerSettings | None = None) -> pd.DataFrame:
     """The lookup table of every household: one row per household, vectorised over the city.
 
@@ -314,6 +233,7 @@ def build_index(store: Store, derived: Store, codes: pd.DataFrame, *, settings: 
         ``account`` (electricity customer number) and ``code_hash`` (:func:`code_hashes`); never
         the codes themselves. Households without a row cannot log in.
     settings : PeerSettings, optional
+        Default :meth:`PeerSettings.configured` (``config/privacy.toml``).
 
     Returns
     -------
@@ -325,16 +245,17 @@ def build_index(store: Store, derived: Store, codes: pd.DataFrame, *, settings: 
         ``cp_reduction`` [fraction], ``cp_tier``, ``cp_points`` [points], ``cp_won`` [won] of the
         current half-year so far, ``savings``, ``band``, ``normal_savings``, ``normal_band``
         [kWh or m³], ``savings_kwh`` [kWh], ``savings_kgco2eq`` [kgCO2eq], ``savings_won``
-        [won], ``peer_median``, ``peer_best`` [kWh or m³], ``judgement``; and ``kgco2eq_12m``
-        with its ``peer_median``/``peer_best`` [kgCO2eq], ``peer_level``, ``peer_key``,
-        ``peer_households``, ``judgement`` and ``tip_carrier``.
+        [won], ``peer_typical``, ``peer_efficient`` [kWh or m³] (the peer group's published
+        figures, :mod:`energy_lib.peers`), ``judgement``; and ``kgco2eq_12m`` with
+        ``peer_typical_kgco2eq``/``peer_efficient_kgco2eq`` [kgCO2eq], ``peer_level``,
+        ``peer_key``, ``peer_households``, ``judgement`` and ``tip_carrier``.
 
     Notes
     -----
     Yearly use is compared only between households with a bill in each of the twelve months; a
     household with fewer bills gets its figures but no comparison.
     """
-    settings = settings or PeerSettings()
+    settings = settings or PeerSettings.configured()
     homes = _households(store)
     monthly, last_month = _monthly(store, settings.months)
     savings = _savings(derived)
@@ -360,16 +281,17 @@ def build_index(store: Store, derived: Store, codes: pd.DataFrame, *, settings: 
     homes["size_band"] = np.where(homes["floor_area_m2"].isna(), "area_unknown", labels[np.minimum(band, len(labels) - 1)])
 
     values = [f"{c}_compared" for c in CARRIERS] + ["kgco2eq_12m"]
-    peers = _peers(homes, _neighbourhoods(store, settings.neighbours), values, settings)
+    groups = peers.assign_groups(homes, _neighbourhoods(store, settings.neighbours), values, settings)
     for c in CARRIERS:
-        homes[f"{c}_peer_median"] = peers[f"{c}_compared_median"]
-        homes[f"{c}_peer_best"] = peers[f"{c}_compared_best"]
-        homes[f"{c}_judgement"] = _judge(homes[f"{c}_compared"], homes[f"{c}_peer_median"], homes[f"{c}_peer_best"])
-    homes["peer_median_kgco2eq"] = peers["kgco2eq_12m_median"]
-    homes["peer_best_kgco2eq"] = peers["kgco2eq_12m_best"]
-    homes[["peer_level", "peer_key"]] = peers[["peer_level", "peer_key"]]
-    homes["peer_households"] = peers["households"]
-    homes["judgement"] = _judge(homes["kgco2eq_12m"], homes["peer_median_kgco2eq"], homes["peer_best_kgco2eq"])
+        homes[f"{c}_peer_typical"] = groups[f"{c}_compared_typical"]
+        homes[f"{c}_peer_efficient"] = groups[f"{c}_compared_efficient"]
+        homes[f"{c}_judgement"] = peers.judge(homes[f"{c}_compared"], homes[f"{c}_peer_typical"],
+                                              homes[f"{c}_peer_efficient"])
+    homes["peer_typical_kgco2eq"] = groups["kgco2eq_12m_typical"]
+    homes["peer_efficient_kgco2eq"] = groups["kgco2eq_12m_efficient"]
+    homes[["peer_level", "peer_key"]] = groups[["peer_level", "peer_key"]]
+    homes["peer_households"] = groups["households"]
+    homes["judgement"] = peers.judge(homes["kgco2eq_12m"], homes["peer_typical_kgco2eq"], homes["peer_efficient_kgco2eq"])
     homes["tip_carrier"] = _tip_carrier(homes)
 
     homes["meter_id"] = homes["electricity_meter"]
@@ -384,16 +306,16 @@ def build_index(store: Store, derived: Store, codes: pd.DataFrame, *, settings: 
 
 
 def _tip_carrier(homes: pd.DataFrame) -> pd.Series:
-    """The carrier where the household could save most: the largest emissions above the peer
-    median (else above the efficient households' use); the largest emissions where there is no
-    comparison."""
+    """The carrier where the household could save most: the largest emissions above the typical
+    neighbour's figure (else above the efficient neighbours'); the largest emissions where there is
+    no comparison."""
     def excess(reference: str) -> pd.DataFrame:
         return pd.DataFrame({c: (homes[f"{c}_compared"] - homes[f"{c}_{reference}"]) * _kg_per_unit(c)
                              for c in CARRIERS})
 
     own = pd.DataFrame({c: homes[f"{c}_use_12m"].where(homes[f"{c}_has_meter"]) * _kg_per_unit(c) for c in CARRIERS})
     choice = pd.Series(pd.NA, index=homes.index, dtype="string")
-    for frame in (excess("peer_median"), excess("peer_best"), own):
+    for frame in (excess("peer_typical"), excess("peer_efficient"), own):
         positive = frame.where(frame > 0)
         take = choice.isna() & positive.notna().any(axis=1)
         choice[take] = positive[take].idxmax(axis=1)
@@ -461,8 +383,8 @@ class CarrierView:
     savings_kwh: float
     savings_kgco2eq: float
     savings_won: float
-    peer_median: float
-    peer_best: float
+    peer_typical: float
+    peer_efficient: float
     judgement: str | None
 
 
@@ -477,8 +399,8 @@ class HouseholdView:
     size_band: str
     carriers: tuple[CarrierView, ...]
     kgco2eq_12m: float
-    peer_median_kgco2eq: float
-    peer_best_kgco2eq: float
+    peer_typical_kgco2eq: float
+    peer_efficient_kgco2eq: float
     peer_level: str | None
     peer_households: int | None
     judgement: str | None
@@ -631,8 +553,8 @@ class Lookup:
             half_year=self._value("half_year", row), last_month=pd.Timestamp(self._value("last_month", row)),
             ward_code=self._value("ward_code", row), building_type=self._value("building_type", row),
             size_band=self._value("size_band", row), carriers=carriers,
-            kgco2eq_12m=self._value("kgco2eq_12m", row), peer_median_kgco2eq=self._value("peer_median_kgco2eq", row),
-            peer_best_kgco2eq=self._value("peer_best_kgco2eq", row), peer_level=self._value("peer_level", row),
+            kgco2eq_12m=self._value("kgco2eq_12m", row), peer_typical_kgco2eq=self._value("peer_typical_kgco2eq", row),
+            peer_efficient_kgco2eq=self._value("peer_efficient_kgco2eq", row), peer_level=self._value("peer_level", row),
             peer_households=None if households is None or households != households else int(households),
             judgement=self._value("judgement", row), tip_carrier=tip_carrier,
             tips=tips(tip_carrier) if tip_carrier else ())

@@ -26,6 +26,10 @@ How expected use is computed (docs/monitoring.md):
 * The live day's temperature is the station's observed daily weather when the store has it,
   otherwise the normal year's for that date (:func:`energy_lib.weather.normal_year`).
 
+What may be shown is the site register's decision (``sites.series_public``): the status keeps
+every meter's rows (the app needs them for aggregates that pass the publishing rule,
+:mod:`energy_lib.live_view`), but a site's name only where its own series may be shown.
+
 :class:`LiveMonitor` keeps the fitted baselines in memory and refits only when the live day or
 the baseline's data (readings or weather of the 365 days) change, so an update after a new file
 reads the day's readings, predicts and writes the two files in a few tens of milliseconds.
@@ -62,13 +66,14 @@ STATUS_JSON = "status.json"
 
 STATUS_SCHEMA = pa.schema([
     ("site_id", pa.string()), ("meter_id", pa.string()), ("site_name", pa.string()),
-    ("building_type", pa.string()), ("ward_code", pa.string()),
+    ("building_type", pa.string()), ("ward_code", pa.string()), ("series_public", pa.bool_()),
     ("period_start", pa.timestamp("us")), ("period_end", pa.timestamp("us")), ("resolution", pa.string()),
     ("actual_kwh", pa.float64()), ("expected_kwh", pa.float64()), ("lower_kwh", pa.float64()),
     ("upper_kwh", pa.float64()), ("unusual", pa.bool_()),
 ])
 STATUS_COLUMNS = tuple(STATUS_SCHEMA.names)
-"""Columns of ``status.parquet``: ids and names of the site, the interval (KST, naive),
+"""Columns of ``status.parquet``: ids of the site and, where ``series_public`` (the register lets
+its own series be shown), its name; the interval (KST, naive),
 ``actual_kwh`` (NaN until read), ``expected_kwh`` with its prediction interval ``lower_kwh`` …
 ``upper_kwh`` [kWh per interval], and ``unusual`` (actual outside the interval)."""
 
@@ -101,7 +106,8 @@ def write_status(live_dir: str | os.PathLike, frame: pd.DataFrame, meta: Mapping
         The columns of :data:`STATUS_COLUMNS` (others are dropped), one row per meter and interval.
     meta : mapping
         JSON-safe status: ``day``, ``updated_at``, ``last_file``, ``last_file_seen_at``,
-        ``readings``, ``sites``, ``temperature_source``, ``confidence``.
+        ``readings``, ``sites``, ``temperature_source``, ``confidence``, ``city_interval`` and
+        ``public_interval`` (residual quantiles of all sites' and of the public sites' total).
 
     Raises
     ------
@@ -193,14 +199,16 @@ def _signature(store: Store, day: pd.Timestamp, settings: LiveSettings) -> tuple
 class LiveBaselines:
     """Baselines of the interval meters for one live day.
 
-    ``meters`` has ``meter_id``, ``site_id``, ``site_name``, ``building_type``, ``ward_code``,
-    ``resolution`` and ``step_minutes``; ``models`` one TOWT model per meter in that order (None
+    ``meters`` has ``meter_id``, ``site_id``, ``site_name`` (null unless ``series_public``),
+    ``building_type``, ``ward_code``, ``series_public``, ``resolution`` and ``step_minutes``; ``models`` one TOWT model per meter in that order (None
     without baseline data); ``lower_offset`` and ``upper_offset`` the residual quantiles [kWh per
     interval] per meter (row) and hour of the day (column); ``normal_temp_c`` the normal-year
     hourly temperature of the day [°C]; ``city_lower_offset`` and ``city_upper_offset`` the same
     quantiles of the meters' summed hourly residuals [kWh per hour] per hour of the day (the city
-    total's interval: the meters' errors are correlated, as they share the weather); ``signature``
-    what the fit depended on (see :func:`fit_baselines`).
+    total's interval: the meters' errors are correlated, as they share the weather);
+    ``public_lower_offset`` and ``public_upper_offset`` those of the meters of sites whose series is
+    public (the interval of their total, shown when the other sites' aggregate is withheld);
+    ``signature`` what the fit depended on (see :func:`fit_baselines`).
     """
 
     day: pd.Timestamp
@@ -213,11 +221,17 @@ class LiveBaselines:
     normal_temp_c: pd.Series
     city_lower_offset: np.ndarray
     city_upper_offset: np.ndarray
+    public_lower_offset: np.ndarray
+    public_upper_offset: np.ndarray
 
 
 def _meters(store: Store, meter_ids: np.ndarray) -> pd.DataFrame:
-    """Site and names of meters (``meter_id`` … ``ward_code``) in id order."""
-    return store.sql("""SELECT m.meter_id, m.site_id, s.name AS site_name, s.building_type, s.ward_code
+    """Site of meters (``meter_id``, ``site_id``, ``site_name``, ``building_type``, ``ward_code``,
+    ``series_public``) in id order; the name only of a site whose series is public (a store
+    written before the register had the column reads as not public)."""
+    return store.sql("""SELECT m.meter_id, m.site_id,
+                               CASE WHEN coalesce(s.series_public, false) THEN s.name END AS site_name,
+                               s.building_type, s.ward_code, coalesce(s.series_public, false) AS series_public
                         FROM meters m JOIN sites s USING (site_id) WHERE m.meter_id IN ? ORDER BY m.meter_id""",
                      [list(meter_ids)])
 
@@ -313,8 +327,10 @@ def fit_baselines(store: Store, day: pd.Timestamp, settings: LiveSettings = Live
          "residual": pd.Series(dtype=float)})
     lower, upper = _residual_quantiles(frame, len(meters), settings.confidence)
     city_lower, city_upper = _residual_quantiles(_city_residuals(frame), 1, settings.confidence)
+    public = frame[frame["meter"].isin(np.flatnonzero(meters["series_public"].to_numpy(dtype=bool)))]
+    public_lower, public_upper = _residual_quantiles(_city_residuals(public), 1, settings.confidence)
     return LiveBaselines(day, settings, signature, meters, tuple(models), lower, upper, _normal_day(daily, day),
-                         city_lower[0], city_upper[0])
+                         city_lower[0], city_upper[0], public_lower[0], public_upper[0])
 
 
 def _city_residuals(residuals: pd.DataFrame) -> pd.DataFrame:
@@ -371,7 +387,7 @@ def day_status(baselines: LiveBaselines, temp_c: pd.Series, actual: pd.DataFrame
     hour = (offset * step) // 60
     expected = hourly[position, hour] * step / 60.0
     frame = meters.iloc[position].reset_index(drop=True)[["site_id", "meter_id", "site_name", "building_type",
-                                                          "ward_code", "resolution"]]
+                                                          "ward_code", "series_public", "resolution"]]
     frame["period_start"] = start.astype("datetime64[us]")
     frame["period_end"] = (start + pd.to_timedelta(step, unit="min")).astype("datetime64[us]")
     values = actual.drop_duplicates(["meter_id", "period_start"], keep="last").set_index(["meter_id", "period_start"])
@@ -458,7 +474,9 @@ class LiveMonitor:
                 "sites": int(frame["site_id"].nunique()), "temperature_source": source,
                 "confidence": self.settings.confidence,
                 "city_interval": {"lower_offset": _json_floats(baselines.city_lower_offset),
-                                  "upper_offset": _json_floats(baselines.city_upper_offset)}}
+                                  "upper_offset": _json_floats(baselines.city_upper_offset)},
+                "public_interval": {"lower_offset": _json_floats(baselines.public_lower_offset),
+                                    "upper_offset": _json_floats(baselines.public_upper_offset)}}
         write_status(self.live_dir, frame, meta)
         self.frame = frame
         return meta

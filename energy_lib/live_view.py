@@ -6,6 +6,13 @@ and ``status.json``); the app (``notebooks/apps/live.ipynb``) runs :func:`follow
 status twice a second and redraws the widgets when it changed. Nothing here fits a model: the
 expected loads and their intervals come with the status; this module sums and words them.
 
+What is shown follows the site register (``series_public``, :func:`published`): a site's own series,
+name and card only where the register records that it may be (a public body; consent). The other
+sites appear only in their aggregate, and only when it passes the publishing rule
+(:class:`energy_lib.privacy.SuppressionRule`, 15/15) in every hour; otherwise the page says in
+words that their figures are withheld and why, and the total it shows is that of the public sites
+(a total of all sites minus the public sites' series would give the withheld aggregate away).
+
 >>> frame, meta = live.read_status(folder)
 >>> live_view.status_html(frame, meta, "ko")
 '<p class="live-status" data-testid="live-status" ...>마지막 검침 15:00까지 · 검침 102건 · 갱신 15:00:02</p>'
@@ -18,16 +25,18 @@ import html
 import logging
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from energy_lib import i18n, live, plots
+from energy_lib.privacy import SuppressionRule
 
-__all__ = ["status_stamp", "follow", "combine", "city_hourly", "site_intervals", "site_summary", "site_choices",
-           "day_figure_html", "city_figure_html", "site_figure_html", "status_html", "city_html", "sites_html",
-           "empty_html", "style"]
+__all__ = ["status_stamp", "follow", "combine", "city_hourly", "Published", "published", "published_hourly",
+           "site_intervals", "site_summary", "site_choices", "day_figure_html", "city_figure_html", "site_figure_html",
+           "status_html", "city_html", "sites_html", "empty_html", "style"]
 
 _LOG = logging.getLogger(__name__)
 APP_FIGURE_WIDTH_IN = 4.2
@@ -135,13 +144,91 @@ def city_hourly(frame: pd.DataFrame, meta: dict | None = None) -> pd.DataFrame:
     return hours
 
 
+def _is_public(frame: pd.DataFrame) -> pd.Series:
+    """Rows of sites whose own series may be shown (a status without the column: none)."""
+    if "series_public" not in frame:
+        return pd.Series(False, index=frame.index)
+    return frame["series_public"].fillna(False).astype(bool)
+
+
+@dataclass(frozen=True)
+class Published:
+    """What of a live status may be shown.
+
+    Attributes
+    ----------
+    public : pandas.DataFrame
+        Status rows of the sites whose own series may be shown (``series_public``).
+    private_sites : int
+        Sites whose series may not be shown [count].
+    private_shown : bool
+        Their aggregate passes ``rule`` in every hour: the total shown is of every site.
+    reason : str or None
+        Why their aggregate is withheld: ``too_few_customers`` or ``dominant_customer`` (None when
+        shown or when there are none).
+    rule : SuppressionRule
+    """
+
+    public: pd.DataFrame
+    private_sites: int
+    private_shown: bool
+    reason: str | None
+    rule: SuppressionRule
+
+    @property
+    def total_frame_is_all(self) -> bool:
+        """Whether the total shown is of every monitored site (else of the public sites only)."""
+        return self.private_shown or self.private_sites == 0
+
+
+def _private_check(private: pd.DataFrame, rule: SuppressionRule) -> str | None:
+    """Why the hourly aggregate of ``private`` (status rows of non-public sites) fails ``rule`` in
+    some hour, or None if it passes in every hour.
+
+    Each site is one customer (an apartment complex's AMI meter is the complex's, billed to one
+    customer). An hour's cell counts the sites with a reading in it; the dominance share is the
+    largest site's share of the hour's use, or of its expected use before any reading [fraction].
+    """
+    hour = private["period_start"].dt.floor("h")
+    use = private["actual_kwh"].where(private["actual_kwh"].notna(), private["expected_kwh"]).fillna(0.0)
+    per_site = use.groupby([hour.rename("hour"), private["site_id"]]).sum()
+    cells = per_site.groupby(level="hour").agg(["size", "sum", "max"])
+    too_few, dominant = rule.failures(np.full(len(cells), private["site_id"].nunique()),
+                                      np.where(cells["sum"] > 0, cells["max"] / cells["sum"].where(cells["sum"] > 0), 0.0))
+    if too_few.any() or not len(cells):
+        return "too_few_customers"
+    return "dominant_customer" if dominant.any() else None
+
+
+def published(frame: pd.DataFrame, rule: SuppressionRule | None = None) -> Published:
+    """Split a live status into what may be shown: the public sites' rows, and whether the other
+    sites' aggregate passes the publishing rule (default :meth:`SuppressionRule.configured`)."""
+    rule = rule or SuppressionRule.configured()
+    public = _is_public(frame)
+    private = frame[~public]
+    sites = int(private["site_id"].nunique())
+    reason = _private_check(private, rule) if sites else None
+    return Published(public=frame[public], private_sites=sites, private_shown=sites > 0 and reason is None,
+                     reason=reason, rule=rule)
+
+
+def published_hourly(frame: pd.DataFrame, meta: dict, shown: Published | None = None) -> pd.DataFrame:
+    """The total per hour that may be shown (:func:`city_hourly`): of every site when the other
+    sites' aggregate passes the rule (with ``meta["city_interval"]``), else of the public sites
+    (with ``meta["public_interval"]``); no rows when neither may be shown."""
+    shown = shown or published(frame)
+    if shown.total_frame_is_all:
+        return city_hourly(frame, meta)
+    return city_hourly(shown.public, {"city_interval": (meta or {}).get("public_interval")})
+
+
 def site_intervals(frame: pd.DataFrame, site_id: str) -> pd.DataFrame:
     """One site's intervals of the live day (its meters summed), from :func:`combine`."""
     return combine(frame[frame["site_id"] == site_id], "period_start")
 
 
 def site_summary(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per site: its names, its latest complete interval (``last_start``, ``last_end``,
+    """One row per site of ``frame`` (pass :attr:`Published.public`): its names, its latest complete interval (``last_start``, ``last_end``,
     ``last_actual_kwh``, ``last_expected_kwh`` [kWh], ``last_unusual``, ``last_change`` = actual ÷
     expected − 1), today so far (``actual_kwh``,
     ``expected_kwh`` over the same intervals, ``change``) and ``unusual`` (intervals outside their
@@ -166,8 +253,9 @@ def site_summary(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def site_choices(frame: pd.DataFrame, lang: str) -> list[tuple[str, str]]:
-    """``(label, site_id)`` of every monitored site for a dropdown: its name and building type."""
-    sites = frame.drop_duplicates("site_id")
+    """``(label, site_id)`` of every site whose own series may be shown, for a dropdown: its name
+    and building type (empty when there is none)."""
+    sites = frame[_is_public(frame)].drop_duplicates("site_id")
     return [(f"{name} ({i18n.text('building_type.' + kind, lang)})", site_id)
             for site_id, name, kind in zip(sites["site_id"], sites["site_name"], sites["building_type"])]
 
@@ -272,15 +360,35 @@ def _day_figure_html(intervals: pd.DataFrame, *, title: str, lang: str, resoluti
 
 
 def city_figure_html(frame: pd.DataFrame, meta: dict, lang: str) -> str:
-    """The city's hourly total against its expected load (:func:`city_hourly`, :func:`day_figure_html`)."""
-    return day_figure_html(city_hourly(frame, meta), title=i18n.text("live.city_figure", lang), lang=lang)
+    """The hourly total that may be shown against its expected load (:func:`published_hourly`,
+    :func:`day_figure_html`); in words, never an empty chart, when no total may be shown."""
+    shown = published(frame)
+    hours = published_hourly(frame, meta, shown)
+    if hours.empty:
+        return _withheld_html(shown, lang)
+    title = i18n.text("live.city_figure" if shown.total_frame_is_all else "live.public_figure", lang)
+    return day_figure_html(hours, title=title, lang=lang)
 
 
 def site_figure_html(frame: pd.DataFrame, site_id: str, lang: str) -> str:
-    """One site's day against its expected load, in its own intervals (hourly or 15-minute)."""
-    site = frame[frame["site_id"] == site_id].iloc[0]
-    return day_figure_html(site_intervals(frame, site_id), title=site["site_name"], lang=lang,
-                           resolution=site["resolution"])
+    """One site's day against its expected load, in its own intervals (hourly or 15-minute), if
+    the register lets its series be shown; otherwise a sentence saying it is not shown."""
+    site = frame[(frame["site_id"] == site_id) & _is_public(frame)]
+    if site.empty:
+        return f'<p class="live-withheld" lang="{lang}" role="note">{_t("live.site_not_public", lang)}</p>'
+    first = site.iloc[0]
+    return day_figure_html(site_intervals(site, site_id), title=first["site_name"], lang=lang,
+                           resolution=first["resolution"])
+
+
+def _withheld_html(shown: Published, lang: str) -> str:
+    """Why the other sites' figures are not shown, in words (empty when nothing is withheld)."""
+    if shown.private_shown or not shown.private_sites:
+        return ""
+    key = "live.withheld_few" if shown.reason == "too_few_customers" else "live.withheld_dominant"
+    text = _t(key, lang, count=shown.private_sites, minimum=shown.rule.min_customers,
+              share=f"{shown.rule.max_share:.0%}")
+    return f'<p class="live-withheld" data-testid="live-withheld" lang="{lang}" role="note">{text}</p>'
 
 
 def _kst_time(iso: str | None) -> str:
@@ -306,12 +414,15 @@ def status_html(frame: pd.DataFrame, meta: dict, lang: str) -> str:
 
 
 def city_html(frame: pd.DataFrame, meta: dict, lang: str) -> str:
-    """The city's real-time total: today so far against the expected load of the same intervals,
-    the latest complete hour against its prediction interval, and how the expectation was made."""
-    hours = city_hourly(frame, meta)
+    """The real-time total that may be shown (:func:`published_hourly`): today so far against the
+    expected load of the same intervals, the latest complete hour against its prediction interval,
+    and how the expectation was made; and, in words, which sites' figures are withheld and why."""
+    shown = published(frame)
+    hours = published_hourly(frame, meta, shown)
     so_far, expected = hours["read_actual_kwh"].sum(), hours["read_expected_kwh"].sum()
+    heading = "live.city_heading" if shown.total_frame_is_all else "live.public_heading"
     parts = [f'<section class="live-city" lang="{lang}" data-testid="live-city">',
-             f"<h2>{_t('live.city_heading', lang, day=meta.get('day', ''))}</h2>"]
+             f"<h2>{_t(heading, lang, day=meta.get('day', ''))}</h2>", _withheld_html(shown, lang)]
     if expected > 0:
         total = _t("live.city_so_far", lang, actual=_kwh(so_far, lang), expected=_kwh(expected, lang),
                    change=_change(so_far / expected - 1, lang))
@@ -333,10 +444,12 @@ def city_html(frame: pd.DataFrame, meta: dict, lang: str) -> str:
 
 
 def sites_html(frame: pd.DataFrame, lang: str) -> str:
-    """The monitored sites as a list (readable at phone width): each site's latest reading
-    against its expected load, today so far, and a flag in words when a reading is unusual."""
+    """The sites whose own series may be shown, as a list (readable at phone width): each site's
+    latest reading against its expected load, today so far, and a flag in words when a reading is
+    unusual; then how many other sites are monitored but not shown one by one (never their names)."""
+    shown = published(frame)
     items = []
-    for site in site_summary(frame).itertuples(index=False):
+    for site in site_summary(shown.public).itertuples(index=False):
         kind = i18n.text("building_type." + site.building_type, lang)
         where = i18n.area_name(site.ward_code, lang)
         flag = f'<strong class="live-flag">⚠ {_t("live.unusual", lang)}</strong> ' if site.last_unusual else ""
@@ -351,9 +464,12 @@ def sites_html(frame: pd.DataFrame, lang: str) -> str:
         items.append(f'<li class="live-site{state}" data-site-id="{html.escape(site.site_id)}" '
                      f'data-unusual="{int(site.unusual)}">{flag}<b lang="ko">{html.escape(site.site_name)}</b> '
                      f"<span class='live-kind'>{html.escape(kind)} · {html.escape(where)}</span><br>{latest}</li>")
+    notes = "" if items else f"<p>{_t('live.no_public_sites', lang)}</p>"
+    if shown.private_sites:
+        notes += f"<p class='live-private'>{_t('live.sites_private', lang, count=shown.private_sites)}</p>"
     return (f"<section lang='{lang}'><h2>{_t('live.sites_heading', lang)}</h2>"
             f"<p>{_t('live.sites_text', lang)}</p>"
-            f'<ul class="live-sites" data-testid="live-sites">{"".join(items)}</ul></section>')
+            f'<ul class="live-sites" data-testid="live-sites">{"".join(items)}</ul>{notes}</section>')
 
 
 def empty_html(live_dir: str | os.PathLike, lang: str) -> str:
@@ -373,4 +489,5 @@ def style() -> str:
             f".live-site.unusual {{ border-left: 6px dashed {UNUSUAL_COLOUR}; }} "
             f".live-flag {{ color: {UNUSUAL_COLOUR}; }} .live-kind {{ color: #4a4a4a; font-size: 0.9em; }} "
             ".live-status { font-weight: bold; font-variant-numeric: tabular-nums; } "
-            ".live-total { font-size: 1.15em; } .live-method { color: #4a4a4a; font-size: 0.9em; }</style>")
+            ".live-total { font-size: 1.15em; } .live-method { color: #4a4a4a; font-size: 0.9em; } "
+            ".live-withheld { border-left: 4px solid #7f7f7f; padding: 4px 8px; background: #f4f4f4; }</style>")

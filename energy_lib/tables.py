@@ -179,6 +179,8 @@ TABLES: dict[str, Table] = {
                 _c("placement", "string", "How the ward was found: `reported` (a ward code in the data), `legal_single` (legal dong covered by one ward), `parcel` (parcel table), `allocated` (documented rule; see data/README.md)."),
                 _c("placement_note", "string", "For `allocated`: the candidate wards and the rule used.", nullable=True),
                 _c("origin", "string", "`register` (from a site register) or `implicit` (created from a bill or export that named a customer not in any register)."),
+                _c("series_public", "bool", "The site's own interval series may be shown by name (live monitor): a public body, or the site's recorded consent. False unless a site register says so; every other site appears only in aggregates that pass the publishing rule."),
+                _c("series_public_source", "string", "Where that decision is recorded (e.g. `공공기관 (public body)` or a consent letter's reference); empty when `series_public` is false.", nullable=True),
                 _c("source_file", "string", "File that last defined the site."),
             ),
             "dimension",

@@ -302,8 +302,16 @@ def interval_sites() -> pd.DataFrame:
     Their loads [kW] do not scale with the demo (the live feed continues them whatever the demo's
     size), so they are sized to stay below about 15% of their gu × contract-type total in the
     default demo (10,000 households), where the full city's plants would dwarf a whole gu; the
-    calibration subtracts their use from the buildings' targets."""
-    return pd.DataFrame([
+    calibration subtracts their use from the buildings' targets.
+
+    ``series_public`` says whether the register lets the live monitor show the site's own series,
+    with ``series_public_source``: the two public bodies (the city hall and a gu office) yes, as a
+    demo assumption (a real register records the body's own decision); the factories and apartment
+    complexes no (no consent is recorded in the demo), so they appear only in aggregates that pass
+    the publishing rule.
+    """
+    public_body = "공공기관 (public body): 데모 가정 (demo assumption)"
+    sites = pd.DataFrame([
         dict(site_key="AMI-001", name="하남산업단지 A공장", building_type="industrial", ward_code="2920064000",
              floor_area_m2=None, customer_no="0900100011", shape="wide", step_minutes=60, base_kw=200.0,
              peak_kw=460.0, cool_kw_per_c=8.0, heat_kw_per_c=2.0, schedule="industrial"),
@@ -326,3 +334,6 @@ def interval_sites() -> pd.DataFrame:
              floor_area_m2=None, customer_no="0900100077", shape="long", step_minutes=60, base_kw=25.0,
              peak_kw=78.0, cool_kw_per_c=2.8, heat_kw_per_c=0.35, schedule="residential"),
     ])
+    sites["series_public"] = sites["building_type"].eq("public")
+    sites["series_public_source"] = sites["series_public"].map({True: public_body, False: ""})
+    return sites

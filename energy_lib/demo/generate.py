@@ -157,14 +157,15 @@ def _register(homes: pd.DataFrame, metered_sites: pd.DataFrame, out: Path, manif
         "세대수": "1", "전용면적": members["floor_area_m2"].map("{:.1f}".format), "시설명": "",
         "전기고객번호": members["electricity_no"],
         "가스고객번호": np.where(members["has_gas"], members["gas_no"], ""),
-        "수도고객번호": members["water_no"],
+        "수도고객번호": members["water_no"], "실시간공개": "", "공개근거": "",
     })
     facilities = pd.DataFrame({
         "관리번호": metered_sites["site_key"], "행정동코드": metered_sites["ward_code"],
         "건물유형": metered_sites["building_type"].map({"industrial": "산업", "public": "공공", "apartment": "아파트"}),
         "세대수": "", "전용면적": metered_sites["floor_area_m2"].map(lambda v: "" if pd.isna(v) else f"{v:.0f}"),
         "시설명": metered_sites["name"], "전기고객번호": metered_sites["customer_no"], "가스고객번호": "",
-        "수도고객번호": "",
+        "수도고객번호": "", "실시간공개": metered_sites["series_public"].map({True: "예", False: "아니오"}),
+        "공개근거": metered_sites["series_public_source"],
     })
     path = write_csv(pd.concat([households, facilities], ignore_index=True),
                      out / "city" / "carbon_point_register.csv", "utf-8-sig")

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from energy_lib import configuration, wards
-from energy_lib.ingest import parse
+from energy_lib.ingest import parse, vocab
 from energy_lib.ingest.problems import IngestError, Issues
 from energy_lib.ingest.textfile import RawFile, normalise_header, unit_in_header
 
@@ -218,6 +218,19 @@ class Columns:
         issues.add(bad, self.header(name), "unreadable_number",
                    "'" + self.series(name)[bad] + f"' is not a number. Write {what} in digits, or leave it empty.")
         return values
+
+    def optional_flag(self, name: str, issues: Issues, what: str) -> np.ndarray:
+        """The field as yes/no (:func:`energy_lib.ingest.vocab.to_flag`): an empty cell or a missing
+        column is no; anything else that is not a yes or a no is quarantined as ``unreadable_flag``."""
+        n = self.raw.table.num_rows
+        if name not in self:
+            return np.zeros(n, dtype=bool)
+        flag = vocab.to_flag(self.series(name)).to_numpy(dtype=float)
+        bad = np.isnan(flag) & ~self.blank(name)
+        issues.add(bad, self.header(name), "unreadable_flag",
+                   "'" + self.series(name)[bad] + f"' is not a yes or a no. Write {what} as 예 or 아니오 "
+                   "(Y/N, O/X, 1/0), or leave it empty for no.")
+        return flag == 1.0
 
     def month(self, name: str, issues: Issues) -> np.ndarray:
         """The field as the first day of a month (202301, 2023-01, 2023년 1월, …)."""

@@ -354,5 +354,7 @@ def _implicit_sites(store, unregistered: pd.DataFrame, source_file: str) -> pd.D
         "placement": column("placement", "reported").fillna("reported"),
         "placement_note": column("placement_note"),
         "origin": "implicit",
+        "series_public": False,  # no register has said that its series may be shown
+        "series_public_source": pd.Series(pd.NA, index=unseen.index, dtype="str"),
         "source_file": source_file,
     })[columns]

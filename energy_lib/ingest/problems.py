@@ -26,6 +26,7 @@ REASONS: dict[str, str] = {
     "missing_value": "a required field is empty",
     "unreadable_number": "a number field is not a number",
     "unreadable_date": "a date or month field is not a date in any accepted form",
+    "unreadable_flag": "a yes/no field that is neither (예/아니오, 동의/미동의, Y/N, O/X, true/false, 1/0)",
     "unknown_ward_code": "a ward, gu or legal-dong code of no known vintage",
     "unknown_carrier": "a carrier name that is not electricity, gas, water or heat",
     "unknown_category": "a contract type or building type that is not in the vocabulary",

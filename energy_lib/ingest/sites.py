@@ -4,8 +4,10 @@ The register (e.g. the Carbon Point membership list, 탄소중립포인트 가�
 extract) links each site to the customer numbers its utilities bill it under, so that a
 household's electricity, gas and water meters belong to one site. Fields: a site key (``관리번호``),
 the ward (``행정동코드``, any vintage; or the legal dong + lot number of a building), the building
-type, households, floor area [m²], a public name for non-household sites, and the customer numbers
-(``전기고객번호``, ``가스고객번호``, ``수도고객번호``, ``열고객번호``).
+type, households, floor area [m²], a public name for non-household sites, the customer numbers
+(``전기고객번호``, ``가스고객번호``, ``수도고객번호``, ``열고객번호``), and optionally whether the
+site's own interval series may be shown by name (``실시간공개``, e.g. a public body or a site that
+consented; empty means no) with where that decision is recorded (``공개근거``).
 
 A site given again is updated; a meter first seen in a bill and later listed here moves to the
 register's site (the site the bill created is removed once no meter uses it). Customer numbers are
@@ -55,6 +57,10 @@ FIELDS = (
           help="floor area [m²]"),
     Field("name", ("시설명", "건물명", "단지명", "name"), required=False, help="public name (not for households)"),
     *_CUSTOMER_FIELDS.values(),
+    Field("series_public", ("실시간공개", "시계열공개", "사용량공개", "공개동의", "공개여부", "series_public"),
+          required=False, help="예/아니오: the site's own series may be shown (public body; consent)"),
+    Field("series_public_source", ("공개근거", "동의근거", "series_public_source", "consent_source"), required=False,
+          help="where that decision is recorded (e.g. 공공기관, a consent letter's number)"),
 )
 
 
@@ -89,11 +95,20 @@ def convert(columns: Columns, options: Options, reference: Reference) -> Convert
     households = columns.optional_number("households", issues, "the number of households")
     area = columns.optional_number("floor_area", issues, "the floor area")
     name = columns.series("name") if "name" in columns else pd.Series("", index=range(n), dtype="str")
+    public = columns.optional_flag("series_public", issues, "whether the site's series may be shown")
+    basis = columns.series("series_public_source") if "series_public_source" in columns \
+        else pd.Series("", index=range(n), dtype="str")
+    # a site's own series is shown only on a recorded decision: a yes without its source is not one
+    if "series_public" in columns:
+        issues.add(public & (basis.str.len() == 0).to_numpy(), columns.header("series_public"), "missing_value",
+                   "the site's series is marked public, but where that decision is recorded (공개근거, "
+                   "series_public_source) is empty. Name the public body's basis or the consent, or write 아니오.")
     records = pd.DataFrame({
         "source_row": columns.rows, "site_id": register_site_ids(key), "ward_code": ward,
         "building_type": building, "households": pd.array(np.where(np.isnan(households), None, households), dtype="Int64"),
         "floor_area_m2": area, "name": name.where((name.str.len() > 0) & (pd.Series(households) != 1)),
         "placement": placement, "placement_note": note, "origin": "register",
+        "series_public": public, "series_public_source": basis.where(pd.Series(public) & (basis.str.len() > 0)),
     })
     for carrier, field in _CUSTOMER_FIELDS.items():
         if field.name in columns:
@@ -131,6 +146,8 @@ class RegisterSink(Sink):
         store = writer.store
         columns = table("sites").column_names
         sites = store.read("sites")
+        # sites stored before the register had the column were never public
+        sites["series_public"] = sites["series_public"].fillna(False).astype(bool)
         meters = store.read("meters")
         links = pd.concat([
             pd.DataFrame({"meter_id": live[f"meter_{c}"], "site_id": live["site_id"], "carrier": c})

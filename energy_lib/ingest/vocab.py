@@ -12,10 +12,14 @@ from energy_lib.ingest.textfile import normalise_header
 from energy_lib.vectors import map_values
 
 __all__ = ["BUILDING_TYPES", "CONTRACT_TYPES", "to_building_type", "to_carrier", "to_quality",
-           "to_contract_type", "is_residential_use"]
+           "to_contract_type", "to_flag", "is_residential_use"]
 
 BUILDING_TYPES = ("apartment", "detached", "commercial", "public", "education", "industrial", "unknown")
 
+_FLAGS = {
+    "yes": ("yes", "y", "true", "t", "1", "o", "예", "네", "동의", "공개", "있음", "해당"),
+    "no": ("no", "n", "false", "f", "0", "x", "아니오", "아니요", "미동의", "비공개", "없음", "해당없음"),
+}
 _CARRIERS = {
     "electricity": ("electricity", "elec", "electric", "power", "전기", "전력", "전기사용량"),
     "gas": ("gas", "citygas", "도시가스", "가스", "lng"),
@@ -62,9 +66,16 @@ def _mapper(table: dict[str, tuple[str, ...]]):
 to_carrier = _mapper(_CARRIERS)
 to_carrier.__doc__ = "Carrier names (전기, 도시가스, 상수도, 지역난방, …) → electricity/gas/water/heat."
 to_quality = _mapper(_QUALITY)
+_to_yes_no = _mapper(_FLAGS)
 to_quality.__doc__ = "Read types (실측, 추정, 인정, A, E, …) → actual/estimated."
 to_contract_type = _mapper(CONTRACT_TYPES)
 to_contract_type.__doc__ = "KEPCO contract types (주택용, 일반용, 교육용, 산업용, …) → English keys."
+
+
+def to_flag(values: pd.Series) -> pd.Series:
+    """Yes/no answers (예/아니오, 동의/미동의, 공개/비공개, Y/N, O/X, true/false, 1/0) → 1.0 / 0.0;
+    NaN for anything else, so that the caller can quarantine it by name."""
+    return _to_yes_no(values).map({"yes": 1.0, "no": 0.0})
 
 
 def to_building_type(values: pd.Series) -> pd.Series:

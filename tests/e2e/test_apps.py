@@ -203,6 +203,13 @@ def test_a_valid_code_shows_that_household_and_a_wrong_one_a_message(savings_pag
     savings_page.wait_for_selector(".my-savings h2", timeout=10_000)
     assert "우리 집 에너지" in savings_page.locator(".my-savings h2").inner_text()
     assert savings_page.locator(".my-savings table tbody tr").count() >= 1
+    # the neighbours: a comparison with the two published figures and how they are made, or in words why not
+    neighbours = savings_page.locator(".my-savings").inner_text()
+    assert "비슷한 이웃과 비교" in neighbours and "<NA>" not in neighbours
+    if savings_page.locator(".peer-compare").count():
+        assert "보통 이웃" in neighbours and "효율적인 이웃" in neighbours and "유효숫자 2자리" in neighbours
+    else:
+        assert savings_page.locator(".peer-withheld").count() == 1
     savings_page.screenshot(path=str(ARTIFACTS / "app-my-savings-ko.png"), full_page=True)
     savings_page.get_by_label("고객번호").fill(account)
     savings_page.get_by_label("에너지 코드").fill("WRONG234")

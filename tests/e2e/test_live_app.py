@@ -8,11 +8,13 @@ import pytest
 from live_pipeline import ROOT, STATUS, drop, hour_files, readings, serving, wait_for_new_status, watching
 from test_apps import _wcag_violations
 
+from energy_lib.demo.city import interval_sites
 from energy_lib.demo.feed import Anomaly
 
 pytestmark = pytest.mark.xdist_group("demo")
 ARTIFACTS = ROOT / "test-artifacts"
-UNUSUAL_SITE = "수완 호반아파트 단지"  # AMI-005
+UNUSUAL_SITE = "북구청"  # AMI-004, a public body: the register lets its series be shown
+PRIVATE_NAMES = interval_sites().query("not series_public")["name"].tolist()  # two industrial, three apartment complexes
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +61,11 @@ def test_before_any_data_the_page_says_how_to_start_and_then_shows_it(page, pipe
     assert readings(page) == pipeline.status()["readings"] == 6 + 4  # six hourly sites, one 15-minute
     assert "마지막 검침 01:00까지 · 검침 10건" in page.locator(STATUS).inner_text()
     assert f"{pipeline.day:%Y-%m-%d}" in page.locator("[data-testid=live-city] h2").inner_text()
-    assert page.locator(".live-site").count() == 7
+    # two public bodies shown one by one; the five private sites' aggregate fails the 15-customer minimum
+    assert page.locator(".live-site").count() == 2
+    withheld = page.locator("[data-testid=live-withheld]").inner_text()
+    assert "민간 건물 5곳의 사용량은 합계로도 공개하지 않습니다" in withheld and "15곳 이상" in withheld
+    assert "공개 건물 실시간 합계" in page.locator("[data-testid=live-city] h2").inner_text()
 
 
 def test_a_new_reading_appears_without_reloading(page, pipeline, watcher):
@@ -74,13 +80,13 @@ def test_a_new_reading_appears_without_reloading(page, pipeline, watcher):
 
 
 def test_an_unusual_reading_is_flagged(page, pipeline, watcher):
-    for name, frame in hour_files(pipeline, 2, (Anomaly("AMI-005", 2, 4.0),)).items():
+    for name, frame in hour_files(pipeline, 2, (Anomaly("AMI-004", 2, 4.0),)).items():
         drop(pipeline, name, frame)
     flagged = page.locator(".live-site.unusual", has_text=UNUSUAL_SITE)
     flagged.wait_for(timeout=30_000)
     assert "⚠ 평소와 다름" in flagged.inner_text() and "02:00–03:00" in flagged.inner_text()
     assert int(flagged.get_attribute("data-unusual")) >= 1
-    page.get_by_label("건물").select_option(label=f"{UNUSUAL_SITE} (아파트)")
+    page.get_by_label("건물").select_option(label=f"{UNUSUAL_SITE} (공공)")
     figure = page.locator(f"img[alt^='{UNUSUAL_SITE}']")
     figure.wait_for(timeout=10_000)
     assert "구간 1개" in figure.get_attribute("alt")  # the figure's words name the unusual hour too
@@ -88,13 +94,26 @@ def test_an_unusual_reading_is_flagged(page, pipeline, watcher):
     _screenshot(page, "app-live-ko.png")
 
 
-def test_live_app_passes_axe_core_in_both_languages(page, watcher):
+def _page_text(page) -> str:
+    """Everything the page says: its text, its images' alt text and its menu's options."""
+    return page.evaluate("document.body.innerText + [...document.querySelectorAll('img[alt], option')]"
+                         ".map(e => e.alt || e.textContent).join(' ')")
+
+
+def test_live_app_passes_axe_core_in_both_languages_and_names_no_private_site(page, watcher):
     assert page.evaluate("document.documentElement.lang") == "ko"
     violations = _wcag_violations(page)
     assert not violations, violations
+    text = _page_text(page)
+    assert not [name for name in PRIVATE_NAMES if name in text] and "<NA>" not in text
+    options = [o.replace("\xa0", " ") for o in page.get_by_label("건물").locator("option").all_inner_texts()]
+    assert options == ["광주광역시청 (공공)", "북구청 (공공)"]  # the menu offers the public bodies only
     page.get_by_role("button", name="English").click()
     page.wait_for_selector("text=Live electricity monitor", timeout=10_000)
     page.wait_for_selector(f"{STATUS}[lang=en]", timeout=10_000)
     violations = _wcag_violations(page)
     assert not violations, violations
+    assert "withheld, even as a total" in page.locator("[data-testid=live-withheld]").inner_text()
+    text = _page_text(page)
+    assert not [name for name in PRIVATE_NAMES if name in text] and "<NA>" not in text
     _screenshot(page, "app-live-en.png")

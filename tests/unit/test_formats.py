@@ -174,6 +174,29 @@ def test_site_register_links_meters_and_moves_implicit_sites(write, ingest, stor
     assert gas_meter in set(meters["meter_id"])
 
 
+def test_site_register_records_whose_series_may_be_shown(write, ingest, store):
+    ingest(write("bills.csv", bills_csv(["0001,2911052500,202301,300,kWh,실측"])), carrier="electricity")
+    assert not store.read("sites")["series_public"].any()  # a site from a bill is never public
+    text = ("관리번호,행정동코드,건물유형,시설명,전기고객번호,실시간공개,공개근거\n"
+            "AMI-3,2914074500,공공,광주광역시청,0903,예,공공기관\n"
+            "AMI-1,2920064000,산업,하남산업단지,0901,아니오,\n"
+            "AMI-5,2920063700,아파트,수완 단지,0905,,\n"
+            "AMI-6,2915553700,아파트,봉선 단지,0906,Y,\n"
+            "AMI-7,2920062400,아파트,첨단 단지,0907,아마도,동의서\n")
+    report, rows = ingest(write("register.csv", text))
+    assert report.rows_stored == 3
+    sites = store.read("sites").dropna(subset=["name"]).set_index("name")
+    assert sites["series_public"].to_dict() == {"광주광역시청": True, "하남산업단지": False, "수완 단지": False}
+    assert sites.loc["광주광역시청", "series_public_source"] == "공공기관"
+    assert sites.loc[["하남산업단지", "수완 단지"], "series_public_source"].isna().all()
+    # a yes without its source, and a word that is neither yes nor no, are quarantined by name
+    assert rows["reason"].tolist() == ["missing_value", "unreadable_flag"] and rows["column"].tolist() == ["실시간공개"] * 2
+    assert "공개근거" in rows["message"].iloc[0] and "아마도" in rows["message"].iloc[1]
+    english = "site_key,ward_code,building_type,name,series_public,series_public_source\nS-9,2914074500,public,Gu office,true,consent 2025-03\n"
+    ingest(write("register_en.csv", english))
+    assert store.read("sites").set_index("name").loc["Gu office", "series_public"]
+
+
 def test_programmes_and_participation(write, ingest, store):
     ingest(write("register.csv", "관리번호,행정동코드,건물유형,세대수,전기고객번호\nCP-1,2911052500,아파트,1,0001\n"))
     report, _ = ingest(write("p.csv", "사업코드,사업명,영문사업명,대상에너지,시작일,참여자당지원금\n"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from energy_lib import household
+from energy_lib import household, my_savings, peers
 from energy_lib.demo.city import DemoSettings, households
 from energy_lib.household import Lookup, Refused, ThrottleSettings
 from tests.conftest import DEMO_HOUSEHOLDS
@@ -120,13 +121,13 @@ def test_repeated_failures_slow_down(city, tmp_path):
     assert found.find(city["accounts"][7], city["codes"][7], session="w").reason == "slowed_down"
 
 
-def test_peer_groups_have_at_least_15_households(city):
+def test_peer_groups_have_at_least_the_rules_minimum_of_households(city):
     index = city["index"]
     compared = index[index["peer_level"].notna()]
-    assert (compared["peer_households"] >= 15).all()
-    assert index["peer_median_kgco2eq"].notna().sum() > len(index) / 2
+    assert (compared["peer_households"] >= peers.PeerSettings.configured().min_households).all()
+    assert index["peer_typical_kgco2eq"].notna().sum() > len(index) / 2
     assert set(index["peer_level"].dropna()) <= {"dong", "neighbours", "gu", "city", "city_type"}
-    assert index.loc[index["peer_level"].isna(), "peer_median_kgco2eq"].isna().all()
+    assert index.loc[index["peer_level"].isna(), "peer_typical_kgco2eq"].isna().all()
 
 
 def test_judgements_follow_the_peer_figures(city):
@@ -134,15 +135,56 @@ def test_judgements_follow_the_peer_figures(city):
     assert set(index["judgement"]) == set(household.JUDGEMENTS)
     great = index["judgement"] == "great"
     good = index["judgement"] == "good"
-    assert (index.loc[great, "kgco2eq_12m"] <= index.loc[great, "peer_best_kgco2eq"]).all()
-    assert (index.loc[good, "kgco2eq_12m"] <= index.loc[good, "peer_median_kgco2eq"]).all()
-    assert (index.loc[~great & ~good, "kgco2eq_12m"] > index.loc[~great & ~good, "peer_median_kgco2eq"]).all()
+    assert (index.loc[great, "kgco2eq_12m"] <= index.loc[great, "peer_efficient_kgco2eq"]).all()
+    assert (index.loc[good, "kgco2eq_12m"] <= index.loc[good, "peer_typical_kgco2eq"]).all()
+    assert (index.loc[~great & ~good, "kgco2eq_12m"] > index.loc[~great & ~good, "peer_typical_kgco2eq"]).all()
+
+
+def test_no_peer_figure_equals_a_households_value_in_the_demo_city(city, published):
+    """Every published group's members found again from the index: no figure is one of their values."""
+    settings = peers.PeerSettings.configured()
+    index = city["index"].copy()
+    figures = {}
+    for c in household.CARRIERS:
+        index[f"{c}_compared"] = index[f"{c}_use_12m"].where(index[f"{c}_bills_12m"] >= settings.months)
+        figures[f"{c}_compared"] = {"typical": f"{c}_peer_typical", "efficient": f"{c}_peer_efficient"}
+    figures["kgco2eq_12m"] = {"typical": "peer_typical_kgco2eq", "efficient": "peer_efficient_kgco2eq"}
+    pairs = household._neighbourhoods(published["store"], settings.neighbours)
+    found = peers.exposures(index, pairs, figures)
+    assert found["groups"].gt(0).all()  # every carrier and figure has published groups to check
+    assert found["exposed"].sum() == 0, found
+    # the figures are rounded to the configured significant digits
+    shown = index["peer_typical_kgco2eq"].dropna()
+    rounded, _ = peers.round_significant(shown, settings.significant_digits)
+    assert np.allclose(shown, rounded)
+
+
+def test_page_says_why_there_is_no_comparison(city, tmp_path):
+    found = lookup(city, tmp_path)
+    index = city["index"].set_index("meter_id")
+    pages = {}
+    for i in range(len(city["accounts"])):
+        meter_id = household.customer_pseudonym(pd.Series([city["accounts"][i]])).iloc[0]
+        if meter_id not in index.index:
+            continue
+        row = index.loc[meter_id]
+        kind = "compared" if pd.notna(row["judgement"]) else "incomplete" if pd.isna(row["kgco2eq_12m"]) else None
+        if kind and kind not in pages:
+            pages[kind] = my_savings.view_html(found.find(city["accounts"][i], city["codes"][i], session=f"p{i}"), "ko")
+        if len(pages) == 2:
+            break
+    assert "보통 이웃" in pages["compared"] and "효율적인 이웃" in pages["compared"] and "유효숫자 2자리" in pages["compared"]
+    assert "12개월 고지서가 모두 있어야" in pages["incomplete"] and "<NA>" not in pages["incomplete"]
+    view = found.find(city["accounts"][0], city["codes"][0], session="w")
+    alone = dataclasses.replace(view, judgement=None, peer_households=None, kgco2eq_12m=1000.0)
+    for lang, words in (("ko", "15가구보다 적어"), ("en", "fewer than 15 similar households")):
+        assert words in my_savings.view_html(alone, lang)
 
 
 def test_judge_and_tips():
-    value, median, best = pd.Series([1.0, 5.0, 9.0, np.nan]), pd.Series([6.0] * 4), pd.Series([2.0] * 4)
-    assert household._judge(value, median, best).tolist()[:3] == ["great", "good", "could_save_more"]
-    assert household._judge(value, median, best).isna().iloc[3]
+    value, typical, efficient = pd.Series([1.0, 5.0, 9.0, np.nan]), pd.Series([6.0] * 4), pd.Series([2.0] * 4)
+    assert peers.judge(value, typical, efficient).tolist()[:3] == ["great", "good", "could_save_more"]
+    assert peers.judge(value, typical, efficient).isna().iloc[3]
     for carrier in household.CARRIERS:
         assert 3 <= len(household.tips(carrier)) <= 5
         assert all(t["ko"] and t["en"] for t in household.tips(carrier))

@@ -37,7 +37,7 @@ def test_status_round_trips_sorted_with_its_types(tmp_path):
     stamps = pd.to_datetime(["2026-11-01 01:00", "2026-11-01 00:00", "2026-11-01 00:00"])
     frame = pd.DataFrame({
         "site_id": ["s-b", "s-b", "s-a"], "meter_id": ["m-2", "m-2", "m-1"], "site_name": ["B", "B", None],
-        "building_type": "public", "ward_code": "2914074500", "period_start": stamps,
+        "building_type": "public", "ward_code": "2914074500", "series_public": [True, True, False], "period_start": stamps,
         "period_end": stamps + pd.Timedelta(hours=1), "resolution": "hourly", "actual_kwh": [2.0, np.nan, 1.0],
         "expected_kwh": 1.5, "lower_kwh": 1.0, "upper_kwh": 1.8, "unusual": [True, False, False], "extra": 0,
     })
@@ -49,6 +49,7 @@ def test_status_round_trips_sorted_with_its_types(tmp_path):
     assert back["site_id"].tolist() == ["s-a", "s-b", "s-b"]
     assert back["period_start"].tolist() == list(pd.to_datetime(["2026-11-01 00:00", "2026-11-01 00:00", "2026-11-01 01:00"]))
     assert str(back["period_end"].dtype) == "datetime64[us]" and np.isnan(back["actual_kwh"].iloc[1])
+    assert back["series_public"].tolist() == [False, True, True]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["status.json", "status.parquet"]  # no temporary left
 
 
@@ -81,7 +82,12 @@ def test_expected_is_the_towt_prediction_and_actual_the_store(store_copy, tmp_pa
     assert (frame["expected_kwh"] < frame["upper_kwh"]).all()
     # a 95% interval on an ordinary day of the demo: few intervals are flagged
     assert frame["unusual"].mean() < 0.1
-    assert frame["site_name"].notna().all() and set(frame["building_type"]) == {"industrial", "public", "apartment"}
+    assert set(frame["building_type"]) == {"industrial", "public", "apartment"}
+    # only the public bodies' series may be shown, and only they carry a name into the status
+    public = frame.drop_duplicates("site_id").set_index("site_name", drop=False)
+    assert set(frame.loc[frame["series_public"], "site_name"]) == {"광주광역시청", "북구청"}
+    assert frame.loc[~frame["series_public"], "site_name"].isna().all() and (~public["series_public"]).sum() == 5
+    assert set(frame.loc[frame["series_public"], "building_type"]) == {"public"}
 
 
 def test_unusual_only_where_actual_is_outside_the_interval(store_copy):
@@ -155,3 +161,6 @@ def test_the_city_total_has_the_interval_of_the_summed_residuals(store_copy, tmp
     assert (baselines.city_upper_offset > quadrature).mean() > 0.5
     meta = live.LiveMonitor(store_copy, tmp_path / "live").update()
     assert meta["city_interval"]["upper_offset"] == pytest.approx(list(baselines.city_upper_offset), abs=1e-3)
+    # the public sites' total has its own interval (shown while the private sites' aggregate is withheld)
+    assert meta["public_interval"]["upper_offset"] == pytest.approx(list(baselines.public_upper_offset), abs=1e-3)
+    assert (baselines.public_upper_offset < baselines.city_upper_offset).mean() > 0.5

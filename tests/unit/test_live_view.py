@@ -24,17 +24,21 @@ def _run(coroutine) -> None:
 DAY = pd.Timestamp("2026-10-15")
 
 
-def status(hours_read: int, *, unusual_hour: int | None = None, ratio: float = 1.1) -> pd.DataFrame:
+def status(hours_read: int, *, unusual_hour: int | None = None, ratio: float = 1.1,
+           public: tuple[str, ...] = ("s-a", "s-b")) -> pd.DataFrame:
     """A live day: an hourly site expecting 100 kWh ± 10 per hour, and a 15-minute site expecting
     10 kWh ± 4 per quarter; both read for the first ``hours_read`` hours, at ``ratio`` × expected, and
-    five times the expected load in ``unusual_hour`` (flagged)."""
+    five times the expected load in ``unusual_hour`` (flagged). The sites of ``public`` may be shown
+    by name (both by default: the sums below are then of every site); the others have no name, as
+    the watcher writes them."""
     rows = []
     for site, step, expected, half in (("s-a", 60, 100.0, 10.0), ("s-b", 15, 10.0, 4.0)):
         for start in pd.date_range(DAY, DAY + pd.Timedelta(days=1), freq=f"{step}min", inclusive="left"):
             read = start.hour < hours_read
             actual = expected * (5.0 if start.hour == unusual_hour else ratio) if read else np.nan
-            rows.append(dict(site_id=site, meter_id=f"m-{site}", site_name={"s-a": "하남산업단지", "s-b": "광주광역시청"}[site],
-                             building_type={"s-a": "industrial", "s-b": "public"}[site],
+            rows.append(dict(site_id=site, meter_id=f"m-{site}",
+                             site_name={"s-a": "하남산업단지", "s-b": "광주광역시청"}[site] if site in public else None,
+                             building_type={"s-a": "industrial", "s-b": "public"}[site], series_public=site in public,
                              ward_code={"s-a": "2920064000", "s-b": "2914074500"}[site], period_start=start,
                              period_end=start + pd.Timedelta(minutes=step), resolution="hourly" if step == 60 else "15min",
                              actual_kwh=actual, expected_kwh=expected, lower_kwh=expected - half, upper_kwh=expected + half,
@@ -190,3 +194,71 @@ def test_the_city_total_takes_its_interval_from_the_status_where_given():
     np.testing.assert_allclose(hours["upper_kwh"], np.where(hours.index.hour == 23, plain["upper_kwh"], hours["expected_kwh"] + 60))
     np.testing.assert_allclose(hours["lower_kwh"], np.where(hours.index.hour == 23, plain["lower_kwh"],
                                                             np.maximum(hours["expected_kwh"] - 50, 0)))
+
+
+def _private_sites(n: int, *, dominant: float = 1.0) -> pd.DataFrame:
+    """``n`` private hourly sites, all read for the first 6 hours, each expecting 10 kWh per hour
+    (the first ``dominant`` times that), without names as the watcher writes them."""
+    rows = []
+    for i in range(n):
+        expected = 10.0 * (dominant if i == 0 else 1.0)
+        for start in pd.date_range(DAY, periods=24, freq="h"):
+            read = start.hour < 6
+            rows.append(dict(site_id=f"p-{i:02d}", meter_id=f"m-p-{i:02d}", site_name=None, building_type="apartment",
+                             series_public=False, ward_code="2920063700", period_start=start,
+                             period_end=start + pd.Timedelta(hours=1), resolution="hourly",
+                             actual_kwh=expected if read else np.nan, expected_kwh=expected, lower_kwh=expected - 2,
+                             upper_kwh=expected + 2, unusual=False))
+    return pd.DataFrame(rows)
+
+
+def test_only_sites_whose_series_is_public_are_shown_by_name_and_one_by_one():
+    frame = status(6, unusual_hour=5, public=("s-b",))
+    assert live_view.site_choices(frame, "ko") == [("광주광역시청 (공공)", "s-b")]
+    for lang in ("ko", "en"):
+        page = live_view.sites_html(frame, lang) + live_view.city_html(frame, META, lang)
+        assert "하남산업단지" not in page and 's-a"' not in page and "<NA>" not in page and "None" not in page
+    assert 'data-site-id="s-b"' in live_view.sites_html(frame, "ko")
+    assert "민간 건물 1곳" in live_view.sites_html(frame, "ko")
+    refused = live_view.site_figure_html(frame, "s-a", "ko")
+    assert "<img" not in refused and "공개가 허용되지 않아" in refused
+
+
+def test_too_few_private_sites_are_withheld_in_words_and_the_total_is_of_the_public_ones():
+    frame = status(6, public=("s-b",))
+    shown = live_view.published(frame)
+    assert (shown.private_sites, shown.private_shown, shown.reason) == (1, False, "too_few_customers")
+    hours = live_view.published_hourly(frame, META, shown)
+    assert hours["expected_kwh"].iloc[0] == pytest.approx(40.0)  # the 15-minute public site alone, not 140
+    city = live_view.city_html(frame, META, "ko")
+    assert city.index("민간 건물 1곳의 사용량은 합계로도 공개하지 않습니다") < city.index("오늘 지금까지")
+    assert "15곳 이상" in city and "공개 건물 실시간 합계" in city
+    assert "fewer" not in city and "withheld, even as a total" in live_view.city_html(frame, META, "en")
+    # the page of the demo's seven sites: two public, five private (two industrial complexes, three apartment complexes)
+    seven = pd.concat([status(6, public=("s-b",)), _private_sites(4)], ignore_index=True)
+    assert live_view.published(seven).private_sites == 5 and not live_view.published(seven).private_shown
+
+
+def test_no_public_site_and_a_withheld_aggregate_say_so_instead_of_an_empty_chart():
+    frame = status(6, public=())
+    figure = live_view.city_figure_html(frame, META, "ko")
+    assert "<img" not in figure and "공개하지 않습니다" in figure
+    assert "건물별로 공개할 수 있는 건물이 아직 없습니다" in live_view.sites_html(frame, "ko")
+    assert live_view.site_choices(frame, "ko") == []
+
+
+def test_an_aggregate_that_passes_the_rule_is_shown_and_a_dominant_site_withholds_it():
+    rule = live_view.SuppressionRule(min_customers=15, max_share=0.15)
+    many = pd.concat([status(6), _private_sites(15)], ignore_index=True)  # two public sites, 15 equal private ones
+    shown = live_view.published(many, rule)
+    assert shown.private_shown and shown.total_frame_is_all and shown.private_sites == 15
+    assert live_view.published_hourly(many, META, shown)["expected_kwh"].iloc[0] == pytest.approx(100 + 40 + 150)
+    assert "합계로도 공개하지 않습니다" not in live_view.city_html(many, META, "ko")
+    assert "광주 전체 실시간 합계" in live_view.city_html(many, META, "ko")
+    # one private site of 40 kWh an hour among 14 of 10: 40 of 180 (22%) > 15%
+    dominant = pd.concat([status(6), _private_sites(15, dominant=4.0)], ignore_index=True)
+    assert live_view.published(dominant, rule).reason == "dominant_customer"
+    assert "15%를 넘는 시간" in live_view.city_html(dominant, META, "ko")
+    # the industrial site (100 kWh an hour) private too: it dominates the private total
+    assert live_view.published(pd.concat([status(6, public=("s-b",)), _private_sites(15)]), rule).reason == \
+        "dominant_customer"
