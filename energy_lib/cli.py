@@ -233,6 +233,7 @@ def publish(
     from tqdm.auto import tqdm
 
     from energy_lib import opendata
+    from energy_lib.publish.protection import ProtectionError
     from energy_lib.publish.site import build, plan
     from energy_lib.wards import wards
 
@@ -244,9 +245,14 @@ def publish(
     if not Store(derived).rows("savings"):
         typer.echo(f"error: {derived} holds no savings; run `energy compute` first", err=True)
         raise typer.Exit(1)
-    info = opendata.build(source, Store(derived), site / "data", force=force)
+    try:
+        info = opendata.build(source, Store(derived), site / "data", force=force)
+    except ProtectionError as error:
+        typer.echo(f"error: the open data was not written: {error}", err=True)
+        raise typer.Exit(1) from None
     data_seconds = time.perf_counter() - started
     typer.echo(f"open data: {len(info['files'])} files in {site / 'data'} ({data_seconds:.1f} s)")
+    _echo_disclosure(site / "data")
     pages = plan(wards(), [t for t in opendata.BUILDING_TYPES if t != "unknown"],
                  programmes=opendata.read(site / "data", "programmes"))
     data_hash = info["data_hash"]
@@ -275,6 +281,50 @@ def publish(
         typer.echo(f"[FAILED] {failure.path}: {failure.error}", err=True)
     if summary_.failed:
         raise typer.Exit(1)
+
+
+def _echo_disclosure(data: Path) -> None:
+    """Print the audit and the availability of a release (``audit.csv``, ``availability.csv``)."""
+    import pandas as pd
+
+    audit = pd.read_csv(data / "audit.csv")
+    typer.echo("disclosure audit (cells an attacker recovers within the protection level must be 0):")
+    typer.echo(audit.to_string(index=False))
+    availability = pd.read_csv(data / "availability.csv")
+    shown = availability[availability["table"] == "consumption"]
+    shown = shown.groupby(["area_level", "building_type", "period"], sort=False)[["cells", "passes", "published",
+                                                                                 "complement"]].sum()
+    shown["published %"] = (100 * shown["published"] / shown["cells"]).round(1)
+    typer.echo("consumption published (all carriers):")
+    typer.echo(shown.to_string())
+
+
+@app.command()
+def audit(
+    site: Annotated[Path, typer.Argument(help="Folder of a built site (its data/ holds the open data).")] = Path("reports/site"),
+    store: StoreOption = Path("data/store"),
+    derived: DerivedOption = Path("data/derived"),
+) -> None:
+    """Attack a built site's open data as a reader holding every published file would (linear
+    programming): for every withheld cell, how far the published numbers narrow it. Exits 1 when
+    one is narrowed below the protection level (docs/privacy.md)."""
+    from energy_lib import opendata
+
+    data = site / "data"
+    if not (data / "manifest.json").exists():
+        typer.echo(f"error: {data} holds no open data; run `energy publish` first", err=True)
+        raise typer.Exit(1)
+    try:
+        summary_ = opendata.audit_site(data, _store(store), Store(derived))
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(summary_.to_string(index=False))
+    recoverable = int(summary_["recoverable"].sum())
+    if recoverable:
+        typer.echo(f"FAILED: {recoverable} withheld number(s) can be narrowed below the protection level", err=True)
+        raise typer.Exit(1)
+    typer.echo("passed: no withheld number can be narrowed below the protection level")
 
 
 @app.command(name="household-index")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import itertools
 import json
 import shutil
 import subprocess
@@ -31,17 +30,19 @@ import numpy as np
 import pandas as pd
 
 import energy_lib
-from energy_lib import aggregate, privacy
+from energy_lib import aggregate, configuration, privacy
+from energy_lib.publish import disclosure
+from energy_lib.publish.cells import lift
 from energy_lib.store import Store
 from energy_lib.wards import wards as ward_table
 
-__all__ = ["TABLES", "AREA_LEVELS", "ALL_TYPES", "build", "read", "manifest", "inputs_hash", "code_version",
-           "consumption_table", "savings_table", "carbon_point_table", "generation_table", "stock_table",
+__all__ = ["TABLES", "AREA_LEVELS", "ALL_TYPES", "BUILDING_TYPES", "SECTORS", "build", "read", "manifest", "inputs_hash", "code_version",
+           "consumption_tables", "savings_table", "carbon_point_table", "generation_table", "stock_table", "protect",
+           "audit_site", "release_inputs",
            "programme_tables"]
 
 AREA_LEVELS = ("city", "gu", "ward")
-ALL_TYPES = "all"
-"""``building_type`` of the cells that sum every building type."""
+ALL_TYPES, BUILDING_TYPES, SECTORS = disclosure.ALL_TYPES, disclosure.BUILDING_TYPES, disclosure.SECTORS
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,9 @@ _AREA = [
                                 "the sectors `residential`, `non_residential`, `unclassified`; or `all`."),
 ]
 _PRIVACY = [
-    Column("suppressed", "", "True where the values are withheld by the 15/15 rule or by complementary suppression "
-                             "(docs/publishing.md); the value columns are then empty."),
+    Column("suppressed", "", "True where the values are withheld to protect individual customers: by the 15/15 rule "
+                             "or because they would let a reader work out a withheld value (docs/privacy.md); the "
+                             "value columns are then empty."),
 ]
 
 _PROGRAMME = [Column("programme_id", "", "Programme (see programmes).")]
@@ -80,7 +82,19 @@ TABLES: dict[str, list[Column]] = {
         Column("kwh", "kWh", "Energy content (empty for water)."),
         Column("toe", "toe", "Tonnes of oil equivalent (empty for water)."),
         Column("kgco2eq", "kgCO2eq", "Emissions (Carbon Point factors)."),
-        Column("customers", "", "Meters summed."),
+        Column("customers", "", "End customers summed: a meter of one customer counts 1, a complex's meter its "
+                                "households (docs/privacy.md)."),
+    ] + _PRIVACY,
+    "consumption_annual": _AREA + [
+        Column("carrier", "", "`electricity`, `gas`, `water` or `heat`."),
+        Column("period", "YYYY or YYYY-MM/YYYY-MM", "A complete calendar year, or the last twelve months (ISO 8601 "
+                                                    "interval of months)."),
+        Column("total", "kWh or m³", "Use in the carrier's canonical unit, the sum of the period's months."),
+        Column("unit", "", "Unit of `total`."),
+        Column("kwh", "kWh", "Energy content (empty for water)."),
+        Column("toe", "toe", "Tonnes of oil equivalent (empty for water)."),
+        Column("kgco2eq", "kgCO2eq", "Emissions (Carbon Point factors)."),
+        Column("customers", "", "End customers summed (as in consumption_monthly)."),
     ] + _PRIVACY,
     "savings": _AREA + [
         Column("analysis", "", "`annual` (last 12 billing months against the 12 before) or `programme:<id>`."),
@@ -112,9 +126,12 @@ TABLES: dict[str, list[Column]] = {
         Column("customers", "", "Generating sites summed."),
     ] + _PRIVACY,
     "stock": _AREA + [
-        Column("sites", "", "Metered sites."),
-        Column("households", "", "Households of the sites (residential)."),
-        Column("floor_area_m2", "m²", "Floor area of the sites (where registered)."),
+        Column("sites", "", "Metered sites (withheld where fewer than the rule's minimum, with complements)."),
+        Column("households", "", "Households of the sites (residential); from the resident and apartment registers, "
+                                 "public, so published for every cell."),
+        Column("floor_area_m2", "m²", "Floor area of the sites where registered; from the building register "
+                                      "(건축물대장), public, so published for every cell."),
+        Column("suppressed", "", "True where `sites` is withheld."),
     ],
     "programmes": [
         Column("programme_id", "", "Programme."),
@@ -231,24 +248,6 @@ def inputs_hash(store: Store, derived: Store) -> str:
     return hashlib.sha256(f"{store.fingerprint()} {derived.fingerprint()} {code_fingerprint()}".encode()).hexdigest()
 
 
-def _hierarchies() -> tuple[privacy.Hierarchy, privacy.Hierarchy]:
-    """Dong → gu → city, and building type → all types: the margins of every published table."""
-    table = ward_table()
-    area = privacy.Hierarchy.from_levels(table, ["ward_code", "gu_code"], column="area", top="city")
-    types = pd.DataFrame({"building_type": list(BUILDING_TYPES), "all": ALL_TYPES})
-    types["sector"] = types["building_type"].map(SECTORS)
-    building = privacy.Hierarchy.from_levels(types, ["building_type", "sector", "all"], column="building_type")
-    return area, building
-
-
-BUILDING_TYPES = ("apartment", "detached", "commercial", "public", "education", "industrial", "unknown")
-SECTORS = {"apartment": "residential", "detached": "residential", "commercial": "non_residential",
-           "public": "non_residential", "education": "non_residential", "industrial": "non_residential",
-           "unknown": "unclassified"}
-"""The sector of each building type: sectors are cells too, between the types and all types
-(residential cells usually pass the 15/15 rule where a ward's total with one large building does not)."""
-
-
 def _with_area_columns(frame: pd.DataFrame) -> pd.DataFrame:
     area = frame["area"].astype(str)
     level = np.select([area == "city", area.str.len() == 5], ["city", "gu"], "ward")
@@ -259,43 +258,34 @@ def _with_area_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _lift(rows: pd.DataFrame, margins: list[privacy.Hierarchy]) -> pd.DataFrame:
-    """Customer rows repeated at every combination of levels of the margins (dong, gu, city ×
-    each building type and all types), so that any sum over them gives every cell."""
-    ladders = [margin.ladder(rows[margin.column]) for margin in margins]
-    return pd.concat([rows.assign(**{m.column: codes.to_numpy() for m, codes in zip(margins, level)})
-                      for level in itertools.product(*ladders)], ignore_index=True)
-
-
 def _unit(carrier: pd.Series) -> pd.Series:
     return carrier.map({"electricity": "kWh", "heat": "kWh", "gas": "m³", "water": "m³"})
 
 
-def consumption_table(meter_month: pd.DataFrame) -> pd.DataFrame:
-    """Monthly use per area level × building type × carrier, 15/15-checked (see :data:`TABLES`).
-
-    Parameters
-    ----------
-    meter_month : pandas.DataFrame
-        :func:`energy_lib.aggregate.meter_months`.
-    """
-    margins = list(_hierarchies())
-    by = ["area", "building_type", "carrier", "month"]
-    rows = meter_month.rename(columns={"ward_code": "area"})
-    cells = privacy.suppress(privacy.cell_statistics(rows, by, value="value", customer="meter_id", margins=margins),
-                             by, margins=margins)
-    cells = aggregate.with_common_units(cells)
+def consumption_tables(protected: disclosure.ProtectedRelease) -> dict[str, pd.DataFrame]:
+    """Use per area level × building type × carrier, by month (``consumption_monthly``) and per
+    complete calendar year and the last twelve months (``consumption_annual``), as protected."""
+    cells = aggregate.with_common_units(protected.cells["consumption"])
     cells["unit"] = _unit(cells["carrier"])
-    table = privacy.mask_suppressed(cells, by, values=["total", "unit", "kwh", "toe", "kgco2eq", "customers"])
-    table["unit"] = _unit(table["carrier"])  # the unit is not a value: keep it on hidden rows too
-    table["month"] = table["month"].dt.strftime("%Y-%m")
-    return _with_area_columns(table)
+    by = ["area", "building_type", "carrier", "period"]
+    table = disclosure.published(protected, "consumption", cells, by,
+                                 values=["total", "kwh", "toe", "kgco2eq", "customers"])
+    table["unit"] = _unit(table["carrier"])
+    monthly = table["period"].str.len() == 7
+    out = {"consumption_monthly": table[monthly].rename(columns={"period": "month"}),
+           "consumption_annual": table[~monthly]}
+    return {name: _with_area_columns(frame.reset_index(drop=True)) for name, frame in out.items()}
 
 
-def savings_table(savings: pd.DataFrame) -> pd.DataFrame:
-    """Savings per analysis × area level × building type × carrier, with the suppression pattern
-    of the meters' metered use in the reporting period (savings are signed; see
-    :mod:`energy_lib.privacy`). Bands add in quadrature (:func:`energy_lib.savings.aggregate`).
+def _design(frame: pd.DataFrame, protected: disclosure.ProtectedRelease, table: str, by: list[str]) -> pd.DataFrame:
+    """The rows of ``frame`` that are cells of the release's ``table`` (its table design)."""
+    return frame.merge(protected.cells[table][by], on=by, how="inner")
+
+
+def savings_table(protected: disclosure.ProtectedRelease, savings: pd.DataFrame) -> pd.DataFrame:
+    """Savings per analysis × area level × building type × carrier, as protected (observed use,
+    counterfactual and savings are variables of the release; bands add in quadrature,
+    :func:`energy_lib.savings.aggregate`, and are withheld with their row).
 
     Parameters
     ----------
@@ -304,30 +294,31 @@ def savings_table(savings: pd.DataFrame) -> pd.DataFrame:
     """
     from energy_lib.savings import aggregate as portfolio
 
-    margins = list(_hierarchies())
+    area, building = disclosure.dimensions(ward_table())
     by = ["analysis", "area", "building_type", "carrier"]
     rows = savings[savings["primary"]].rename(columns={"ward_code": "area"})
     rows = rows.dropna(subset=["savings", "band"]).assign(building_type=lambda f: f["building_type"].astype(str))
-    cells = privacy.suppress(privacy.cell_statistics(rows, by, value="observed", customer="meter_id", margins=margins),
-                             by, margins=margins)
-    lifted = _lift(rows, margins)
-    totals = portfolio(lifted, by, band="band")[by + ["meters", "savings", "band"]]
-    sums = lifted.groupby(by, sort=True).agg(counterfactual=("counterfactual", "sum"), observed=("observed", "sum"),
-                                              savings_kgco2eq=("savings_kgco2eq", "sum")).reset_index()
+    lifted = lift(rows, [area, building])
+    totals = portfolio(lifted, by, band="band")[by + ["band"]]
     normal = portfolio(lifted.dropna(subset=["normal_savings", "normal_band"]), by, value="normal_savings",
                        band="normal_band")[by + ["savings", "band"]].rename(
         columns={"savings": "normal_savings", "band": "normal_band"})
-    table = totals.merge(sums, on=by).merge(normal, on=by, how="left")
-    table = privacy.mask_suppressed(table, by, values=["meters", "counterfactual", "observed", "savings", "band",
-                                                       "normal_savings", "normal_band", "savings_kgco2eq"],
-                                    pattern=cells)
+    kgco2eq = lifted.groupby(by, sort=True)["savings_kgco2eq"].sum().reset_index()
+    cells = protected.cells["savings"].rename(columns={"total": "observed"})
+    table = cells[by + ["meters", "counterfactual", "observed", "savings"]].merge(totals, on=by, how="left").merge(
+        normal, on=by, how="left").merge(kgco2eq, on=by, how="left")
+    table["meters"] = table["meters"].round().astype(np.int64)
+    table = disclosure.published(protected, "savings", table, by,
+                                 values=["meters", "counterfactual", "observed", "savings", "band", "normal_savings",
+                                         "normal_band", "savings_kgco2eq"])
     table["unit"] = _unit(table["carrier"])
     return _with_area_columns(table)
 
 
-def carbon_point_table(carbon_point: pd.DataFrame, meter_sites: pd.DataFrame) -> pd.DataFrame:
+def carbon_point_table(protected: disclosure.ProtectedRelease, carbon_point: pd.DataFrame,
+                       meter_sites: pd.DataFrame) -> pd.DataFrame:
     """Carbon Point results per area level × building type × carrier × half-year: how many
-    meters reached each tier, points and won, with the suppression pattern of their use.
+    meters reached each tier, points and won, as protected (points are the release's variable).
 
     Parameters
     ----------
@@ -336,50 +327,37 @@ def carbon_point_table(carbon_point: pd.DataFrame, meter_sites: pd.DataFrame) ->
     meter_sites : pandas.DataFrame
         ``meter_id``, ``ward_code``, ``building_type`` of every meter.
     """
-    margins = list(_hierarchies())
     by = ["area", "building_type", "carrier", "half_year"]
     rows = carbon_point[carbon_point["status"] == "qualified"].merge(meter_sites, on="meter_id", how="inner")
     rows = rows.rename(columns={"ward_code": "area"})
-    cells = privacy.suppress(privacy.cell_statistics(rows, by, value="use", customer="meter_id", margins=margins),
-                             by, margins=margins)
-    lifted = _lift(rows.assign(**{f"tier_{t}": rows["tier"].eq(t) for t in (1, 2, 3)}), margins)
+    lifted = lift(rows.assign(**{f"tier_{t}": rows["tier"].eq(t) for t in (1, 2, 3)}),
+                   list(disclosure.dimensions(ward_table())))
     table = lifted.groupby(by, sort=True).agg(
         meters=("meter_id", "size"), tier_1=("tier_1", "sum"), tier_2=("tier_2", "sum"), tier_3=("tier_3", "sum"),
         maintenance=("maintenance", "sum"), points=("points", "sum"), won=("won", "sum")).reset_index()
-    table = privacy.mask_suppressed(table, by, values=["meters", "tier_1", "tier_2", "tier_3", "maintenance", "points",
-                                                       "won"], pattern=cells)
+    table = disclosure.published(protected, "carbon_point", _design(table, protected, "carbon_point", by), by,
+                                 values=["meters", "tier_1", "tier_2", "tier_3", "maintenance", "points", "won"])
     return _with_area_columns(table)
 
 
-def generation_table(generation: pd.DataFrame, site_areas: pd.DataFrame) -> pd.DataFrame:
-    """PV generation per area level × month [kWh], 15/15-checked over generating sites.
-
-    Parameters
-    ----------
-    generation : pandas.DataFrame
-        The store's ``generation`` table.
-    site_areas : pandas.DataFrame
-        ``site_id``, ``ward_code`` and ``building_type`` of every site.
-    """
-    area, _ = _hierarchies()
-    by = ["area", "month"]
-    rows = generation.merge(site_areas, on="site_id", how="inner").rename(columns={"ward_code": "area"})
-    rows = rows.assign(month=rows["period_start"].astype("datetime64[us]").dt.to_period("M").dt.to_timestamp())
-    cells = privacy.suppress(privacy.cell_statistics(rows, by, value="value_kwh", customer="site_id", margins=[area]),
-                             by, margins=[area])
-    table = privacy.mask_suppressed(cells, by, values=["total", "customers"])
-    table["month"] = table["month"].dt.strftime("%Y-%m")
-    table.insert(1, "building_type", ALL_TYPES)
+def generation_table(protected: disclosure.ProtectedRelease) -> pd.DataFrame:
+    """PV generation per area level × month [kWh], as protected over generating sites."""
+    table = disclosure.published(protected, "generation", protected.cells["generation"],
+                                 ["area", "building_type", "month"], values=["total", "customers"])
     return _with_area_columns(table)
 
 
-def stock_table(site_areas: pd.DataFrame) -> pd.DataFrame:
-    """Metered sites, their households and floor area per area level × building type."""
-    margins = list(_hierarchies())
-    rows = _lift(site_areas.rename(columns={"ward_code": "area"}), margins)
-    table = rows.groupby(["area", "building_type"], sort=True).agg(
-        sites=("site_id", "size"), households=("households", "sum"), floor_area_m2=("floor_area_m2", "sum")).reset_index()
-    return _with_area_columns(table)
+def stock_table(protected: disclosure.ProtectedRelease, site_areas: pd.DataFrame) -> pd.DataFrame:
+    """Metered sites per area level × building type (protected: a count of customers), with their
+    households and floor area (public registers: published as they are)."""
+    by = ["area", "building_type"]
+    registers = lift(site_areas.rename(columns={"ward_code": "area"}), list(disclosure.dimensions(ward_table())))
+    registers = registers.groupby(by, sort=True).agg(households=("households", "sum"),
+                                                     floor_area_m2=("floor_area_m2", "sum")).reset_index()
+    cells = protected.cells["stock"].rename(columns={"total": "sites"})
+    cells["sites"] = cells["sites"].round().astype(np.int64)
+    table = disclosure.published(protected, "stock", cells[by + ["sites"]], by, values=["sites"])
+    return _with_area_columns(table.merge(registers, on=by, how="left"))
 
 
 def programme_tables(store: Store, derived: Store, rule: privacy.SuppressionRule) -> dict[str, pd.DataFrame]:
@@ -502,6 +480,62 @@ def read(out: Path, name: str) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
+def protect(store: Store, derived: Store) -> disclosure.ProtectedRelease:
+    """The release of every area table, protected and audited (:mod:`energy_lib.publish.disclosure`).
+
+    Raises
+    ------
+    energy_lib.publish.protection.ProtectionError
+        When no suppression protects every primary number: nothing is written.
+    """
+    settings = configuration.load("privacy")["protection"]
+    return disclosure.protected_release(
+        level=float(settings["level"]), **release_inputs(store, derived))
+
+
+def release_inputs(store: Store, derived: Store) -> dict:
+    """What :func:`energy_lib.publish.disclosure.build_release` needs, read from the store and the
+    derived tables."""
+    return dict(
+        meter_months=aggregate.meter_months(store), savings=derived.read("savings"),
+        carbon_point=derived.read("carbon_point"), generation=store.read("generation"),
+        sites=store.sql("SELECT site_id, ward_code, building_type, households, floor_area_m2 FROM sites ORDER BY site_id"),
+        meter_sites=store.sql("SELECT meter_id, site_id FROM meters ORDER BY meter_id"), wards=ward_table(),
+        rule=privacy.SuppressionRule.configured())
+
+
+def audit_site(out: Path, store: Store, derived: Store) -> pd.DataFrame:
+    """Attack a built site's open data with everything it publishes: the audit summary per table
+    (:func:`energy_lib.publish.disclosure.audit_summary`) of the cells it withholds.
+
+    The true values of the withheld cells come from the store and the derived tables, which must be
+    those the site was built from (every published value is checked against them).
+
+    Raises
+    ------
+    ValueError
+        When the site does not publish what the store gives (another build, or altered files).
+    """
+    release, cells = disclosure.build_release(**release_inputs(store, derived))
+    published = {source: read(out, source) for sources in disclosure.SITE_TABLES.values() for source, _ in sources}
+    hidden = disclosure.site_pattern(release, cells, published)
+    level = float(configuration.load("privacy")["protection"]["level"])
+    result = disclosure.audit_pattern(release, hidden, level=level)
+    reason = np.where(hidden, np.where(release.row_primary != "", release.row_primary, "complementary"), "")
+    return disclosure.audit_summary(release, reason, result)
+
+
+def _write_disclosure(out: Path, protected: disclosure.ProtectedRelease) -> list[Path]:
+    """``audit.csv`` (per table: cells, withheld by the rule and as complements, numbers an
+    attacker recovers, smallest protection ratio) and ``availability.csv`` (what is published per
+    table × area level × building-type level × carrier × period kind)."""
+    paths = [out / "audit.csv", out / "availability.csv"]
+    summary = disclosure.audit_summary(protected.release, protected.protection.reason, protected.protection.audit)
+    summary.to_csv(paths[0], index=False, encoding="utf-8", lineterminator="\n")
+    disclosure.availability(protected).to_csv(paths[1], index=False, encoding="utf-8", lineterminator="\n")
+    return paths
+
+
 def build(store: Store, derived: Store, out: Path, *, force: bool = False) -> dict:
     """Write every open-data table, the API, the dictionary, the licence and the manifest.
 
@@ -520,15 +554,16 @@ def build(store: Store, derived: Store, out: Path, *, force: bool = False) -> di
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
+    protected = protect(store, derived)
     sites = store.sql("SELECT site_id, ward_code, building_type, households, floor_area_m2 FROM sites ORDER BY site_id")
     meter_sites = store.sql("SELECT m.meter_id, s.ward_code, s.building_type FROM meters m JOIN sites s USING (site_id) "
                             "ORDER BY meter_id")
     tables = {
-        "consumption_monthly": consumption_table(aggregate.meter_months(store)),
-        "savings": savings_table(derived.read("savings")),
-        "carbon_point": carbon_point_table(derived.read("carbon_point"), meter_sites),
-        "generation": generation_table(store.read("generation"), sites[["site_id", "ward_code", "building_type"]]),
-        "stock": stock_table(sites),
+        **consumption_tables(protected),
+        "savings": savings_table(protected, derived.read("savings")),
+        "carbon_point": carbon_point_table(protected, derived.read("carbon_point"), meter_sites),
+        "generation": generation_table(protected),
+        "stock": stock_table(protected, sites),
         "wards": ward_table()[[c.name for c in TABLES["wards"]]],
         **programme_tables(store, derived, privacy.SuppressionRule.configured()),
     }
@@ -537,13 +572,16 @@ def build(store: Store, derived: Store, out: Path, *, force: bool = False) -> di
     files.append(_write_dictionary(out))
     (out / "LICENSE.txt").write_text(LICENSE_TEXT, "utf-8")
     files.append(out / "LICENSE.txt")
+    files += _write_disclosure(out, protected)
     rule = privacy.SuppressionRule.configured()
     body = {
         "title": "Gwangju energy information workbook — open data",
         "period": _period(tables["consumption_monthly"]),
         "code_version": code_version(),
         "inputs_hash": inputs,
-        "privacy": {"min_customers": rule.min_customers, "max_share": rule.max_share, "source": rule.source},
+        "privacy": {"min_customers": rule.min_customers, "max_share": rule.max_share, "source": rule.source,
+                    "protection_level": protected.protection.audit.level,
+                    "audit": "audit.csv", "availability": "availability.csv"},
         "sources": ["KEPCO (electricity)", "city gas company (gas)", "Gwangju Waterworks (water)", "KDHC (heat)",
                     "MOLIT building energy", "KMA ASOS 156 Gwangju (weather)"],
         "files": {str(p.relative_to(out)): _sha256(p) for p in sorted(files)},

@@ -23,7 +23,7 @@ import pandas as pd
 from energy_lib import configuration, privacy
 from energy_lib.publish.release import ReleaseBuilder, Table, sum_relations
 
-__all__ = ["Dimension", "CostModel", "magnitude_table", "primary_reasons"]
+__all__ = ["Dimension", "CostModel", "magnitude_table", "primary_reasons", "lift"]
 
 
 @dataclass(frozen=True)
@@ -72,22 +72,26 @@ class CostModel:
     ----------
     weights : Mapping of str to float
         Weight per level name (``ward``, ``gu``, ``city``, ``building_type``, ``sector``, ``all``,
-        ``month``, ``twelve_months``…); a level without a weight weighs 1.
-    locked : Mapping of str to str
-        A level per dimension column: a cell at these levels of every such column the table has
-        is locked (the city total of all types, in every period).
+        ``month``, ``twelve_months``…) or per code (``residential``), a code's weight first; one
+        without either weighs 1.
+    locked : Mapping of str to list of str
+        Levels per dimension column: a cell at one of these levels of every such column the table
+        has is locked (the city's and the gu's totals of all types, in every period).
     """
 
     weights: Mapping[str, float]
-    locked: Mapping[str, str]
+    locked: Mapping[str, Sequence[str]]
 
     @classmethod
     def configured(cls) -> CostModel:
         config = configuration.load("privacy")["cost"]
         return cls(weights={k: float(v) for k, v in config["weights"].items()}, locked=dict(config["locked"]))
 
-    def weight(self, levels: pd.Series) -> np.ndarray:
-        return levels.map(lambda name: self.weights.get(name, 1.0)).to_numpy(float)
+    def weight(self, codes: pd.Series, levels: pd.Series) -> np.ndarray:
+        """Each cell's weight in one dimension: its code's, else its level's, else 1."""
+        by_level = levels.map(lambda name: self.weights.get(name, 1.0)).to_numpy(float)
+        by_code = codes.astype(str).map(self.weights).to_numpy(float)
+        return np.where(np.isnan(by_code), by_level, by_code)
 
 
 def primary_reasons(cells: pd.DataFrame, rule: privacy.SuppressionRule) -> np.ndarray:
@@ -152,9 +156,11 @@ def magnitude_table(builder: ReleaseBuilder, name: str, rows: pd.DataFrame, by: 
         cells[column] = cells[column].fillna(0.0)
     cells["primary"] = primary_reasons(cells, rule)
     levels = [cells[d.column].map(d.level).fillna("") for d in dimensions]
-    weight = np.prod([cost.weight(level) for level in levels], axis=0) if levels else np.ones(len(cells))
+    weight = (np.prod([cost.weight(cells[d.column], level) for d, level in zip(dimensions, levels)], axis=0)
+              if levels else np.ones(len(cells)))
     cells["cost"] = (cells["total"].to_numpy(float) + 1.0) * weight
-    locks = [level.eq(cost.locked[d.column]).to_numpy() for d, level in zip(dimensions, levels) if d.column in cost.locked]
+    locks = [level.isin(list(cost.locked[d.column])).to_numpy() for d, level in zip(dimensions, levels)
+             if d.column in cost.locked]
     cells["locked"] = np.logical_and.reduce(locks) if locks else np.zeros(len(cells), bool)
     variables = {"total": 0.0, **{column: _lower_bound(cells[column]) for column in extra}}
     builder.add_table(Table(name, cells, by, variables, ("total",)), period=period)
@@ -169,7 +175,7 @@ def _lower_bound(column: pd.Series) -> float:
     return 0.0 if (column >= 0).all() else -np.inf
 
 
-def _lift(rows: pd.DataFrame, dimensions: Sequence[Dimension]) -> pd.DataFrame:
+def lift(rows: pd.DataFrame, dimensions: Sequence[Dimension]) -> pd.DataFrame:
     """Rows repeated at every ancestor of every dimension's code (a child with two parents counts
     in both)."""
     out = rows
@@ -192,10 +198,10 @@ def _cells(rows: pd.DataFrame, by: list[str], *, value: str, customer: str, dime
     other dimensions (a month in two 12-month totals) repeat rows."""
     trees = [d.tree for d in dimensions if d.tree is not None]
     others = [d for d in dimensions if d.tree is None]
-    lifted = _lift(rows[[*by, customer, value, *([represents] if represents else [])]], others)
+    lifted = lift(rows[[*by, customer, value, *([represents] if represents else [])]], others)
     return privacy.cell_statistics(lifted, by, value=value, customer=customer, margins=trees, represents=represents)
 
 
 def _sums(rows: pd.DataFrame, by: list[str], source: str, dimensions: Sequence[Dimension]) -> pd.DataFrame:
-    lifted = _lift(rows[[*by, source]], dimensions)
+    lifted = lift(rows[[*by, source]], dimensions)
     return lifted.groupby(by, sort=True, observed=True)[source].sum().reset_index()

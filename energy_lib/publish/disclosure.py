@@ -37,7 +37,8 @@ from energy_lib.publish.protection import REASONS, Protection, protect
 from energy_lib.publish.release import Release, ReleaseBuilder
 
 __all__ = ["ALL_TYPES", "BUILDING_TYPES", "SECTORS", "DONG_TYPES", "ProtectedRelease", "protected_release",
-           "dimensions", "period_edges", "published", "audit_summary", "availability", "reaudit", "RELEASE_TABLES"]
+           "dimensions", "period_edges", "published", "audit_summary", "availability", "build_release", "site_pattern", "audit_pattern",
+           "RELEASE_TABLES", "SITE_TABLES"]
 
 ALL_TYPES = "all"
 """``building_type`` of the cells that sum every building type."""
@@ -103,11 +104,19 @@ def _designed(rows: pd.DataFrame) -> np.ndarray:
     return ~((area.str.len() == 10) & ~rows["building_type"].isin(DONG_TYPES)).to_numpy()
 
 
-def protected_release(*, meter_months: pd.DataFrame, savings: pd.DataFrame, carbon_point: pd.DataFrame,
-                      generation: pd.DataFrame, sites: pd.DataFrame, meter_sites: pd.DataFrame,
-                      wards: pd.DataFrame, rule: privacy.SuppressionRule, level: float,
-                      cost: CostModel | None = None) -> ProtectedRelease:
-    """Build, protect and audit the release (see the module's docstring).
+def protected_release(*, level: float, **inputs) -> ProtectedRelease:
+    """Build, protect and audit the release (see the module's docstring); ``inputs`` as for
+    :func:`build_release`, ``level`` the protection level [fraction]."""
+    release, cells = build_release(**inputs)
+    return ProtectedRelease(release=release, protection=protect(release, level=level), cells=cells)
+
+
+def build_release(*, meter_months: pd.DataFrame, savings: pd.DataFrame, carbon_point: pd.DataFrame,
+                  generation: pd.DataFrame, sites: pd.DataFrame, meter_sites: pd.DataFrame,
+                  wards: pd.DataFrame, rule: privacy.SuppressionRule,
+                  cost: CostModel | None = None) -> tuple[Release, dict[str, pd.DataFrame]]:
+    """The release of every area table with its relations and primary verdicts, and each table's
+    cells (see the module's docstring).
 
     Parameters
     ----------
@@ -128,8 +137,6 @@ def protected_release(*, meter_months: pd.DataFrame, savings: pd.DataFrame, carb
         The ward table.
     rule : privacy.SuppressionRule
         The primary rule.
-    level : float
-        Protection level [fraction].
     cost : CostModel, optional
         Default: ``config/privacy.toml``.
     """
@@ -178,8 +185,7 @@ def protected_release(*, meter_months: pd.DataFrame, savings: pd.DataFrame, carb
     stock = sites.rename(columns={"ward_code": "area"}).assign(sites=1.0)
     cells["stock"] = magnitude_table(builder, "stock", stock, ["area", "building_type"], value="sites",
                                      customer="site_id", dimensions=[area, building], **common)
-    release = builder.build()
-    return ProtectedRelease(release=release, protection=protect(release, level=level), cells=cells)
+    return builder.build(), cells
 
 
 def published(protected: ProtectedRelease, table: str, frame: pd.DataFrame, by: list[str],
@@ -192,26 +198,32 @@ def published(protected: ProtectedRelease, table: str, frame: pd.DataFrame, by: 
     return out
 
 
-def audit_summary(protected: ProtectedRelease, audit: AuditResult | None = None) -> pd.DataFrame:
+def audit_summary(release: Release, reason: np.ndarray, audit: AuditResult) -> pd.DataFrame:
     """Per table: cells, withheld by the primary rule, withheld as complements, numbers an attacker
     recovers within the protection level (must be 0) and the smallest protection ratio
-    [fraction of the value; ``inf`` where nothing primary is withheld]."""
-    audit = audit or protected.protection.audit
+    [fraction of the value; ``inf`` where nothing primary is withheld].
+
+    Parameters
+    ----------
+    reason : numpy.ndarray of str
+        Per release row, why it is withheld (:attr:`Protection.reason`).
+    """
     ratio = audit.protection_ratio()
     rows = []
-    for name in protected.release.tables:
-        reason = protected.reason(name)
+    for name in release.tables:
+        reason_of = reason[release.rows_of(name)]
         mine = audit.intervals["table"] == name
-        rows.append({"table": name, "cells": len(reason),
-                     "hidden_primary": int(np.isin(reason, REASONS[:2]).sum()),
-                     "hidden_complementary": int((reason == REASONS[2]).sum()),
+        rows.append({"table": name, "cells": len(reason_of),
+                     "hidden_primary": int(np.isin(reason_of, REASONS[:2]).sum()),
+                     "hidden_complementary": int((reason_of == REASONS[2]).sum()),
                      "recoverable": int((~audit.intervals.loc[mine, "ok"]).sum()),
                      "smallest_protection": float(ratio[mine].min()) if mine.any() else float("inf")})
     return pd.DataFrame(rows)
 
 
 def availability(protected: ProtectedRelease) -> pd.DataFrame:
-    """What is published, per table × area level × building-type level × carrier × period kind:
+    """What is published, per table × area level × building type (all types, each sector, or the
+    building types together) × carrier × period kind:
     cells, cells passing the primary rule, published, and withheld only as complements; with the
     shares ``published_share`` (of all cells) and ``complement_share`` (of the cells that pass)."""
     frames = []
@@ -220,9 +232,8 @@ def availability(protected: ProtectedRelease) -> pd.DataFrame:
         frame = pd.DataFrame({
             "table": name,
             "area_level": np.select([area == "city", area.str.len() == 5], ["city", "gu"], "dong"),
-            "building_type": np.select([cells["building_type"] == ALL_TYPES,
-                                        cells["building_type"].isin(set(SECTORS.values()))],
-                                       ["all", "sector"], "type"),
+            "building_type": np.where(cells["building_type"].isin([ALL_TYPES, *SECTORS.values()]),
+                                      cells["building_type"], "type"),
             "carrier": cells["carrier"] if "carrier" in cells else "",
             "period": _period_kind(cells),
             "passes": cells["primary"].to_numpy() == "",
@@ -247,6 +258,49 @@ def _period_kind(cells: pd.DataFrame) -> np.ndarray:
     return np.full(len(cells), "")
 
 
-def reaudit(protected: ProtectedRelease, hidden: np.ndarray) -> AuditResult:
-    """Attack the release with another pattern of withheld rows (e.g. one read from a built site)."""
-    return attack(protected.release, hidden, level=protected.protection.audit.level)
+SITE_TABLES = {"consumption": (("consumption_monthly", {"month": "period"}), ("consumption_annual", {})),
+               "savings": (("savings", {}),), "carbon_point": (("carbon_point", {}),),
+               "generation": (("generation", {}),), "stock": (("stock", {}),)}
+"""Where each release table is published: the open-data tables, with their period column renamed."""
+_PUBLISHED_VALUE = {"consumption": "total", "savings": "observed", "carbon_point": "points", "generation": "total",
+                    "stock": "sites"}
+
+
+def site_pattern(release: Release, cells: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame]) -> np.ndarray:
+    """The withheld rows of ``release`` as a built site publishes them (``tables``: the open-data
+    tables by name), after checking that every cell is published, once, with its true value.
+
+    Raises
+    ------
+    ValueError
+        When the site does not publish the release (a cell missing, or a published value that
+        differs from the store's): the site was built from other data or altered.
+    """
+    hidden = np.zeros(release.n_rows, bool)
+    for name, sources in SITE_TABLES.items():
+        by = release.tables[name].by
+        frames = [tables[source].rename(columns=rename) for source, rename in sources]
+        published = pd.concat(frames, ignore_index=True)
+        published["area"] = published["area"].astype(str)
+        mine = cells[name][by].astype({"area": str}).assign(_row=np.arange(len(cells[name])))
+        joined = mine.merge(published, on=by, how="left", indicator=True, validate="one_to_one")
+        missing = joined["_merge"] != "both"
+        if missing.any():
+            raise ValueError(f"the site does not publish {int(missing.sum())} cell(s) of {name}, e.g. "
+                             f"{joined.loc[missing, by].head(3).to_dict('records')}: build it again from this store")
+        joined = joined.sort_values("_row")
+        withheld = joined["suppressed"].astype(bool).to_numpy()
+        column = _PUBLISHED_VALUE[name]
+        shown = joined[column].to_numpy(float)
+        truth = cells[name]["total"].to_numpy(float)
+        wrong = ~withheld & ~np.isclose(shown, truth, rtol=1e-9, atol=1e-6)
+        if wrong.any():
+            raise ValueError(f"{int(wrong.sum())} published {name} value(s) differ from the store's, e.g. "
+                             f"{joined.loc[wrong, by].head(3).to_dict('records')}: build the site again from this store")
+        hidden[release.rows_of(name)] = withheld
+    return hidden
+
+
+def audit_pattern(release: Release, hidden: np.ndarray, *, level: float) -> AuditResult:
+    """Attack ``release`` with a pattern of withheld rows (e.g. one read from a built site)."""
+    return attack(release, hidden, level=level)

@@ -18,7 +18,8 @@
    Then the audit runs on the whole release, and each number that still fails gets a complement in
    a relation binding it (the LP's dual values say which); only the components that changed are
    attacked again. Rows are only ever added, so it ends; it raises when a failure has no row left
-   to withhold, and never returns a release that fails.
+   to withhold, and never returns a release that fails. Last, complements that a reader can work
+   out exactly anyway (alone in a relation) are published again: they protect nothing.
 
 References
 ----------
@@ -109,6 +110,7 @@ def protect(release: Release, *, level: float, max_rounds: int = 200) -> Protect
     local_done = time.perf_counter()
     records: dict[int, tuple] = {}
     changed: np.ndarray | None = None
+    failed_before: dict[int, int] = {}
     for rounds in range(1, max_rounds + 1):
         result = attack(release, hidden, level=level, rows=changed)
         records.update({int(v): r for v, r in zip(result.intervals["variable"], result.intervals.itertuples(index=False))})
@@ -116,7 +118,12 @@ def protect(release: Release, *, level: float, max_rounds: int = 200) -> Protect
         failures = intervals[~intervals["ok"]] if len(intervals) else intervals
         if failures.empty:
             break
-        complements = _complements_for_failures(release, hidden, failures, level)
+        # a number that failed in an earlier round too gets a complement in every relation that
+        # binds it (the LP's estimate held only until its basis changed)
+        stubborn = np.array([failed_before.get(int(v), 0) > 0 for v in failures["variable"]], bool)
+        for v in failures["variable"]:
+            failed_before[int(v)] = failed_before.get(int(v), 0) + 1
+        complements = _complements_for_failures(release, hidden, failures, level, stubborn)
         if not complements.any():
             raise ProtectionError(f"{len(failures)} primary number(s) cannot be protected at ±{level:.0%}: every row of "
                                   f"their binding relations is withheld, e.g. {_describe(release, failures)}")
@@ -127,12 +134,36 @@ def protect(release: Release, *, level: float, max_rounds: int = 200) -> Protect
         changed = complements | np.isin(np.arange(release.n_rows), failures["row"].to_numpy())
     else:
         raise ProtectionError(f"secondary suppression did not converge in {max_rounds} audit rounds")
+    hidden = _publish_determined(release, hidden, primary)
     final = AuditResult(level=level, intervals=intervals.sort_values("variable", ignore_index=True))
     reason = np.where(hidden & ~primary, REASONS[2], release.row_primary).astype(object)
     finished = time.perf_counter()
     return Protection(hidden=hidden, reason=reason, audit=final, rounds=rounds,
                       seconds={"local": local_done - started, "audit": finished - local_done,
                                "total": finished - started})
+
+
+def _publish_determined(release: Release, hidden: np.ndarray, primary: np.ndarray) -> np.ndarray:
+    """Publish again the complements a reader can work out exactly anyway: a withheld number alone
+    among the withheld numbers of a relation is the relation's published side, so withholding it
+    protects nothing and only takes a figure from the reader. Publishing it changes nothing the
+    attacker can derive; publishing it may leave another complement alone in its relations, so
+    this repeats."""
+    a = release.relations.tocsc()
+    hidden = hidden.copy()
+    while True:
+        hidden_variable = hidden[release.variable_row]
+        counts = np.asarray((a[:, hidden_variable] != 0).sum(axis=1)).ravel()
+        alone = a[counts == 1][:, hidden_variable].tocoo().col  # positions among the hidden variables
+        determined = np.zeros(len(release.variable_row), bool)
+        determined[np.flatnonzero(hidden_variable)[alone]] = True
+        # a row is known when every one of its variables is
+        known = np.ones(release.n_rows, bool)
+        np.logical_and.at(known, release.variable_row, determined | ~hidden_variable)
+        release_rows = hidden & known & ~primary
+        if not release_rows.any():
+            return hidden
+        hidden[release_rows] = False
 
 
 def _describe(release: Release, failures: pd.DataFrame) -> str:
@@ -257,7 +288,7 @@ def _choose(terms: pd.DataFrame, is_hidden: np.ndarray, need: pd.DataFrame, cost
 
 
 def _complements_for_failures(release: Release, hidden: np.ndarray, failures: pd.DataFrame,
-                              level: float) -> np.ndarray:
+                              level: float, stubborn: np.ndarray) -> np.ndarray:
     r"""One complement per failing side: the cheapest published row whose release moves the
     attacker's bound far enough, judged by the LP's dual values.
 
@@ -268,17 +299,21 @@ def _complements_for_failures(release: Release, hidden: np.ndarray, failures: pd
     estimate holds until the LP's basis changes; the next audit round checks it."""
     terms = _terms(release)
     published = terms[~hidden[terms["row"].to_numpy()]]
+    # group -1: the best row over all binding relations; a stubborn failure also gets the best
+    # unlocked row of each binding relation (group = the relation)
     records = [(int(f.variable), side, relation, sensitivity, f.value,
-                max((1 + level) * f.value - f.upper, 0.0) if side == "up" else max(f.lower - (1 - level) * f.value, 0.0))
-               for f in failures.itertuples(index=False) for relation, side, sensitivity in f.binding]
+                max((1 + level) * f.value - f.upper, 0.0) if side == "up" else max(f.lower - (1 - level) * f.value, 0.0),
+                group)
+               for f, again in zip(failures.itertuples(index=False), stubborn) for relation, side, sensitivity in f.binding
+               for group in ((-1, relation) if again else (-1,))]
     if not records:
         return np.zeros(release.n_rows, bool)
-    binding = pd.DataFrame.from_records(records, columns=["target", "side", "relation", "sensitivity", "value", "deficit"])
+    binding = pd.DataFrame.from_records(records, columns=["target", "side", "relation", "sensitivity", "value", "deficit",
+                                                          "group"])
     candidates = binding.merge(published[["relation", "variable", "row", "coefficient", "room"]], on="relation")
     candidates["rate"] = -candidates["coefficient"] * candidates["sensitivity"]
-    per = candidates.groupby(["target", "side", "variable"], sort=True).agg(
-        rate=("rate", "sum"), row=("row", "first"), room=("room", "first"), deficit=("deficit", "first"),
-        value=("value", "first")).reset_index()
+    rate = candidates.groupby(["target", "side", "variable"], sort=False)["rate"].transform("sum")
+    per = candidates.assign(rate=rate).drop_duplicates(["target", "side", "variable", "group"])
     per = per[np.abs(per["rate"]) > 1e-12 * np.maximum(per["value"], 1.0)]
     if per.empty:
         return np.zeros(release.n_rows, bool)
@@ -288,8 +323,9 @@ def _complements_for_failures(release: Release, hidden: np.ndarray, failures: pd
     cost = _effective_cost(release, hidden)[per["row"].to_numpy()]
     per["tier"] = np.where(cost >= _LOCKED, 2, np.where(gain >= per["deficit"].to_numpy() * (1 + TOLERANCE), 0, 1))
     per["cost"], per["gain"] = cost, gain
-    per = per.sort_values(["target", "side", "tier", "cost", "gain", "row"],
-                          ascending=[True, True, True, True, False, True], kind="stable")
+    per = per[(per["group"] == -1) | (per["tier"] < 2)]
+    per = per.sort_values(["target", "side", "group", "tier", "cost", "gain", "row"],
+                          ascending=[True, True, True, True, True, False, True], kind="stable")
     out = np.zeros(release.n_rows, bool)
-    out[per.drop_duplicates(["target", "side"])["row"].to_numpy()] = True
+    out[per.drop_duplicates(["target", "side", "group"])["row"].to_numpy()] = True
     return out

@@ -21,7 +21,7 @@ from energy_lib.publish.release import ReleaseBuilder, Table, sum_relations
 RULE = privacy.SuppressionRule(min_customers=15, max_share=0.15)
 LEVEL = 0.15
 COST = CostModel(weights={"ward": 1.0, "gu": 1000.0, "city": 1e6, "building_type": 1.0, "sector": 3.0, "all": 30.0,
-                          "month": 1.0, "twelve_months": 50.0}, locked={"area": "city", "building_type": "all"})
+                          "month": 1.0, "twelve_months": 50.0}, locked={"area": ["city"], "building_type": ["all"]})
 
 
 def _area(gus: int, dongs_per_gu: int) -> Dimension:
@@ -173,8 +173,8 @@ def test_annual_minus_eleven_months_is_protected():
     """A 12-month total with one month withheld gives the month away; protection withholds a
     second month of the same series, never the annual total (it costs more)."""
     months = [f"2024-{m:02d}" for m in range(1, 13)]
-    rows = pd.DataFrame({"customer": np.repeat(np.arange(20), 12), "area": "w1", "building_type": "apartment",
-                         "period": np.tile(months, 20)})
+    rows = pd.DataFrame({"customer": np.repeat(np.arange(40), 12), "area": "w1", "building_type": "apartment",
+                         "period": np.tile(months, 40)})
     rows["value"] = 100.0
     rows.loc[(rows["customer"] == 0) & (rows["period"] == "2024-03"), "value"] = 5000.0  # one dominant bill
     builder = ReleaseBuilder()
