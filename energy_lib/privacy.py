@@ -1,37 +1,23 @@
-"""Statistical disclosure control of published tables: the 15/15 rule and complementary suppression.
+"""The primary rule of statistical disclosure control (15/15), cell statistics and masking.
 
 Every number the workbook publishes (a report table, the data behind a figure, an open-data file) is
 a *cell*: a sum over customers (sites or meters), such as one dong's electricity use in one month.
-A cell is published only when it passes the 15/15 rule [1]_: at least 15 distinct customers, and no
-single customer above 15% of the cell's total (both numbers in ``config/privacy.toml``). Cells that
-fail are hidden: *primary suppression*.
+A cell may be published only when it passes the 15/15 rule [1]_: at least 15 distinct customers,
+and no single customer above 15% of the cell's total (both numbers in ``config/privacy.toml``).
+Cells that fail are *primary* suppressions. :func:`cell_statistics` computes what the rule needs
+from customer-level rows, along hierarchies (dong → gu → city), and :func:`primary_suppression`
+applies it.
 
-Published tables have margins (dongs add up to their gu, gus to the city, building types to "all
-types"), so a hidden cell could be recovered by subtraction: gu total minus the gu's published
-dongs. *Complementary suppression* hides more cells until no additive relation of the table gives
-a hidden cell away [2]_, [3]_.
-
-A ward × month × carrier table with gu and city totals, from one row per meter and month::
-
-    area = privacy.Hierarchy.from_levels(wards.wards(), ["ward_code", "gu_code"], top="city", column="area")
-    by = ["area", "month", "carrier"]
-    cells = privacy.cell_statistics(rows.rename(columns={"ward_code": "area"}), by,
-                                    value="value_canonical", customer="meter_id", margins=[area])
-    cells = privacy.suppress(cells, by, margins=[area])
-    published = privacy.mask_suppressed(cells, by, values=["total"])
-
-Signed quantities (savings, net use) have no dominance rule of their own: suppress the table of
-the underlying use and carry its pattern over, ``mask_suppressed(savings_table, by, values=[...],
-pattern=cells)``.
+Which other cells must be withheld so that the primary ones cannot be worked out from everything
+published (secondary suppression), and the audit that proves it, work on the whole release at once:
+:mod:`energy_lib.publish.protection` and :mod:`energy_lib.publish.audit` (docs/privacy.md).
+:func:`mask_suppressed` blanks the withheld values of a table for publication.
 
 References
 ----------
 .. [1] California Public Utilities Commission, Decision 14-05-016 (2014), rules to provide access
    to energy usage data while protecting privacy of personal data (the 15/15 aggregation standard).
-.. [2] A. Hundepool et al., *Statistical Disclosure Control*, Wiley, 2012, chapter 4 (magnitude
-   tables: sensitivity rules, secondary cell suppression, hierarchical tables).
-.. [3] L. H. Cox, "Suppression methodology and statistical disclosure control", *Journal of the
-   American Statistical Association* 75(370), 377-385, 1980.
+.. [2] A. Hundepool et al., *Statistical Disclosure Control*, Wiley, 2012, chapter 4.
 """
 
 from __future__ import annotations
@@ -46,11 +32,11 @@ import pandas as pd
 
 from energy_lib import configuration
 
-__all__ = ["SuppressionRule", "Hierarchy", "cell_statistics", "primary_suppression", "suppress", "mask_suppressed",
+__all__ = ["SuppressionRule", "Hierarchy", "cell_statistics", "primary_suppression", "mask_suppressed",
            "REASONS", "STATISTICS"]
 
-REASONS = ("too_few_customers", "dominant_customer", "complementary")
-"""Values of the ``suppression`` column besides ``""`` (published)."""
+REASONS = ("too_few_customers", "dominant_customer")
+"""Why a cell fails the primary rule (``""``: it passes)."""
 
 STATISTICS = ["customers", "total", "largest_share"]
 """Columns :func:`cell_statistics` adds and :func:`suppress` reads."""
@@ -310,188 +296,6 @@ def primary_suppression(cells: pd.DataFrame, rule: SuppressionRule | None = None
     return pd.Series(reasons, index=cells.index, name="suppression", dtype="str")
 
 
-@dataclass(frozen=True)
-class _Relations:
-    """The additive relations of a table (``total = Σ members``) as arrays over cell positions.
-
-    Memberships are sorted by relation, then by the order in which members are hidden as
-    complements (ascending total, ties in key order), so that a relation's candidates are a
-    contiguous, ordered run.
-    """
-
-    total_cell: np.ndarray         # [relations] position of the relation's total
-    member_relation: np.ndarray    # [memberships] the relation
-    member_cell: np.ndarray        # [memberships] position of the member
-    member_customers: np.ndarray   # [memberships] the member's customers [count]
-    member_total: np.ndarray       # [memberships] its total [value's unit]
-    member_largest: np.ndarray     # [memberships] its largest customer's sum [value's unit]
-
-
-def _memberships(cells: pd.DataFrame, by: list[str], hierarchy: Hierarchy) -> pd.DataFrame:
-    """One hierarchy's relations: each cell whose code has a parent is a member of the relation
-    (parent code, other keys); each cell whose code has children is the total of (its code, other
-    keys). Returns ``relation`` (numbered from 0), ``cell`` (position) and ``is_total``."""
-    others = [c for c in by if c != hierarchy.column]
-    codes = cells[hierarchy.column]
-    parent = codes.map(hierarchy.parent)
-    is_member = parent.notna().to_numpy()
-    is_total = codes.isin(set(hierarchy.parent.values())).to_numpy()
-    position = np.arange(len(cells))
-    link = pd.concat([
-        cells.loc[is_member, others].assign(head=parent[is_member], cell=position[is_member], is_total=False),
-        cells.loc[is_total, others].assign(head=codes[is_total], cell=position[is_total], is_total=True),
-    ], ignore_index=True)
-    link["relation"] = link.groupby(["head", *others], observed=True, sort=False, dropna=False).ngroup()
-    return link[["relation", "cell", "is_total"]]
-
-
-def _relations(cells: pd.DataFrame, by: list[str], margins: Sequence[Hierarchy]) -> _Relations:
-    """Every relation of every margin. A relation counts only when its total is one of the cells
-    (an unpublished total gives nothing away) and it has at least one member."""
-    relation, cell, is_total, count = [np.array([], np.int64)], [np.array([], np.int64)], [np.array([], bool)], 0
-    for hierarchy in margins:
-        link = _memberships(cells, by, hierarchy)
-        relation.append(count + link["relation"].to_numpy())
-        cell.append(link["cell"].to_numpy())
-        is_total.append(link["is_total"].to_numpy(bool))
-        count += int(link["relation"].max()) + 1 if len(link) else 0
-    relation, cell, is_total = np.concatenate(relation), np.concatenate(cell), np.concatenate(is_total)
-    totals = np.bincount(relation, weights=is_total, minlength=count)
-    members = np.bincount(relation, weights=~is_total, minlength=count)
-    kept = (totals[relation] == 1) & (members[relation] > 0)
-    relation = np.unique(relation[kept], return_inverse=True)[1]
-    cell, is_total = cell[kept], is_total[kept]
-
-    total_cell = np.empty(relation.max(initial=-1) + 1, dtype=np.int64)
-    total_cell[relation[is_total]] = cell[is_total]
-    customers = cells["customers"].to_numpy(float)
-    total = cells["total"].to_numpy(float)
-    largest = cells["largest_share"].to_numpy(float) * total
-    key_rank = np.empty(len(cells), dtype=np.int64)  # ties broken by key, not by row order
-    key_rank[cells.sort_values(by, kind="stable").index.to_numpy()] = np.arange(len(cells))
-    member_relation, member_cell = relation[~is_total], cell[~is_total]
-    order = np.lexsort((key_rank[member_cell], total[member_cell], member_relation))
-    member_relation, member_cell = member_relation[order], member_cell[order]
-    return _Relations(total_cell=total_cell, member_relation=member_relation, member_cell=member_cell,
-                      member_customers=customers[member_cell], member_total=total[member_cell],
-                      member_largest=largest[member_cell])
-
-
-def suppress(cells: pd.DataFrame, by: Sequence[str], *, margins: Sequence[Hierarchy] = (),
-             rule: SuppressionRule | None = None) -> pd.DataFrame:
-    """Which cells of a table to hide: primary suppression by the 15/15 rule, then complementary
-    suppression until no hidden cell can be recovered from a published total.
-
-    Parameters
-    ----------
-    cells : pandas.DataFrame
-        Every cell of the table including its margins, one row per ``by`` key, with ``customers``
-        [count], ``total`` [value's unit, ≥ 0] and ``largest_share`` [fraction]
-        (:func:`cell_statistics` with the same ``margins``).
-    by : sequence of str
-        The key columns. Those that are not a hierarchy's column (month, carrier) split the table
-        into independent tables with no total across them.
-    margins : sequence of Hierarchy
-        The table's additive dimensions (see Notes).
-    rule : SuppressionRule, optional
-        Default: :meth:`SuppressionRule.configured`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``cells`` with ``suppressed`` (bool) and ``suppression``: ``too_few_customers``,
-        ``dominant_customer``, ``complementary`` or ``""`` (published).
-
-    Raises
-    ------
-    ValueError
-        When two cells have the same key.
-
-    Notes
-    -----
-    Each hierarchy gives one *relation* per code with children and per value of the other key
-    columns: :math:`x_{total} = \\sum_i x_i` over the children present in ``cells`` (cells not in the
-    table count as empty). A relation whose total is not among the cells is no relation.
-    With :math:`H` the hidden members of a relation, it is *safe* when
-
-    - the total is published, and :math:`H` is empty or has at least two cells that, taken
-      together, pass the rule themselves. Their sum is disclosed (the total minus the published
-      members); customers of sibling cells are distinct, so :math:`H` has the sum of their
-      customers, and its largest customer is the largest of the members' largest customers;
-    - the total is hidden, and :math:`H` is not empty (else the total is the sum of the published
-      members).
-
-    An unsafe relation hides its published members in ascending order of total, ties broken by
-    key order, until :math:`H` is *enough*: at least two cells (one under a hidden total) that
-    pass the rule together; or until every member is hidden. The smallest first hides the least of
-    the published quantity; asking the hidden cells to pass the rule together is what keeps a tiny
-    complement from leaving the primary cell almost exactly recoverable (total − published members
-    ≈ the primary cell), and is what the utilities do when a group fails: aggregate it further (reference [1]).
-    A relation never hides its own total: totals are the most used numbers, and hiding one spreads
-    to the level above. Hiding a cell can make another relation unsafe (the other dimension of a
-    two-way table, the level above or below), so this repeats, over all relations at once, until
-    no relation is unsafe; cells are only ever added, so it ends.
-
-    The result does not depend on the order of the rows. The conditions are checked one relation
-    at a time: they are what the subtraction of published cells from a published total can
-    reveal, but combining several relations can still narrow a hidden cell in some patterns of
-    two-way tables. The exact audit solves a linear programme per hidden cell (reference [2], chapter 4).
-    """
-    rule = rule or SuppressionRule.configured()
-    by = list(by)
-    _require_columns(cells, [*by, *STATISTICS], "cells")
-    if cells.duplicated(by).any():
-        duplicated = cells.loc[cells.duplicated(by), by].head(3).to_dict("records")
-        raise ValueError(f"cells must have one row per {by}; duplicated: {duplicated}")
-    table = cells.reset_index(drop=True)
-    reasons = primary_suppression(table, rule).to_numpy(object)
-    relations = _relations(table, by, margins)
-    hidden = reasons != ""
-    while (complements := _complements(hidden, relations, rule)).any():
-        hidden |= complements
-    out = cells.copy()
-    out["suppressed"] = hidden
-    out["suppression"] = pd.array(np.where(hidden & (reasons == ""), REASONS[2], reasons), dtype="str")
-    return out
-
-
-def _complements(hidden: np.ndarray, relations: _Relations, rule: SuppressionRule) -> np.ndarray:
-    """The cells to hide next: in each unsafe relation, its published members in order, up to the
-    first with which the hidden members are enough (see :func:`suppress`, Notes)."""
-    r = relations
-    count = len(r.total_cell)
-    member_hidden = hidden[r.member_cell]
-    weights = member_hidden.astype(float)
-    hidden_members = np.bincount(r.member_relation, weights=weights, minlength=count)
-    hidden_customers = np.bincount(r.member_relation, weights=r.member_customers * weights, minlength=count)
-    hidden_total = np.bincount(r.member_relation, weights=r.member_total * weights, minlength=count)
-    hidden_largest = np.zeros(count)
-    np.maximum.at(hidden_largest, r.member_relation[member_hidden], r.member_largest[member_hidden])
-    total_hidden = hidden[r.total_cell]
-    needed = np.where(total_hidden, 1, 2)  # hidden members that, passing the rule together, make a relation safe
-
-    def enough(members, customers, total, largest, needed):
-        too_few, dominant = rule.failures(customers, _share(largest, total))
-        return (members >= needed) & ~too_few & ~dominant
-
-    is_enough = enough(hidden_members, hidden_customers, hidden_total, hidden_largest, needed)
-    unsafe = np.where(total_hidden, hidden_members == 0, (hidden_members > 0) & ~is_enough)
-
-    candidate = unsafe[r.member_relation] & ~member_hidden
-    relation = r.member_relation[candidate]
-    within = pd.DataFrame({"one": 1.0, "customers": r.member_customers[candidate], "total": r.member_total[candidate],
-                           "largest": r.member_largest[candidate]}).groupby(relation, sort=False)
-    running = within[["one", "customers", "total"]].cumsum()  # if the candidates so far were hidden too
-    reaches = enough(hidden_members[relation] + running["one"].to_numpy(),
-                     hidden_customers[relation] + running["customers"].to_numpy(),
-                     hidden_total[relation] + running["total"].to_numpy(),
-                     np.maximum(hidden_largest[relation], within["largest"].cummax().to_numpy()), needed[relation])
-    reached_before = pd.Series(reaches).groupby(relation, sort=False).cumsum().to_numpy() - reaches > 0
-    complements = np.zeros_like(hidden)
-    complements[r.member_cell[candidate][~reached_before]] = True
-    return complements
-
-
 def mask_suppressed(table: pd.DataFrame, by: Sequence[str], *, values: Sequence[str],
                     pattern: pd.DataFrame | None = None) -> pd.DataFrame:
     """The publishable form of a table: hidden values blanked, a ``suppressed`` flag, nothing else.
@@ -506,8 +310,8 @@ def mask_suppressed(table: pd.DataFrame, by: Sequence[str], *, values: Sequence[
         The columns to publish; blanked where the cell is suppressed (NaN, or ``<NA>`` for
         integer columns, which become ``Int64``).
     pattern : pandas.DataFrame, optional
-        A result of :func:`suppress` whose ``suppressed`` flags apply (default: ``table`` itself),
-        e.g. the use table's pattern for a savings table with the same cells.
+        The ``by`` keys and ``suppressed`` flags that apply (default: ``table`` itself), e.g. a
+        protected release's pattern (:mod:`energy_lib.publish.protection`).
 
     Returns
     -------

@@ -224,12 +224,18 @@ class ReleaseBuilder:
         value_array = cat(value, float)
         if np.isnan(value_array).any():
             raise ValueError("a release variable has no value (NaN): fill structural zeros before building")
-        return Release(tables=dict(self._tables), row_offset=offsets, row_table=cat(row_table, object),
-                       row_primary=cat(primary, object), row_cost=cat(cost, float), row_locked=cat(locked, bool),
-                       row_customers=cat(customers, float), row_series=cat(series, np.int64),
-                       variable_row=cat(variable_row, np.int64), variable_name=cat(variable_name, object),
-                       value=value_array, lower=cat(lower, float), protected=cat(protected, bool),
-                       relations=relations, relation_kind=cat(kinds, object))
+        release = Release(tables=dict(self._tables), row_offset=offsets, row_table=cat(row_table, object),
+                          row_primary=cat(primary, object), row_cost=cat(cost, float), row_locked=cat(locked, bool),
+                          row_customers=cat(customers, float), row_series=cat(series, np.int64),
+                          variable_row=cat(variable_row, np.int64), variable_name=cat(variable_name, object),
+                          value=value_array, lower=cat(lower, float), protected=cat(protected, bool),
+                          relations=relations, relation_kind=cat(kinds, object))
+        # a relation that does not hold (a part left out of a table's design) would let the audit
+        # prove a protection the real numbers do not have
+        if release.residual() > 1e-9:
+            raise ValueError(f"a relation of the release does not hold for the true values (relative residual "
+                             f"{release.residual():.2e}): a table's design left out part of a total")
+        return release
 
 
 def sum_relations(rows: pd.DataFrame, by: Sequence[str], column: str, edges: pd.DataFrame, *,

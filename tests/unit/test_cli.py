@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 from energy_lib.cli import app
 
 runner = CliRunner()
-COMMANDS = ["init", "ingest", "demo", "summary", "quarantine", "formats", "wards", "reconcile", "compute", "publish", "serve", "board",
+COMMANDS = ["init", "ingest", "demo", "summary", "quarantine", "formats", "wards", "reconcile", "compute", "publish", "audit", "serve", "board",
             "household-index", "watch", "feed"]
 
 

@@ -157,3 +157,65 @@ def test_programme_evaluations_of_enough_participants_are_published(recovery_ope
     assert cost.loc["balcony_pv", "payback_years"] > 0
     prosumers = opendata.read(data, "programme_prosumers")
     assert list(prosumers["programme_id"]) == ["balcony_pv"] and not prosumers["suppressed"].any()
+
+
+def test_the_built_release_survives_the_attack(published):
+    """The attack on the open data as built, with everything it publishes: no withheld number can
+    be narrowed below the protection level, and the audit beside the open data says so."""
+    summary = opendata.audit_site(published["data"], published["store"], published["derived"])
+    assert summary["recoverable"].eq(0).all(), summary
+    assert (summary["hidden_primary"] > 0).any()
+    assert (summary["smallest_protection"] >= 0.15 - 1e-6).all()
+    written = pd.read_csv(published["data"] / "audit.csv")
+    assert written["recoverable"].eq(0).all() and set(written["table"]) == set(summary["table"])
+
+
+def test_an_altered_site_fails_the_attack(published, tmp_path):
+    """A withheld dong published again (its value filled in) is caught: either as a value the store
+    does not give, or, with the true value, as a number that now gives a neighbour away."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(published["data"], data)
+    from energy_lib.publish import disclosure
+
+    release, cells = disclosure.build_release(**opendata.release_inputs(published["store"], published["derived"]))
+    consumption = cells["consumption"]
+    monthly = pd.read_parquet(data / "consumption_monthly.parquet")
+    # a complement next to a primary cell: publishing it with its true value leaves the primary alone
+    protected = opendata.protect(published["store"], published["derived"])
+    reason = protected.reason("consumption")
+    candidates = consumption[(reason == "complementary") & (consumption["period"].str.len() == 7)]
+    cell = candidates.iloc[0]
+    key = ((monthly["area"] == cell["area"]) & (monthly["building_type"] == cell["building_type"])
+           & (monthly["carrier"] == cell["carrier"]) & (monthly["month"] == cell["period"]))
+    monthly.loc[key, ["total", "suppressed"]] = [cell["total"], False]
+    monthly.to_parquet(data / "consumption_monthly.parquet", index=False)
+    summary = opendata.audit_site(data, published["store"], published["derived"])
+    assert summary.set_index("table").loc["consumption", "hidden_complementary"] == \
+        int((reason == "complementary").sum()) - 1
+    monthly.loc[key, "total"] = cell["total"] * 2  # a value the store does not give
+    monthly.to_parquet(data / "consumption_monthly.parquet", index=False)
+    with pytest.raises(ValueError, match="differ from the store"):
+        opendata.audit_site(data, published["store"], published["derived"])
+
+
+def test_availability_is_written_with_the_open_data(published):
+    availability = pd.read_csv(published["data"] / "availability.csv", keep_default_na=False)
+    city = availability[(availability["table"] == "consumption") & (availability["area_level"] == "city")
+                        & (availability["building_type"] == "all")]
+    assert len(city) and (city["published"] == city["passes"]).all(), "city totals are never complements"
+    assert {"consumption", "savings", "carbon_point", "generation", "stock"} <= set(availability["table"])
+
+
+def test_energy_audit_command_attacks_a_built_site(published):
+    from typer.testing import CliRunner
+
+    from energy_lib.cli import app
+
+    result = CliRunner().invoke(app, ["audit", str(published["site"]), "--store", str(published["store"].root),
+                                      "--derived", str(published["derived"].root)])
+    assert result.exit_code == 0, result.output
+    assert "passed" in result.output and "consumption" in result.output
+    missing = CliRunner().invoke(app, ["audit", str(published["site"] / "nowhere")])
+    assert missing.exit_code == 1 and "energy publish" in missing.output
