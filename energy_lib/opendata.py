@@ -270,11 +270,35 @@ def consumption_tables(protected: disclosure.ProtectedRelease) -> dict[str, pd.D
     by = ["area", "building_type", "carrier", "period"]
     table = disclosure.published(protected, "consumption", cells, by,
                                  values=["total", "kwh", "toe", "kgco2eq", "customers"])
+    table = _with_dong_totals(table, by, ["total", "kwh", "toe", "kgco2eq", "customers"])
     table["unit"] = _unit(table["carrier"])
     monthly = table["period"].str.len() == 7
     out = {"consumption_monthly": table[monthly].rename(columns={"period": "month"}),
            "consumption_annual": table[~monthly]}
     return {name: _with_area_columns(frame.reset_index(drop=True)) for name, frame in out.items()}
+
+
+def _with_dong_totals(table: pd.DataFrame, by: list[str], sums: list[str], quadrature: tuple[str, ...] = ()) -> pd.DataFrame:
+    """``table`` with each dong's total of all types, the sum of its published sectors.
+
+    A dong's total is no cell of the release (:data:`energy_lib.publish.disclosure.DONG_TYPES`):
+    it holds nothing beyond its sectors, and where a sector is withheld it would give that sector
+    away. So it is published exactly where every sector the dong has is, as their sum (``sums``
+    added, ``quadrature`` columns as the root of the sum of squares: bands), and withheld otherwise."""
+    sectors = table[(table["area"].astype(str).str.len() == 10)
+                    & table["building_type"].isin(set(disclosure.SECTORS.values()))]
+    keys = [c for c in by if c != "building_type"]
+    grouped = sectors.assign(**{c: sectors[c] ** 2 for c in quadrature}).groupby(keys, sort=True, dropna=False)
+    totals = grouped[[*sums, *quadrature]].sum(min_count=1)
+    totals[list(quadrature)] = np.sqrt(totals[list(quadrature)])
+    withheld = grouped["suppressed"].any()
+    totals[[*sums, *quadrature]] = totals[[*sums, *quadrature]].mask(withheld, np.nan)
+    totals = totals.assign(suppressed=withheld, building_type=disclosure.ALL_TYPES).reset_index()
+    for column in sums:
+        if pd.api.types.is_integer_dtype(table[column].dtype) or str(table[column].dtype) == "Int64":
+            totals[column] = totals[column].round().astype("Int64")
+    out = pd.concat([table, totals], ignore_index=True)
+    return out.sort_values(by, kind="stable", ignore_index=True)
 
 
 def _design(frame: pd.DataFrame, protected: disclosure.ProtectedRelease, table: str, by: list[str]) -> pd.DataFrame:
@@ -311,6 +335,8 @@ def savings_table(protected: disclosure.ProtectedRelease, savings: pd.DataFrame)
     table = disclosure.published(protected, "savings", table, by,
                                  values=["meters", "counterfactual", "observed", "savings", "band", "normal_savings",
                                          "normal_band", "savings_kgco2eq"])
+    table = _with_dong_totals(table, by, ["meters", "counterfactual", "observed", "savings", "normal_savings",
+                                          "savings_kgco2eq"], quadrature=("band", "normal_band"))
     table["unit"] = _unit(table["carrier"])
     return _with_area_columns(table)
 
@@ -337,6 +363,7 @@ def carbon_point_table(protected: disclosure.ProtectedRelease, carbon_point: pd.
         maintenance=("maintenance", "sum"), points=("points", "sum"), won=("won", "sum")).reset_index()
     table = disclosure.published(protected, "carbon_point", _design(table, protected, "carbon_point", by), by,
                                  values=["meters", "tier_1", "tier_2", "tier_3", "maintenance", "points", "won"])
+    table = _with_dong_totals(table, by, ["meters", "tier_1", "tier_2", "tier_3", "maintenance", "points", "won"])
     return _with_area_columns(table)
 
 
@@ -357,6 +384,7 @@ def stock_table(protected: disclosure.ProtectedRelease, site_areas: pd.DataFrame
     cells = protected.cells["stock"].rename(columns={"total": "sites"})
     cells["sites"] = cells["sites"].round().astype(np.int64)
     table = disclosure.published(protected, "stock", cells[by + ["sites"]], by, values=["sites"])
+    table = _with_dong_totals(table, by, ["sites"])
     return _with_area_columns(table.merge(registers, on=by, how="left"))
 
 

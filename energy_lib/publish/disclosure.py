@@ -8,9 +8,13 @@ cost model (:mod:`energy_lib.publish.protection`) and proves the result with the
 (:mod:`energy_lib.publish.audit`). :func:`published` masks a table for publication.
 
 Table design (what is a cell at all) comes before suppression: dongs are published by sector
-(residential, non-residential) and by residential building type, while the non-residential
-building types (commercial, public, education, industrial) are published only by gu and for the
-city — a dong rarely holds 15 of them, and the few it holds are dominated by one (docs/privacy.md).
+(residential, non-residential, unclassified), while building types are published by gu and for
+the city. A dong rarely holds 15 non-residential buildings of one type, and the few it holds are
+dominated by one; its split of residential use into apartments and detached houses cost more
+complements than it published; and its total of all types holds nothing beyond its sectors, but
+where its non-residential part is withheld (nearly always) a published total would give that part
+away, so the open data derives a dong's total from its sectors where they are all published
+(docs/privacy.md).
 
 Relations in the release:
 
@@ -47,7 +51,7 @@ SECTORS = {"apartment": "residential", "detached": "residential", "commercial": 
            "public": "non_residential", "education": "non_residential", "industrial": "non_residential",
            "unknown": "unclassified"}
 """The sector of each building type: sectors are cells between the types and all types."""
-DONG_TYPES = ("apartment", "detached", "unknown", "residential", "non_residential", "unclassified", ALL_TYPES)
+DONG_TYPES = ("residential", "non_residential", "unclassified")
 """The building types and sectors published by dong (table design; see the module's docstring)."""
 
 RELEASE_TABLES = ("consumption", "savings", "carbon_point", "generation", "stock")
@@ -178,9 +182,10 @@ def build_release(*, meter_months: pd.DataFrame, savings: pd.DataFrame, carbon_p
 
     pv = generation.merge(sites[["site_id", "ward_code"]], on="site_id").rename(columns={"ward_code": "area"})
     pv = pv.assign(month=pd.to_datetime(pv["period_start"]).dt.strftime("%Y-%m"), building_type=ALL_TYPES)
+    # generation has no building types: every dong's total is a cell
     cells["generation"] = magnitude_table(
         builder, "generation", pv, ["area", "building_type", "month"], value="value_kwh", customer="site_id",
-        dimensions=[area], period="month", **common)
+        dimensions=[area], period="month", **{**common, "keep": None})
 
     stock = sites.rename(columns={"ward_code": "area"}).assign(sites=1.0)
     cells["stock"] = magnitude_table(builder, "stock", stock, ["area", "building_type"], value="sites",
