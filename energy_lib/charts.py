@@ -11,6 +11,8 @@ value is shown as a gap and named as suppressed in the words and the table.
 
 from __future__ import annotations
 
+import html
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +37,36 @@ class Chart:
 
     def show(self) -> None:
         plots.show(self.figure, alt=self.alt, table=self.table, table_summary=i18n.text("common.table", self.lang))
+
+
+@dataclass(frozen=True)
+class Withheld:
+    """In place of a chart whose every number is withheld: why, in plain words, and a link to the
+    nearest level that is published (the gu for a dong, the city for a gu); :meth:`show` displays it."""
+
+    html: str
+
+    def show(self) -> None:
+        from IPython.display import HTML, display
+
+        display(HTML(self.html))
+
+
+def withheld(area: str, lang: str) -> Withheld:
+    """Why the numbers of ``area`` (a dong or gu code) are withheld, and where to look instead.
+
+    The link is relative to the area's own page (``<lang>/dong/<code>.html`` or
+    ``<lang>/gu/<code>.html``): a dong points to its gu, a gu to the city."""
+    parent = area[:5] if len(area) == 10 else "city"
+    href = f"../gu/{parent}.html" if parent != "city" else "../city.html"
+    why = html.escape(i18n.text("withheld.why", lang))
+    see = i18n.text("withheld.see", lang, name=f'<a href="{html.escape(href)}">{html.escape(i18n.area_name(parent, lang))}</a>')
+    return Withheld(f'<p class="withheld" role="note">{why} {see}</p>')
+
+
+def _all_withheld(frame: pd.DataFrame, values: list[str]) -> bool:
+    """No row, or no published number among ``values``."""
+    return frame.empty or frame[values].astype(float).isna().all().all()
 
 
 def _carrier(carrier: str, lang: str) -> str:
@@ -127,7 +159,8 @@ def labelled_bars(values: pd.Series, *, lang: str, unit: str, alt: str, highligh
     return Chart(fig, alt, table, lang)
 
 
-def intervals(frame: pd.DataFrame, *, lang: str, label: str, unit: str, alt_key: str, scale: float = 1.0) -> Chart:
+def intervals(frame: pd.DataFrame, *, lang: str, label: str, unit: str, alt_key: str, scale: float = 1.0,
+              area: str | None = None) -> Chart | Withheld:
     """Estimates with 90% intervals (savings ± band) per named row; a line at zero.
 
     Parameters
@@ -136,7 +169,12 @@ def intervals(frame: pd.DataFrame, *, lang: str, label: str, unit: str, alt_key:
         ``name``, ``savings``, ``band`` and ``meters`` rows (from the open-data ``savings`` table).
     scale : float
         Divide values by this for the axis (e.g. 1000 for MWh from kWh).
+    area : str, optional
+        The page's area: where its own row is withheld, :func:`withheld` says so instead of a
+        chart of the other rows alone.
     """
+    if area is not None and _all_withheld(frame[frame["area"] == area], ["savings"]):
+        return withheld(area, lang)
     fig, ax = plots.figure(height_ratio=0.2 + 0.09 * max(len(frame), 1))
     y = np.arange(len(frame))
     ax.errorbar(frame["savings"] / scale, y, xerr=frame["band"] / scale, fmt="o", capsize=4, color=plots.PALETTE["savings"])
@@ -154,9 +192,12 @@ def intervals(frame: pd.DataFrame, *, lang: str, label: str, unit: str, alt_key:
     return Chart(fig, i18n.text(alt_key, lang, summary=summary or i18n.text("report.no_data", lang)), table, lang)
 
 
-def tier_bars(points: pd.DataFrame, *, lang: str) -> Chart:
+def tier_bars(points: pd.DataFrame, *, lang: str, area: str | None = None) -> Chart | Withheld:
     """Stacked bars of meters per Carbon Point tier and half-year (rows of the open-data
-    ``carbon_point`` table for one area, building type and carrier)."""
+    ``carbon_point`` table for one area, building type and carrier); :func:`withheld` in its
+    place where every half-year is withheld (``area`` given)."""
+    if area is not None and _all_withheld(points, ["meters"]):
+        return withheld(area, lang)
     points = points.sort_values("half_year")
     tiers = ["tier_1", "tier_2", "tier_3"]
     fig, ax = plots.figure(height_ratio=0.5)
