@@ -66,6 +66,16 @@ _PRIVACY = [
                              "value columns are then empty."),
 ]
 
+_USE = [
+    Column("total", "kWh or m³", "Use in the carrier's canonical unit (electricity and heat kWh, gas and water m³)."),
+    Column("unit", "", "Unit of `total`."),
+    Column("kwh", "kWh", "Energy content (empty for water)."),
+    Column("toe", "toe", "Tonnes of oil equivalent (empty for water)."),
+    Column("kgco2eq", "kgCO2eq", "Emissions (Carbon Point factors)."),
+    Column("customers", "", "End customers summed: a meter of one customer counts 1, a complex's meter its "
+                            "households (docs/privacy.md)."),
+]
+
 _PROGRAMME = [Column("programme_id", "", "Programme (see programmes).")]
 _PROGRAMME_CARRIER = _PROGRAMME + [Column("carrier", "", "Carrier evaluated.")]
 _PRIVACY_PROGRAMME = [
@@ -77,25 +87,12 @@ TABLES: dict[str, list[Column]] = {
     "consumption_monthly": _AREA + [
         Column("carrier", "", "`electricity`, `gas`, `water` or `heat`."),
         Column("month", "YYYY-MM", "Billing month (bills: month read; other data: month started)."),
-        Column("total", "kWh or m³", "Use in the carrier's canonical unit (electricity and heat kWh, gas and water m³)."),
-        Column("unit", "", "Unit of `total`."),
-        Column("kwh", "kWh", "Energy content (empty for water)."),
-        Column("toe", "toe", "Tonnes of oil equivalent (empty for water)."),
-        Column("kgco2eq", "kgCO2eq", "Emissions (Carbon Point factors)."),
-        Column("customers", "", "End customers summed: a meter of one customer counts 1, a complex's meter its "
-                                "households (docs/privacy.md)."),
-    ] + _PRIVACY,
+    ] + _USE + _PRIVACY,
     "consumption_annual": _AREA + [
         Column("carrier", "", "`electricity`, `gas`, `water` or `heat`."),
         Column("period", "YYYY or YYYY-MM/YYYY-MM", "A complete calendar year, or the last twelve months (ISO 8601 "
-                                                    "interval of months)."),
-        Column("total", "kWh or m³", "Use in the carrier's canonical unit, the sum of the period's months."),
-        Column("unit", "", "Unit of `total`."),
-        Column("kwh", "kWh", "Energy content (empty for water)."),
-        Column("toe", "toe", "Tonnes of oil equivalent (empty for water)."),
-        Column("kgco2eq", "kgCO2eq", "Emissions (Carbon Point factors)."),
-        Column("customers", "", "End customers summed (as in consumption_monthly)."),
-    ] + _PRIVACY,
+                                                    "interval of months); the sum of its months."),
+    ] + _USE + _PRIVACY,
     "savings": _AREA + [
         Column("analysis", "", "`annual` (last 12 billing months against the 12 before) or `programme:<id>`."),
         Column("carrier", "", "Carrier."),
