@@ -21,7 +21,7 @@ def site(published) -> dict:
     table = wards()
     pages = [p for p in publish.plan(table, ["apartment"])
              if p.section in ("city", "building_type") or p.path.endswith(("/29140.html", "/2914074500.html"))
-             or p.path == "ko/dong/2911052500.html"]
+             or p.path in ("ko/dong/2911052500.html", "ko/gu/29110.html")]  # a dong page links to its gu
     summary = publish.build(published["site"], [*pages, BROKEN], published["manifest"]["data_hash"], workers=2)
     return {**published, "pages": pages, "summary": summary}
 

@@ -31,7 +31,7 @@ DYNAMIC = ("carrier.", "building_type.", "column.", "section.", "my_savings.judg
 
 def _sources() -> str:
     texts = []
-    for path in [*ROOT.glob("notebooks/reports/*.ipynb"), *ROOT.glob("notebooks/apps/*.ipynb"), *ROOT.glob("energy_lib/*.py")]:
+    for path in [*ROOT.glob("notebooks/reports/*.ipynb"), *ROOT.glob("notebooks/apps/*.ipynb"), *ROOT.glob("energy_lib/**/*.py")]:
         text = path.read_text("utf-8")
         texts.append("\n".join("".join(c["source"]) for c in json.loads(text)["cells"]) if path.suffix == ".ipynb" else text)
     return "\n".join(texts)
