@@ -138,9 +138,11 @@ def monthly_series(consumption: pd.DataFrame, area: str, *, building_type: str =
     return table.sort_index()
 
 
-def last_twelve_months(consumption: pd.DataFrame, *, value: str = "total", end: str | None = None) -> pd.DataFrame:
+def last_twelve_months(consumption: pd.DataFrame, *, value: str = "total", end: str | None = None,
+                       annual: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per area, building type and carrier: ``value`` summed over the last twelve months and the
-    twelve before, and the change [fraction]. A sum with a suppressed month is NaN.
+    twelve before, and the change [fraction]. A sum with a suppressed month is NaN, unless the
+    open data publishes the twelve months' total itself.
 
     Parameters
     ----------
@@ -148,6 +150,10 @@ def last_twelve_months(consumption: pd.DataFrame, *, value: str = "total", end: 
         The open-data ``consumption_monthly`` table (``month`` as ``YYYY-MM``).
     end : str, optional
         The last month (``YYYY-MM``) of the recent year; default the last month in the table.
+    annual : pandas.DataFrame, optional
+        The open-data ``consumption_annual`` table: where a month is withheld but the total of
+        the twelve months (period ``YYYY-MM/YYYY-MM``, or ``YYYY`` for a calendar year) is
+        published, that total is used (the protection keeps both consistent).
     """
     month = consumption["month"].astype(str)
     last = pd.Period(end or month.max(), freq="M")
@@ -162,6 +168,11 @@ def last_twelve_months(consumption: pd.DataFrame, *, value: str = "total", end: 
         return rows.groupby(keys, sort=True, observed=True)[value].sum(min_count=12)
 
     out = pd.DataFrame({"recent": total(recent), "earlier": total(earlier)})
+    if annual is not None:
+        for column, first, final in (("recent", last - 11, last), ("earlier", last - 23, last - 12)):
+            codes = {f"{first}/{final}"} | ({str(final.year)} if final.month == 12 else set())
+            published = annual[annual["period"].isin(codes)].groupby(keys, sort=True, observed=True)[value].first()
+            out[column] = out[column].fillna(published.reindex(out.index))
     with np.errstate(invalid="ignore", divide="ignore"):
         out["change"] = np.where(out["earlier"] > 0, out["recent"] / out["earlier"] - 1.0, np.nan)
     out.attrs["period"] = (str(last - 11), str(last))

@@ -29,6 +29,19 @@ def test_last_twelve_months_compares_the_same_months_and_needs_all_twelve():
     assert np.isnan(annual.loc[("29110", "gas"), "recent"]) and np.isnan(annual.loc[("29110", "gas"), "change"])
 
 
+def test_a_published_twelve_month_total_stands_in_for_a_withheld_month():
+    frame = _consumption(hidden={("29110", "gas", "2025-06"), ("29110", "gas", "2024-03")})
+    yearly = pd.DataFrame({"area": ["29110", "29110"], "building_type": "all", "carrier": "gas",
+                           "level": "gu", "period": ["2025", "2024"], "total": [12 * 55.0, 12 * 50.0]})
+    annual = aggregate.last_twelve_months(frame, annual=yearly).set_index(["area", "carrier"])
+    assert annual.loc[("29110", "gas"), "recent"] == pytest.approx(12 * 55)
+    assert annual.loc[("29110", "gas"), "earlier"] == pytest.approx(12 * 50)  # the calendar year before
+    assert annual.loc[("29110", "gas"), "change"] == pytest.approx(0.1)
+    assert annual.loc[("city", "gas"), "recent"] == pytest.approx(12 * 110)  # published months need nothing
+    withheld = aggregate.last_twelve_months(frame, annual=yearly.assign(total=np.nan)).set_index(["area", "carrier"])
+    assert np.isnan(withheld.loc[("29110", "gas"), "recent"])
+
+
 def test_energy_mix_is_empty_when_a_carrier_is_suppressed():
     frame = pd.DataFrame({"area": ["a", "a", "b", "b", "c"], "carrier": ["electricity", "gas"] * 2 + ["electricity"],
                           "kwh": [30.0, 70.0, 50.0, np.nan, 10.0]})
