@@ -97,8 +97,6 @@ TABLES: dict[str, list[Column]] = {
         Column("analysis", "", "`annual` (last 12 billing months against the 12 before) or `programme:<id>`."),
         Column("carrier", "", "Carrier."),
         Column("meters", "", "Meters with a baseline."),
-        Column("counterfactual", "kWh or m³", "Baseline prediction for the reporting weather."),
-        Column("observed", "kWh or m³", "Metered use in the reporting period."),
         Column("savings", "kWh or m³", "Avoided energy use (counterfactual − observed; positive is a saving)."),
         Column("band", "kWh or m³", "Half-width of the 90% interval of `savings` (calibrated)."),
         Column("normal_savings", "kWh or m³", "Savings in a typical weather year."),
@@ -304,9 +302,10 @@ def _design(frame: pd.DataFrame, protected: disclosure.ProtectedRelease, table: 
 
 
 def savings_table(protected: disclosure.ProtectedRelease, savings: pd.DataFrame) -> pd.DataFrame:
-    """Savings per analysis × area level × building type × carrier, as protected (observed use,
-    counterfactual and savings are variables of the release; bands add in quadrature,
-    :func:`energy_lib.savings.aggregate`, and are withheld with their row).
+    """Savings per analysis × area level × building type × carrier, as protected (the rule applies to
+    the meters' observed use, the protection to the signed savings; bands add in quadrature,
+    :func:`energy_lib.savings.aggregate`, and are withheld with their row). The observed use and
+    the counterfactual are not published (docs/privacy.md).
 
     Parameters
     ----------
@@ -325,15 +324,14 @@ def savings_table(protected: disclosure.ProtectedRelease, savings: pd.DataFrame)
                        band="normal_band")[by + ["savings", "band"]].rename(
         columns={"savings": "normal_savings", "band": "normal_band"})
     kgco2eq = lifted.groupby(by, sort=True)["savings_kgco2eq"].sum().reset_index()
-    cells = protected.cells["savings"].rename(columns={"total": "observed"})
-    table = cells[by + ["meters", "counterfactual", "observed", "savings"]].merge(totals, on=by, how="left").merge(
+    cells = protected.cells["savings"]
+    table = cells[by + ["meters", "savings"]].merge(totals, on=by, how="left").merge(
         normal, on=by, how="left").merge(kgco2eq, on=by, how="left")
     table["meters"] = table["meters"].round().astype(np.int64)
     table = disclosure.published(protected, "savings", table, by,
-                                 values=["meters", "counterfactual", "observed", "savings", "band", "normal_savings",
-                                         "normal_band", "savings_kgco2eq"])
-    table = _with_dong_totals(table, by, ["meters", "counterfactual", "observed", "savings", "normal_savings",
-                                          "savings_kgco2eq"], quadrature=("band", "normal_band"))
+                                 values=["meters", "savings", "band", "normal_savings", "normal_band", "savings_kgco2eq"])
+    table = _with_dong_totals(table, by, ["meters", "savings", "normal_savings", "savings_kgco2eq"],
+                              quadrature=("band", "normal_band"))
     table["unit"] = _unit(table["carrier"])
     return _with_area_columns(table)
 

@@ -11,10 +11,10 @@ For every withheld row that failed the primary rule, each protected number :math
 
 where :math:`A` holds every relation of the release (:mod:`energy_lib.publish.release`), :math:`H`
 the withheld and :math:`P` the published numbers, and :math:`\\ell` the lower bounds a reader knows
-(0 for use). The row is *protected* when :math:`\\underline{x}_i \\le (1-p) v_i` and
-:math:`\\overline{x}_i \\ge (1+p) v_i` with the protection level :math:`p` (``config/privacy.toml``,
+(0 for use). The row is *protected* when :math:`\\underline{x}_i \\le v_i - p |v_i|` and
+:math:`\\overline{x}_i \\ge v_i + p |v_i|` with the protection level :math:`p` (``config/privacy.toml``,
 15% by default): the attacker's interval reaches at least :math:`p` of the true value below and
-above it. This is the attacker model of sdcTable's ``attack`` and τ-ARGUS's audit [1]_, [2]_.
+above it (a saving may be negative). This is the attacker model of sdcTable's ``attack`` and τ-ARGUS's audit [1]_, [2]_.
 
 The withheld numbers split into independent components (numbers linked by relations through other
 withheld numbers); each component is one small linear programme, solved with HiGHS [3]_ through
@@ -87,10 +87,11 @@ class AuditResult:
         """Per interval, how far the attacker's bounds stay from the value, as a fraction of it:
         :math:`\\min(\\overline{x}/v - 1, 1 - \\underline{x}/v)`; ``inf`` for a zero value."""
         value = self.intervals["value"].to_numpy(float)
+        size = np.abs(value)
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.minimum(self.intervals["upper"].to_numpy(float) / value - 1,
-                               1 - self.intervals["lower"].to_numpy(float) / value)
-        return pd.Series(np.where(value > 0, ratio, np.inf), index=self.intervals.index, name="protection")
+            ratio = np.minimum((self.intervals["upper"].to_numpy(float) - value) / size,
+                               (value - self.intervals["lower"].to_numpy(float)) / size)
+        return pd.Series(np.where(size > 0, ratio, np.inf), index=self.intervals.index, name="protection")
 
 
 def attack(release: Release, hidden: np.ndarray, *, level: float,
@@ -163,14 +164,18 @@ def _attack_component(release: Release, variables: np.ndarray, target: np.ndarra
     value = release.value[variables]
     scale = np.where(np.abs(value) > 0, np.abs(value), 1.0)
     lower = release.lower[variables] / scale
-    targets = np.flatnonzero(target & (value > 0))
-    zero_targets = np.flatnonzero(target & ~(value > 0))
+    targets = np.flatnonzero(target & (value != 0))
+    zero_targets = np.flatnonzero(target & (value == 0))
     out = [(int(variables[t]), 0.0, 0.0, True, ()) for t in zero_targets]
     if len(targets) == 0:
         return out
-    up_goal, down_goal = 1 + level - TOLERANCE, 1 - level + TOLERANCE
+    # in units of |v|, a target's true value is its sign (a saving may be negative): the goals are
+    # sign ± level for every target
+    centre = np.sign(value)
+    up_goal_of = centre + level - TOLERANCE
+    down_goal_of = centre - level + TOLERANCE
     if a.shape[0] == 0:  # no relation reaches these numbers: anything from the lower bound up
-        return out + [(int(variables[t]), release.lower[variables[t]], np.inf, lower[t] <= down_goal, ())
+        return out + [(int(variables[t]), release.lower[variables[t]], np.inf, lower[t] <= down_goal_of[t], ())
                       for t in targets]
     scaled = a @ sp.diags(scale)
     # rows scaled to a largest coefficient of 1: a dong's few hundred kWh beside a gu's millions
@@ -183,31 +188,32 @@ def _attack_component(release: Release, variables: np.ndarray, target: np.ndarra
 
     # Many at once: push every unproven target up (capped at its goal, which keeps the LP
     # bounded), then down; each optimum proves the targets it reaches.
-    for sense, goal, bound in ((1, up_goal, upper_bound), (-1, down_goal, lower_bound)):
+    for sense, goal, bound in ((1, up_goal_of, upper_bound), (-1, down_goal_of, lower_bound)):
         open_ = np.ones(len(targets), bool)
         while open_.any():
             chosen = targets[open_]
-            y = solver.solve(chosen, sense, cap=(1 + level) if sense > 0 else None)
+            y = solver.solve(chosen, sense, cap=(centre[chosen] + level) if sense > 0 else None)
             if y is None:
                 break
-            reached = (y[chosen] >= goal) if sense > 0 else (y[chosen] <= goal)
+            reached = (y[chosen] >= goal[chosen]) if sense > 0 else (y[chosen] <= goal[chosen])
             if not reached.any():
                 break
             index = np.flatnonzero(open_)[reached]
-            bound[index] = (1 + level) if sense > 0 else (1 - level)
+            bound[index] = centre[targets[index]] + (level if sense > 0 else -level)
             open_[index] = False
     # One at a time for the rest: the exact bound, and the relations that bind it.
     for sense, side, bound in ((1, "up", upper_bound), (-1, "down", lower_bound)):
         for i in np.flatnonzero(np.isnan(bound)):
             y, rows, duals = solver.solve_one(targets[i], sense)
             bound[i] = (np.inf if sense > 0 else lower[targets[i]]) if y is None else y
-            if (sense > 0 and bound[i] < up_goal) or (sense < 0 and bound[i] > down_goal):
+            t = targets[i]
+            if (sense > 0 and bound[i] < up_goal_of[t]) or (sense < 0 and bound[i] > down_goal_of[t]):
                 # d(bound)/d(published side of the relation), back in the relation's own units
                 sensitivity = scale[targets[i]] * duals / row_scale[rows]
                 binding[i] = binding.get(i, ()) + tuple(
                     (int(r), side, float(g)) for r, g in zip(relation_ids[rows], sensitivity))
     for i, t in enumerate(targets):
-        ok = bool(upper_bound[i] >= up_goal and lower_bound[i] <= down_goal)
+        ok = bool(upper_bound[i] >= up_goal_of[t] and lower_bound[i] <= down_goal_of[t])
         out.append((int(variables[t]), lower_bound[i] * scale[t], upper_bound[i] * scale[t], ok, binding.get(i, ())))
     return out
 
@@ -258,10 +264,10 @@ class _Solver:
         if cap is not None and len(columns):
             self.highs.changeColsBounds(len(columns), columns.astype(np.int32),
                                         np.where(np.isfinite(self.lower[columns]), self.lower[columns], -_INF),
-                                        np.full(len(columns), cap))
+                                        np.broadcast_to(np.asarray(cap, float), (len(columns),)).copy())
             self.capped = columns
 
-    def solve(self, columns: np.ndarray, sense: int, *, cap: float | None = None) -> np.ndarray | None:
+    def solve(self, columns: np.ndarray, sense: int, *, cap: np.ndarray | float | None = None) -> np.ndarray | None:
         """A vertex optimising the sum of ``columns`` (up for ``sense`` 1, down for -1), or None
         when there is no finite optimum."""
         self._objective(columns, sense)

@@ -103,7 +103,8 @@ def magnitude_table(builder: ReleaseBuilder, name: str, rows: pd.DataFrame, by: 
                     customer: str, dimensions: Sequence[Dimension], rule: privacy.SuppressionRule,
                     cost: CostModel, represents: str | None = None, period: str | None = None,
                     extra: Mapping[str, str] | None = None,
-                    keep: Callable[[pd.DataFrame], np.ndarray] | None = None) -> pd.DataFrame:
+                    keep: Callable[[pd.DataFrame], np.ndarray] | None = None,
+                    variables: Sequence[str] | None = None, protected: Sequence[str] = ("total",)) -> pd.DataFrame:
     """Add a table of sums of ``value`` over customers to the release; return its cells.
 
     Parameters
@@ -138,6 +139,12 @@ def magnitude_table(builder: ReleaseBuilder, name: str, rows: pd.DataFrame, by: 
     keep : callable, optional
         The table design: given the cells, which to publish at all (e.g. no dong × industrial);
         the others are no cells of the table and hold no relation.
+    variables : sequence of str, optional
+        The published numbers a reader can add up (default ``total`` and the extra columns): a
+        column that is not published is no variable (the savings table publishes savings, not
+        the observed use its rule is applied to).
+    protected : sequence of str
+        The variables the protection level applies to (default ``total``).
 
     Returns
     -------
@@ -162,11 +169,12 @@ def magnitude_table(builder: ReleaseBuilder, name: str, rows: pd.DataFrame, by: 
     locks = [level.isin(list(cost.locked[d.column])).to_numpy() for d, level in zip(dimensions, levels)
              if d.column in cost.locked]
     cells["locked"] = np.logical_and.reduce(locks) if locks else np.zeros(len(cells), bool)
-    variables = {"total": 0.0, **{column: _lower_bound(cells[column]) for column in extra}}
-    builder.add_table(Table(name, cells, by, variables, ("total",)), period=period)
+    chosen = ["total", *extra] if variables is None else list(variables)
+    bounds = {column: 0.0 if column == "total" else _lower_bound(cells[column]) for column in chosen}
+    builder.add_table(Table(name, cells, by, bounds, tuple(protected)), period=period)
     for dimension in dimensions:
         builder.add_relations(dimension.column, sum_relations(cells, by, dimension.column, dimension.edges, table=name,
-                                                              variables=list(variables)))
+                                                              variables=chosen))
     return cells
 
 

@@ -21,7 +21,9 @@ Relations in the release:
 * ``area``: dongs add up to their gu, gus to the city;
 * ``building_type``: building types add up to their sector, sectors to all types;
 * ``period``: months add up to each complete calendar year and to the last twelve months;
-* ``identity``: a saving is the counterfactual minus the observed use.
+* savings add up along both hierarchies like use; the observed use and the counterfactual behind
+  them are not published (the observed use covers the same months as the 12-month consumption,
+  and the difference would give away the use of meters without a baseline).
 
 The building stock's households and floor area come from public registers (resident registration,
 building register): they are published as they are; the count of metered sites is protected.
@@ -163,15 +165,15 @@ def build_release(*, meter_months: pd.DataFrame, savings: pd.DataFrame, carbon_p
     rows = savings[savings["primary"]].dropna(subset=["savings", "band"]).rename(columns={"ward_code": "area"})
     rows = rows.assign(building_type=rows["building_type"].astype(str), meters=1.0).merge(
         meter_households, on="meter_id", how="left")
+    # the rule is applied to the observed use of a cell's meters; what is published is the saving,
+    # signed, protected like a use (the attacker's interval must reach 15% of |saving| on both
+    # sides). The observed use and counterfactual are not published: beside the 12-month use of
+    # consumption_annual (the same months), the observed use would give away the use of the
+    # cell's meters without a baseline.
     cells["savings"] = magnitude_table(
         builder, "savings", rows, ["analysis", "area", "building_type", "carrier"], value="observed",
         customer="meter_id", dimensions=[area, building], represents="households",
-        extra={"counterfactual": "counterfactual", "savings": "savings", "meters": "meters"}, **common)
-    identity = cells["savings"].index.to_numpy()
-    builder.add_relations("identity", pd.DataFrame({
-        "relation": np.tile(identity, 3), "table": "savings", "row": np.tile(identity, 3),
-        "variable": np.repeat(["savings", "counterfactual", "total"], len(identity)),
-        "coefficient": np.repeat([1.0, -1.0, 1.0], len(identity))}))
+        extra={"savings": "savings", "meters": "meters"}, variables=["savings"], protected=("savings",), **common)
 
     points = carbon_point[carbon_point["status"] == "qualified"].merge(
         meter_sites.merge(sites[["site_id", "ward_code", "building_type"]], on="site_id"), on="meter_id")
@@ -233,6 +235,8 @@ def availability(protected: ProtectedRelease) -> pd.DataFrame:
     shares ``published_share`` (of all cells) and ``complement_share`` (of the cells that pass)."""
     frames = []
     for name, cells in protected.cells.items():
+        if name not in SITE_TABLES:  # never published
+            continue
         area = cells["area"].astype(str)
         frame = pd.DataFrame({
             "table": name,
@@ -267,8 +271,9 @@ SITE_TABLES = {"consumption": (("consumption_monthly", {"month": "period"}), ("c
                "savings": (("savings", {}),), "carbon_point": (("carbon_point", {}),),
                "generation": (("generation", {}),), "stock": (("stock", {}),)}
 """Where each release table is published: the open-data tables, with their period column renamed."""
-_PUBLISHED_VALUE = {"consumption": "total", "savings": "observed", "carbon_point": "points", "generation": "total",
-                    "stock": "sites"}
+_PUBLISHED_VALUE = {"consumption": ("total", "total"), "savings": ("savings", "savings"),
+                    "carbon_point": ("points", "total"), "generation": ("total", "total"), "stock": ("sites", "total")}
+"""Per release table, the published column checked against the store, and the cells' column it is."""
 
 
 def site_pattern(release: Release, cells: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame]) -> np.ndarray:
@@ -281,7 +286,7 @@ def site_pattern(release: Release, cells: dict[str, pd.DataFrame], tables: dict[
         When the site does not publish the release (a cell missing, or a published value that
         differs from the store's): the site was built from other data or altered.
     """
-    hidden = np.zeros(release.n_rows, bool)
+    hidden = release.row_withheld.copy()
     for name, sources in SITE_TABLES.items():
         by = release.tables[name].by
         frames = [tables[source].rename(columns=rename) for source, rename in sources]
@@ -295,9 +300,9 @@ def site_pattern(release: Release, cells: dict[str, pd.DataFrame], tables: dict[
                              f"{joined.loc[missing, by].head(3).to_dict('records')}: build it again from this store")
         joined = joined.sort_values("_row")
         withheld = joined["suppressed"].astype(bool).to_numpy()
-        column = _PUBLISHED_VALUE[name]
+        column, cell_column = _PUBLISHED_VALUE[name]
         shown = joined[column].to_numpy(float)
-        truth = cells[name]["total"].to_numpy(float)
+        truth = cells[name][cell_column].to_numpy(float)
         wrong = ~withheld & ~np.isclose(shown, truth, rtol=1e-9, atol=1e-6)
         if wrong.any():
             raise ValueError(f"{int(wrong.sum())} published {name} value(s) differ from the store's, e.g. "

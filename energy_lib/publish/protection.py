@@ -105,7 +105,7 @@ def protect(release: Release, *, level: float, max_rounds: int = 200) -> Protect
     """
     started = time.perf_counter()
     primary = release.row_primary != ""
-    hidden = primary.copy()
+    hidden = primary | release.row_withheld
     hidden = _local_pass(release, hidden, level)
     local_done = time.perf_counter()
     records: dict[int, tuple] = {}
@@ -136,7 +136,7 @@ def protect(release: Release, *, level: float, max_rounds: int = 200) -> Protect
         raise ProtectionError(f"secondary suppression did not converge in {max_rounds} audit rounds")
     hidden = _publish_determined(release, hidden, primary)
     final = AuditResult(level=level, intervals=intervals.sort_values("variable", ignore_index=True))
-    reason = np.where(hidden & ~primary, REASONS[2], release.row_primary).astype(object)
+    reason = np.where(hidden & ~primary & ~release.row_withheld, REASONS[2], release.row_primary).astype(object)
     finished = time.perf_counter()
     return Protection(hidden=hidden, reason=reason, audit=final, rounds=rounds,
                       seconds={"local": local_done - started, "audit": finished - local_done,
@@ -160,7 +160,7 @@ def _publish_determined(release: Release, hidden: np.ndarray, primary: np.ndarra
         # a row is known when every one of its variables is
         known = np.ones(release.n_rows, bool)
         np.logical_and.at(known, release.variable_row, determined | ~hidden_variable)
-        release_rows = hidden & known & ~primary
+        release_rows = hidden & known & ~primary & ~release.row_withheld
         if not release_rows.any():
             return hidden
         hidden[release_rows] = False
@@ -240,7 +240,7 @@ def _local_needs(terms: pd.DataFrame, is_hidden: np.ndarray, target: np.ndarray,
     with np.errstate(divide="ignore", invalid="ignore"):
         up = np.where(other_count > 0, np.inf, same_room / np.abs(a))
         down = np.where(same_count > 0, np.inf, other_room / np.abs(a))
-    value = hidden_terms["value"].to_numpy()
+    value = np.abs(hidden_terms["value"].to_numpy())  # a saving's protection is a share of its size
     is_target = hidden_terms["target"].to_numpy() & (value > 0)
     # a withheld number alone in its relation is known exactly, primary or not
     alone = (same_count + other_count) == 0
@@ -301,8 +301,9 @@ def _complements_for_failures(release: Release, hidden: np.ndarray, failures: pd
     published = terms[~hidden[terms["row"].to_numpy()]]
     # group -1: the best row over all binding relations; a stubborn failure also gets the best
     # unlocked row of each binding relation (group = the relation)
-    records = [(int(f.variable), side, relation, sensitivity, f.value,
-                max((1 + level) * f.value - f.upper, 0.0) if side == "up" else max(f.lower - (1 - level) * f.value, 0.0),
+    records = [(int(f.variable), side, relation, sensitivity, abs(f.value),
+                max(f.value + level * abs(f.value) - f.upper, 0.0) if side == "up"
+                else max(f.lower - (f.value - level * abs(f.value)), 0.0),
                 group)
                for f, again in zip(failures.itertuples(index=False), stubborn) for relation, side, sensitivity in f.binding
                for group in ((-1, relation) if again else (-1,))]

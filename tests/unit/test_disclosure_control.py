@@ -215,3 +215,23 @@ def test_signed_savings_identity_links_observed_use():
     result = protection.protect(release, level=LEVEL)
     assert result.audit.passed
     assert dict(zip(cells["area"], result.hidden)) == {"city": False, "w1": True, "w2": True}
+
+
+def test_a_negative_saving_is_protected_by_a_share_of_its_size():
+    """Savings are signed: a withheld saving of −400 kWh must keep an interval reaching −460 and
+    −340 (15% of its size each way). A gu saving minus its published dongs would give it away."""
+    values = {"g1": 1000.0, "w1": -400.0, "w2": 600.0, "w3": 800.0}
+    cells = pd.DataFrame({"area": list(values), "savings": list(values.values()), "customers": 100,
+                          "primary": ["", "dominant_customer", "", ""], "locked": [True, False, False, False]})
+    cells["cost"] = cells["savings"].abs() + 1
+    builder = ReleaseBuilder()
+    builder.add_table(Table("savings", cells, ["area"], {"savings": -np.inf}, ("savings",)))
+    edges = pd.DataFrame({"child": ["w1", "w2", "w3"], "parent": "g1"})
+    builder.add_relations("area", sum_relations(cells, ["area"], "area", edges, table="savings", variables=["savings"]))
+    release = builder.build()
+    alone = audit.attack(release, release.row_primary != "", level=LEVEL)
+    assert not alone.passed and alone.intervals.loc[0, ["lower", "upper"]].tolist() == pytest.approx([-400.0, -400.0])
+    result = protection.protect(release, level=LEVEL)
+    assert result.audit.passed and dict(zip(cells["area"], result.hidden))["w2"]  # the cheaper sibling
+    interval = result.audit.intervals.iloc[0]
+    assert interval["lower"] <= -460.0 + 1e-6 and interval["upper"] >= -340.0 - 1e-6
