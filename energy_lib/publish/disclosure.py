@@ -235,8 +235,6 @@ def availability(protected: ProtectedRelease) -> pd.DataFrame:
     shares ``published_share`` (of all cells) and ``complement_share`` (of the cells that pass)."""
     frames = []
     for name, cells in protected.cells.items():
-        if name not in SITE_TABLES:  # never published
-            continue
         area = cells["area"].astype(str)
         frame = pd.DataFrame({
             "table": name,
@@ -286,7 +284,7 @@ def site_pattern(release: Release, cells: dict[str, pd.DataFrame], tables: dict[
         When the site does not publish the release (a cell missing, or a published value that
         differs from the store's): the site was built from other data or altered.
     """
-    hidden = release.row_withheld.copy()
+    hidden = np.zeros(release.n_rows, bool)
     for name, sources in SITE_TABLES.items():
         by = release.tables[name].by
         frames = [tables[source].rename(columns=rename) for source, rename in sources]

@@ -105,7 +105,7 @@ def protect(release: Release, *, level: float, max_rounds: int = 200) -> Protect
     """
     started = time.perf_counter()
     primary = release.row_primary != ""
-    hidden = primary | release.row_withheld
+    hidden = primary.copy()
     hidden = _local_pass(release, hidden, level)
     local_done = time.perf_counter()
     records: dict[int, tuple] = {}
@@ -136,7 +136,7 @@ def protect(release: Release, *, level: float, max_rounds: int = 200) -> Protect
         raise ProtectionError(f"secondary suppression did not converge in {max_rounds} audit rounds")
     hidden = _publish_determined(release, hidden, primary)
     final = AuditResult(level=level, intervals=intervals.sort_values("variable", ignore_index=True))
-    reason = np.where(hidden & ~primary & ~release.row_withheld, REASONS[2], release.row_primary).astype(object)
+    reason = np.where(hidden & ~primary, REASONS[2], release.row_primary).astype(object)
     finished = time.perf_counter()
     return Protection(hidden=hidden, reason=reason, audit=final, rounds=rounds,
                       seconds={"local": local_done - started, "audit": finished - local_done,
@@ -160,7 +160,7 @@ def _publish_determined(release: Release, hidden: np.ndarray, primary: np.ndarra
         # a row is known when every one of its variables is
         known = np.ones(release.n_rows, bool)
         np.logical_and.at(known, release.variable_row, determined | ~hidden_variable)
-        release_rows = hidden & known & ~primary & ~release.row_withheld
+        release_rows = hidden & known & ~primary
         if not release_rows.any():
             return hidden
         hidden[release_rows] = False

@@ -51,10 +51,7 @@ class Table:
         One row per published row, with the key columns ``by``, the variables' true values
         (columns named in ``variables``), ``customers`` [count of end customers], ``primary``
         (the primary rule's reason, ``""`` when the row passes), ``cost`` (of withholding it;
-        larger is worse) and ``locked`` (never withheld as a complement while anything else can);
-        optionally ``withheld``: rows never published, which a reader can still work out from
-        relations (the use of a cell's meters without a baseline: its 12-month total minus its
-        savings table's observed use).
+        larger is worse) and ``locked`` (never withheld as a complement while anything else can).
     by : list of str
         Key columns.
     variables : Mapping[str, float]
@@ -81,8 +78,6 @@ class Release:
         row in the release's rows.
     row_table, row_primary, row_cost, row_locked, row_customers : numpy.ndarray
         Per release row: table name, primary reason (``""``: passes), cost, lock, customers.
-    row_withheld : numpy.ndarray of bool
-        Per release row: never published (a quantity only relations reveal).
     row_series : numpy.ndarray of int
         Per row, its series: the rows of one table whose keys differ only in the period column
         (withholding the same series in several months keeps annual totals from revealing one).
@@ -106,7 +101,6 @@ class Release:
     row_primary: np.ndarray
     row_cost: np.ndarray
     row_locked: np.ndarray
-    row_withheld: np.ndarray
     row_customers: np.ndarray
     row_series: np.ndarray
     variable_row: np.ndarray
@@ -179,7 +173,7 @@ class ReleaseBuilder:
     def build(self) -> Release:
         """The frozen release."""
         offsets, start = {}, 0
-        row_table, primary, cost, locked, customers, series, withheld = [], [], [], [], [], [], []
+        row_table, primary, cost, locked, customers, series = [], [], [], [], [], []
         variable_row, variable_name, value, lower, protected = [], [], [], [], []
         variable_index: dict[tuple[str, str], np.ndarray] = {}
         series_count = 0
@@ -190,7 +184,6 @@ class ReleaseBuilder:
             primary.append(rows["primary"].astype(str).to_numpy(object))
             cost.append(rows["cost"].to_numpy(float))
             locked.append(rows["locked"].to_numpy(bool))
-            withheld.append(rows["withheld"].to_numpy(bool) if "withheld" in rows else np.zeros(len(rows), bool))
             customers.append(rows["customers"].to_numpy(float))
             keys = [c for c in table.by if c != self._period[name]]
             codes = (rows.groupby(keys, sort=False, dropna=False).ngroup().to_numpy() if keys
@@ -233,7 +226,6 @@ class ReleaseBuilder:
             raise ValueError("a release variable has no value (NaN): fill structural zeros before building")
         release = Release(tables=dict(self._tables), row_offset=offsets, row_table=cat(row_table, object),
                           row_primary=cat(primary, object), row_cost=cat(cost, float), row_locked=cat(locked, bool),
-                          row_withheld=cat(withheld, bool),
                           row_customers=cat(customers, float), row_series=cat(series, np.int64),
                           variable_row=cat(variable_row, np.int64), variable_name=cat(variable_name, object),
                           value=value_array, lower=cat(lower, float), protected=cat(protected, bool),
