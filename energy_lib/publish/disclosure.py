@@ -21,8 +21,8 @@ Relations in the release:
 * ``area``: dongs add up to their gu, gus to the city;
 * ``building_type``: building types add up to their sector, sectors to all types;
 * ``period``: months add up to each complete calendar year and to the last twelve months;
-* savings add up along both hierarchies like use; the observed use and the counterfactual behind
-  them are not published (the observed use covers the same months as the 12-month consumption,
+* savings, normal-year savings and squared bands add up along both hierarchies like use; the
+  observed use and the counterfactual behind them are not published (the observed use covers the same months as the 12-month consumption,
   and the difference would give away the use of meters without a baseline).
 
 The building stock's households and floor area come from public registers (resident registration,
@@ -163,17 +163,24 @@ def build_release(*, meter_months: pd.DataFrame, savings: pd.DataFrame, carbon_p
         customer="meter_id", dimensions=[area, building, period], represents="households", period="period", **common)}
 
     rows = savings[savings["primary"]].dropna(subset=["savings", "band"]).rename(columns={"ward_code": "area"})
-    rows = rows.assign(building_type=rows["building_type"].astype(str), meters=1.0).merge(
+    normal = rows["normal_band"].notna()  # the published normal savings and band count these meters only
+    rows = rows.assign(building_type=rows["building_type"].astype(str), meters=1.0,
+                       normal_savings=rows["normal_savings"].where(normal), band_variance=rows["band"] ** 2,
+                       normal_variance=(rows["normal_band"] ** 2).where(normal)).merge(
         meter_households, on="meter_id", how="left")
     # the rule is applied to the observed use of a cell's meters; what is published is the saving,
     # signed, protected like a use (the attacker's interval must reach 15% of |saving| on both
-    # sides). The observed use and counterfactual are not published: beside the 12-month use of
-    # consumption_annual (the same months), the observed use would give away the use of the
-    # cell's meters without a baseline.
+    # sides), and so are the normal-year saving and the bands: a band is the root of a sum of the
+    # meters' squared bands, so squared bands add up along the hierarchies like savings do, and a
+    # meter's band grows with its use. The observed use and counterfactual are not published:
+    # beside the 12-month use of consumption_annual (the same months), the observed use would give
+    # away the use of the cell's meters without a baseline.
+    published_savings = ["savings", "normal_savings", "band_variance", "normal_variance"]
     cells["savings"] = magnitude_table(
         builder, "savings", rows, ["analysis", "area", "building_type", "carrier"], value="observed",
         customer="meter_id", dimensions=[area, building], represents="households",
-        extra={"savings": "savings", "meters": "meters"}, variables=["savings"], protected=("savings",), **common)
+        extra={column: column for column in [*published_savings, "meters"]}, variables=published_savings,
+        protected=tuple(published_savings), **common)
 
     points = carbon_point[carbon_point["status"] == "qualified"].merge(
         meter_sites.merge(sites[["site_id", "ward_code", "building_type"]], on="site_id"), on="meter_id")
