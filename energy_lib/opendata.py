@@ -32,6 +32,8 @@ import pandas as pd
 import energy_lib
 from energy_lib import aggregate, configuration, privacy
 from energy_lib.publish import disclosure
+from energy_lib.publish.audit import attack
+from energy_lib.publish.protection import REASONS
 from energy_lib.publish.cells import lift
 from energy_lib.store import Store
 from energy_lib.wards import wards as ward_table
@@ -543,8 +545,8 @@ def audit_site(out: Path, store: Store, derived: Store) -> pd.DataFrame:
     published = {source: read(out, source) for sources in disclosure.SITE_TABLES.values() for source, _ in sources}
     hidden = disclosure.site_pattern(release, cells, published)
     level = float(configuration.load("privacy")["protection"]["level"])
-    result = disclosure.audit_pattern(release, hidden, level=level)
-    reason = np.where(hidden, np.where(release.row_primary != "", release.row_primary, "complementary"), "")
+    result = attack(release, hidden, level=level)
+    reason = np.where(hidden, np.where(release.row_primary != "", release.row_primary, REASONS[2]), "")
     return disclosure.audit_summary(release, reason, result)
 
 

@@ -23,7 +23,7 @@ import pandas as pd
 from energy_lib import configuration, privacy
 from energy_lib.publish.release import ReleaseBuilder, Table, sum_relations
 
-__all__ = ["Dimension", "CostModel", "magnitude_table", "primary_reasons", "lift"]
+__all__ = ["Dimension", "CostModel", "magnitude_table", "lift"]
 
 
 @dataclass(frozen=True)
@@ -94,11 +94,6 @@ class CostModel:
         return np.where(np.isnan(by_code), by_level, by_code)
 
 
-def primary_reasons(cells: pd.DataFrame, rule: privacy.SuppressionRule) -> np.ndarray:
-    """The primary rule's reason per cell (``""``: passes); see :func:`energy_lib.privacy.primary_suppression`."""
-    return privacy.primary_suppression(cells, rule).to_numpy(object)
-
-
 def magnitude_table(builder: ReleaseBuilder, name: str, rows: pd.DataFrame, by: Sequence[str], *, value: str,
                     customer: str, dimensions: Sequence[Dimension], rule: privacy.SuppressionRule,
                     cost: CostModel, represents: str | None = None, period: str | None = None,
@@ -161,7 +156,7 @@ def magnitude_table(builder: ReleaseBuilder, name: str, rows: pd.DataFrame, by: 
         sums = _sums(rows, by, source, dimensions)
         cells = cells.merge(sums.rename(columns={source: column}), on=by, how="left")
         cells[column] = cells[column].fillna(0.0)
-    cells["primary"] = primary_reasons(cells, rule)
+    cells["primary"] = privacy.primary_suppression(cells, rule).to_numpy(object)
     levels = [cells[d.column].map(d.level).fillna("") for d in dimensions]
     weight = (np.prod([cost.weight(cells[d.column], level) for d, level in zip(dimensions, levels)], axis=0)
               if levels else np.ones(len(cells)))

@@ -37,14 +37,13 @@ import numpy as np
 import pandas as pd
 
 from energy_lib import privacy
-from energy_lib.publish.audit import AuditResult, attack
+from energy_lib.publish.audit import AuditResult
 from energy_lib.publish.cells import CostModel, Dimension, magnitude_table
 from energy_lib.publish.protection import REASONS, Protection, protect
 from energy_lib.publish.release import Release, ReleaseBuilder
 
 __all__ = ["ALL_TYPES", "BUILDING_TYPES", "SECTORS", "DONG_TYPES", "ProtectedRelease", "protected_release",
-           "dimensions", "period_edges", "published", "audit_summary", "availability", "build_release", "site_pattern", "audit_pattern",
-           "RELEASE_TABLES", "SITE_TABLES"]
+           "dimensions", "period_edges", "published", "audit_summary", "availability", "build_release", "site_pattern", "SITE_TABLES"]
 
 ALL_TYPES = "all"
 """``building_type`` of the cells that sum every building type."""
@@ -55,9 +54,6 @@ SECTORS = {"apartment": "residential", "detached": "residential", "commercial": 
 """The sector of each building type: sectors are cells between the types and all types."""
 DONG_TYPES = ("residential", "non_residential", "unclassified")
 """The building types and sectors published by dong (table design; see the module's docstring)."""
-
-RELEASE_TABLES = ("consumption", "savings", "carbon_point", "generation", "stock")
-"""The tables of the release, in order."""
 
 
 @dataclass(frozen=True)
@@ -314,8 +310,3 @@ def site_pattern(release: Release, cells: dict[str, pd.DataFrame], tables: dict[
                              f"{joined.loc[wrong, by].head(3).to_dict('records')}: build the site again from this store")
         hidden[release.rows_of(name)] = withheld
     return hidden
-
-
-def audit_pattern(release: Release, hidden: np.ndarray, *, level: float) -> AuditResult:
-    """Attack ``release`` with a pattern of withheld rows (e.g. one read from a built site)."""
-    return attack(release, hidden, level=level)

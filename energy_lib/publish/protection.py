@@ -40,13 +40,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from energy_lib import privacy
 from energy_lib.publish.audit import TOLERANCE, AuditResult, attack
 from energy_lib.publish.release import Release
 
 __all__ = ["Protection", "ProtectionError", "protect", "REASONS"]
 
-REASONS = ("too_few_customers", "dominant_customer", "complementary")
-"""Why a row is withheld (``""``: published)."""
+REASONS = (*privacy.REASONS, "complementary")
+"""Why a row is withheld (``""``: published): the primary rule's reasons, or as a complement."""
 
 _LOG = logging.getLogger(__name__)
 _SIDES = ("up", "down")
@@ -105,8 +106,8 @@ def protect(release: Release, *, level: float, max_rounds: int = 200) -> Protect
     """
     started = time.perf_counter()
     primary = release.row_primary != ""
-    hidden = primary.copy()
-    hidden = _local_pass(release, hidden, level)
+    terms = _terms(release)
+    hidden = _local_pass(release, terms, primary.copy(), level)
     local_done = time.perf_counter()
     records: dict[int, tuple] = {}
     changed: np.ndarray | None = None
@@ -123,7 +124,7 @@ def protect(release: Release, *, level: float, max_rounds: int = 200) -> Protect
         stubborn = np.array([failed_before.get(int(v), 0) > 0 for v in failures["variable"]], bool)
         for v in failures["variable"]:
             failed_before[int(v)] = failed_before.get(int(v), 0) + 1
-        complements = _complements_for_failures(release, hidden, failures, level, stubborn)
+        complements = _complements_for_failures(release, terms, hidden, failures, level, stubborn)
         if not complements.any():
             raise ProtectionError(f"{len(failures)} primary number(s) cannot be protected at ±{level:.0%}: every row of "
                                   f"their binding relations is withheld, e.g. {_describe(release, failures)}")
@@ -167,10 +168,12 @@ def _publish_determined(release: Release, hidden: np.ndarray, primary: np.ndarra
 
 
 def _describe(release: Release, failures: pd.DataFrame) -> str:
+    """The first failure: its table, key, number and the kinds of relation that bind it."""
     first = failures.iloc[0]
     table = release.tables[first["table"]]
     key = table.rows.iloc[int(first["row"]) - release.row_offset[first["table"]]][table.by].to_dict()
-    return f"{first['table']} {key} {first['name']}"
+    kinds = sorted({release.relation_kind[relation] for relation, _, _ in first["binding"]})
+    return f"{first['table']} {key} {first['name']} (bound by relations of {', '.join(kinds) or 'none'})"
 
 
 def _effective_cost(release: Release, hidden: np.ndarray) -> np.ndarray:
@@ -191,10 +194,9 @@ def _terms(release: Release) -> pd.DataFrame:
                          "room": release.value[variable] - release.lower[variable]})
 
 
-def _local_pass(release: Release, hidden: np.ndarray, level: float) -> np.ndarray:
+def _local_pass(release: Release, terms: pd.DataFrame, hidden: np.ndarray, level: float) -> np.ndarray:
     """Cox's conditions relation by relation, until none fails: a withheld number is never alone
     in a relation, and each primary number has capacity ``level × value`` on both sides."""
-    terms = _terms(release)
     if terms.empty:
         return hidden
     target = (release.protected & (release.row_primary[release.variable_row] != ""))[terms["variable"].to_numpy()]
@@ -287,7 +289,7 @@ def _choose(terms: pd.DataFrame, is_hidden: np.ndarray, need: pd.DataFrame, cost
     return np.unique(candidates.drop_duplicates(per)["row"].to_numpy())
 
 
-def _complements_for_failures(release: Release, hidden: np.ndarray, failures: pd.DataFrame,
+def _complements_for_failures(release: Release, terms: pd.DataFrame, hidden: np.ndarray, failures: pd.DataFrame,
                               level: float, stubborn: np.ndarray) -> np.ndarray:
     r"""One complement per failing side: the cheapest published row whose release moves the
     attacker's bound far enough, judged by the LP's dual values.
@@ -297,7 +299,6 @@ def _complements_for_failures(release: Release, hidden: np.ndarray, failures: pd
     move the bound at the rate :math:`g_j = -\sum_r a_{rj} s_r`: upwards without limit when the
     move it needs is a rise, and by at most :math:`|g_j|` times its room when it is a fall. The
     estimate holds until the LP's basis changes; the next audit round checks it."""
-    terms = _terms(release)
     published = terms[~hidden[terms["row"].to_numpy()]]
     # group -1: the best row over all binding relations; a stubborn failure also gets the best
     # unlocked row of each binding relation (group = the relation)

@@ -76,8 +76,8 @@ class Release:
     tables : dict of str to Table
         The tables, in the order added; ``row_offset[name]`` is the position of a table's first
         row in the release's rows.
-    row_table, row_primary, row_cost, row_locked, row_customers : numpy.ndarray
-        Per release row: table name, primary reason (``""``: passes), cost, lock, customers.
+    row_table, row_primary, row_cost, row_locked : numpy.ndarray
+        Per release row: table name, primary reason (``""``: passes), cost, lock.
     row_series : numpy.ndarray of int
         Per row, its series: the rows of one table whose keys differ only in the period column
         (withholding the same series in several months keeps annual totals from revealing one).
@@ -101,7 +101,6 @@ class Release:
     row_primary: np.ndarray
     row_cost: np.ndarray
     row_locked: np.ndarray
-    row_customers: np.ndarray
     row_series: np.ndarray
     variable_row: np.ndarray
     variable_name: np.ndarray
@@ -173,7 +172,7 @@ class ReleaseBuilder:
     def build(self) -> Release:
         """The frozen release."""
         offsets, start = {}, 0
-        row_table, primary, cost, locked, customers, series = [], [], [], [], [], []
+        row_table, primary, cost, locked, series = [], [], [], [], []
         variable_row, variable_name, value, lower, protected = [], [], [], [], []
         variable_index: dict[tuple[str, str], np.ndarray] = {}
         series_count = 0
@@ -184,7 +183,6 @@ class ReleaseBuilder:
             primary.append(rows["primary"].astype(str).to_numpy(object))
             cost.append(rows["cost"].to_numpy(float))
             locked.append(rows["locked"].to_numpy(bool))
-            customers.append(rows["customers"].to_numpy(float))
             keys = [c for c in table.by if c != self._period[name]]
             codes = (rows.groupby(keys, sort=False, dropna=False).ngroup().to_numpy() if keys
                      else np.zeros(len(rows), dtype=np.int64))
@@ -226,7 +224,7 @@ class ReleaseBuilder:
             raise ValueError("a release variable has no value (NaN): fill structural zeros before building")
         release = Release(tables=dict(self._tables), row_offset=offsets, row_table=cat(row_table, object),
                           row_primary=cat(primary, object), row_cost=cat(cost, float), row_locked=cat(locked, bool),
-                          row_customers=cat(customers, float), row_series=cat(series, np.int64),
+                          row_series=cat(series, np.int64),
                           variable_row=cat(variable_row, np.int64), variable_name=cat(variable_name, object),
                           value=value_array, lower=cat(lower, float), protected=cat(protected, bool),
                           relations=relations, relation_kind=cat(kinds, object))
