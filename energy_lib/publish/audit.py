@@ -146,7 +146,8 @@ def attack(release: Release, hidden: np.ndarray, *, level: float,
                                          used[local_relations], level))
     intervals = pd.DataFrame.from_records(
         records, columns=["variable", "lower", "upper", "ok", "binding"])
-    intervals["variable"] = intervals["variable"].astype(np.int64)
+    # typed even when nothing is withheld (no record at all)
+    intervals = intervals.astype({"variable": np.int64, "lower": float, "upper": float})
     row = release.variable_row[intervals["variable"].to_numpy()]
     intervals.insert(1, "row", row)
     intervals.insert(2, "table", release.row_table[row])

@@ -87,7 +87,9 @@ def _independent_attack(release, hidden: np.ndarray) -> pd.DataFrame:
         assert low.status == 0, low.message
         out.append({"variable": variable, "value": release.value[variable], "lower": low.fun,
                     "upper": np.inf if high.status == 3 else -high.fun})
-    return pd.DataFrame(out, columns=["variable", "value", "lower", "upper"])
+    # typed columns: a table with no primary cell gives no interval at all
+    return pd.DataFrame(out, columns=["variable", "value", "lower", "upper"]).astype(
+        {"variable": np.int64, "value": float, "lower": float, "upper": float})
 
 
 def _recoverable(intervals: pd.DataFrame, slack: float = 1e-6) -> pd.DataFrame:
@@ -96,7 +98,8 @@ def _recoverable(intervals: pd.DataFrame, slack: float = 1e-6) -> pd.DataFrame:
     return intervals[narrow & (value > 0)]
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: the same examples on every run (no flaky test), chosen by hypothesis's own search
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), customers=st.integers(40, 400), gus=st.integers(1, 3), dongs=st.integers(1, 4),
        months=st.sampled_from([1, 3, 12]), dominant=st.integers(0, 4))
 def test_protected_release_has_no_recoverable_number(seed, customers, gus, dongs, months, dominant):
@@ -115,7 +118,7 @@ def test_protected_release_has_no_recoverable_number(seed, customers, gus, dongs
     assert np.allclose(both.loc[exact, "upper"], both.loc[exact, "upper_audit"], rtol=1e-6, atol=1e-6)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=15, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 10_000), customers=st.integers(40, 300), dominant=st.integers(0, 3))
 def test_audit_finds_what_primary_suppression_alone_leaves_open(seed, customers, dominant):
     """With only the primary cells withheld, the audit's failures are exactly the independent
