@@ -1,8 +1,8 @@
 """Roll-ups of consumption for the published reports: by month, carrier, ward, gu and building type.
 
-Every published number starts here: :func:`meter_months` gives each meter's use per month, which
-:mod:`energy_lib.opendata` sums into cells (area × building type × carrier × month) under the
-privacy rule (:mod:`energy_lib.privacy`). The other functions are the views the reports show,
+Every published number starts here: :func:`use_partials` sums each meter's use into cells
+(dong × building type × carrier × month or 12-month period) in the store, which the release rolls
+up and protects (:mod:`energy_lib.publish.disclosure`). The other functions are the views the reports show,
 computed from those published (already privacy-checked) tables: series by month, the last twelve
 months against the twelve before, rankings of dongs, the energy mix, intensity per household or
 per m², and progress toward the city's targets. A view built from a suppressed cell is empty, never
@@ -19,49 +19,82 @@ References
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 
 from energy_lib import configuration, units
 from energy_lib.store import Store
 
-__all__ = ["meter_months", "with_common_units", "year_on_year", "intensity", "energy_mix", "monthly_series",
+__all__ = ["months", "use_partials", "with_common_units", "year_on_year", "intensity", "energy_mix", "monthly_series",
            "last_twelve_months", "ranking", "re100_progress", "emissions_path"]
 
-_METER_MONTHS = """
-SELECT r.meter_id, r.carrier, s.site_id, s.ward_code, substr(s.ward_code, 1, 5) AS gu_code,
-       s.building_type,
-       date_trunc('month', CASE WHEN r.resolution = 'billing' THEN r.period_end ELSE r.period_start END) AS month,
-       sum(r.value_canonical) FILTER (WHERE NOT r.outlier) AS value,
-       count(*) FILTER (WHERE r.outlier) AS outliers
-FROM readings r JOIN meters m USING (meter_id) JOIN sites s USING (site_id)
-WHERE r.period_start >= ? AND r.period_start < ?
-GROUP BY ALL
-"""
+_MONTH = "date_trunc('month', CASE WHEN r.resolution = 'billing' THEN r.period_end ELSE r.period_start END)"
+"""The month a reading counts in: a bill's read month, any other reading's start."""
 
 
-def meter_months(store: Store, start: str | pd.Timestamp = "1900-01-01",
-                 end: str | pd.Timestamp = "2100-01-01") -> pd.DataFrame:
-    """Each meter's use per month [carrier's canonical unit], with its site's ward and building type.
+def months(store: Store) -> pd.Series:
+    """The months that hold readings, ``YYYY-MM``, sorted."""
+    frame = store.sql(f"SELECT DISTINCT strftime({_MONTH}, '%Y-%m') AS month FROM readings r ORDER BY month")
+    return frame["month"].astype(str)
+
+
+def use_partials(store: Store, periods: pd.DataFrame | None = None) -> pd.DataFrame:
+    """What the primary rule needs of each cell of dong × building type × carrier × period, from
+    every meter's use, computed in the store (the full city's 117 million meter-months never reach
+    memory).
+
+    Sums are exact (decimal, to 10⁻⁹ of the unit): a parallel floating-point sum depends on the
+    order the threads finish in, and a rerun must publish the same numbers.
+
+    A meter's use in a period is the sum of its months' use, outliers left out; a meter none of
+    whose readings of the period count (all outliers) is no customer of the cell. A meter stands
+    for its site's households (a complex's district-heat meter; at least 1), each with an equal
+    share of its use (:func:`energy_lib.privacy.cell_statistics`, ``represents``).
 
     Parameters
     ----------
     store : Store
         The canonical store.
-    start, end : str or pandas.Timestamp
-        Readings that start in [start, end).
+    periods : pandas.DataFrame, optional
+        ``child`` month (``YYYY-MM``) → ``parent`` period (e.g. ``2024`` or
+        ``2024-01/2024-12``): the periods beside the months, each the sum of its months.
 
     Returns
     -------
     pandas.DataFrame
-        ``meter_id``, ``carrier``, ``site_id``, ``ward_code``, ``gu_code``, ``building_type``,
-        ``month`` (first day), ``value`` [kWh or m³; NaN when every reading of the month is an
-        outlier] and ``outliers`` (readings left out), sorted by meter and month.
+        ``ward_code``, ``building_type``, ``carrier``, ``period`` (``YYYY-MM`` or a parent),
+        ``customers`` [end customers], ``total`` [kWh or m³] and ``largest`` (the largest end
+        customer's use [kWh or m³]), sorted by the keys. Every meter counts in one dong and one
+        building type, so these roll up the area and building-type hierarchies by sum, sum and
+        max (:func:`energy_lib.privacy.combine_statistics`).
     """
-    frame = store.sql(_METER_MONTHS + " ORDER BY meter_id, month",
-                      [pd.Timestamp(start).to_pydatetime(), pd.Timestamp(end).to_pydatetime()])
-    frame["month"] = frame["month"].astype("datetime64[us]")
-    return frame
+    edges = pd.DataFrame({"child": pd.Series([], dtype=str), "parent": pd.Series([], dtype=str)}) \
+        if periods is None else periods[["child", "parent"]].astype(str)
+    query = f"""
+    WITH monthly AS (
+        SELECT r.meter_id, r.carrier, s.ward_code, s.building_type,
+               greatest(coalesce(s.households, 1), 1) AS stands_for,
+               strftime({_MONTH}, '%Y-%m') AS period,
+               sum(CAST(r.value_canonical AS DECIMAL(38, 9))) FILTER (WHERE NOT r.outlier) AS value
+        FROM readings r JOIN meters m USING (meter_id) JOIN sites s USING (site_id)
+        GROUP BY ALL),
+    lifted AS (
+        SELECT * FROM monthly WHERE value IS NOT NULL
+        UNION ALL
+        SELECT meter_id, carrier, ward_code, building_type, stands_for, e.parent AS period, sum(value) AS value
+        FROM monthly JOIN edges e ON monthly.period = e.child
+        WHERE value IS NOT NULL
+        GROUP BY ALL)
+    SELECT ward_code, building_type, carrier, period, sum(stands_for) AS customers, CAST(sum(value) AS DOUBLE) AS total,
+           max(CAST(value AS DOUBLE) / stands_for) AS largest
+    FROM lifted GROUP BY ALL ORDER BY ward_code, building_type, carrier, period
+    """
+    with contextlib.closing(store.connect(["readings", "meters", "sites"])) as con:
+        con.register("edges", edges)
+        frame = con.execute(query).df()
+    return frame.astype({"ward_code": str, "building_type": str, "carrier": str, "period": str})
 
 
 def with_common_units(frame: pd.DataFrame, *, value: str = "total") -> pd.DataFrame:

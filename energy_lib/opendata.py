@@ -521,12 +521,20 @@ def protect(store: Store, derived: Store) -> disclosure.ProtectedRelease:
 def release_inputs(store: Store, derived: Store) -> dict:
     """What :func:`energy_lib.publish.disclosure.build_release` needs, read from the store and the
     derived tables."""
+    edges, _ = disclosure.period_edges(aggregate.months(store))
     return dict(
-        meter_months=aggregate.meter_months(store), savings=derived.read("savings"),
-        carbon_point=derived.read("carbon_point"), generation=store.read("generation"),
+        use=aggregate.use_partials(store, edges), savings=derived.read("savings"),
+        carbon_point=_qualified_carbon_points(derived), generation=store.read("generation"),
         sites=store.sql("SELECT site_id, ward_code, building_type, households, floor_area_m2 FROM sites ORDER BY site_id"),
         meter_sites=store.sql("SELECT meter_id, site_id FROM meters ORDER BY meter_id"), wards=ward_table(),
         rule=privacy.SuppressionRule.configured())
+
+
+def _qualified_carbon_points(derived: Store) -> pd.DataFrame:
+    """The derived ``carbon_point`` rows that count (status ``qualified``), with the columns the
+    tables use: the full city has 19 million rows, most of them not qualified."""
+    return derived.sql("SELECT meter_id, carrier, half_year, tier, maintenance, points, won, status FROM carbon_point "
+                       "WHERE status = 'qualified' ORDER BY meter_id, carrier, half_year")
 
 
 def audit_site(out: Path, store: Store, derived: Store) -> pd.DataFrame:
@@ -586,7 +594,7 @@ def build(store: Store, derived: Store, out: Path, *, force: bool = False) -> di
     tables = {
         **consumption_tables(protected),
         "savings": savings_table(protected, derived.read("savings")),
-        "carbon_point": carbon_point_table(protected, derived.read("carbon_point"), meter_sites),
+        "carbon_point": carbon_point_table(protected, _qualified_carbon_points(derived), meter_sites),
         "generation": generation_table(protected),
         "stock": stock_table(protected, sites),
         "wards": ward_table()[[c.name for c in TABLES["wards"]]],

@@ -32,7 +32,7 @@ import pandas as pd
 
 from energy_lib import configuration
 
-__all__ = ["SuppressionRule", "Hierarchy", "cell_statistics", "primary_suppression", "mask_suppressed",
+__all__ = ["SuppressionRule", "Hierarchy", "cell_statistics", "combine_statistics", "primary_suppression", "mask_suppressed",
            "REASONS", "STATISTICS"]
 
 REASONS = ("too_few_customers", "dominant_customer")
@@ -224,6 +224,55 @@ def cell_statistics(frame: pd.DataFrame, by: Sequence[str], *, value: str, custo
     for levels in itertools.product(*ladders):
         lifted = keys | {h.column: level for h, level in zip(margins, levels)}
         tables.append(_statistics([lifted[column] for column in by], by, customers, values, stands_for))
+    return pd.concat(tables, ignore_index=True).sort_values(by, kind="stable", ignore_index=True)
+
+
+def combine_statistics(partials: pd.DataFrame, by: Sequence[str], *,
+                       margins: Sequence[Hierarchy] = ()) -> pd.DataFrame:
+    """:func:`cell_statistics` from statistics of the finest cells instead of customer-level rows.
+
+    Valid where every customer counts in one finest cell of each combination of the other keys
+    (a meter belongs to one dong and one building type): a cell of an upper level then gathers
+    whole customers, so its customers and total are the sums of its finest cells' and its largest
+    customer is the largest of theirs. The store computes the finest cells
+    (:func:`energy_lib.aggregate.use_partials`), so that customer-level rows never reach memory.
+
+    Parameters
+    ----------
+    partials : pandas.DataFrame
+        The finest cells: the ``by`` columns, ``customers`` [count], ``total`` [value's unit, ≥ 0]
+        and ``largest`` (the largest customer's value [value's unit]).
+    by : sequence of str
+        The cell's key columns.
+    margins : sequence of Hierarchy
+        As for :func:`cell_statistics`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`cell_statistics`: ``by``, ``customers``, ``total`` and ``largest_share``, sorted by ``by``.
+    """
+    by = list(by)
+    _require_columns(partials, [*by, "customers", "total", "largest"], "partials")
+    if (partials["total"] < 0).any() or (partials["largest"] < 0).any():
+        raise ValueError("partials have negative values: the dominance rule is defined for non-negative contributions")
+    if partials.empty:
+        return pd.DataFrame({column: partials[column].iloc[:0] for column in by}).assign(
+            customers=np.array([], np.int64), total=np.array([], float), largest_share=np.array([], float))
+    keys = {column: pd.factorize(partials[column]) for column in by}
+    ladders = [_levels(h, *keys[h.column]) for h in margins]
+    measures = partials[["customers", "total", "largest"]].astype(float).reset_index(drop=True)
+    tables = []
+    for levels in itertools.product(*ladders):
+        lifted = keys | {h.column: level for h, level in zip(margins, levels)}
+        codes = pd.DataFrame({column: lifted[column][0] for column in by})
+        sums = pd.concat([codes, measures], axis=1).groupby(by, sort=False).agg(
+            customers=("customers", "sum"), total=("total", "sum"), largest=("largest", "max")).reset_index()
+        out = pd.DataFrame({column: lifted[column][1].take(sums[column].to_numpy()) for column in by})
+        out["customers"] = sums["customers"].round().astype(np.int64).to_numpy()
+        out["total"] = sums["total"].to_numpy()
+        out["largest_share"] = _share(sums["largest"].to_numpy(), out["total"].to_numpy())
+        tables.append(out)
     return pd.concat(tables, ignore_index=True).sort_values(by, kind="stable", ignore_index=True)
 
 

@@ -119,8 +119,11 @@ def attack(release: Release, hidden: np.ndarray, *, level: float,
     columns = np.flatnonzero(hidden_variable)
     a = release.relations.tocsc()
     a_hidden = a[:, columns].tocsr()
-    published = np.flatnonzero(~hidden_variable)
-    rhs = -(a[:, published] @ release.value[published])
+    # What the published side of each relation adds up to, as the attacker reads it: -(A_pub v_pub)
+    # = A_hidden v_hidden, which the builder checked. The hidden side is the one computed: a city's
+    # gigawatt-hours minus its gus' leave a rounding error of ~10⁻⁶ kWh, more than a hidden cell of
+    # nearly nothing may differ by at the solver's tolerance (the LP would be infeasible).
+    rhs = a_hidden @ release.value[columns]
     used = np.flatnonzero(np.diff(a_hidden.indptr) > 0)
     a_hidden, rhs = a_hidden[used], rhs[used]
 

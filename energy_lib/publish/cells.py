@@ -95,7 +95,7 @@ class CostModel:
 
 
 def magnitude_table(builder: ReleaseBuilder, name: str, rows: pd.DataFrame, by: Sequence[str], *, value: str,
-                    customer: str, dimensions: Sequence[Dimension], rule: privacy.SuppressionRule,
+                    customer: str | None, dimensions: Sequence[Dimension], rule: privacy.SuppressionRule,
                     cost: CostModel, represents: str | None = None, period: str | None = None,
                     extra: Mapping[str, str] | None = None,
                     keep: Callable[[pd.DataFrame], np.ndarray] | None = None,
@@ -109,13 +109,16 @@ def magnitude_table(builder: ReleaseBuilder, name: str, rows: pd.DataFrame, by: 
     name : str
         The table's name.
     rows : pandas.DataFrame
-        Customer-level rows holding the *finest* code of every dimension and the other keys.
+        Customer-level rows holding the *finest* code of every dimension and the other keys; or,
+        where ``customer`` is None, the statistics of the finest cells of the trees (``customers``,
+        ``total``, ``largest``; :func:`energy_lib.privacy.combine_statistics`) with every code of
+        the other dimensions already in them (a 12-month total beside its months).
     by : sequence of str
         The table's key columns.
     value : str
         The published quantity [≥ 0]; the protected variable ``total``.
-    customer : str
-        The customer column.
+    customer : str or None
+        The customer column; None where ``rows`` are the finest cells' statistics.
     dimensions : sequence of Dimension
         The additive dimensions; every combination of their levels is a cell.
     rule : privacy.SuppressionRule
@@ -194,12 +197,14 @@ def lift(rows: pd.DataFrame, dimensions: Sequence[Dimension]) -> pd.DataFrame:
     return out
 
 
-def _cells(rows: pd.DataFrame, by: list[str], *, value: str, customer: str, dimensions: Sequence[Dimension],
+def _cells(rows: pd.DataFrame, by: list[str], *, value: str, customer: str | None, dimensions: Sequence[Dimension],
            represents: str | None) -> pd.DataFrame:
     """Per cell: customers (end customers, counting what each stands for), total and largest share.
     Trees are climbed inside :func:`energy_lib.privacy.cell_statistics` on integer codes; only the
     other dimensions (a month in two 12-month totals) repeat rows."""
     trees = [d.tree for d in dimensions if d.tree is not None]
+    if customer is None:
+        return privacy.combine_statistics(rows.rename(columns={value: "total"}), by, margins=trees)
     others = [d for d in dimensions if d.tree is None]
     lifted = lift(rows[[*by, customer, value, *([represents] if represents else [])]], others)
     return privacy.cell_statistics(lifted, by, value=value, customer=customer, margins=trees, represents=represents)

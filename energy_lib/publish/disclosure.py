@@ -113,7 +113,7 @@ def protected_release(*, level: float, **inputs) -> ProtectedRelease:
     return ProtectedRelease(release=release, protection=protect(release, level=level), cells=cells)
 
 
-def build_release(*, meter_months: pd.DataFrame, savings: pd.DataFrame, carbon_point: pd.DataFrame,
+def build_release(*, use: pd.DataFrame, savings: pd.DataFrame, carbon_point: pd.DataFrame,
                   generation: pd.DataFrame, sites: pd.DataFrame, meter_sites: pd.DataFrame,
                   wards: pd.DataFrame, rule: privacy.SuppressionRule,
                   cost: CostModel | None = None) -> tuple[Release, dict[str, pd.DataFrame]]:
@@ -122,9 +122,10 @@ def build_release(*, meter_months: pd.DataFrame, savings: pd.DataFrame, carbon_p
 
     Parameters
     ----------
-    meter_months : pandas.DataFrame
-        :func:`energy_lib.aggregate.meter_months`: ``meter_id``, ``ward_code``, ``building_type``,
-        ``carrier``, ``month``, ``value`` [kWh or m³].
+    use : pandas.DataFrame
+        :func:`energy_lib.aggregate.use_partials` with the periods of :func:`period_edges`: per
+        dong × building type × carrier × month or 12-month period, ``customers``, ``total``
+        [kWh or m³] and ``largest``.
     savings : pandas.DataFrame
         The derived ``savings`` table.
     carbon_point : pandas.DataFrame
@@ -149,14 +150,15 @@ def build_release(*, meter_months: pd.DataFrame, savings: pd.DataFrame, carbon_p
     meter_households = meter_sites.assign(households=meter_sites["site_id"].map(stands_for))[["meter_id", "households"]]
     common = dict(rule=rule, cost=cost, keep=_designed)
 
-    use = meter_months.rename(columns={"ward_code": "area"}).assign(
-        period=lambda f: pd.to_datetime(f["month"]).dt.strftime("%Y-%m"))
-    use = use.merge(meter_households, on="meter_id", how="left")
-    edges, levels = period_edges(use["period"])
+    use = use.rename(columns={"ward_code": "area"})
+    edges, levels = period_edges(use.loc[use["period"].str.len() == 7, "period"])
+    missing = set(edges["parent"]) - set(use["period"])
+    if missing:
+        raise ValueError(f"use has no cells of the periods {sorted(missing)}: compute it with their months' edges")
     period = Dimension("period", edges, levels)
     cells = {"consumption": magnitude_table(
-        builder, "consumption", use, ["area", "building_type", "carrier", "period"], value="value",
-        customer="meter_id", dimensions=[area, building, period], represents="households", period="period", **common)}
+        builder, "consumption", use, ["area", "building_type", "carrier", "period"], value="total",
+        customer=None, dimensions=[area, building, period], period="period", **common)}
 
     rows = savings[savings["primary"]].dropna(subset=["savings", "band"]).rename(columns={"ward_code": "area"})
     normal = rows["normal_band"].notna()  # the published normal savings and band count these meters only

@@ -225,6 +225,9 @@ def focusable_tables(html_text: str) -> str:
 # --- the worker pool: one kernel per worker process, reused across pages ------------------------
 
 _kernel = None
+_KERNEL_DEADLINE = 120
+"""How long a kernel may take to answer [s]: about 2 s on an idle machine, over 60 s seen on the
+2-core machine running the test suite's two workers and a benchmark."""
 
 
 def _start_kernel():
@@ -240,10 +243,10 @@ def _reset(manager) -> None:
     client = manager.client()
     client.start_channels()
     try:
-        client.wait_for_ready(timeout=60)
+        client.wait_for_ready(timeout=_KERNEL_DEADLINE)
         client.execute_interactive("get_ipython().run_line_magic('reset', '-f')\n"
                                    "import matplotlib.pyplot as _plt; _plt.close('all'); del _plt",
-                                   store_history=False, timeout=60)
+                                   store_history=False, timeout=_KERNEL_DEADLINE)
     finally:
         client.stop_channels()
 
@@ -261,7 +264,15 @@ def _execute(job: tuple[Page, str, str | None, str]) -> PageResult:
         if _kernel is None or not _kernel.is_alive():
             _kernel = _start_kernel()
             parts["kernel"] = time.perf_counter() - started
-        _reset(_kernel)
+        try:
+            _reset(_kernel)
+        except RuntimeError:
+            # the kernel did not answer within the deadline (a machine under load, or a kernel
+            # wedged by the page before): one fresh kernel, then the page fails for real
+            _kernel.shutdown_kernel(now=True)
+            _kernel = _start_kernel()
+            _reset(_kernel)
+            parts["kernel"] = time.perf_counter() - started
         notebook = papermill.execute_notebook(
             str(REPORTS_DIR / page.notebook), None,
             parameters={**page.parameters, "data_dir": str(Path(site).resolve() / "data"), "input_hash": key[:16]},

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from live_pipeline import ROOT, STATUS, drop, hour_files, readings, serving, wait_for_new_status, watching
+from playwright.sync_api import expect
 from test_apps import _wcag_violations
 
 from energy_lib.demo.city import interval_sites
@@ -102,11 +103,13 @@ def _page_text(page) -> str:
 
 def test_live_app_passes_axe_core_in_both_languages_and_names_no_private_site(page, watcher):
     assert page.evaluate("document.documentElement.lang") == "ko"
+    menu = page.get_by_label("건물").locator("option")
+    expect(menu).to_have_count(2, timeout=30_000)  # the menu fills in when the watcher's first status arrives
     violations = _wcag_violations(page)
     assert not violations, violations
     text = _page_text(page)
     assert not [name for name in PRIVATE_NAMES if name in text] and "<NA>" not in text
-    options = [o.replace("\xa0", " ") for o in page.get_by_label("건물").locator("option").all_inner_texts()]
+    options = [o.replace("\xa0", " ") for o in menu.all_inner_texts()]
     assert options == ["광주광역시청 (공공)", "북구청 (공공)"]  # the menu offers the public bodies only
     page.get_by_role("button", name="English").click()
     page.wait_for_selector("text=Live electricity monitor", timeout=10_000)

@@ -92,3 +92,35 @@ def test_emissions_path_leaves_out_carriers_with_a_suppressed_month_in_every_yea
     assert path["tco2eq"].tolist() == pytest.approx([12 * 200.0, 12 * 220.0])  # electricity only, both years
     assert path["target_tco2eq"].iloc[0] == pytest.approx(2400.0)
     assert path["target_tco2eq"].iloc[1] == pytest.approx(2400.0 * (1 - 1 / (2045 - 2024)))
+
+
+def test_use_partials_are_each_cells_customers_total_and_largest_from_the_readings(demo):
+    """The store's cell statistics against pandas on the raw readings: months by read month (bills)
+    or start, outliers left out, each meter standing for its site's households, and a period that
+    sums its months."""
+    store = demo["store"]
+    months = aggregate.months(store)
+    edges = pd.DataFrame({"child": months.iloc[-12:].to_numpy(), "parent": "last-12"})
+    partials = aggregate.use_partials(store, edges)
+
+    readings = store.read("readings")
+    readings = readings[~readings["outlier"]]
+    meters = store.read("meters")[["meter_id", "site_id"]].merge(
+        store.read("sites")[["site_id", "ward_code", "building_type", "households"]], on="site_id")
+    when = readings["period_end"].where(readings["resolution"] == "billing", readings["period_start"])
+    readings = readings.assign(period=pd.to_datetime(when).dt.strftime("%Y-%m")).merge(meters, on="meter_id")
+    readings = pd.concat([readings, readings.merge(edges, left_on="period", right_on="child").assign(
+        period=lambda f: f["parent"])], ignore_index=True)
+    by = ["ward_code", "building_type", "carrier", "period"]
+    per_meter = readings.groupby([*by, "meter_id"], observed=True).agg(
+        value=("value_canonical", "sum"), households=("households", "first")).reset_index()
+    per_meter["stands_for"] = per_meter["households"].fillna(1).clip(lower=1)
+    per_meter["share"] = per_meter["value"] / per_meter["stands_for"]
+    expected = per_meter.groupby(by, observed=True).agg(
+        customers=("stands_for", "sum"), total=("value", "sum"), largest=("share", "max")).reset_index()
+    expected[by] = expected[by].astype(str)
+
+    assert set(months) == set(expected.loc[expected["period"] != "last-12", "period"])
+    assert (partials["period"] == "last-12").any()
+    pd.testing.assert_frame_equal(partials.reset_index(drop=True), expected.sort_values(by, ignore_index=True),
+                                  check_dtype=False, rtol=1e-9)

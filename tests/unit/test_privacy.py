@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from energy_lib import configuration, privacy
 
@@ -125,6 +127,35 @@ def test_a_meter_standing_for_households_counts_them_with_equal_shares():
     alone = privacy.cell_statistics(rows.iloc[:1].assign(households=[10]), ["area"], value="kwh", customer="meter",
                                     represents="households")
     assert privacy.primary_suppression(alone, RULE).tolist() == ["too_few_customers"]
+
+
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(meters=st.lists(st.tuples(st.sampled_from(["a1", "a2", "a3", "b1", "b2"]), st.sampled_from(["apartment", "shop"]),
+                                 st.integers(1, 40), st.lists(st.one_of(st.none(), st.floats(0, 1e6)), min_size=3,
+                                                                 max_size=3)), min_size=1, max_size=40))
+def test_statistics_of_the_finest_cells_roll_up_like_customer_rows(meters):
+    """What the store computes per dong × type × month (customers, total, largest) rolls up the
+    hierarchies to the same statistics as customer-level rows: a meter is in one dong and one type."""
+    building = privacy.Hierarchy(column="type", parent={"apartment": "all", "shop": "all"})
+    rows = pd.DataFrame([{"area": area, "type": kind, "month": month, "meter": f"m{i}", "households": households,
+                          "kwh": value}
+                         for i, (area, kind, households, values) in enumerate(meters)
+                         for month, value in zip(["2024-01", "2024-02", "2024-03"], values)])
+    rows["kwh"] = rows["kwh"].astype(float)
+    by = ["area", "type", "month"]
+    expected = privacy.cell_statistics(rows, by, value="kwh", customer="meter", margins=[AREA, building],
+                                       represents="households")
+    counted = rows.dropna(subset=["kwh"]).assign(share=lambda f: f["kwh"] / f["households"])
+    partials = counted.groupby(by).agg(customers=("households", "sum"), total=("kwh", "sum"),
+                                       largest=("share", "max")).reset_index()
+    combined = privacy.combine_statistics(partials, by, margins=[AREA, building])
+    pd.testing.assert_frame_equal(combined, expected, check_dtype=False, rtol=1e-12)
+
+
+def test_statistics_of_the_finest_cells_refuse_negative_values():
+    with pytest.raises(ValueError, match="negative"):
+        privacy.combine_statistics(pd.DataFrame({"area": ["a1"], "customers": [3], "total": [-1.0], "largest": [1.0]}),
+                                   ["area"])
 
 
 ONE_WAY = _cells([("city", 300, 3000.0, 0.01), ("A", 145, 1500.0, 0.02), ("B", 155, 1500.0, 0.02),
