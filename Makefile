@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11+ and pip:
 #   make reports   build the demo city, load it into the store, compute and publish to reports/site/
-#   make test      run the test suite
+#   make test      run the test suite (it installs Chromium for the browser tests where it can)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -96,7 +96,11 @@ live: data
 	$(ENERGY) serve & \
 	sleep 8; $(ENERGY) feed $(LIVE_DEMO)/inbox --store $(LIVE_DEMO)/store $(LIVE_OPTS); wait
 
+# The browser tests drive Chromium: tests/e2e/browser.py finds Debian's or Playwright's, installs
+# Debian's when apt-get runs without a password, else tries Playwright's download, else stops here
+# with one line saying what to install.
 test: venv
+	@$(BIN)/python tests/e2e/browser.py --install
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 $(EEMETER2):

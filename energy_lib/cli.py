@@ -367,22 +367,28 @@ def serve(
 ) -> None:
     """Serve the citizen apps (notebooks/apps: ward explorer, my savings, bulletin board) with
     Voila: sources stripped, tracebacks hidden, a preheated kernel per app, idle kernels culled
-    after 10 minutes, the Korean font served with the apps. The board's database is
+    after 10 minutes, the Korean font (a subset, energy_lib/publish/fonts.py) served with the
+    apps, nothing loaded from a CDN (the workbook-app Voila template) and responses compressed
+    (energy_lib/publish/serving.py). The board's database is
     $ENERGY_BOARD_URL (default data/board.sqlite3); the household index $ENERGY_HOUSEHOLD_INDEX
     (default data/apps/household_index.parquet, from `energy household-index`)."""
-    from energy_lib.publish.site import REPORTS_DIR, copy_assets
+    from energy_lib.publish import fonts
+    from energy_lib.publish.site import REPORTS_DIR, TEMPLATES
 
     apps = REPORTS_DIR.parent / "apps"
-    copy_assets(apps)  # the font, served by Voila from apps/assets/
+    fonts.write_app_fonts(apps / "assets", REPORTS_DIR.parent)  # served by Voila from apps/assets/
+    # Voila finds its templates on the Jupyter data path: ours is Voila's lab template without CDN links
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(TEMPLATES / "jupyter"), os.environ.get("JUPYTER_PATH")]))
     os.environ["ENERGY_SITE"] = str(site.resolve())
     # the board's default SQLite file is relative; the apps' kernels run in notebooks/apps
     os.environ.setdefault("ENERGY_BOARD_URL", f"sqlite:///{(Path('data') / 'board.sqlite3').resolve()}")
     os.environ.setdefault("ENERGY_HOUSEHOLD_INDEX", str(Path("data/apps/household_index.parquet").resolve()))
-    command = [sys.executable, "-m", "voila", str(apps), f"--port={port}", "--Voila.ip=127.0.0.1",
+    # Voila with compressed responses (energy_lib/publish/serving.py)
+    command = [sys.executable, "-m", "energy_lib.publish.serving", str(apps), f"--port={port}", "--Voila.ip=127.0.0.1",
                "--strip_sources=True", "--show_tracebacks=False", "--theme=light",
                "--MappingKernelManager.cull_interval=60", "--MappingKernelManager.cull_idle_timeout=600",
                "--MappingKernelManager.cull_connected=False",
-               r"--VoilaConfiguration.file_allowlist=.*\.(png|jpg|gif|svg|woff)",
+               r"--VoilaConfiguration.file_allowlist=.*\.(png|jpg|gif|svg|woff2|css)", "--template=workbook-app",
                "--VoilaExecutor.timeout=60", "--HTMLExporter.language_code=ko",
                # a kernel per app is started and the notebook run before anyone asks: first render
                # is then the page, not kernel start and imports (jupyter-stack.md: 1.5 s vs 5.2 s)

@@ -10,7 +10,8 @@
    worker processes. Each worker keeps one kernel and clears its namespace between pages (kernel
    start and imports cost about 3 s a page otherwise; docs/benchmarks.md). nbconvert renders
    HTML without code, with figures embedded, alt text on every image and no CDN script;
-3. the index pages, in both languages, with a link to every page and the failures.
+3. the index pages, in both languages, with a link to every page and the failures;
+4. the Korean font, cut to the characters of the site's pages (:mod:`energy_lib.publish.fonts`).
 
 A page whose inputs did not change (notebook, parameters, open data, library code) is not
 executed again: its key is kept in ``reports/site/.build.json``. A failing page is reported with
@@ -32,6 +33,7 @@ from pathlib import Path
 
 import energy_lib
 from energy_lib import i18n
+from energy_lib.publish import fonts
 
 __all__ = ["REPORTS_DIR", "Page", "PageResult", "BuildSummary", "plan", "page_key", "code_fingerprint",
            "render_html", "build", "site_css"]
@@ -92,32 +94,9 @@ class BuildSummary:
 
 def site_css(assets: str = "assets/") -> str:
     """The site's stylesheet (inlined in every page, so a page read offline keeps its style);
-    ``assets`` is the page's relative path to the site's ``assets/`` folder (fonts)."""
+    ``assets`` is the page's relative path to the site's ``assets/`` folder (fonts, written by
+    :func:`energy_lib.publish.fonts.write_site_fonts` at the end of :func:`build`)."""
     return (TEMPLATES / "site.css").read_text("utf-8").replace("{assets}", assets)
-
-
-def copy_assets(site: Path) -> None:
-    """NanumGothic regular and bold as WOFF into ``site/assets/`` (SIL Open Font License; the files
-    of the koreanize-matplotlib distribution that the figures use too).
-
-    The shipped TTFs carry empty hinting-source tables (``TSI*``, from Microsoft's VTT) that
-    browsers' font sanitiser rejects; they are dropped, which changes nothing that is drawn.
-    """
-    from fontTools.ttLib import TTFont
-
-    from energy_lib.plots import korean_font_files
-
-    target = site / "assets"
-    target.mkdir(parents=True, exist_ok=True)
-    for path in korean_font_files():
-        out = target / f"{path.stem}.woff"
-        if path.stem not in ("NanumGothic", "NanumGothicBold") or out.exists():
-            continue
-        font = TTFont(path)
-        for tag in [tag for tag in font.keys() if tag.startswith("TSI")]:
-            del font[tag]
-        font.flavor = "woff"
-        font.save(out)
 
 
 def plan(wards, building_types: list[str], languages: tuple[str, ...] = i18n.LANGUAGES, *,
@@ -159,10 +138,12 @@ def plan(wards, building_types: list[str], languages: tuple[str, ...] = i18n.LAN
 
 def code_fingerprint() -> str:
     """SHA-256 over the library's code, configuration and templates: a change of any of them
-    changes every page's key."""
+    changes every page's key. The font subsetter is left out: it writes no page, and the fonts
+    have their own key (:func:`energy_lib.publish.fonts.write_fonts`)."""
     digest = hashlib.sha256()
     root = Path(energy_lib.__file__).parent
-    for path in sorted(p for p in root.rglob("*") if p.suffix in {".py", ".toml", ".csv", ".j2", ".css", ".json"}):
+    for path in sorted(p for p in root.rglob("*") if p.suffix in {".py", ".toml", ".csv", ".j2", ".css", ".json"}
+                       and p != Path(fonts.__file__)):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -326,7 +307,6 @@ def build(site: Path, pages: list[Page], data_hash: str, *, workers: int = 2, fo
     """
     summary = BuildSummary()
     started = time.perf_counter()
-    copy_assets(site)
     state_path = site / _STATE
     state = json.loads(state_path.read_text("utf-8")) if state_path.exists() else {}
     code_hash = code_fingerprint()
@@ -365,6 +345,9 @@ def build(site: Path, pages: list[Page], data_hash: str, *, workers: int = 2, fo
     summary.seconds["pages"] = time.perf_counter() - started - summary.seconds["plan"]
     summary.results.sort(key=lambda r: r.path)
     write_index(site, pages, summary)
+    fonts_started = time.perf_counter()
+    fonts.write_site_fonts(site)  # cut to the characters of the pages just written
+    summary.seconds["fonts"] = time.perf_counter() - fonts_started
     state_path.write_text(json.dumps(state, indent=1, sort_keys=True), "utf-8")
     summary.seconds["total"] = time.perf_counter() - started
     executed = [r for r in summary.results if r.status == "executed"]

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
+from browser import INSTALL_HINT, executable
 from http_site import http_server
 
 from energy_lib.publish import site as publish
 from energy_lib.wards import wards
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 BROKEN = publish.Page("area.ipynb", {"lang": "ko", "level": "ward", "code": "0000000000"}, "ko/dong/0000000000.html",
                       "없는 동", "dong")
 
@@ -35,11 +33,13 @@ def server(site):
 
 @pytest.fixture(scope="session")
 def browser():
-    if CHROMIUM is None:
-        pytest.fail("Debian's chromium is needed for the browser tests (.ci/run installs it: apt-get install chromium)")
+    """Headless Chromium: Debian's, else Playwright's own (tests/e2e/browser.py; `make test` gets one)."""
+    chromium = executable()
+    if chromium is None:
+        pytest.fail(INSTALL_HINT)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        launched = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         yield launched
         launched.close()
