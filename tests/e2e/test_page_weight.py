@@ -11,6 +11,7 @@ test-artifacts/page-weight.jsonl.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -47,11 +48,27 @@ def _screenshots(page, name: str) -> list[Path]:
     return paths
 
 
+_REMOTE = re.compile(r"""<(?:script|img|iframe|source|audio|video|embed|input)\b[^>]*?\bsrc\s*=\s*["']?(?P<a>(?:https?:)?//[^"'\s>]+)"""
+                     r"""|<link\b[^>]*?\bhref\s*=\s*["']?(?P<b>(?:https?:)?//[^"'\s>]+)"""
+                     r"""|url\(\s*["']?(?P<c>(?:https?:)?//[^"')\s]+)|import\(\s*["'](?P<d>(?:https?:)?//[^"']+)""",
+                     flags=re.I)
+"""What a page would fetch from another host (a script, stylesheet, image, font or module), even
+on a condition: nbconvert's Mermaid loader imports from cdnjs when a diagram is shown. Links
+(``<a href>``) are not fetched and do not count."""
+
+
+def _remote_references(page) -> list[str]:
+    """Addresses of other hosts that the page's HTML would fetch from."""
+    found = [next(group for group in match.groups() if group) for match in _REMOTE.finditer(page.content())]
+    return [address for address in found if not re.match(r"(?:https?:)?//(?:127\.0\.0\.1|localhost)[:/]", address)]
+
+
 def _check_report(browser, url: str, name: str) -> None:
     load, page = first_load(browser, url, keep_open=True)
     try:
         _record(name, url, load)
         assert not external(load.urls), f"{name} fetches from another host: {external(load.urls)}"
+        assert not _remote_references(page), _remote_references(page)
         assert load.total < REPORT_LIMIT, f"{name}: {load.total:,} B on first load; largest: {load.largest()}"
         # the subset font is the one drawing the page's Korean
         assert page.evaluate("Array.from(document.fonts).every(f => f.status !== 'error')")
@@ -74,6 +91,18 @@ def test_a_report_page_loads_under_1_mb_from_this_server_only(server, browser, n
     _check_report(browser, f"{server}/{REPORTS[name]}", name)
 
 
+@pytest.mark.xdist_group("published")
+def test_every_page_of_the_site_with_its_fonts_is_under_1_mb(site):
+    """Beyond the pages measured in the browser: every page's HTML (figures are inside it) plus
+    every font file the site has, which is all a page can load."""
+    folder = site["site"]
+    fonts = sum(path.stat().st_size for path in (folder / "assets").glob("*.woff2"))
+    assert 0 < fonts < 400_000, fonts
+    heaviest = max(path.stat().st_size for path in folder.rglob("*.html"))
+    assert heaviest + fonts < REPORT_LIMIT, (heaviest, fonts)
+    assert not list((folder / "assets").glob("*.woff")), "the whole fonts are no longer published"
+
+
 @pytest.mark.xdist_group("recovery")
 def test_a_programme_page_loads_under_1_mb_from_this_server_only(programme_site, browser):
     _check_report(browser, f"{programme_site['url']}/ko/programme/balcony_pv.html", "programme-ko")
@@ -93,9 +122,12 @@ APPS = ("index.ipynb", "ward_explorer.ipynb", "my_savings.ipynb", "board.ipynb",
 @pytest.mark.parametrize("notebook", APPS)
 def test_an_app_loads_under_2_mb_from_this_server_only(voila, browser, notebook):  # noqa: F811 (fixture)
     url = f"{voila}/voila/render/{notebook}"
-    load = first_load(browser, url, _app_ready)
+    load, page = first_load(browser, url, _app_ready, keep_open=True)
+    remote = _remote_references(page)
+    page.context.close()
     _record(f"app-{notebook.removesuffix('.ipynb')}", url, load)
     assert not external(load.urls), f"{notebook} fetches from another host: {external(load.urls)}"
+    assert not remote, remote
     assert load.total < APP_LIMIT, (f"{notebook}: {load.http_bytes:,} B over HTTP and {load.websocket_bytes:,} B over "
                                     f"the WebSocket on first load; largest: {load.largest()}")
 
