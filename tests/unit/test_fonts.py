@@ -74,7 +74,7 @@ def test_site_fonts_follow_the_pages_and_are_written_only_when_they_change(tmp_p
     assert changed["key"] != info["key"] and "힝" in _cmap((tmp_path / "assets" / "NanumGothic.woff2").read_bytes())
 
 
-def test_app_characters_cover_the_catalogue_the_wards_and_what_people_type():
+def test_app_characters_cover_the_catalogue_and_the_wards():
     from energy_lib import i18n
     from energy_lib.wards import wards
 
@@ -83,4 +83,24 @@ def test_app_characters_cover_the_catalogue_the_wards_and_what_people_type():
         assert set(entry["ko"]) - {"\n"} <= characters, key
     table = wards()
     assert set("".join(table["dong_name_ko"]) + "".join(table["gu_name_ko"])) <= characters
-    assert set(fonts.ks_x_1001_hangul()) <= characters
+
+
+def test_unicode_range_joins_runs_of_code_points():
+    assert fonts.unicode_range("가각간나") == "U+AC00-AC01, U+AC04, U+B098"
+    assert fonts.unicode_range("a") == "U+61"
+
+
+@pytest.mark.slow
+def test_app_fonts_are_what_the_apps_show_then_the_rest_of_ks_x_1001_fetched_only_when_shown(tmp_path):
+    import re
+
+    info = fonts.write_app_fonts(tmp_path)
+    shown = _cmap((tmp_path / "NanumGothic.woff2").read_bytes())
+    more = _cmap((tmp_path / f"NanumGothic{fonts.APP_SUPPLEMENT}.woff2").read_bytes())
+    assert not shown & more and set(fonts.ks_x_1001_hangul()) <= shown | more
+    assert set(fonts.app_characters()) & set(fonts.ks_x_1001_hangul()) <= shown  # what the apps show: first part
+    assert info["shown"]["bytes"]["NanumGothic.woff2"] < 200_000
+    css = (tmp_path / "fonts.css").read_text("utf-8")
+    ranges = re.findall(r"unicode-range: ([^;]+);", css)
+    assert len(ranges) == 2 and ranges[0] == fonts.unicode_range(more)  # regular and bold, same range
+    assert 'url("NanumGothicBold-more.woff2")' in css and "font-weight: 700" in css
