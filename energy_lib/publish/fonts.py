@@ -126,10 +126,24 @@ def subset(source: Path, characters: Iterable[str]) -> bytes:
 
 
 def _sources() -> list[Path]:
-    from energy_lib.plots import korean_font_files
+    """The TrueType files of :data:`FONTS`: those of the ``koreanize-matplotlib`` distribution,
+    which the figures use too (:func:`energy_lib.plots.korean_font_files`). Found without
+    importing it or ``energy_lib.plots`` (matplotlib and seaborn take seconds to import, most of
+    an unchanged build).
 
-    by_name = {path.stem: path for path in korean_font_files()}
-    return [by_name[name] for name in FONTS]
+    Raises
+    ------
+    RuntimeError
+        If the distribution is not installed (it is a dependency in pyproject.toml).
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("koreanize_matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("The Korean font is missing: install the project's dependencies "
+                           "(`make venv`, or pip install koreanize-matplotlib).")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "fonts"
+    return [folder / f"{name}.ttf" for name in FONTS]
 
 
 def write_fonts(target: Path, characters: Iterable[str], *, suffix: str = "", base: bool = True) -> dict:

@@ -136,3 +136,28 @@ def test_every_app_is_measured():
     from energy_lib.explorer import APPS as LISTED
 
     assert {notebook for notebook, _, _ in LISTED} | {"index.ipynb"} <= set(APPS)
+
+
+@pytest.mark.xdist_group("published")
+def test_korean_typed_on_the_board_fetches_the_rest_of_the_font_only_then(voila, browser):  # noqa: F811 (fixture)
+    """The apps' first font part holds what they show; a syllable outside it (typed by a resident)
+    makes the browser fetch the second part (its unicode-range), and it renders in NanumGothic."""
+    from energy_lib.publish import fonts
+    from energy_lib.publish.site import REPORTS_DIR
+
+    shown = fonts.app_characters(REPORTS_DIR.parent)
+    typed = "".join(c for c in fonts.ks_x_1001_hangul() if c not in shown)[:3]
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    fetched = []
+    page.on("response", lambda response: fetched.append(response.url.rsplit("/", 1)[-1]) if ".woff2" in response.url else None)
+    try:
+        page.goto(f"{voila}/voila/render/board.ipynb")
+        _app_ready(page)
+        page.evaluate("document.fonts.ready.then(() => true)")
+        assert f"NanumGothic{fonts.APP_SUPPLEMENT}.woff2" not in fetched, fetched
+        page.get_by_label("본문").fill(typed * 2)
+        page.wait_for_function("t => document.fonts.check('16px NanumGothic', t)", arg=typed, timeout=30_000)
+        assert f"NanumGothic{fonts.APP_SUPPLEMENT}.woff2" in fetched, fetched
+    finally:
+        context.close()
