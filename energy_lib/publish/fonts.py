@@ -44,7 +44,8 @@ FONTS = ("NanumGothic", "NanumGothicBold")
 """The faces the stylesheet declares (regular 400 and bold 700); file ``<name>.woff2``."""
 
 _CACHE = ".fonts.json"
-"""Per-page characters and the key of the written subsets, in the site folder."""
+"""In the site folder: each HTML file's characters with its size and modification time, so an
+unchanged page is not read again (the subsets' key is in ``assets/fonts.json``)."""
 
 _NAME_IDS = [0, 1, 2, 3, 4, 5, 6, 13, 14]
 """Name-table records kept: copyright, family, style, IDs, version, PostScript name, and the
