@@ -472,12 +472,11 @@ def sites_html(frame: pd.DataFrame, lang: str) -> str:
             f'<ul class="live-sites" data-testid="live-sites">{"".join(items)}</ul>{notes}</section>')
 
 
-def empty_html(live_dir: str | os.PathLike, lang: str) -> str:
-    """The message shown while there is no live status yet: how to start it (the folder in full:
-    the app's kernel runs in ``notebooks/apps``, not where the command is typed)."""
+def empty_html(lang: str) -> str:
+    """The message shown while there is no live status yet: in the citizen's words, that the page
+    fills in by itself. How an operator starts the watcher is in docs/monitoring.md, not here."""
     return (f'<div class="live-empty" data-testid="live-empty" lang="{lang}" role="status">'
-            f"<p>{_t('live.empty', lang)}</p><pre><code>make live\n"
-            f"energy watch data/inbox --live {html.escape(str(Path(live_dir).resolve()))}</code></pre></div>")
+            f"<p>{_t('live.empty', lang)}</p></div>")
 
 
 def style() -> str:

@@ -53,10 +53,13 @@ def _screenshot(page, name: str) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
 
 
-def test_before_any_data_the_page_says_how_to_start_and_then_shows_it(page, pipeline, request):
+def test_before_any_data_the_page_says_so_in_words_and_then_shows_it(page, pipeline, request):
     message = page.locator("[data-testid=live-empty]")
     message.wait_for(timeout=30_000)  # the first test: the watcher has not started yet
-    assert "아직 실시간 자료가 없습니다" in message.inner_text() and "make live" in message.inner_text()
+    assert "아직 들어오지 않았습니다" in message.inner_text()
+    text = page.evaluate("document.body.innerText")  # no operator's commands or server folders for citizens
+    assert "make live" not in text and "energy watch" not in text and str(pipeline.live) not in text
+    assert page.locator("pre, code").count() == 0
     request.getfixturevalue("watcher")  # starts `energy watch`, which writes the status of the day's first hour
     page.wait_for_selector(STATUS, timeout=30_000)
     assert readings(page) == pipeline.status()["readings"] == 6 + 4  # six hourly sites, one 15-minute
