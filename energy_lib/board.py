@@ -282,16 +282,19 @@ def post_html(post: Post, lang: str = "ko") -> str:
     -------
     str
         An ``<article class="board-post">`` with the title, a line of category, dong, nickname and
-        time (KST), and the body. No markup comes from the post's own text.
+        time (KST, written as ``lang`` writes it), and the body. No markup comes from the post's own text.
     """
-    meta = [category_label(post.category, lang)]
+    meta = [_escaped(category_label(post.category, lang))]
     if post.ward_code:
-        meta.append(i18n.area_name(post.ward_code, lang))
-    meta += [post.nickname, local_time(post.created_at).strftime("%Y-%m-%d %H:%M KST")]
+        meta.append(_escaped(i18n.area_name(post.ward_code, lang)))
+    when = local_time(post.created_at)
+    time = i18n.text("board.time", lang, year=when.year, month=f"{when.month:02d}", day=f"{when.day:02d}",
+                     hour=f"{when.hour:02d}", minute=f"{when.minute:02d}")
+    meta += [f'<span class="board-nickname">{_escaped(post.nickname)}</span>', _escaped(time)]
     body = "<br>\n".join(_escaped(line) for line in post.body.split("\n"))
     return (f'<article class="board-post" data-post-id="{post.id}">\n'
             f'<h3 class="board-title">{_escaped(post.title)}</h3>\n'
-            f'<p class="board-meta">{" · ".join(_escaped(part) for part in meta)}</p>\n'
+            f'<p class="board-meta">{" · ".join(meta)}</p>\n'
             f'<p class="board-body">{body}</p>\n'
             f'</article>')
 
