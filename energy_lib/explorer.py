@@ -81,9 +81,10 @@ def app_style(fonts_url: str = "/voila/files/assets/") -> str:
     # long Korean sentences must wrap inside the widgets' boxes on a phone
     wrapping = (".widget-html-content { white-space: normal !important; } "
                 ".my-savings, .board, .explorer-report { overflow-wrap: anywhere; max-width: 100%; } "
-                # a labelled input is as wide as the phone and no wider: its field shrinks, not the page
+                # a labelled input is as wide as the phone and no wider: its field shrinks, not the page (an app that
+                # sets a width gives it as calc(100% - 4px), the widgets' margins, with its max_width for wide screens)
                 ".widget-box, .widget-html, .widget-html-content { max-width: 100% !important; } "
-                ".widget-inline-hbox { max-width: calc(100% - 2 * var(--jp-widgets-margin, 2px)) !important; } "
+                ".widget-inline-hbox { max-width: calc(100% - 2 * var(--jp-widgets-margin, 2px)); } "
                 ".widget-inline-hbox input, .widget-inline-hbox textarea, .widget-inline-hbox select { min-width: 0 !important; }")
     return f"<style>{site_css(fonts_url)}\n{widgets}\n{wrapping}</style>"
 

@@ -143,8 +143,8 @@ def style() -> str:
     return ("<style>.carrier-cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 300px), 1fr)); "
             "gap: 12px; } .carrier-card { border: 1px solid #c8c8c8; border-radius: 6px; padding: 8px 12px; min-width: 0; } "
             ".carrier-card h3 { margin: 0 0 4px 0; } .carrier-card dl { margin: 0; } "
-            ".carrier-card .row { display: flex; flex-wrap: wrap; justify-content: space-between; gap: 0 8px; "
-            "padding: 4px 0; border-top: 1px solid #eee; } .carrier-card dt { color: #4a4a4a; } "
-            ".carrier-card dd { margin: 0; font-weight: bold; font-variant-numeric: tabular-nums; text-align: right; } "
+            ".carrier-card .row { display: flex; flex-wrap: wrap; gap: 0 8px; padding: 4px 0; border-top: 1px solid #eee; "
+            "overflow-wrap: normal; word-break: keep-all; } .carrier-card dt { color: #4a4a4a; flex: 1 1 10em; } "
+            ".carrier-card dd { margin: 0 0 0 auto; font-weight: bold; font-variant-numeric: tabular-nums; text-align: right; } "
             ".carrier-card .band { font-weight: normal; color: #4a4a4a; } .carrier-card .note dd { font-weight: normal; "
             "text-align: left; color: #4a4a4a; }</style>")
