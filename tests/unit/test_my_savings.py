@@ -11,6 +11,7 @@ bounds; points from the configured table; emissions from the factors in ``config
 from __future__ import annotations
 
 import dataclasses
+import html
 import re
 import tomllib
 from html.parser import HTMLParser
@@ -246,7 +247,7 @@ def test_pages_are_in_one_language_and_never_print_missing_values(city):
         if isinstance(view, household.Refused):
             continue
         for lang in ("ko", "en"):
-            text = re.sub(r"<[^>]+>", " ", my_savings.view_html(view, lang))
+            text = html.unescape(re.sub(r"<[^>]+>", " ", my_savings.view_html(view, lang)))
             assert not re.search(r"\bnan\b|\bNone\b|<NA>|NaN", text, flags=re.I), text
             if lang == "en":
                 assert not hangul.search(text), hangul.findall(text)
@@ -263,4 +264,4 @@ def test_a_household_without_a_baseline_or_savings_gets_words_not_blanks(city):
     fields = shown_fields(page)
     assert fields[(carrier.carrier, "cp_reduction")] == i18n.text("my_savings.no_baseline", "en")
     assert fields[(carrier.carrier, "savings")] == i18n.text("my_savings.no_savings", "en")
-    assert "Only 7 of the last twelve months' bills are in." in re.sub(r"<[^>]+>", "", page)
+    assert "Only 7 of the last twelve months' bills are in." in html.unescape(re.sub(r"<[^>]+>", "", page))
