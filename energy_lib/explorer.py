@@ -81,6 +81,8 @@ def app_style(fonts_url: str = "/voila/files/assets/") -> str:
     # long Korean sentences must wrap inside the widgets' boxes on a phone
     wrapping = (".widget-html-content { white-space: normal !important; } "
                 ".my-savings, .board, .explorer-report { overflow-wrap: anywhere; max-width: 100%; } "
+                # a report's table scrolls in its own box on a phone; its numbers and words are never split
+                ".explorer-report th, .explorer-report td { overflow-wrap: normal; word-break: keep-all; white-space: nowrap; } "
                 # a labelled input is as wide as the phone and no wider: its field shrinks, not the page (an app that
                 # sets a width gives it as calc(100% - 4px), the widgets' margins, with its max_width for wide screens)
                 ".widget-box, .widget-html, .widget-html-content { max-width: 100% !important; } "

@@ -15,7 +15,8 @@ HANGUL = re.compile("[가-힣]")
 LANGUAGE_NAMES = ("한국어", "English")  # the switch names each language in itself
 
 # Elements that stick out of the box that clips them (a field cut off at the right edge) or of the
-# window: their tag, class and how far they reach [CSS px].
+# window: their tag, class and how far they reach [CSS px]. A wide table's cells are not counted:
+# the table scrolls sideways in its own box, the page does not.
 _OUTSIDE = """() => {
   const out = [];
   for (const e of document.querySelectorAll('body *')) {
@@ -23,6 +24,7 @@ _OUTSIDE = """() => {
     if (!r.width || !r.height || getComputedStyle(e).visibility === 'hidden') continue;
     let clip = e.parentElement;
     while (clip && clip !== document.body && getComputedStyle(clip).overflowX === 'visible') clip = clip.parentElement;
+    if (clip && clip.tagName === 'TABLE') continue;  // a table scrolls in its own box (site.css), it is not cut off
     const limit = Math.min(window.innerWidth, clip && clip !== document.body ? clip.getBoundingClientRect().right : Infinity);
     if (r.right > limit + 0.5) out.push(`${e.tagName}.${String(e.className).slice(0, 50)} ${Math.round(r.right)} > ${Math.round(limit)}`);
   }
