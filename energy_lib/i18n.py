@@ -117,14 +117,17 @@ def decimal(value: float, lang: str, decimals: int = 0) -> str:
     return format_decimal(float(value), format=pattern, locale=_locale(lang))
 
 
-def percent(fraction: float, lang: str, decimals: int = 1) -> str:
-    """A fraction as a percentage in ``lang``'s format (Babel): ``0.247`` → ``24.7%``; the
-    catalogue's "not available" word when it is missing."""
+def percent(fraction: float, lang: str, decimals: int = 1, *, signed: bool = False) -> str:
+    """A fraction as a percentage in ``lang``'s format (Babel): ``0.247`` → ``24.7%``, with
+    ``signed`` a change: ``+24.7%``; the catalogue's "not available" word when it is missing or
+    infinite."""
     from babel.numbers import format_percent
 
-    if _missing(fraction):
+    if _missing(fraction) or fraction in (float("inf"), float("-inf")):
         return text("common.not_available", lang)
     pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "") + "%"
+    if signed:
+        pattern = f"+{pattern};-{pattern}"
     return format_percent(float(fraction), format=pattern, locale=_locale(lang))
 
 
