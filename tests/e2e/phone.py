@@ -32,20 +32,27 @@ _OUTSIDE = """() => {
 }"""
 
 
-def page_text(page) -> str:
-    """What the page says: its text, alt texts, options and field values and labels."""
-    return page.evaluate("document.body.innerText + ' ' + [...document.querySelectorAll('img[alt], option, [title]')]"
-                         ".map(e => e.alt || e.textContent || e.title).join(' ')")
+def page_text(page, *, collapsed: bool = True) -> str:
+    """What the page says: its text, alt texts, options and titles; with ``collapsed`` also the
+    text of closed ``<details>`` (a figure's table) and other hidden parts, not styles or scripts."""
+    shown = page.evaluate("document.body.innerText + ' ' + [...document.querySelectorAll('img[alt], option, [title]')]"
+                          ".map(e => e.alt || e.textContent || e.title).join(' ')")
+    if not collapsed:
+        return shown
+    return shown + " " + page.evaluate("(() => { const copy = document.body.cloneNode(true); "
+                                       "copy.querySelectorAll('style, script').forEach(e => e.remove()); "
+                                       "return copy.textContent; })()")
 
 
-def assert_fits_a_phone(page) -> None:
-    """No sideways scroll at 390 px, nothing cut off at the right, and no missing value printed."""
+def assert_fits_a_phone(page, *, collapsed: bool = True) -> None:
+    """No sideways scroll at 390 px, nothing cut off at the right, and no missing value printed
+    (in closed tables too, unless ``collapsed`` is False)."""
     assert page.viewport_size["width"] == PHONE["width"]
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page scrolls sideways: {width} px"
     outside = page.evaluate(_OUTSIDE)
     assert not outside, outside
-    found = MISSING.findall(page_text(page))
+    found = MISSING.findall(page_text(page, collapsed=collapsed))
     assert not found, found
 
 

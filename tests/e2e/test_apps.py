@@ -267,14 +267,16 @@ def test_explorer_works_with_the_keyboard_alone(explorer):
 
 def test_explorer_fits_a_phone_in_either_language(explorer):
     explorer.wait_for_selector(".explorer-report h1", timeout=30_000)
-    assert_fits_a_phone(explorer)
+    # the report is the published page (energy publish); its closed tables are the report pages' to
+    # fix (issue 14, <NA> in report tables), what the explorer shows open is checked here
+    assert_fits_a_phone(explorer, collapsed=False)
     report = explorer.evaluate("document.querySelector('.explorer-report').getBoundingClientRect().width")
     assert report <= PHONE["width"], report  # the report is as wide as the phone, not 900 px
     screenshots(explorer, "explorer-ko")
     explorer.get_by_role("button", name="English").click()
     explorer.wait_for_selector(".explorer-report[lang=en] h1", timeout=10_000)
-    assert_fits_a_phone(explorer)
-    assert_one_language(explorer, "en", allowed=("하남산업단지",))
+    assert_fits_a_phone(explorer, collapsed=False)
+    assert_one_language(explorer, "en")
     screenshots(explorer, "explorer-en")
 
 
