@@ -347,6 +347,10 @@ def test_a_post_is_reported_with_the_button_on_it(board_page):
     post.get_by_role("button", name="신고").click()
     expect(post.locator("[role=status]")).to_have_text("신고했습니다. 고맙습니다.", timeout=10_000)
     expect(post.get_by_role("button", name="신고")).to_be_disabled()
+    board_page.get_by_role("button", name="English").click()  # the list is drawn again: the report is remembered
+    post = board_page.locator(".board-item", has_text="신고 시험 글").first
+    expect(post.locator("[role=status]")).to_have_text("Reported. Thank you.", timeout=10_000)
+    expect(post.get_by_role("button", name="Report")).to_be_disabled()
 
 
 @pytest.mark.parametrize(("body", "kind"), [("제 번호 010-2345-6789로 문자 주세요", "전화번호"),
