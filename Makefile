@@ -67,9 +67,14 @@ $(STORE_MANIFEST): $(DEMO_STAMP)
 
 $(DERIVED_MANIFEST): $(STORE_MANIFEST) $(DEMO_STAMP) $(COMPUTE_CODE)
 	$(ENERGY) compute
+
+# "my savings" reads every household's page from this index: rebuilt when compute ran or the
+# index's own code changed (its columns are what the app shows)
+HOUSEHOLD_INDEX := data/apps/household_index.parquet
+$(HOUSEHOLD_INDEX): $(DERIVED_MANIFEST) energy_lib/household.py energy_lib/peers.py
 	$(ENERGY) household-index $(if $(HOUSEHOLDS),--demo-households $(HOUSEHOLDS),)
 
-compute: $(DERIVED_MANIFEST)
+compute: $(DERIVED_MANIFEST) $(HOUSEHOLD_INDEX)
 
 reports: compute
 	$(ENERGY) publish

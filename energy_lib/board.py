@@ -44,7 +44,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-from energy_lib import configuration, i18n, identity, wards
+from energy_lib import configuration, i18n, identity, personal_numbers, wards
 
 __all__ = [
     "Board",
@@ -131,7 +131,7 @@ class PostRejected(BoardError, ValueError):
     """A post, report or moderation reason that breaks an input rule; nothing was stored.
 
     ``code`` is ``<field>_<problem>`` for text (``title_empty``, ``body_too_long``,
-    ``nickname_line_break``, ``report_reason_invalid_characters``, …), or ``unknown_category`` /
+    ``nickname_line_break``, ``report_reason_invalid_characters``, ``body_personal_number``, …), or ``unknown_category`` /
     ``unknown_ward``.
     """
 
@@ -282,16 +282,19 @@ def post_html(post: Post, lang: str = "ko") -> str:
     -------
     str
         An ``<article class="board-post">`` with the title, a line of category, dong, nickname and
-        time (KST), and the body. No markup comes from the post's own text.
+        time (KST, written as ``lang`` writes it), and the body. No markup comes from the post's own text.
     """
-    meta = [category_label(post.category, lang)]
+    meta = [_escaped(category_label(post.category, lang))]
     if post.ward_code:
-        meta.append(i18n.area_name(post.ward_code, lang))
-    meta += [post.nickname, local_time(post.created_at).strftime("%Y-%m-%d %H:%M KST")]
+        meta.append(_escaped(i18n.area_name(post.ward_code, lang)))
+    when = local_time(post.created_at)
+    time = i18n.text("board.time", lang, year=when.year, month=f"{when.month:02d}", day=f"{when.day:02d}",
+                     hour=f"{when.hour:02d}", minute=f"{when.minute:02d}")
+    meta += [f'<span class="board-nickname">{_escaped(post.nickname)}</span>', _escaped(time)]
     body = "<br>\n".join(_escaped(line) for line in post.body.split("\n"))
     return (f'<article class="board-post" data-post-id="{post.id}">\n'
             f'<h3 class="board-title">{_escaped(post.title)}</h3>\n'
-            f'<p class="board-meta">{" · ".join(_escaped(part) for part in meta)}</p>\n'
+            f'<p class="board-meta">{" · ".join(meta)}</p>\n'
             f'<p class="board-body">{body}</p>\n'
             f'</article>')
 
@@ -413,8 +416,10 @@ def _checked_text(field: str, value: str, length: tuple[int, int], *, multiline:
     ------
     PostRejected
         ``<field>_empty``, ``_too_short``, ``_too_long``, ``_line_break`` (a line break or other
-        control character in a one-line field) or ``_invalid_characters`` (control characters other
-        than line breaks and tabs, or lone surrogates that no database can store).
+        control character in a one-line field), ``_invalid_characters`` (control characters other
+        than line breaks and tabs, or lone surrogates that no database can store) or
+        ``_personal_number`` (a phone, customer or resident registration number:
+        :func:`energy_lib.personal_numbers.find`; the message shows it masked).
     TypeError
         If ``value`` is not a str (the caller's mistake, not the citizen's).
     """
@@ -436,6 +441,11 @@ def _checked_text(field: str, value: str, length: tuple[int, int], *, multiline:
         raise PostRejected(f"{field}_too_short", "too_short", field=label, min=shortest, length=len(text))
     if len(text) > longest:
         raise PostRejected(f"{field}_too_long", "too_long", field=label, max=longest, length=len(text))
+    found = personal_numbers.find(text)
+    if found:  # refused before anything is stored: the board never holds a phone or customer number
+        first = found[0]
+        raise PostRejected(f"{field}_personal_number", "personal_number", field=label,
+                           kind=_config()["personal_numbers"][first.kind], shown=first.masked)
     return text
 
 

@@ -75,11 +75,19 @@ def app_style(fonts_url: str = "/voila/files/assets/") -> str:
 
     # JupyterLab's theme gives rendered HTML its own font family, more specific than the site's
     widgets = (".widget-label, .widget-dropdown select, .widget-toggle-button, .jupyter-widgets, body, "
-               '.explorer-report, .explorer-report *, .board, .board *, .my-savings, .my-savings *, input, textarea, select, button '
-               '{ font-family: "NanumGothic", sans-serif !important; }')
+               ".widget-html-content, .widget-html-content *, .jp-RenderedHTMLCommon, .jp-RenderedHTMLCommon *, "
+               '.explorer-report, .explorer-report *, .board, .board *, .my-savings, .my-savings *, .apps-index, .apps-index *, '
+               'input, textarea, select, button { font-family: "NanumGothic", sans-serif !important; }')
     # long Korean sentences must wrap inside the widgets' boxes on a phone
     wrapping = (".widget-html-content { white-space: normal !important; } "
-                ".my-savings, .board, .explorer-report { overflow-wrap: anywhere; max-width: 100%; }")
+                ".my-savings, .board, .explorer-report { overflow-wrap: anywhere; max-width: 100%; } "
+                # a report's table scrolls in its own box on a phone; its numbers and words are never split
+                ".explorer-report th, .explorer-report td { overflow-wrap: normal; word-break: keep-all; white-space: nowrap; } "
+                # a labelled input is as wide as the phone and no wider: its field shrinks, not the page (an app that
+                # sets a width gives it as calc(100% - 4px), the widgets' margins, with its max_width for wide screens)
+                ".widget-box, .widget-html, .widget-html-content { max-width: 100% !important; } "
+                ".widget-inline-hbox { max-width: calc(100% - 2 * var(--jp-widgets-margin, 2px)); } "
+                ".widget-inline-hbox input, .widget-inline-hbox textarea, .widget-inline-hbox select { min-width: 0 !important; }")
     return f"<style>{site_css(fonts_url)}\n{widgets}\n{wrapping}</style>"
 
 
@@ -88,14 +96,10 @@ APPS = (("ward_explorer.ipynb", "explorer.title", "explorer.intro"), ("my_saving
 """The citizen apps: notebook, title key and description key of the catalogue."""
 
 
-def index_html() -> str:
-    """The apps' index page: each app's title and purpose, Korean first, then English."""
-    items = []
-    for notebook, title, intro in APPS:
-        link = f"/voila/render/{notebook}"
-        items.append(f'<li><a href="{link}">{html.escape(i18n.text(title, "ko"))}</a> '
-                     f'<span lang="en">(<a href="{link}">{html.escape(i18n.text(title, "en"))}</a>)</span>'
-                     f"<br>{html.escape(i18n.text(intro, 'ko'))}</li>")
-    return (f"<h1>{html.escape(i18n.text('apps.title', 'ko'))} <span lang='en'>· "
-            f"{html.escape(i18n.text('apps.title', 'en'))}</span></h1><ul class='apps'>{''.join(items)}</ul>"
-            f"<p><a href='/voila/tree'>{html.escape(i18n.text('apps.all', 'ko'))}</a></p>")
+def index_html(lang: str) -> str:
+    """The apps' index page in ``lang``: each app's title, linked to the app itself
+    (``/voila/render/<notebook>``), and what it is for. Nothing else is linked (no file tree)."""
+    t = lambda key: html.escape(i18n.text(key, lang))  # noqa: E731 - a local shorthand
+    items = "".join(f'<li><a href="/voila/render/{notebook}">{t(title)}</a><br>{t(intro)}</li>'
+                    for notebook, title, intro in APPS)
+    return f"<div class='apps-index' lang='{lang}'><h1>{t('apps.title')}</h1><ul class='apps'>{items}</ul></div>"

@@ -194,10 +194,11 @@ def _monthly(store: Store, months: int) -> tuple[pd.DataFrame, pd.Timestamp]:
         "use_12m": np.nansum(use[:, year], axis=1), "bills_12m": (~np.isnan(use[:, year])).sum(axis=1),
         "cp_use_12m": np.where(both[:, year], use[:, year], 0.0).sum(axis=1),
         "cp_baseline_12m": np.where(both[:, year], baseline[:, year], 0.0).sum(axis=1),
-        "cp_months": both[:, half].sum(axis=1), "cp_reduction": reduction, "cp_tier": tier.astype(np.int64),
+        "cp_months": both[:, half].sum(axis=1), "cp_half_use": half_use, "cp_half_baseline": half_base,
+        "cp_reduction": reduction, "cp_tier": tier.astype(np.int64),
         "cp_points": points, "cp_won": points * settings.won_per_point,
     }, index=pd.Index(usage.meters, name="meter_id"))
-    frame.loc[frame["cp_months"] == 0, ["cp_reduction"]] = np.nan
+    frame.loc[frame["cp_months"] == 0, ["cp_reduction", "cp_half_use", "cp_half_baseline"]] = np.nan
     return frame, last_month
 
 
@@ -242,7 +243,8 @@ def build_index(store: Store, derived: Store, codes: pd.DataFrame, *, settings: 
         ``gu_code``, ``building_type``, ``size_band``, ``last_month``, ``half_year``; per carrier
         ``<c>_``: ``has_meter``, ``use_12m`` and ``bills_12m`` [kWh or m³, bills],
         ``cp_use_12m``/``cp_baseline_12m`` (months with a Carbon Point baseline), ``cp_months``,
-        ``cp_reduction`` [fraction], ``cp_tier``, ``cp_points`` [points], ``cp_won`` [won] of the
+        ``cp_half_use``/``cp_half_baseline`` [kWh or m³] (the current half-year's months with a
+        baseline), ``cp_reduction`` [fraction], ``cp_tier``, ``cp_points`` [points], ``cp_won`` [won] of the
         current half-year so far, ``savings``, ``band``, ``normal_savings``, ``normal_band``
         [kWh or m³], ``savings_kwh`` [kWh], ``savings_kgco2eq`` [kgCO2eq], ``savings_won``
         [won], ``peer_typical``, ``peer_efficient`` [kWh or m³] (the peer group's published
@@ -372,6 +374,8 @@ class CarrierView:
     cp_use_12m: float
     cp_baseline_12m: float
     cp_months: int
+    cp_half_use: float
+    cp_half_baseline: float
     cp_reduction: float
     cp_tier: int
     cp_points: float

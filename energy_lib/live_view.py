@@ -265,11 +265,11 @@ def _t(key: str, lang: str, **values) -> str:
 
 
 def _kwh(value: float, lang: str) -> str:
-    return i18n.number(value, lang, unit="kWh") if value == value else "–"
+    return i18n.quantity(value, "kwh", lang)  # Babel's format; "not available" in words when missing
 
 
 def _change(value: float, lang: str) -> str:
-    return i18n.number(value, lang, 1, percent=True) if value == value and np.isfinite(value) else "–"
+    return i18n.percent(value, lang, 1, signed=True)
 
 
 def _clock(moment: pd.Timestamp, *, start: pd.Timestamp | None = None) -> str:
@@ -387,7 +387,7 @@ def _withheld_html(shown: Published, lang: str) -> str:
         return ""
     key = "live.withheld_few" if shown.reason == "too_few_customers" else "live.withheld_dominant"
     text = _t(key, lang, count=shown.private_sites, minimum=shown.rule.min_customers,
-              share=f"{shown.rule.max_share:.0%}")
+              share=i18n.percent(shown.rule.max_share, lang, 0))
     return f'<p class="live-withheld" data-testid="live-withheld" lang="{lang}" role="note">{text}</p>'
 
 
@@ -404,7 +404,7 @@ def status_html(frame: pd.DataFrame, meta: dict, lang: str) -> str:
     updated = _kst_time(meta.get("updated_at"))
     if len(read):
         last = read["period_end"].max()
-        text = _t("live.status", lang, last=_clock(last, start=read["period_start"].max()), count=f"{len(read):,}",
+        text = _t("live.status", lang, last=_clock(last, start=read["period_start"].max()), count=i18n.decimal(len(read), lang),
                   updated=updated)
     else:
         last, text = None, _t("live.status_waiting", lang, updated=updated)
@@ -438,7 +438,7 @@ def city_html(frame: pd.DataFrame, meta: dict, lang: str) -> str:
     confidence = meta.get("confidence")
     source = "live.weather_observed" if meta.get("temperature_source") == "observed" else "live.weather_normal"
     method = _t("live.method", lang, sites=frame["site_id"].nunique(), weather=i18n.text(source, lang),
-                confidence=f"{float(confidence):.0%}" if confidence else "–")
+                confidence=i18n.percent(float(confidence) if confidence else None, lang, 0))
     parts.append(f"<p class='live-method'>{method}</p>")
     return "".join(parts) + "</section>"
 
@@ -472,12 +472,11 @@ def sites_html(frame: pd.DataFrame, lang: str) -> str:
             f'<ul class="live-sites" data-testid="live-sites">{"".join(items)}</ul>{notes}</section>')
 
 
-def empty_html(live_dir: str | os.PathLike, lang: str) -> str:
-    """The message shown while there is no live status yet: how to start it (the folder in full:
-    the app's kernel runs in ``notebooks/apps``, not where the command is typed)."""
+def empty_html(lang: str) -> str:
+    """The message shown while there is no live status yet: in the citizen's words, that the page
+    fills in by itself. How an operator starts the watcher is in docs/monitoring.md, not here."""
     return (f'<div class="live-empty" data-testid="live-empty" lang="{lang}" role="status">'
-            f"<p>{_t('live.empty', lang)}</p><pre><code>make live\n"
-            f"energy watch data/inbox --live {html.escape(str(Path(live_dir).resolve()))}</code></pre></div>")
+            f"<p>{_t('live.empty', lang)}</p></div>")
 
 
 def style() -> str:

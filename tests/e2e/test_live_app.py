@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from live_pipeline import ROOT, STATUS, drop, hour_files, readings, serving, wait_for_new_status, watching
+from phone import PHONE, assert_fits_a_phone, assert_one_language, screenshots
 from playwright.sync_api import expect
 from test_apps import _wcag_violations
 
@@ -33,7 +34,7 @@ def watcher(pipeline):
 @pytest.fixture(scope="module")
 def page(browser, pipeline):
     """The app at phone width, opened once for the module; fails if it ever loads again."""
-    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page = browser.new_page(viewport=PHONE)
     loads = []
     page.on("load", lambda _: loads.append(page.url))
     page.goto(pipeline.app)
@@ -44,19 +45,13 @@ def page(browser, pipeline):
     page.close()
 
 
-def _screenshot(page, name: str) -> None:
-    """The whole app at phone width (Voila scrolls inside its own element, so the window is made
-    as tall as the content)."""
-    height = page.evaluate("Math.max(...[...document.querySelectorAll('body, body *')].map(e => e.scrollHeight))")
-    page.set_viewport_size({"width": 390, "height": min(height, 6000)})
-    page.screenshot(path=str(ARTIFACTS / name))
-    page.set_viewport_size({"width": 390, "height": 844})
-
-
-def test_before_any_data_the_page_says_how_to_start_and_then_shows_it(page, pipeline, request):
+def test_before_any_data_the_page_says_so_in_words_and_then_shows_it(page, pipeline, request):
     message = page.locator("[data-testid=live-empty]")
     message.wait_for(timeout=30_000)  # the first test: the watcher has not started yet
-    assert "아직 실시간 자료가 없습니다" in message.inner_text() and "make live" in message.inner_text()
+    assert "아직 들어오지 않았습니다" in message.inner_text()
+    text = page.evaluate("document.body.innerText")  # no operator's commands or server folders for citizens
+    assert "make live" not in text and "energy watch" not in text and str(pipeline.live) not in text
+    assert page.locator("pre, code").count() == 0
     request.getfixturevalue("watcher")  # starts `energy watch`, which writes the status of the day's first hour
     page.wait_for_selector(STATUS, timeout=30_000)
     assert readings(page) == pipeline.status()["readings"] == 6 + 4  # six hourly sites, one 15-minute
@@ -67,6 +62,10 @@ def test_before_any_data_the_page_says_how_to_start_and_then_shows_it(page, pipe
     withheld = page.locator("[data-testid=live-withheld]").inner_text()
     assert "민간 건물 5곳의 사용량은 합계로도 공개하지 않습니다" in withheld and "15곳 이상" in withheld
     assert "공개 건물 실시간 합계" in page.locator("[data-testid=live-city] h2").inner_text()
+    # data first: the status and today's total come before the page's explanation
+    about = page.get_by_role("heading", name="이 화면에 대하여").bounding_box()["y"]
+    assert page.locator(STATUS).bounding_box()["y"] < about
+    assert page.locator("[data-testid=live-city]").bounding_box()["y"] < about
 
 
 def test_a_new_reading_appears_without_reloading(page, pipeline, watcher):
@@ -91,8 +90,8 @@ def test_an_unusual_reading_is_flagged(page, pipeline, watcher):
     figure = page.locator(f"img[alt^='{UNUSUAL_SITE}']")
     figure.wait_for(timeout=10_000)
     assert "구간 1개" in figure.get_attribute("alt")  # the figure's words name the unusual hour too
-    ARTIFACTS.mkdir(exist_ok=True)
-    _screenshot(page, "app-live-ko.png")
+    assert_fits_a_phone(page)
+    screenshots(page, "live-ko")
 
 
 def _page_text(page) -> str:
@@ -109,6 +108,8 @@ def test_live_app_passes_axe_core_in_both_languages_and_names_no_private_site(pa
     assert not violations, violations
     text = _page_text(page)
     assert not [name for name in PRIVATE_NAMES if name in text] and "<NA>" not in text
+    assert_fits_a_phone(page)
+    assert_one_language(page, "ko", allowed=("TOWT",))  # the method's name
     options = [o.replace("\xa0", " ") for o in menu.all_inner_texts()]
     assert options == ["광주광역시청 (공공)", "북구청 (공공)"]  # the menu offers the public bodies only
     page.get_by_role("button", name="English").click()
@@ -119,4 +120,6 @@ def test_live_app_passes_axe_core_in_both_languages_and_names_no_private_site(pa
     assert "withheld, even as a total" in page.locator("[data-testid=live-withheld]").inner_text()
     text = _page_text(page)
     assert not [name for name in PRIVATE_NAMES if name in text] and "<NA>" not in text
-    _screenshot(page, "app-live-en.png")
+    assert_fits_a_phone(page)
+    assert_one_language(page, "en", allowed=("광주광역시청", "북구청"))  # the public buildings' names as registered
+    screenshots(page, "live-en")

@@ -137,6 +137,11 @@ REJECTED = [
     (dict(category="Tips"), "unknown_category"),
     (dict(ward_code="1234567890"), "unknown_ward"),
     (dict(ward_code="29110525"), "unknown_ward"),
+    (dict(body="연락 주세요 010-1234-5678"), "body_personal_number"),
+    (dict(body="집 전화 062) 123 4567"), "body_personal_number"),
+    (dict(title="고객번호 1203004517 사용량 문의"), "title_personal_number"),
+    (dict(body="주민번호 900101-1234567"), "body_personal_number"),
+    (dict(nickname="01012345678"), "nickname_personal_number"),
 ]
 
 
@@ -159,6 +164,45 @@ def test_the_messages_say_what_to_fix(board):
     assert caught.value.data["max"] == 100 and caught.value.data["length"] == 120
     with pytest.raises(PostRejected, match="tips \\(Saving tips\\)"):
         _post(board, category="recipes")
+
+
+def test_phone_customer_and_resident_numbers_are_refused_before_anything_is_stored(board):
+    """The demo's own customer numbers (electricity and gas 10 digits, water 9), Korean phone
+    numbers in the ways people write them, and resident registration numbers: each refused with
+    the kind named and the number masked, in both languages; nothing is stored."""
+    from energy_lib.demo.city import DemoSettings, households
+
+    demo = households(DemoSettings(households=50)).iloc[7]
+    cases = {
+        f"제 전기 고객번호는 {demo['electricity_no']}입니다": ("고객번호", "a customer number"),
+        f"가스 {demo['gas_no'][:4]}-{demo['gas_no'][4:]}": ("고객번호", "a customer number"),
+        f"수도 고객번호 {demo['water_no']}": ("고객번호", "a customer number"),
+        "문자 주세요 010 9876 5432": ("전화번호", "a phone number"),
+        "+82-10-9876-5432로 연락": ("전화번호", "a phone number"),
+        "관리사무소 062-123-4567": ("전화번호", "a phone number"),
+        "전화 ０１０－９８７６－５４３２": ("전화번호", "a phone number"),
+        "제 번호 850315-2345678 입니다": ("주민등록번호", "a resident registration number"),
+        "8503152345678": ("주민등록번호", "a resident registration number"),
+    }
+    for body, (korean, english) in cases.items():
+        with pytest.raises(PostRejected) as caught:
+            _post(board, body=body)
+        error = caught.value
+        assert error.code == "body_personal_number", body
+        assert korean in error.text("ko") and "저장하지 않았습니다" in error.text("ko")
+        assert english in error.text("en") and "nothing was stored" in error.text("en")
+        shown = error.data["shown"]
+        assert "*" in shown and shown[-4:].isdigit() and sum(c.isdigit() for c in shown) == 4, shown
+    with pytest.raises(PostRejected) as caught:
+        board.report("kernel-9", _post(board).id, reason="작성자 번호 010-1111-2222")
+    assert caught.value.code == "report_reason_personal_number"
+    assert board.posts(status="all").total == 1  # only the post the report was about
+
+
+def test_numbers_residents_need_are_not_taken_for_personal_ones(board):
+    body = ("2026-12-07에 20,000원 아꼈어요. 한 달 350 kWh, 누적 1,234,567,890원 절감 목표! "
+            "에너지공단 상담 1588-1234, 보일러 20도, 사용량 123456789.5 kWh")
+    assert _post(board, body=body).body == body
 
 
 def test_texts_at_the_limits_are_accepted(board):
@@ -200,8 +244,9 @@ def test_html_and_script_are_stored_as_written_and_shown_as_text(board):
     assert "<script" not in shown and "<img" not in shown and "<b>" not in shown
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown
     assert "&lt;script&gt;alert(1)&lt;/script&gt;<br>\n&lt;img src=x onerror=&quot;alert(2)&quot;&gt; &amp; 더" in shown
-    assert "&lt;b&gt;me&lt;/b&gt;" in shown and "동구 충장동" in shown and "2026-01-05 18:00 KST" in shown
+    assert "&lt;b&gt;me&lt;/b&gt;" in shown and "동구 충장동" in shown and "2026년 01월 05일 18:00" in shown
     assert "Chungjang-dong, Dong-gu" in post_html(post, "en") and "Saving tips" in post_html(post, "en")
+    assert "2026-01-05 18:00 KST" in post_html(post, "en")
     assert post._repr_html_() == shown and shown in board.posts()._repr_html_()
 
 

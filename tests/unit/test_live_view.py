@@ -130,7 +130,10 @@ def test_a_figure_of_the_same_numbers_is_drawn_once(monkeypatch):
 
 def test_choices_and_empty_message():
     assert live_view.site_choices(status(1), "en") == [("하남산업단지 (Industrial)", "s-a"), ("광주광역시청 (Public)", "s-b")]
-    assert "make live" in live_view.empty_html("data/live", "ko") and 'data-testid="live-empty"' in live_view.empty_html("x", "en")
+    # citizens see words, never the operator's commands or the server's folders
+    for lang in ("ko", "en"):
+        empty = live_view.empty_html(lang)
+        assert 'data-testid="live-empty"' in empty and "make" not in empty and "energy watch" not in empty and "/" not in empty.replace("</", "")
 
 
 def test_follow_redraws_at_start_and_on_each_new_status_only(tmp_path):
