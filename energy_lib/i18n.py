@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import functools
 
-import pandas as pd
-
 from energy_lib import configuration
 
 __all__ = ["LANGUAGES", "text", "keys", "area_name", "number"]
@@ -80,9 +78,11 @@ def area_name(area: str, lang: str) -> str:
 
 
 def number(value: float, lang: str, decimals: int = 0, *, percent: bool = False, unit: str = "") -> str:
-    """``value`` with thousands separators (or as a signed percentage) and its ``unit``; the word
-    for "suppressed", without a unit, when it is missing (a withheld cell)."""
-    if value is None or value is pd.NA or value != value:
-        return text("common.suppressed", lang)
-    shown = f"{value:+.{decimals}%}" if percent else f"{value:,.{decimals}f}"
-    return f"{shown} {unit}" if unit else shown
+    """``value`` in the locale's format (Babel, :mod:`energy_lib.formatting`) with its ``unit``, or
+    as a signed percentage of a fraction; the word for "suppressed", without a unit, when it is
+    missing (a withheld cell)."""
+    from energy_lib import formatting
+
+    if percent:
+        return formatting.percent(value, lang, decimals, signed=True)
+    return formatting.number(value, lang, decimals, unit=unit)

@@ -416,7 +416,7 @@ def draw_map(values: pd.Series, measure: Measure, *, title: str, shapes: WardSha
         _callout(ax, scene, highlight, _names(table, lang).loc[highlight, "dong"])
     _key(fig, axes[:, 0].tolist(), scene, measure, text)
     if shapes.schematic:
-        fig.supxlabel(text.schematic_note, fontsize=8, color="#444444", x=0.01, ha="left",
+        fig.supxlabel(text.schematic_note, fontsize=8, color="#444444", x=0.01, ha="left", wrap=True,
                       linespacing=1.4)
     _fit_height(fig, axes[:, 0])
     return fig

@@ -25,7 +25,7 @@ def test_every_entry_has_both_languages_with_the_same_placeholders():
         assert re.search("[가-힣]", words) or key == "nav.language", f"{key}: the Korean text has no Korean"
 
 
-DYNAMIC = ("carrier.", "building_type.", "column.", "section.", "my_savings.judgement_", "map.")
+DYNAMIC = ("carrier.", "building_type.", "column.", "section.", "my_savings.judgement_", "map.", "stat.", "common.half_")
 """Key families the code builds from data (``t("carrier." + carrier)``)."""
 
 
