@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import Formatter, MaxNLocator
 
 from energy_lib import formatting, i18n, plots
 
@@ -89,9 +89,24 @@ def _suppressed(lang: str) -> str:
     return i18n.text("common.suppressed", lang)
 
 
-def _number_axis(axis, lang: str, decimals: int = 0) -> None:
-    """Tick labels of ``axis`` in the page's number format."""
-    axis.set_major_formatter(lambda value, _: formatting.number(value, lang, decimals))
+class _LocaleFormatter(Formatter):
+    """Tick labels in the page's number format, with as many decimals as the tick step needs
+    (``0, 50, 100``; ``0.0, 0.5, 1.0``), or a fixed number of them."""
+
+    def __init__(self, lang: str, decimals: int | None = None):
+        self.lang, self.decimals = lang, decimals
+
+    def __call__(self, value, pos=None) -> str:
+        decimals = self.decimals
+        if decimals is None:  # the fewest decimals that write every tick exactly
+            locs = np.asarray(self.locs, dtype=float)
+            decimals = next((d for d in range(3) if np.allclose(locs * 10**d, np.round(locs * 10**d), atol=1e-6)), 3)
+        return formatting.number(value, self.lang, decimals)
+
+
+def _number_axis(axis, lang: str, decimals: int | None = None) -> None:
+    """Tick labels of ``axis`` in the page's number format (decimals from the tick step if not given)."""
+    axis.set_major_formatter(_LocaleFormatter(lang, decimals))
 
 
 def _bar_height(count: int, per_bar: float = 0.075, extra: float = 0.16) -> float:
@@ -126,7 +141,7 @@ def monthly_by_carrier(series: pd.DataFrame, units: pd.Series, annual: pd.DataFr
         scale = scales[carrier]
         line, = ax.plot(months, scale.apply(series[carrier]), color=plots.PALETTE[carrier], linewidth=1.8)
         ax.set_title(f"{_carrier(carrier, lang)} [{scale.unit}]", loc="left")
-        _number_axis(ax.yaxis, lang, 1 if scale.apply(series[carrier]).max() < 10 else 0)
+        _number_axis(ax.yaxis, lang)
         ax.set_ylim(bottom=0)
     if not carriers:
         axes[0, 0].set_visible(False)
@@ -230,7 +245,7 @@ def labelled_bars(values: pd.Series, *, lang: str, unit: str, alt: str, highligh
 
 
 def carrier_bars(totals: pd.DataFrame, *, lang: str, unit: str, alt_key: str, decimals: int = 0,
-                 area: str | None = None) -> Chart | Withheld:
+                 area: str | None = None, **alt_values) -> Chart | Withheld:
     """Energy by group (building types, gus) and carrier in one unit: a panel of totals over
     every carrier, then one panel per carrier, each withheld value marked as withheld. A group
     with a withheld carrier has no total (never the sum of the carriers that happen to be
@@ -271,7 +286,7 @@ def carrier_bars(totals: pd.DataFrame, *, lang: str, unit: str, alt_key: str, de
             shown = ", ".join(f"{_carrier(c, lang)} {formatting.number(row[c], lang, decimals)}" for c in carriers
                               if not formatting.missing(row[c]) and row[c] != 0)
             parts.append(i18n.text("report.partial", lang, name=name, withheld=hidden) + (f" ({shown})" if shown else ""))
-    alt = i18n.text(alt_key, lang, unit=unit, summary="; ".join(parts))
+    alt = i18n.text(alt_key, lang, unit=unit, summary="; ".join(parts), **alt_values)
     table = totals[["total", *carriers]].rename(columns=lambda c: f"{i18n.text('column.total', lang) if c == 'total' else _carrier(c, lang)} [{unit}]")
     return Chart(fig, alt, formatting.table(table, lang, default_decimals=decimals), lang)
 
@@ -319,7 +334,7 @@ def intervals(frame: pd.DataFrame, *, lang: str, label: str, unit: str | None = 
                 ax.text(0, yy, " " + _suppressed(lang), va="center", ha="left", style="italic")
         ax.set_ylim(len(rows) - 0.5, -0.5)
         ax.set_xlabel(f"{label} [{shown_unit}]")
-        _number_axis(ax.xaxis, lang, 1)
+        _number_axis(ax.xaxis, lang)
         ax.xaxis.set_major_locator(MaxNLocator(4))
         parts += [f"{n} {formatting.number(s, lang, 1)} ± {formatting.number(b, lang, 1, unit=shown_unit)}"
                   if s == s else f"{n} {_suppressed(lang)}" for n, s, b in zip(rows["name"], values, bands)]
@@ -397,7 +412,8 @@ def distribution(values: pd.Series, *, lang: str, unit: str, alt_key: str, name:
     ax.axvline(shown.median(), color=plots.PALETTE["observed"], linestyle="--", linewidth=1.5)
     ax.set_xlabel(unit)
     ax.set_ylabel(i18n.text("column.areas", lang))
-    _number_axis(ax.xaxis, lang, decimals)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    _number_axis(ax.xaxis, lang)
     ax.xaxis.set_major_locator(MaxNLocator(4))
     quantiles = shown.quantile([0.0, 0.25, 0.5, 0.75, 1.0])
     alt = i18n.text(alt_key, lang, name=name, count=len(shown),
