@@ -129,11 +129,14 @@ def monthly_by_carrier(series: pd.DataFrame, units: pd.Series, annual: pd.DataFr
         The area's rows of :func:`energy_lib.aggregate.last_twelve_months`, indexed by carrier:
         the last twelve months' total and change, where published, go into the words.
     area : str, optional
-        The page's area: where no month of any carrier is published, :func:`withheld` says so.
+        The page's area: where no month of any carrier is published, :func:`withheld` says so
+        (without an area, :func:`nothing_published` pointing to the city's page).
     """
     carriers = [c for c in CARRIERS if c in series.columns and series[c].notna().any()]
-    if not carriers and area is not None:
-        return withheld(area, lang)
+    if not carriers:  # never an empty chart: why, and where to look instead
+        if area is not None and area != "city":
+            return withheld(area, lang)
+        return nothing_published(lang, href="../city.html", name=i18n.area_name("city", lang))
     months = pd.PeriodIndex(series.index, freq="M").to_timestamp()
     fig, axes = plots.figure(max(1, len(carriers)), 1, height_ratio=0.36, sharex=True, squeeze=False)
     scales = {c: formatting.scale_for(series[c], units[c]) for c in carriers}
@@ -143,8 +146,6 @@ def monthly_by_carrier(series: pd.DataFrame, units: pd.Series, annual: pd.DataFr
         ax.set_title(f"{_carrier(carrier, lang)} [{scale.unit}]", loc="left")
         _number_axis(ax.yaxis, lang)
         ax.set_ylim(bottom=0)
-    if not carriers:
-        axes[0, 0].set_visible(False)
     bottom = axes[-1, 0]
     bottom.xaxis.set_major_locator(mdates.YearLocator())
     bottom.xaxis.set_major_formatter(lambda value, _: formatting.year(mdates.num2date(value).year, lang))

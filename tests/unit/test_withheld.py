@@ -77,3 +77,11 @@ def test_a_distribution_of_nothing_published_says_so_and_its_table_is_no_describ
     assert list(chart.table.index) == ["Published dongs", "Lowest", "Lower quartile", "Median", "Upper quartile", "Highest"]
     assert "std" not in chart.table.to_html() and "1 dongs withheld" in chart.alt
     plt.close(chart.figure)
+
+
+def test_a_monthly_chart_with_no_published_month_is_explained_not_drawn():
+    series = pd.DataFrame({"electricity": [np.nan, np.nan]}, index=["2025-01", "2025-02"])
+    annual = pd.DataFrame({"recent": [np.nan], "change": [np.nan]}, index=["electricity"])
+    units = pd.Series({"electricity": "kWh"})
+    assert isinstance(charts.monthly_by_carrier(series, units, annual, lang="ko"), charts.Withheld)
+    assert 'href="../gu/29140.html"' in charts.monthly_by_carrier(series, units, annual, lang="en", area="2914074500").html
