@@ -271,6 +271,9 @@ def carrier_bars(totals: pd.DataFrame, *, lang: str, unit: str, alt_key: str, de
         return Withheld(f'<p class="withheld" role="note">{html.escape(i18n.text("report.no_data", lang))}</p>')
     panels = [("total", i18n.text("column.total", lang), totals["total"])]
     panels += [(c, _carrier(c, lang), totals[c][(totals[c] != 0) | totals[c].isna()]) for c in carriers]
+    # a panel of nothing but withheld values would be an empty chart: named under the figure instead
+    hidden = [title for key, title, values in panels if values.isna().all()]
+    panels = [panel for panel in panels if not panel[2].isna().all()]
     heights = [0.55 + 0.3 * len(values) for _, _, values in panels]
     fig, axes = plots.figure(len(panels), 1, height_ratio=sum(heights) / plots.PHONE_WIDTH_IN / len(panels),
                              squeeze=False, gridspec_kw={"height_ratios": heights})
@@ -278,6 +281,8 @@ def carrier_bars(totals: pd.DataFrame, *, lang: str, unit: str, alt_key: str, de
         colour = plots.PALETTE["observed"] if key == "total" else plots.PALETTE[key]
         _bars(ax, values, lang=lang, decimals=decimals, colour=colour, unit=unit)
         ax.set_title(f"{title} [{unit}]", loc="left")
+    if hidden:
+        fig.supxlabel(i18n.text("report.all_withheld", lang, names=", ".join(hidden)), x=0.01, ha="left", wrap=True)
     parts = []
     for name, row in totals.iterrows():
         if not formatting.missing(row["total"]):

@@ -15,6 +15,7 @@ a missing value (a withheld cell) is the catalogue's word for it, never ``nan`` 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -139,7 +140,8 @@ def year(value: int, lang: str) -> str:
 
 def table(frame: pd.DataFrame, lang: str, formats: dict | None = None, *, default_decimals: int = 0) -> pd.DataFrame:
     """``frame`` with every cell as text for a page: numbers in the locale's format, missing cells
-    as the word for withheld, never ``nan`` or ``<NA>``.
+    as the word for withheld, never ``nan`` or ``<NA>``; an index or column axis named by a code
+    (``area``, ``carrier``) loses that name, which is no header for a reader.
 
     Parameters
     ----------
@@ -159,7 +161,9 @@ def table(frame: pd.DataFrame, lang: str, formats: dict | None = None, *, defaul
             out[column] = [number(v, lang, places) for v in values]
         else:
             out[column] = [i18n.text("common.suppressed", lang) if missing(v) else str(v) for v in values]
-    shown = pd.DataFrame(out, index=frame.index, columns=frame.columns)
+    shown = pd.DataFrame(out, index=frame.index, columns=list(frame.columns))
     shown.index = [i18n.text("common.suppressed", lang) if missing(v) else v for v in frame.index]
-    shown.index.name = frame.index.name
+    # a code's name (``carrier``, ``area`` from a pivot) is no header a reader should see
+    name = frame.index.name
+    shown.index.name = None if name is None or re.fullmatch(r"[a-z_0-9]+", str(name)) else name
     return shown

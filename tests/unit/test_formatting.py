@@ -47,3 +47,12 @@ def test_a_table_is_text_with_no_nan_or_na():
 def test_i18n_number_uses_babel():
     assert i18n.number(0.034, "ko", 1, percent=True) == "+3.4%"
     assert i18n.number(float("nan"), "en") == "suppressed"
+
+
+def test_a_table_shows_no_code_names_as_headers():
+    frame = pd.DataFrame({"electricity": [1.0]}, index=pd.Index(["서구"], name="area"))
+    frame.columns.name = "carrier"
+    html = formatting.table(frame, "ko").to_html()
+    assert "area" not in html and "carrier" not in html
+    named = pd.DataFrame({"x": [1.0]}, index=pd.Index(["2024년 1월"], name="월"))
+    assert formatting.table(named, "ko").index.name == "월"
