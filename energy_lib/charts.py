@@ -265,15 +265,15 @@ def carrier_bars(totals: pd.DataFrame, *, lang: str, unit: str, alt_key: str, de
         The page's area, for :func:`withheld` where no value of any group is published.
     """
     carriers = [c for c in CARRIERS if c in totals.columns and (totals[c].isna() | (totals[c] != 0)).any()]
-    if totals.empty or totals[carriers + ["total"]].isna().all().all():
-        if area is not None and area != "city":
-            return withheld(area, lang)
-        return Withheld(f'<p class="withheld" role="note">{html.escape(i18n.text("report.no_data", lang))}</p>')
     panels = [("total", i18n.text("column.total", lang), totals["total"])]
     panels += [(c, _carrier(c, lang), totals[c][(totals[c] != 0) | totals[c].isna()]) for c in carriers]
     # a panel of nothing but withheld values would be an empty chart: named under the figure instead
     hidden = [title for key, title, values in panels if values.isna().all()]
     panels = [panel for panel in panels if not panel[2].isna().all()]
+    if totals.empty or not panels:
+        if area is not None and area != "city":
+            return withheld(area, lang)
+        return Withheld(f'<p class="withheld" role="note">{html.escape(i18n.text("report.no_data", lang))}</p>')
     heights = [0.55 + 0.3 * len(values) for _, _, values in panels]
     fig, axes = plots.figure(len(panels), 1, height_ratio=sum(heights) / plots.PHONE_WIDTH_IN / len(panels),
                              squeeze=False, gridspec_kw={"height_ratios": heights})

@@ -52,6 +52,9 @@ def test_a_total_over_carriers_is_never_drawn_from_the_published_carriers_alone(
     nothing = totals.assign(electricity=np.nan, gas=np.nan, total=np.nan)
     assert isinstance(charts.carrier_bars(nothing, lang="en", unit="toe", alt_key="report.building_alt",
                                           area="2914074500"), charts.Withheld)
+    zero_or_withheld = totals.assign(electricity=np.nan, gas=[0.0, np.nan], total=np.nan)  # nothing to draw
+    assert isinstance(charts.carrier_bars(zero_or_withheld, lang="ko", unit="toe", alt_key="report.building_alt"),
+                      charts.Withheld)
 
 
 def test_savings_in_different_units_never_share_an_axis():
