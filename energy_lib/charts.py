@@ -134,9 +134,7 @@ def monthly_by_carrier(series: pd.DataFrame, units: pd.Series, annual: pd.DataFr
     """
     carriers = [c for c in CARRIERS if c in series.columns and series[c].notna().any()]
     if not carriers:  # never an empty chart: why, and where to look instead
-        if area is not None and area != "city":
-            return withheld(area, lang)
-        return nothing_published(lang, href="../city.html", name=i18n.area_name("city", lang))
+        return _nothing(area, lang)
     months = pd.PeriodIndex(series.index, freq="M").to_timestamp()
     fig, axes = plots.figure(max(1, len(carriers)), 1, height_ratio=0.36, sharex=True, squeeze=False)
     scales = {c: formatting.scale_for(series[c], units[c]) for c in carriers}
@@ -234,10 +232,20 @@ def _bars(ax, values: pd.Series, *, lang: str, decimals: int, colour: str, highl
     ax.invert_yaxis()
 
 
+def _nothing(area: str | None, lang: str) -> Withheld:
+    """Why a chart has nothing to draw: the area's withheld note, or a pointer to the city."""
+    if area is not None and area != "city":
+        return withheld(area, lang)
+    return nothing_published(lang, href="../city.html", name=i18n.area_name("city", lang))
+
+
 def labelled_bars(values: pd.Series, *, lang: str, unit: str, alt: str, highlight: str | None = None,
-                  decimals: int = 0) -> Chart:
+                  decimals: int = 0, area: str | None = None) -> Chart | Withheld:
     """Horizontal bars with their values printed; ``highlight`` (an index label) drawn darker
-    and named in the alt text. Suppressed values are labelled as suppressed at zero."""
+    and named in the alt text. Suppressed values are labelled as suppressed at zero; where every
+    value is, :func:`withheld` (for ``area``) or :func:`nothing_published` instead of a chart."""
+    if values.astype(float).isna().all():
+        return _nothing(area, lang)
     fig, ax = plots.figure(height_ratio=_bar_height(len(values)))
     _bars(ax, values, lang=lang, decimals=decimals, colour=plots.PALETTE["electricity"], highlight=highlight, unit=unit)
     ax.set_xlabel(unit)
@@ -271,9 +279,7 @@ def carrier_bars(totals: pd.DataFrame, *, lang: str, unit: str, alt_key: str, de
     hidden = [title for key, title, values in panels if values.isna().all()]
     panels = [panel for panel in panels if not panel[2].isna().all()]
     if totals.empty or not panels:
-        if area is not None and area != "city":
-            return withheld(area, lang)
-        return Withheld(f'<p class="withheld" role="note">{html.escape(i18n.text("report.no_data", lang))}</p>')
+        return _nothing(area, lang)
     heights = [0.55 + 0.3 * len(values) for _, _, values in panels]
     fig, axes = plots.figure(len(panels), 1, height_ratio=sum(heights) / plots.PHONE_WIDTH_IN / len(panels),
                              squeeze=False, gridspec_kw={"height_ratios": heights})
@@ -282,7 +288,8 @@ def carrier_bars(totals: pd.DataFrame, *, lang: str, unit: str, alt_key: str, de
         _bars(ax, values, lang=lang, decimals=decimals, colour=colour, unit=unit)
         ax.set_title(f"{title} [{unit}]", loc="left")
     if hidden:
-        fig.supxlabel(i18n.text("report.all_withheld", lang, names=", ".join(hidden)), x=0.01, ha="left", wrap=True)
+        fig.supxlabel(i18n.text("report.all_withheld", lang, names=", ".join(hidden)), x=0.01, ha="left", wrap=True,
+                      fontsize=plots.MIN_FONT_PT + 0.5)
     parts = []
     for name, row in totals.iterrows():
         if not formatting.missing(row["total"]):

@@ -88,3 +88,9 @@ def test_a_monthly_chart_with_no_published_month_is_explained_not_drawn():
     units = pd.Series({"electricity": "kWh"})
     assert isinstance(charts.monthly_by_carrier(series, units, annual, lang="ko"), charts.Withheld)
     assert 'href="../gu/29140.html"' in charts.monthly_by_carrier(series, units, annual, lang="en", area="2914074500").html
+
+
+def test_bars_of_nothing_but_withheld_values_are_explained_not_drawn():
+    values = pd.Series([np.nan, np.nan], index=["동구", "서구"])
+    assert 'href="../gu/29140.html"' in charts.labelled_bars(values, lang="ko", unit="kWh", alt="x", area="2914074500").html
+    assert 'href="../city.html"' in charts.labelled_bars(values, lang="en", unit="kWh", alt="x").html
