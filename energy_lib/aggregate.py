@@ -28,7 +28,7 @@ from energy_lib import configuration, units
 from energy_lib.store import Store
 
 __all__ = ["months", "use_partials", "with_common_units", "year_on_year", "intensity", "energy_mix", "monthly_series",
-           "last_twelve_months", "ranking", "re100_progress", "emissions_path"]
+           "last_twelve_months", "carrier_totals", "ranking", "energy_ranking", "re100_progress", "emissions_path"]
 
 _MONTH = "date_trunc('month', CASE WHEN r.resolution = 'billing' THEN r.period_end ELSE r.period_start END)"
 """The month a reading counts in: a bill's read month, any other reading's start."""
@@ -212,6 +212,40 @@ def last_twelve_months(consumption: pd.DataFrame, *, value: str = "total", end: 
     return out.reset_index()
 
 
+def carrier_totals(annual: pd.DataFrame, keys: list[str], *, value: str = "recent",
+                   carriers: tuple[str, ...] = units.ENERGY_CARRIERS) -> pd.DataFrame:
+    """Each group's use per energy carrier in one unit, and their total only where it is complete.
+
+    Parameters
+    ----------
+    annual : pandas.DataFrame
+        :func:`last_twelve_months` of a common unit (``value="kwh"`` [kWh] or ``"toe"`` [toe]),
+        or any frame with ``keys``, ``carrier`` and ``value``, one row per group and carrier.
+    keys : list of str
+        What a group is, e.g. ``["area", "building_type"]``.
+    carriers : tuple of str
+        The carriers that make up the total (energy: water has no energy content).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``keys``: one column per carrier (0 where the group has no such meter, NaN
+        where its use is withheld) and ``total``, the sum over every carrier, NaN wherever one
+        of them is withheld: a sum of the published carriers alone would be a silent partial sum.
+        ``withheld`` lists each group's withheld carriers (comma-separated, empty if none).
+    """
+    rows = annual[annual["carrier"].isin(carriers)].set_index([*keys, "carrier"])[value].astype(float)
+    wide = rows.unstack("carrier")
+    present = pd.Series(1.0, index=rows.index).unstack("carrier").notna()
+    # a carrier with no row: the group has no such meter (0); a row without value: withheld (NaN)
+    wide = wide.where(present, 0.0).reindex(columns=list(carriers), fill_value=0.0)
+    complete = wide.notna().all(axis=1)
+    out = wide.copy()
+    out["total"] = wide.sum(axis=1).where(complete)
+    out["withheld"] = wide.isna().astype(int).dot(pd.Index(list(carriers)) + ",").str.rstrip(",").astype(str)
+    return out
+
+
 def ranking(annual: pd.DataFrame, stock: pd.DataFrame, *, carrier: str, level: str = "ward",
             building_type: str = "all", per: str = "households") -> pd.DataFrame:
     """Areas of one level ranked by their last twelve months' use per household (or per m²).
@@ -234,6 +268,35 @@ def ranking(annual: pd.DataFrame, stock: pd.DataFrame, *, carrier: str, level: s
     rows = rows.merge(stock[["area", "building_type", per]], on=["area", "building_type"], how="left")
     out = rows[["area", "recent", per]].copy()
     out["intensity"] = intensity(rows, rows, ["area", "building_type"], value="recent", per=per).to_numpy()
+    out["rank"] = out["intensity"].rank(ascending=False, method="min")
+    return out.sort_values(["rank", "area"], na_position="last", kind="stable", ignore_index=True)
+
+
+def energy_ranking(annual: pd.DataFrame, stock: pd.DataFrame, *, level: str = "ward", building_type: str = "all",
+                   per: str = "floor_area_m2") -> pd.DataFrame:
+    """Areas of one level ranked by their last twelve months' energy over every carrier [kWh] per
+    unit of ``per`` (per m² of floor area by default); an area with a withheld carrier is not
+    ranked (its total would be partial).
+
+    Parameters
+    ----------
+    annual : pandas.DataFrame
+        :func:`last_twelve_months` with ``value="kwh"``.
+    stock : pandas.DataFrame
+        The open-data ``stock`` table (``households``, ``floor_area_m2`` from the registers).
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`ranking`: ``area``, ``recent`` [kWh], ``per``, ``intensity`` [kWh per unit of
+        ``per``] and ``rank``.
+    """
+    rows = annual[(annual["level"] == level) & (annual["building_type"] == building_type)]
+    totals = carrier_totals(rows, ["area"])["total"].rename("recent").reset_index()
+    totals = totals.merge(stock[["area", "building_type", per]][stock["building_type"] == building_type], on="area",
+                          how="left")
+    out = totals[["area", "recent", per]].copy()
+    out["intensity"] = intensity(totals, totals, ["area"], value="recent", per=per).to_numpy()
     out["rank"] = out["intensity"].rank(ascending=False, method="min")
     return out.sort_values(["rank", "area"], na_position="last", kind="stable", ignore_index=True)
 

@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import functools
 
-import pandas as pd
-
 from energy_lib import configuration
 
-__all__ = ["LANGUAGES", "LOCALES", "text", "keys", "area_name", "number", "decimal", "percent", "quantity", "month"]
+__all__ = ["LANGUAGES", "text", "keys", "area_name", "number", "decimal", "percent", "quantity", "month"]
 
 LANGUAGES = ("ko", "en")
 """Published languages, the first is the default."""
@@ -80,67 +78,53 @@ def area_name(area: str, lang: str) -> str:
 
 
 def number(value: float, lang: str, decimals: int = 0, *, percent: bool = False, unit: str = "") -> str:
-    """``value`` with thousands separators (or as a signed percentage) and its ``unit``; the word
-    for "suppressed", without a unit, when it is missing (a withheld cell)."""
-    if value is None or value is pd.NA or value != value:
-        return text("common.suppressed", lang)
-    shown = f"{value:+.{decimals}%}" if percent else f"{value:,.{decimals}f}"
-    return f"{shown} {unit}" if unit else shown
+    """``value`` in the locale's format (Babel, :mod:`energy_lib.formatting`) with its ``unit``, or
+    as a signed percentage of a fraction; the word for "suppressed", without a unit, when it is
+    missing (a withheld cell)."""
+    from energy_lib import formatting
+
+    if percent:
+        return formatting.percent(value, lang, decimals, signed=True)
+    return formatting.number(value, lang, decimals, unit=unit)
 
 
-LOCALES = {"ko": "ko_KR", "en": "en_US"}
-"""Babel's locale of each published language: number and date formats come from CLDR, not code."""
-
-
-def _locale(lang: str) -> str:
-    if lang not in LOCALES:
-        raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
-    return LOCALES[lang]
-
-
-def _missing(value) -> bool:
-    return value is None or value is pd.NA or value != value
-
+# The apps' forms: a value an app cannot compute (no baseline yet) is "not available", not
+# "suppressed"; the formats themselves are energy_lib.formatting's (Babel).
 
 def decimal(value: float, lang: str, decimals: int = 0) -> str:
-    """``value`` in ``lang``'s number format (Babel, CLDR) with ``decimals`` decimals; the
-    catalogue's "not available" word when it is missing (None, NaN or ``pd.NA``).
+    """``value`` in ``lang``'s number format with ``decimals`` decimals; the catalogue's "not
+    available" word when it is missing (None, NaN or ``pd.NA``).
 
     >>> decimal(1234.5, "ko", 1)
     '1,234.5'
     """
-    from babel.numbers import format_decimal
+    from energy_lib import formatting
 
-    if _missing(value):
-        return text("common.not_available", lang)
-    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
-    return format_decimal(float(value), format=pattern, locale=_locale(lang))
+    return formatting.number(value, lang, decimals, absent="common.not_available")
 
 
 def percent(fraction: float, lang: str, decimals: int = 1, *, signed: bool = False) -> str:
-    """A fraction as a percentage in ``lang``'s format (Babel): ``0.247`` → ``24.7%``, with
-    ``signed`` a change: ``+24.7%``; the catalogue's "not available" word when it is missing or
-    infinite."""
-    from babel.numbers import format_percent
+    """A fraction as a percentage in ``lang``'s format: ``0.247`` → ``24.7%``, with ``signed`` a
+    change: ``+24.7%``; the catalogue's "not available" word when it is missing or infinite."""
+    from energy_lib import formatting
 
-    if _missing(fraction) or fraction in (float("inf"), float("-inf")):
-        return text("common.not_available", lang)
-    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "") + "%"
-    if signed:
-        pattern = f"+{pattern};-{pattern}"
-    return format_percent(float(fraction), format=pattern, locale=_locale(lang))
+    if not formatting.missing(fraction) and fraction in (float("inf"), float("-inf")):
+        fraction = None
+    return formatting.percent(fraction, lang, decimals, signed=signed, absent="common.not_available")
 
 
 def quantity(value: float, unit: str, lang: str, decimals: int = 0) -> str:
     """:func:`decimal` with a unit key of the catalogue (``unit.kwh``, ``unit.won``, …) in
     ``lang``; the "not available" word alone, without a unit, when the value is missing."""
-    if _missing(value):
+    from energy_lib import formatting
+
+    if formatting.missing(value):
         return text("common.not_available", lang)
     return text(f"unit.{unit}", lang, value=decimal(value, lang, decimals))
 
 
 def month(moment, lang: str) -> str:
-    """The month of ``moment`` as a reader of ``lang`` writes it (Babel): ``2026년 11월``, ``Nov 2026``."""
-    from babel.dates import format_skeleton
+    """The month of ``moment`` as a reader of ``lang`` writes it: ``2026년 11월``, ``Nov 2026``."""
+    from energy_lib import formatting
 
-    return format_skeleton("yMMM", pd.Timestamp(moment).date(), locale=_locale(lang))
+    return formatting.month(moment, lang)

@@ -19,7 +19,8 @@ hatched and named in the legend, cells can carry their rank or value (``annotate
 :func:`map_table` and :func:`map_alt_text` give every number in words and digits.
 
 The figure is drawn by matplotlib in the workbook style (:mod:`energy_lib.plots`), so Hangul
-renders in NanumGothic and the PNG bytes of one input are always the same.
+renders in NanumGothic and the SVG (or PNG) of one input is always the same; each ward carries its
+name and value as a tooltip.
 
 References
 ----------
@@ -262,6 +263,17 @@ def _paint_labels(ax, scene: _Scene, codes, annotate: str, measure: Measure, fon
                 zorder=5, gid="ward_label")
 
 
+def _paint_tips(ax, scene: _Scene, names: pd.Series, measure: Measure, text: MapText) -> None:
+    """An invisible copy (1% white: a browser shows tooltips only over painted areas) of each ward's cell
+    that carries its name and value as a tooltip (an SVG
+    ``<title>``: hover or a long tap), over the colours and under the labels."""
+    codes = [c for c in scene.shapes.wards["ward_code"] if c in scene.shapes.rings]
+    cells = [ax.add_patch(PathPatch(scene.shapes.path(c), facecolor=(1.0, 1.0, 1.0, 0.01), edgecolor="none", zorder=4.5))
+             for c in codes]
+    plots.tip(cells, [f"{names[c]}: " + (text.suppressed if math.isnan(scene.data[c])
+                                          else measure.format(scene.data[c], unit=True)) for c in codes])
+
+
 def _halo(width: float) -> list:
     return [patheffects.withStroke(linewidth=width, foreground="white")]
 
@@ -392,7 +404,7 @@ def draw_map(values: pd.Series, measure: Measure, *, title: str, shapes: WardSha
     fig.get_layout_engine().set(h_pad=0.08)  # [in]: air above the title and between the panels
     ax = axes[0, 0]
     _frame(ax, view, visible=False)
-    ax.set_title(title, loc="left", fontsize=13, fontweight="bold")
+    ax.set_title(title, loc="left", fontsize=11, fontweight="bold")
     codes = list(table["ward_code"])
     in_core = (_in_view(scene.labels.loc[codes].to_numpy(), core) if core
                else np.zeros(len(codes), dtype=bool))  # labelled in the inset only
@@ -412,11 +424,12 @@ def draw_map(values: pd.Series, measure: Measure, *, title: str, shapes: WardSha
             _paint_gu_names(panel, scene, labelled if within else codes, lang, fontsize=10.5)
         if kind is not None:
             _paint_highlight(panel, scene, highlight, kind)
+    _paint_tips(ax, scene, _names(table, lang)["full"], measure, text)
     if kind == "ward":
         _callout(ax, scene, highlight, _names(table, lang).loc[highlight, "dong"])
     _key(fig, axes[:, 0].tolist(), scene, measure, text)
     if shapes.schematic:
-        fig.supxlabel(text.schematic_note, fontsize=8, color="#444444", x=0.01, ha="left",
+        fig.supxlabel(text.schematic_note, fontsize=8, color="#444444", x=0.01, ha="left", wrap=True,
                       linespacing=1.4)
     _fit_height(fig, axes[:, 0])
     return fig

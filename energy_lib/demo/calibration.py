@@ -247,7 +247,7 @@ def building_customers(settings: DemoSettings, calendar: usage.Calendar, fixed: 
             kind = generator.choice(list(types), size=len(annual), p=list(types.values()))
             parts.append(pd.DataFrame({"gu_code": gu, "contract": contract, "building_type": kind,
                                        "annual_kwh": annual, "cooling_share": spec["cooling_share"],
-                                       "kwh_per_m2": spec["kwh_per_m2"], "placement_shape": spec["placement_shape"]}))
+                                       "placement_shape": spec["placement_shape"]}))
     frame = pd.concat(parts, ignore_index=True)
     days, cdd = _year_drivers(frame["building_type"].to_numpy(), calendar, settings)
     cooling = frame["cooling_share"].to_numpy()

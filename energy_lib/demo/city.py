@@ -17,10 +17,10 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from energy_lib import wards
+from energy_lib import configuration, wards
 from energy_lib.demo.climate import rng
 
-__all__ = ["DemoSettings", "households", "gu_population", "buildings", "heat_complexes", "interval_sites", "PROGRAMMES"]
+__all__ = ["DemoSettings", "households", "gu_population", "floor_areas", "buildings", "heat_complexes", "interval_sites", "PROGRAMMES"]
 
 
 @dataclass(frozen=True)
@@ -209,6 +209,44 @@ _BUILDING_USES = pd.DataFrame({
 [m³/m²/year] (approximate, for the demo)."""
 
 
+def floor_areas(building_type: np.ndarray, annual_kwh: np.ndarray, generator: np.random.Generator) -> np.ndarray:
+    """A floor area for each building [m²], lognormal by building type as in the building register,
+    tied to its annual use by a Gaussian copula.
+
+    Parameters
+    ----------
+    building_type : numpy.ndarray of str
+        Each building's type (a key of ``[floor_area]`` in ``config/demo.toml``).
+    annual_kwh : numpy.ndarray
+        Each building's annual electricity use [kWh].
+    generator : numpy.random.Generator
+
+    Returns
+    -------
+    numpy.ndarray
+        Floor area [m²], whole square metres, at least ``minimum_m2``.
+
+    Notes
+    -----
+    Within a type, ``z = ρ·Φ⁻¹(rank(use)) + √(1−ρ²)·ε`` with ε standard normal, and
+    ``area = median · exp(σ·z)``: the area's distribution is the type's lognormal whatever the
+    distribution of use (calibrated to KEPCO), and larger users tend to be larger buildings.
+    Dividing use by a fixed kWh/m² would make every building of a type equally intensive, and
+    small users implausibly small (a tenth of shops under 30 m²).
+    """
+    from scipy.special import ndtri
+
+    spec = configuration.load("demo")["floor_area"]
+    kinds = pd.Series(building_type)
+    rank = pd.Series(annual_kwh).groupby(kinds.to_numpy()).rank(method="first").to_numpy()
+    count = kinds.map(kinds.value_counts()).to_numpy(dtype=float)
+    rho = float(spec["use_correlation"])
+    z = rho * ndtri((rank - 0.5) / count) + np.sqrt(1.0 - rho**2) * generator.standard_normal(len(kinds))
+    median = kinds.map({k: v["median_m2"] for k, v in spec.items() if isinstance(v, dict)}).to_numpy(dtype=float)
+    sigma = kinds.map({k: v["sigma"] for k, v in spec.items() if isinstance(v, dict)}).to_numpy(dtype=float)
+    return np.maximum(float(spec["minimum_m2"]), np.round(median * np.exp(sigma * z), 0))
+
+
 def _legal_dongs(customers: pd.DataFrame, settings: DemoSettings) -> np.ndarray:
     """A legal dong in its gu for each customer: each gu × contract type spreads its customers
     over the gu's legal dongs by seeded gamma weights (``placement_shape`` small: concentrated in
@@ -256,9 +294,7 @@ def buildings(settings: DemoSettings, customers: pd.DataFrame) -> pd.DataFrame:
     n = len(customers)
     legal_code = _legal_dongs(customers, settings)
     kinds = customers["building_type"].to_numpy()
-    # floor area follows use (a register's area and a meter's use are related, not proportional)
-    area = np.maximum(30.0, np.round(customers["annual_kwh"].to_numpy() / customers["kwh_per_m2"].to_numpy()
-                                     * generator.lognormal(0, 0.3, n), 0))
+    area = floor_areas(kinds, customers["annual_kwh"].to_numpy(dtype=float), generator)
     gas_per_m2 = _BUILDING_USES.loc[kinds, "m3_per_m2_year"].to_numpy()
     frame = pd.DataFrame({
         "legal_code": legal_code, "true_ward": _true_wards(legal_code, generator),

@@ -31,6 +31,8 @@ class _Links(HTMLParser):
             self.links.append(attrs["href"])
         if tag == "img":
             self.images.append(attrs)
+        if tag == "svg" and attrs.get("role") == "img":  # a chart: inline SVG, its alt text as aria-label
+            self.images.append({"alt": attrs.get("aria-label", "")})
 
 
 def _pages(site_dir: Path) -> list[Path]:

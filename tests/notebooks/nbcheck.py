@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -33,5 +34,9 @@ def alt_texts(notebook) -> list[str]:
         for tag in re.findall(r"<img[^>]*>", data.get("text/html", "")):
             alt = re.search(r'alt="([^"]*)"', tag)
             assert alt and alt.group(1).strip(), "an image without alt text"
-            texts.append(alt.group(1))
+            texts.append(html.unescape(alt.group(1)))
+        for tag in re.findall(r"<svg[^>]*>", data.get("text/html", "")):  # a chart: inline SVG
+            label = re.search(r'aria-label="([^"]*)"', tag)
+            assert 'role="img"' in tag and label and label.group(1).strip(), "a chart without alt text"
+            texts.append(html.unescape(label.group(1)))
     return texts

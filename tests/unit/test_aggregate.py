@@ -124,3 +124,24 @@ def test_use_partials_are_each_cells_customers_total_and_largest_from_the_readin
     assert (partials["period"] == "last-12").any()
     pd.testing.assert_frame_equal(partials.reset_index(drop=True), expected.sort_values(by, ignore_index=True),
                                   check_dtype=False, rtol=1e-9)
+
+
+def test_carrier_totals_are_complete_or_absent_never_partial():
+    annual = pd.DataFrame({"building_type": ["apartment", "apartment", "apartment", "public", "public", "shop"],
+                           "carrier": ["electricity", "gas", "water", "electricity", "gas", "electricity"],
+                           "recent": [10.0, 5.0, 99.0, 7.0, np.nan, 3.0]})
+    totals = aggregate.carrier_totals(annual, ["building_type"])
+    assert totals.loc["apartment", "total"] == pytest.approx(15.0)  # water is no energy
+    assert np.isnan(totals.loc["public", "total"]) and totals.loc["public", "withheld"] == "gas"
+    assert totals.loc["public", "electricity"] == pytest.approx(7.0)  # the published carrier, on its own
+    assert totals.loc["shop", "gas"] == 0.0 and totals.loc["shop", "total"] == pytest.approx(3.0)  # no gas meter
+
+
+def test_energy_ranking_divides_every_carrier_by_floor_area_and_skips_partial_areas():
+    annual = pd.DataFrame({"level": "gu", "area": ["a", "a", "b", "b"], "building_type": "commercial",
+                           "carrier": ["electricity", "gas", "electricity", "gas"], "recent": [1000.0, 500.0, 800.0, np.nan]})
+    stock = pd.DataFrame({"area": ["a", "b"], "building_type": "commercial", "floor_area_m2": [10.0, 8.0],
+                          "households": [0, 0]})
+    ranked = aggregate.energy_ranking(annual, stock, level="gu", building_type="commercial").set_index("area")
+    assert ranked.loc["a", "intensity"] == pytest.approx(150.0)
+    assert np.isnan(ranked.loc["b", "intensity"]) and np.isnan(ranked.loc["b", "rank"])

@@ -113,3 +113,27 @@ def test_streetlights_follow_the_night():
 def test_the_demo_must_cover_the_reference_year():
     with pytest.raises(ValueError, match="2024"):
         calibration.calibration_months(DemoSettings(first_month="2025-01"))
+
+
+def test_building_floor_areas_follow_the_register_by_type(calendar):
+    """Floor areas have each type's configured lognormal distribution (median within 15%, spread
+    within 20%), larger users are larger buildings, and use per m² varies within a type."""
+    from energy_lib import configuration
+
+    settings = DemoSettings()
+    customers = calibration.building_customers(settings, calendar, pd.DataFrame(columns=["gu_code", "contract", "kwh"]))
+    buildings = city.buildings(settings, customers)
+    spec = configuration.load("demo")["floor_area"]
+    assert (buildings["floor_area_m2"] >= spec["minimum_m2"]).all()
+    for kind, rows in buildings.groupby("building_type"):
+        logs = np.log(rows["floor_area_m2"].to_numpy())
+        if len(rows) < 30:
+            continue
+        assert abs(np.exp(np.median(logs)) / spec[kind]["median_m2"] - 1) < 0.15, kind
+        assert abs(logs.std() / spec[kind]["sigma"] - 1) < 0.2, kind
+        rho = pd.Series(rows["floor_area_m2"].to_numpy()).corr(pd.Series(rows["annual_kwh"].to_numpy()), method="spearman")
+        assert 0.5 < rho < 0.85, kind
+        per_m2 = rows["annual_kwh"] / rows["floor_area_m2"]
+        assert per_m2.quantile(0.9) / per_m2.quantile(0.1) > 3, kind  # not use / a constant
+    medians = buildings.groupby("building_type")["floor_area_m2"].median()
+    assert medians["commercial"] < medians["public"] < medians["education"]

@@ -27,7 +27,8 @@ def test_every_entry_has_both_languages_with_the_same_placeholders():
             f"{key}: the Korean text has no Korean"
 
 
-DYNAMIC = ("carrier.", "building_type.", "column.", "section.", "my_savings.judgement_", "my_savings.half_", "map.", "unit.")
+DYNAMIC = ("carrier.", "building_type.", "column.", "section.", "my_savings.judgement_", "my_savings.half_", "map.", "unit.",
+           "stat.", "common.half_")
 """Key families the code builds from data (``t("carrier." + carrier)``)."""
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 from babel.numbers import parse_decimal
 
-from energy_lib import household, i18n, my_savings
+from energy_lib import formatting, household, i18n, my_savings
 from energy_lib.demo.city import DemoSettings, households
 from tests.conftest import DEMO_HOUSEHOLDS
 
@@ -152,7 +152,7 @@ def number(text: str, lang: str) -> float:
     """The number in a shown value (Babel's parser, in the page's locale)."""
     match = re.search(r"-?[\d,]+(?:\.\d+)?", text)
     assert match, text
-    return float(parse_decimal(match.group(0), locale=i18n.LOCALES[lang]))
+    return float(parse_decimal(match.group(0), locale=formatting.LOCALES[lang]))
 
 
 def _close(shown: float, expected: float, decimals: int) -> bool:

@@ -1,0 +1,130 @@
+"""The report pages on a phone: at 390 × 844 no page scrolls sideways, no chart text renders under
+11 CSS px, nothing prints ``<NA>``, ``nan`` or ``None``, every chart is SVG with alt text and its
+table, Korean pages have no Latin table headers but units, English pages no Korean. (The numbers
+they show are checked against the store in test_page_figures.py.)"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from http_site import http_server
+
+from energy_lib import opendata
+from energy_lib.publish import site as publish
+from energy_lib.wards import wards
+
+pytestmark = pytest.mark.xdist_group("published")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PHONE = {"width": 390, "height": 844}
+TYPES = [t for t in opendata.BUILDING_TYPES if t != "unknown"]
+ENGLISH = ("en/city.html", "en/gu/29140.html", "en/dong/2914074500.html", "en/building/commercial.html")
+UNITS = re.compile(r"kWh|MWh|GWh|TWh|kgCO2eq|tCO2eq|CO2eq|CO2|toe|m³|m²|%|1,000")
+"""Unit symbols, which are the same in every language (SI and the Energy Act's toe)."""
+
+MEASURE = """() => {
+  const small = [], charts = [];
+  for (const svg of document.querySelectorAll("svg.chart")) {
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    let texts = 0;
+    for (const t of svg.querySelectorAll("text")) {
+      if (!t.textContent.trim()) continue;
+      texts += 1;
+      const size = parseFloat(getComputedStyle(t).fontSize) * scale;
+      if (size < 11) small.push(t.textContent.trim().slice(0, 30) + " " + size.toFixed(1) + "px");
+    }
+    const figure = svg.closest("figure");
+    const next = figure && figure.nextElementSibling;
+    charts.push({label: svg.getAttribute("aria-label") || "", role: svg.getAttribute("role"), texts,
+                 table: !!(next && next.tagName === "DETAILS" && next.querySelector("table"))});
+  }
+  return {scroll: document.documentElement.scrollWidth, small, charts, images: document.querySelectorAll("main img").length,
+          text: document.body.innerText,
+          headers: Array.from(document.querySelectorAll("main th")).map(th => th.textContent.trim())};
+}"""
+
+
+def _ten_dongs() -> list[str]:
+    """Two dongs of every gu (the first two by code), the page's default dong among them."""
+    table = wards().sort_values("ward_code")
+    chosen = table.groupby("gu_code")["ward_code"].apply(lambda codes: list(codes)[:2]).sum()
+    return sorted(set(chosen[:9]) | {"2914074500"})
+
+
+@pytest.fixture(scope="module")
+def phone_site(published, tmp_path_factory):
+    """The city, every gu, ten dongs and every building type in Korean, and one of each in
+    English, built from the small demo's open data into a site of their own, served over HTTP."""
+    site = tmp_path_factory.mktemp("phone") / "site"
+    shutil.copytree(published["data"], site / "data")
+    dongs = {f"ko/dong/{code}.html" for code in _ten_dongs()}
+    pages = [p for p in publish.plan(wards(), TYPES)
+             if (p.lang == "ko" and (p.section in ("city", "gu", "building_type") or p.path in dongs))
+             or p.path in ENGLISH]
+    summary = publish.build(site, pages, published["manifest"]["data_hash"], workers=2)
+    assert not summary.failed, [(r.path, r.error) for r in summary.failed]
+    with http_server(site) as url:
+        yield {"url": url, "site": site, "pages": pages, "store": published["store"]}
+
+
+def test_the_phone_pages_cover_the_city_every_gu_ten_dongs_and_every_building_type(phone_site):
+    paths = {p.path for p in phone_site["pages"]}
+    assert "ko/city.html" in paths and len([p for p in paths if "/gu/" in p and p.startswith("ko")]) == 5
+    assert len([p for p in paths if p.startswith("ko/dong/")]) == 10
+    assert {f"ko/building/{t}.html" for t in TYPES} <= paths
+
+
+def test_at_390_px_nothing_scrolls_sideways_and_no_chart_text_is_under_11_px(phone_site, browser):
+    problems = []
+    page = browser.new_page(viewport=PHONE)
+    for item in phone_site["pages"]:
+        page.goto(f"{phone_site['url']}/{item.path}")
+        page.evaluate("document.fonts.ready")
+        seen = page.evaluate(MEASURE)
+        if seen["scroll"] > PHONE["width"]:
+            problems.append(f"{item.path}: scrolls sideways ({seen['scroll']} px)")
+        if seen["small"]:
+            problems.append(f"{item.path}: chart text under 11 px: {seen['small'][:3]}")
+        if re.search(r"<NA>|\bnan\b|\bNaN\b|\bNone\b", seen["text"]):
+            problems.append(f"{item.path}: prints a missing value as {re.search(r'<NA>|nan|NaN|None', seen['text']).group()}")
+        if seen["images"]:
+            problems.append(f"{item.path}: {seen['images']} raster images (charts are SVG)")
+        for chart in seen["charts"]:
+            if chart["role"] != "img" or len(chart["label"]) < 10 or not chart["table"] or not chart["texts"]:
+                problems.append(f"{item.path}: a chart without role, alt text, text or table: {chart['label'][:60]}")
+    page.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_korean_pages_have_korean_table_headers_and_english_pages_no_korean(phone_site, browser):
+    page = browser.new_page(viewport=PHONE)
+    problems = []
+    for item in phone_site["pages"]:
+        page.goto(f"{phone_site['url']}/{item.path}")
+        seen = page.evaluate(MEASURE)
+        if item.lang == "ko":
+            latin = [h for h in seen["headers"] if re.search("[A-Za-z]", UNITS.sub("", h))]
+            if latin:
+                problems.append(f"{item.path}: Latin table headers {latin[:5]}")
+        else:
+            main = page.evaluate("document.querySelector('main').innerText")
+            hangul = re.findall(r"\S*[가-힣]+\S*", main)
+            if hangul:
+                problems.append(f"{item.path}: Korean words on an English page {hangul[:5]}")
+    page.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_screenshots_at_phone_and_desktop_width(phone_site, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    for path in ("ko/city.html", "ko/gu/29140.html", "ko/dong/2914074500.html", "ko/building/commercial.html",
+                 "en/city.html"):
+        for width in (390, 1280):
+            page = browser.new_page(viewport={"width": width, "height": 844})
+            page.goto(f"{phone_site['url']}/{path}")
+            page.evaluate("document.fonts.ready")
+            assert page.locator("svg.chart").count() > 0, path
+            page.screenshot(path=str(ARTIFACTS / f"phone-{width}-{path.replace('/', '-')}.png"), full_page=True)
+            page.close()
