@@ -29,7 +29,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import importlib.util
 import io
 import re
 from pathlib import Path
@@ -37,6 +36,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import seaborn as sns
 from matplotlib import font_manager
+
+from energy_lib import korean_font
 
 __all__ = ["FONT_FAMILY", "PALETTE", "PHONE_WIDTH_IN", "PHONE_CONTENT_PX", "DESKTOP_MAX_PX", "MIN_FONT_PT",
            "korean_font_files", "use_style", "figure", "tip", "legible", "to_png", "to_svg", "figure_html", "show"]
@@ -75,19 +76,9 @@ _DPI = 110
 
 
 def korean_font_files() -> list[Path]:
-    """NanumGothic font files shipped in the ``koreanize-matplotlib`` distribution.
-
-    Raises
-    ------
-    RuntimeError
-        If the distribution is not installed (it is a dependency in pyproject.toml).
-    """
-    spec = importlib.util.find_spec("koreanize_matplotlib")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("The Korean font is missing: install the project's dependencies "
-                           "(`make venv`, or pip install koreanize-matplotlib).")
-    fonts = Path(next(iter(spec.submodule_search_locations))) / "fonts"
-    return sorted(fonts.glob("NanumGothic*.ttf"))
+    """NanumGothic font files shipped in the ``koreanize-matplotlib`` distribution
+    (:func:`energy_lib.korean_font.font_folder`, which raises if it is missing)."""
+    return sorted(korean_font.font_folder().glob("NanumGothic*.ttf"))
 
 
 def use_style() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from energy_lib.demo.city import DemoSettings
+from energy_lib.demo.city import DemoSettings, households
 from energy_lib.demo.generate import generate, load
 from energy_lib.ingest.formats import Options
 from energy_lib.ingest.pipeline import ensure_reference, ingest_file
@@ -101,6 +101,24 @@ def published(demo, tmp_path_factory) -> dict:
     site = root / "site"
     manifest = opendata.build(demo["store"], derived, site / "data")
     return {"site": site, "data": site / "data", "derived": derived, "store": demo["store"], "manifest": manifest}
+
+
+HOUSEHOLD_SALT, HOUSEHOLD_SECRET = "test-code-salt", "test-demo-secret"
+"""The "my savings" codes' salt and issuing secret in the tests."""
+
+
+@pytest.fixture(scope="session")
+def household_index(published, tmp_path_factory) -> dict:
+    """The small demo's electricity accounts, their personal codes and the "my savings" index
+    (written to Parquet as ``path``), with the published city's store and derived tables."""
+    from energy_lib import household
+
+    accounts = pd.Series(households(DemoSettings(households=DEMO_HOUSEHOLDS))["electricity_no"])
+    codes = household.issue_codes(accounts, HOUSEHOLD_SECRET)
+    index = household.build_index(published["store"], published["derived"], pd.DataFrame(
+        {"account": accounts, "code_hash": household.code_hashes(codes, HOUSEHOLD_SALT)}))
+    path = household.write_index(index, tmp_path_factory.mktemp("household") / "index.parquet")
+    return {"accounts": accounts, "codes": codes, "index": index, "path": path, **published}
 
 
 def bills_csv(rows: list[str], header: str = "고객번호,행정동코드,청구년월,사용량,단위,검침구분") -> str:

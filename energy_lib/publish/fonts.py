@@ -36,6 +36,8 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from energy_lib import korean_font
+
 __all__ = ["FONTS", "BASE_CHARACTERS", "APP_SUPPLEMENT", "ks_x_1001_hangul", "characters_of", "site_characters",
            "app_characters", "subset", "write_fonts", "unicode_range", "font_face_css", "write_site_fonts",
            "write_app_fonts"]
@@ -127,23 +129,9 @@ def subset(source: Path, characters: Iterable[str]) -> bytes:
 
 
 def _sources() -> list[Path]:
-    """The TrueType files of :data:`FONTS`: those of the ``koreanize-matplotlib`` distribution,
-    which the figures use too (:func:`energy_lib.plots.korean_font_files`). Found without
-    importing it or ``energy_lib.plots`` (matplotlib and seaborn take seconds to import, most of
-    an unchanged build).
-
-    Raises
-    ------
-    RuntimeError
-        If the distribution is not installed (it is a dependency in pyproject.toml).
-    """
-    import importlib.util
-
-    spec = importlib.util.find_spec("koreanize_matplotlib")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("The Korean font is missing: install the project's dependencies "
-                           "(`make venv`, or pip install koreanize-matplotlib).")
-    folder = Path(next(iter(spec.submodule_search_locations))) / "fonts"
+    """The TrueType files of :data:`FONTS`, those the figures use too
+    (:func:`energy_lib.korean_font.font_folder`, which raises if they are missing)."""
+    folder = korean_font.font_folder()
     return [folder / f"{name}.ttf" for name in FONTS]
 
 

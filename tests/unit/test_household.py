@@ -9,11 +9,9 @@ import pandas as pd
 import pytest
 
 from energy_lib import household, my_savings, peers
-from energy_lib.demo.city import DemoSettings, households
 from energy_lib.household import Lookup, Refused, ThrottleSettings
-from tests.conftest import DEMO_HOUSEHOLDS
-
-SALT, SECRET = "test-code-salt", "test-demo-secret"
+from tests.conftest import HOUSEHOLD_SALT as SALT
+from tests.conftest import HOUSEHOLD_SECRET as SECRET
 
 
 class Clock:
@@ -27,14 +25,9 @@ class Clock:
 
 
 @pytest.fixture(scope="module")
-def city(published, tmp_path_factory) -> dict:
+def city(household_index) -> dict:
     """The demo's accounts, codes, index (written to Parquet) and derived tables."""
-    accounts = pd.Series(households(DemoSettings(households=DEMO_HOUSEHOLDS))["electricity_no"])
-    codes = household.issue_codes(accounts, SECRET)
-    index = household.build_index(published["store"], published["derived"],
-                                  pd.DataFrame({"account": accounts, "code_hash": household.code_hashes(codes, SALT)}))
-    path = household.write_index(index, tmp_path_factory.mktemp("household") / "index.parquet")
-    return {"accounts": accounts, "codes": codes, "index": index, "path": path, "derived": published["derived"]}
+    return household_index
 
 
 def lookup(city, tmp_path, **options) -> Lookup:

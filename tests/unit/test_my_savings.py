@@ -23,24 +23,17 @@ import pytest
 from babel.numbers import parse_decimal
 
 from energy_lib import formatting, household, i18n, my_savings
-from energy_lib.demo.city import DemoSettings, households
-from tests.conftest import DEMO_HOUSEHOLDS
-
-SALT, SECRET = "test-code-salt", "test-demo-secret"
+from tests.conftest import HOUSEHOLD_SALT as SALT
 CONFIG = Path(household.__file__).parent / "config"
 CARRIERS = ("electricity", "gas", "water")
 METHODS = ("caltrack_billing", "caltrack_daily", "towt")  # the page's order of preference: bills first
 
 
 @pytest.fixture(scope="module")
-def city(published, tmp_path_factory) -> dict:
-    accounts = pd.Series(households(DemoSettings(households=DEMO_HOUSEHOLDS))["electricity_no"])
-    codes = household.issue_codes(accounts, SECRET)
-    index = household.build_index(published["store"], published["derived"],
-                                  pd.DataFrame({"account": accounts, "code_hash": household.code_hashes(codes, SALT)}))
-    path = household.write_index(index, tmp_path_factory.mktemp("savings") / "index.parquet")
-    lookup = household.Lookup(path, SALT, throttle_path=path.with_suffix(".sqlite"))
-    return {"accounts": accounts, "codes": codes, "index": index, "lookup": lookup, **published}
+def city(household_index, tmp_path_factory) -> dict:
+    lookup = household.Lookup(household_index["path"], SALT,
+                              throttle_path=tmp_path_factory.mktemp("savings") / "attempts.sqlite")
+    return {**household_index, "lookup": lookup}
 
 
 # --- the independent computation ------------------------------------------------------------------
