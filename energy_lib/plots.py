@@ -144,7 +144,8 @@ def tip(artists, texts) -> None:
 
 def legible(fig) -> None:
     """Raise every text of ``fig`` smaller than :data:`MIN_FONT_PT` to it (titles, labels, tick
-    labels, legends, annotations), so no chart text renders under 11 px on a phone."""
+    labels, legends, annotations), so no chart text renders under 11 px on a phone, and let every
+    text wrap at the figure's edge."""
     from matplotlib.text import Text
 
     fig.draw_without_rendering()  # ticks and their labels exist only once drawn
@@ -156,6 +157,9 @@ def legible(fig) -> None:
     for text in fig.findobj(Text):
         if text.get_fontsize() < MIN_FONT_PT:
             text.set_fontsize(MIN_FONT_PT)
+        # a title longer than the phone's width (an English map title) breaks into lines rather
+        # than running past the figure's edge, where the SVG cuts it off
+        text.set_wrap(True)
 
 
 def to_png(fig) -> bytes:

@@ -26,7 +26,7 @@ _OUTSIDE = """() => {
     while (clip && clip !== document.body && getComputedStyle(clip).overflowX === 'visible') clip = clip.parentElement;
     if (clip && clip.tagName === 'TABLE') continue;  // a table scrolls in its own box (site.css), it is not cut off
     const limit = Math.min(window.innerWidth, clip && clip !== document.body ? clip.getBoundingClientRect().right : Infinity);
-    if (r.right > limit + 0.5) out.push(`${e.tagName}.${String(e.className).slice(0, 50)} ${Math.round(r.right)} > ${Math.round(limit)}`);
+    if (r.right > limit + 0.5) out.push(`${e.tagName}.${String(e.className.baseVal ?? e.className).slice(0, 50)} ${Math.round(r.right)} > ${Math.round(limit)}` + (e.closest('svg') ? ` in the figure "${(e.closest('svg').getAttribute('aria-label') || '').slice(0, 60)}": ${(e.textContent || '').slice(0, 40)}` : ''));
   }
   return out.slice(0, 10);
 }"""

@@ -114,9 +114,9 @@ def test_explorer_shows_the_default_gu_and_renders_korean(explorer):
 
 def test_choosing_a_dong_shows_its_report(explorer):
     explorer.wait_for_selector(".explorer-report", timeout=30_000)
-    explorer.get_by_label("행정동").select_option(label="치평동")
+    explorer.get_by_label("행정동", exact=True).select_option(label="치평동")
     explorer.wait_for_selector("text=서구 치평동 에너지 보고서", timeout=10_000)
-    explorer.get_by_label("행정동").select_option(label="농성1동")  # not in the test site
+    explorer.get_by_label("행정동", exact=True).select_option(label="농성1동")  # not in the test site
     explorer.wait_for_selector("text=아직 공개되지 않았습니다", timeout=10_000)
 
 
