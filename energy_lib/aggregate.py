@@ -40,7 +40,7 @@ def months(store: Store) -> pd.Series:
     return frame["month"].astype(str)
 
 
-def use_partials(store: Store, periods: pd.DataFrame | None = None) -> pd.DataFrame:
+def use_partials(store: Store, periods: pd.DataFrame) -> pd.DataFrame:
     """What the primary rule needs of each cell of dong × building type × carrier × period, from
     every meter's use, computed in the store (the full city's 117 million meter-months never reach
     memory).
@@ -57,7 +57,7 @@ def use_partials(store: Store, periods: pd.DataFrame | None = None) -> pd.DataFr
     ----------
     store : Store
         The canonical store.
-    periods : pandas.DataFrame, optional
+    periods : pandas.DataFrame
         ``child`` month (``YYYY-MM``) → ``parent`` period (e.g. ``2024`` or
         ``2024-01/2024-12``): the periods beside the months, each the sum of its months.
 
@@ -70,8 +70,7 @@ def use_partials(store: Store, periods: pd.DataFrame | None = None) -> pd.DataFr
         building type, so these roll up the area and building-type hierarchies by sum, sum and
         max (:func:`energy_lib.privacy.combine_statistics`).
     """
-    edges = pd.DataFrame({"child": pd.Series([], dtype=str), "parent": pd.Series([], dtype=str)}) \
-        if periods is None else periods[["child", "parent"]].astype(str)
+    edges = periods[["child", "parent"]].astype(str)
     query = f"""
     WITH monthly AS (
         SELECT r.meter_id, r.carrier, s.ward_code, s.building_type,
