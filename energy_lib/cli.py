@@ -409,6 +409,8 @@ def watch(
     settle_max: Annotated[float, typer.Option(min=0.0, help="Seconds after which an unchanged file without a final line break is read anyway.")] = 30.0,
     confidence: Annotated[float, typer.Option(min=0.5, max=0.999, help="Level of the expected-use interval outside which use is flagged unusual.")] = 0.95,
     once: Annotated[bool, typer.Option("--once", help="Read the files that are there, update the status, and exit.")] = False,
+    rejected: Annotated[Path | None, typer.Option(help="Where links, special files and files that cannot be read are moved, "
+                                                       "each with a .reason.txt (default: DIRECTORY/.rejected).")] = None,
     store: StoreOption = Path("data/store"),
 ) -> None:
     """Ingest files as they land in DIRECTORY and keep the live day's expected-versus-actual use
@@ -425,7 +427,7 @@ def watch(
         raise typer.BadParameter(str(error)) from None
     target = _store(store)
     watcher = Watcher(directory, target, LiveMonitor(target, live, LiveSettings(confidence=confidence)), timing,
-                      echo=typer.echo)
+                      echo=typer.echo, rejected=rejected)
     if not once:
         typer.echo(f"watching {directory} (every {poll:g} s) into {target.root}; live status in {live}. Ctrl-C stops.")
     try:

@@ -29,9 +29,7 @@ follow on the gathered per-meter rows.
 
 from __future__ import annotations
 
-import shutil
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -48,6 +46,7 @@ from energy_lib.baselines.carbon_point import MonthlyUsage, carbon_point
 from energy_lib.baselines.data import billing_month, billing_periods, daily_periods, hourly_usage, window
 from energy_lib.baselines.sufficiency import hourly_sufficiency, sufficiency
 from energy_lib.baselines.towt import fit_towt
+from energy_lib.core.scratch import scratch_folder
 from energy_lib.partitions import Partitions, write_partitions
 from energy_lib.store import Store
 from energy_lib.tables import TABLES
@@ -452,9 +451,7 @@ def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSet
     enrolled = _enrolled_meters(participation, sites)
     lap("read")
 
-    derived.root.mkdir(parents=True, exist_ok=True)
-    scratch = derived.root / f".partitions-{uuid.uuid4().hex[:12]}"
-    try:
+    with scratch_folder(derived.root, "partitions") as scratch:  # a killed run's is removed by the next
         parts = write_partitions(store, scratch, since=reporting_start - pd.Timedelta(days=settings.baseline_days + 1),
                                  partition_rows=settings.partition_rows, min_buckets=workers)
         lap("partition")
@@ -474,8 +471,6 @@ def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSet
                 bar.update(1)
                 bar.set_postfix(meters=f"{sum(len(b) for b in baselines):,}")
         bar.close()
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
     lap("buckets")
 
     use = evaluation.MonthlyUse.combine(uses, evaluation.meters_of(store, evaluation.ENERGY_CARRIERS))

@@ -172,10 +172,11 @@ class LiveSettings:
 def _interval_readings(store: Store, start: pd.Timestamp, end: pd.Timestamp, select: str) -> pd.DataFrame:
     """``select`` over the interval electricity readings with ``start <= period_start < end``,
     reading only the part files whose time range can hold them."""
-    files = store.files("readings", time_from=start, time_to=end, carriers={"electricity"})
-    return store.sql(f"""SELECT {select} FROM {store.relation_sql("readings", files)}
-                         WHERE carrier = 'electricity' AND resolution IN ? AND period_start >= ? AND period_start < ?""",
-                     [list(STEP_MINUTES), start, end])
+    with store.snapshot():  # the files listed stay until the query is done
+        files = store.files("readings", time_from=start, time_to=end, carriers={"electricity"})
+        return store.sql(f"""SELECT {select} FROM {store.relation_sql("readings", files)}
+                             WHERE carrier = 'electricity' AND resolution IN ? AND period_start >= ? AND period_start < ?""",
+                         [list(STEP_MINUTES), start, end])
 
 
 def live_day(store: Store) -> pd.Timestamp | None:

@@ -103,7 +103,7 @@ def write_partitions(store: Store, directory: Path, *, since: pd.Timestamp, part
     directory.mkdir(parents=True, exist_ok=True)
     con = duckdb_cursor()
     selections = {}
-    with contextlib.closing(con):
+    with contextlib.closing(con), store.snapshot():  # the files listed stay until they are copied
         for kind, (resolutions, carriers) in KINDS.items():
             files = store.files("readings", time_from=since if kind == "interval" else None, carriers=set(carriers))
             where = "resolution IN ? AND carrier IN ?" + (" AND period_end > ?" if kind == "interval" else "")

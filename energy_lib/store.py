@@ -12,6 +12,13 @@ A commit writes new part files (invisible until listed), then replaces ``_manife
 an interrupted ingest leaves the store exactly as it was, and the orphaned part files it left are
 removed by the next writer. Tables grow by appending parts; a dimension table (wards, sites,
 meters, …) is rewritten whole when existing rows change. One writer at a time (a lock file).
+
+Readers never fail because a writer moved on. A read runs inside a *snapshot* (:meth:`Store.snapshot`,
+which :meth:`Store.sql`, :meth:`Store.read` and :meth:`Store.connect` take themselves): it holds a
+shared lock on ``_readers`` and sees the manifest as it was when the snapshot began. Part files a
+commit no longer lists (compaction merged them, a dimension table was replaced) are *retired*:
+the manifest lists them until a writer finds no reader holding a snapshot, and only then deletes
+them. A reader in the middle of a long query therefore keeps every file its manifest names.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import json
 import os
 import re
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -37,10 +45,11 @@ import pyarrow.parquet as pq
 from energy_lib.tables import TABLES, table
 from energy_lib.vectors import duckdb_cursor
 
-__all__ = ["Store", "Writer", "default_root"]
+__all__ = ["Store", "Writer", "PinnedConnection", "default_root"]
 
 _MANIFEST = "_manifest.json"
 _LOCK = "_lock"
+_READERS = "_readers"  # readers hold it shared; part files are deleted only while nobody does
 _FORMAT = 1
 # Part metadata kept in the manifest so that readers can skip parts by time range and carrier.
 _TIME_COLUMNS = ("period_start", "date", "enrolled_on")
@@ -88,10 +97,31 @@ class Store:
         self.root = Path(root) if root is not None else default_root()
         self.root.mkdir(parents=True, exist_ok=True)
         self._cached: tuple[tuple[int, int, int], dict] | None = None
+        self._local = threading.local()  # per thread: the manifests of its open snapshots
+
+    @property
+    def _pinned(self) -> list[dict]:
+        """This thread's open snapshots' manifests, innermost last."""
+        if not hasattr(self._local, "pinned"):
+            self._local.pinned = []
+        return self._local.pinned
+
+    def __getstate__(self) -> dict:  # a Store sent to a worker process starts without snapshots
+        return {"root": self.root, "_cached": None}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._local = threading.local()
 
     # ---- reading -------------------------------------------------------------------------------
     def _manifest(self) -> dict:
-        """The committed manifest (re-read only when the file changed)."""
+        """The manifest of the innermost open snapshot, else the committed one (re-read only when
+        the file changed)."""
+        if self._pinned:
+            return self._pinned[-1]
+        return self._committed()
+
+    def _committed(self) -> dict:
         path = self.root / _MANIFEST
         try:
             stat = path.stat()
@@ -101,6 +131,24 @@ class Store:
         if self._cached is None or self._cached[0] != signature:
             self._cached = (signature, json.loads(path.read_text("utf-8")))
         return self._cached[1]
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Store]:
+        """Pin the committed state for the block: every read inside sees the same manifest, and
+        no part file it lists is deleted until the block ends (a shared lock on ``_readers``).
+
+        Snapshots nest; a writer's own reads need none (it holds the write lock).
+        """
+        with open(self.root / _READERS, "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_SH)
+            try:
+                self._pinned.append(self._committed())
+                try:
+                    yield self
+                finally:
+                    self._pinned.pop()
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def fingerprint(self) -> str:
         """SHA-256 of the committed parts: changes whenever any table is written (the same data
@@ -149,12 +197,19 @@ class Store:
         listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
         return f"read_parquet([{listing}])"
 
-    def connect(self, tables: list[str] | None = None) -> duckdb.DuckDBPyConnection:
-        """A DuckDB cursor with a view for each canonical table (or only ``tables``). Close it."""
-        con = duckdb_cursor()
-        for name in tables or TABLES:
-            con.execute(f'CREATE TEMP VIEW "{name}" AS SELECT * FROM {self.relation_sql(name)}')
-        return con
+    def connect(self, tables: list[str] | None = None) -> PinnedConnection:
+        """A DuckDB cursor with a view for each canonical table (or only ``tables``), over a
+        snapshot that lasts until the cursor is closed. Close it."""
+        snapshot = self.snapshot()
+        snapshot.__enter__()
+        try:
+            con = duckdb_cursor()
+            for name in tables or TABLES:
+                con.execute(f'CREATE TEMP VIEW "{name}" AS SELECT * FROM {self.relation_sql(name)}')
+        except BaseException:
+            snapshot.__exit__(None, None, None)
+            raise
+        return PinnedConnection(con, snapshot)
 
     def sql(self, query: str, params: list | None = None) -> pd.DataFrame:
         """Run a DuckDB query over the canonical tables (each is a view) and return a frame."""
@@ -165,16 +220,17 @@ class Store:
     def read(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
         """Table ``name`` as a frame, in stored order (empty with the right columns if none)."""
         spec = table(name)
-        files = self.files(name)
-        if not files:
-            frame = spec.empty()
-            return frame[columns] if columns else frame
-        data = pq.ParquetDataset([str(f) for f in files], schema=spec.arrow_schema()).read(columns=columns)
+        with self.snapshot():
+            files = self.files(name)
+            if not files:
+                frame = spec.empty()
+                return frame[columns] if columns else frame
+            data = pq.ParquetDataset([str(f) for f in files], schema=spec.arrow_schema()).read(columns=columns)
         return data.to_pandas()
 
     def foreign_files(self) -> list[Path]:
         """Entries of the store directory that the store did not write (hidden files aside)."""
-        own = {_MANIFEST, _LOCK, f"{_MANIFEST}.tmp", *TABLES}
+        own = {_MANIFEST, _LOCK, _READERS, f"{_MANIFEST}.tmp", *TABLES}
         return [p for p in self.root.iterdir() if p.name not in own and not p.name.startswith(".")]
 
     def clear(self) -> None:
@@ -193,6 +249,7 @@ class Store:
             for name in TABLES:
                 shutil.rmtree(self.root / name, ignore_errors=True)
             (self.root / _MANIFEST).unlink(missing_ok=True)
+            (self.root / _READERS).unlink(missing_ok=True)
         self._cached = None
 
     @contextlib.contextmanager
@@ -221,6 +278,7 @@ class Store:
                 writer._commit()
             finally:
                 self._remove_orphans()
+                self._delete_retired()
 
     def commit(self, *, append: Mapping[str, pd.DataFrame | pa.Table] | None = None,
                replace: Mapping[str, pd.DataFrame | pa.Table] | None = None) -> int:
@@ -260,8 +318,10 @@ class Store:
         return Part(relative, data.num_rows, time_min, time_max, carriers)
 
     def _remove_orphans(self) -> None:
-        """Delete part files that no committed manifest lists (left by an interrupted commit)."""
-        listed = {p["file"] for parts in self._manifest()["tables"].values() for p in parts}
+        """Delete part files that no committed manifest lists (left by an interrupted commit);
+        retired parts stay until :meth:`_delete_retired`."""
+        manifest = self._committed()
+        listed = {p["file"] for parts in manifest["tables"].values() for p in parts} | set(manifest.get("retired", []))
         for name in TABLES:
             directory = self.root / name
             if not directory.is_dir():
@@ -269,6 +329,45 @@ class Store:
             for path in directory.iterdir():
                 if f"{name}/{path.name}" not in listed:
                     path.unlink(missing_ok=True)
+
+    def _delete_retired(self) -> None:
+        """Delete the retired part files if no reader holds a snapshot (else a later writer will).
+        Called under the write lock."""
+        manifest = self._committed()
+        if not manifest.get("retired"):
+            return
+        with open(self.root / _READERS, "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # a reader may still be reading them
+                return
+            try:
+                _write_atomically(self.root / _MANIFEST, json.dumps({**manifest, "retired": []}, ensure_ascii=False, indent=1))
+                for file in manifest["retired"]:
+                    (self.root / file).unlink(missing_ok=True)
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class PinnedConnection:
+    """A DuckDB cursor that keeps its store snapshot until :meth:`close` (everything else is the
+    cursor's)."""
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, snapshot: contextlib.AbstractContextManager):
+        self._cursor = cursor
+        self._snapshot: contextlib.AbstractContextManager | None = snapshot
+
+    def __getattr__(self, name: str):
+        return getattr(self._cursor, name)
+
+    def close(self) -> None:
+        """Close the cursor and end the snapshot."""
+        try:
+            self._cursor.close()
+        finally:
+            if self._snapshot is not None:
+                self._snapshot.__exit__(None, None, None)
+                self._snapshot = None
 
 
 class Writer:
@@ -299,7 +398,7 @@ class Writer:
         if not self._append and not self._replace:
             return
         store = self.store
-        manifest = store._manifest()
+        manifest = store._committed()
         generation = int(manifest["generation"]) + 1
         tables = {k: list(v) for k, v in manifest["tables"].items()}
         superseded: list[str] = []
@@ -311,10 +410,9 @@ class Writer:
             for frame in frames:
                 tables.setdefault(name, []).append(store._write_part(name, frame, generation).to_json())
             superseded += self._compact(name, tables, generation)
-        new = {"format": _FORMAT, "generation": generation, "tables": tables}
+        new = {"format": _FORMAT, "generation": generation, "tables": tables,
+               "retired": [*manifest.get("retired", []), *superseded]}
         _write_atomically(store.root / _MANIFEST, json.dumps(new, ensure_ascii=False, indent=1))
-        for file in superseded:
-            (store.root / file).unlink(missing_ok=True)
 
     def _compact(self, name: str, tables: dict[str, list[dict]], generation: int) -> list[str]:
         """Merge the small parts of ``name`` into one when there are many; return the merged files."""

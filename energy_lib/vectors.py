@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from energy_lib import configuration
+from energy_lib.core.scratch import new_scratch_folder
 
 __all__ = ["is_in", "duckdb_cursor", "encode", "map_values", "arrow_strings", "group_ids"]
 
@@ -115,7 +118,9 @@ def duckdb_cursor() -> duckdb.DuckDBPyConnection:
     global _CONNECTION
     if _CONNECTION is None or _CONNECTION[0] != os.getpid():
         settings = configuration.load("duckdb")["duckdb"]
-        spill = Path(tempfile.gettempdir()) / settings["temp_directory"]
+        # each process spills into a folder of its own; a killed process's is removed by the next
+        spill = new_scratch_folder(Path(tempfile.gettempdir()) / settings["temp_directory"], "spill")
+        atexit.register(shutil.rmtree, spill, ignore_errors=True)
         _CONNECTION = (os.getpid(), duckdb.connect(config={
             "memory_limit": os.environ.get("ENERGY_DUCKDB_MEMORY", settings["memory_limit"]),
             "temp_directory": str(spill)}))

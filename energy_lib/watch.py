@@ -11,6 +11,13 @@ file is ingested once it is *ready*:
   never gets one is ingested after ``settle_max`` seconds unchanged (the pipeline then warns that
   its last row may be cut off).
 
+The watcher reads only regular files inside its folder. A symbolic link (it could point
+anywhere, e.g. ``/etc/passwd``), a FIFO, a socket or a device is never opened: it is moved, as the
+link or special file itself, to the *rejected* folder (``.rejected/`` in the watched folder unless
+set otherwise) with a ``<name>.reason.txt`` beside it. So is a file the ingest refuses as a whole
+(it cannot be read at all), and a file whose ingest fails in a way nobody foresaw: the watcher
+says so in one line and keeps running.
+
 Ingest is :func:`energy_lib.ingest.pipeline.ingest_file`: the same content is never stored twice
 (by SHA-256; the watcher checks the ingest log first, so a file seen again costs a hash, not a
 parse) and rows already stored are quarantined as ``already_stored``, so a file that grows after
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat as stat_module
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -78,20 +86,34 @@ class _Sighting:
     first_seen: str
 
 
-def _files(directory: Path) -> Iterator[tuple[Path, os.stat_result]]:
-    """Regular files under ``directory`` that are not ignored, with their status (hidden folders
-    are skipped, and so are entries removed while the folder is read)."""
+def _entries(directory: Path) -> Iterator[tuple[Path, os.stat_result | None, str | None]]:
+    """Everything under ``directory`` that is not ignored, without following links: regular files
+    as ``(path, status, None)`` and what must never be read as ``(path, None, reason)``. Hidden
+    folders are skipped, and so are entries removed while the folder is read."""
     with os.scandir(directory) as entries:
         for entry in entries:
             if ignored(entry.name):
                 continue
             try:
-                if entry.is_dir(follow_symlinks=False):
-                    yield from _files(Path(entry.path))
-                elif entry.is_file():
-                    yield Path(entry.path), entry.stat()
+                if entry.is_symlink():
+                    yield Path(entry.path), None, f"a symbolic link (to {os.readlink(entry.path)[:200]}): the watcher reads only regular files in its folder"
+                elif entry.is_dir(follow_symlinks=False):
+                    yield from _entries(Path(entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    yield Path(entry.path), entry.stat(follow_symlinks=False), None
+                else:
+                    kind = _special_kind(entry.stat(follow_symlinks=False).st_mode)
+                    yield Path(entry.path), None, f"a {kind}, not a regular file: the watcher reads only regular files"
             except FileNotFoundError:
                 continue
+
+
+def _special_kind(mode: int) -> str:
+    for test, name in ((stat_module.S_ISFIFO, "named pipe (FIFO)"), (stat_module.S_ISSOCK, "socket"),
+                       (stat_module.S_ISCHR, "character device"), (stat_module.S_ISBLK, "block device")):
+        if test(mode):
+            return name
+    return "special file"
 
 
 def _ends_with_newline(path: Path) -> bool:
@@ -105,10 +127,16 @@ def _ends_with_newline(path: Path) -> bool:
 
 
 def _sha256(path: Path) -> str | None:
+    """SHA-256 of a regular file, streamed; None if it is gone or was swapped for a link or a
+    special file since the scan (``O_NOFOLLOW``, then a check of what was opened)."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
+    with open(descriptor, "rb") as handle:
+        if not stat_module.S_ISREG(os.fstat(descriptor).st_mode):
+            return None
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 class Watcher:
@@ -124,16 +152,23 @@ class Watcher:
     settings : WatchSettings
     echo : callable
         Receives one line per file and per status update.
+    rejected : path, optional
+        Where links, special files and files the ingest refuses are moved, each with a reason
+        file. Default ``.rejected/`` inside ``directory`` (hidden, so never watched; on the same
+        file system, so the move is a rename).
     """
 
     def __init__(self, directory: str | os.PathLike, store: Store, monitor: LiveMonitor,
-                 settings: WatchSettings = WatchSettings(), *, echo: Callable[[str], None] = print):
+                 settings: WatchSettings = WatchSettings(), *, echo: Callable[[str], None] = print,
+                 rejected: str | os.PathLike | None = None):
         self.directory = Path(directory)
+        self.rejected = Path(rejected) if rejected is not None else self.directory / ".rejected"
         self.store = store
         self.monitor = monitor
         self.settings = settings
         self.echo = echo
         self.pending: dict[Path, _Sighting] = {}
+        self.refused: set[Path] = set()  # rejected entries that could not be moved away
         self.processed: dict[Path, tuple[int, int]] = {}
         self.last_status: dict | None = None
 
@@ -142,7 +177,11 @@ class Watcher:
         now, wall = time.monotonic(), time.time()
         present = set()
         ready = []
-        for path, stat in _files(self.directory):
+        for path, stat, refusal in _entries(self.directory):
+            if refusal is not None:
+                if path not in self.refused:
+                    self._reject(path, refusal)
+                continue
             present.add(path)
             state = (stat.st_size, stat.st_mtime_ns)
             if self.processed.get(path) == state:
@@ -171,6 +210,28 @@ class Watcher:
     def _name(self, path: Path) -> str:
         return str(path.relative_to(self.directory))
 
+    def _reject(self, path: Path, reason: str) -> None:
+        """Move ``path`` (the entry itself, never what a link points to) to the rejected folder
+        with ``<name>.reason.txt``, and say so. Names are prefixed with the time, so a file
+        rejected twice keeps both copies."""
+        name = self._name(path)
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        target = self.rejected / f"{stamp}-{name.replace(os.sep, '__')}"
+        try:
+            self.rejected.mkdir(parents=True, exist_ok=True)
+            while target.exists() or target.is_symlink():
+                target = target.with_name(f"{target.name}~")
+            os.replace(path, target)
+        except OSError as error:  # cannot move it (permissions): leave it, and never read it again
+            self.echo(f"{_clock()} [REJECTED] {name}: {reason}; it could not be moved ({error.strerror})")
+            self.refused.add(path)
+            return
+        target.with_name(target.name + ".reason.txt").write_text(
+            f"file: {name}\nrejected at: {utc_now()}\nreason: {reason}\n", encoding="utf-8")
+        self.pending.pop(path, None)
+        self.processed.pop(path, None)
+        self.echo(f"{_clock()} [REJECTED] {name}: {reason} → {target}")
+
     def poll(self) -> list[IngestReport]:
         """One round: ingest every ready file, then update the live status if rows were stored.
 
@@ -186,6 +247,9 @@ class Watcher:
         for path, seen in ready:  # a few files per round; each is one atomic commit
             del self.pending[path]
             self.processed[path] = (seen.size, seen.mtime_ns)
+            if digests[path] is None:  # removed, or swapped for a link or special file, since the scan
+                self.processed.pop(path, None)
+                continue
             if digests[path] in known:
                 skipped.append(self._name(path))
                 continue
@@ -195,8 +259,14 @@ class Watcher:
                 self.processed.pop(path, None)
                 self.echo(f"{_clock()} [error] {self._name(path)}: {error}")
                 continue
+            except Exception as error:  # noqa: BLE001 - a service keeps running; the file says why
+                self._reject(path, f"the ingest failed unexpectedly ({type(error).__name__}: {str(error)[:300]}); "
+                                   "please report it with this file")
+                continue
             reports.append(report)
             self.echo(_report_line(report))
+            if report.status == "rejected":
+                self._reject(path, report.message)
             if report.rows_stored:
                 last = (report.file, seen.first_seen)
         if skipped:  # one line, however many (a restart over a folder of old files)

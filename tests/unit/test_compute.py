@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +15,7 @@ from typer.testing import CliRunner
 from energy_lib import units
 from energy_lib.cli import app
 from energy_lib.compute import ComputeSettings, compute, default_reporting_start
+from energy_lib.core.scratch import new_scratch_folder, remove_abandoned
 from energy_lib.store import Store
 from energy_lib.tables import TABLES
 
@@ -143,3 +149,33 @@ def test_settings_choose_the_reporting_year(demo, tmp_path):
     assert report.reporting_start == pd.Timestamp("2024-01-01")
     assert (annual["baseline_end"] == pd.Timestamp("2024-01-01")).all()
     assert (annual.loc[annual["method"] == "caltrack_billing", "baseline_start"] == pd.Timestamp("2023-01-01")).all()
+
+
+def test_a_killed_compute_leaves_nothing_the_next_run_keeps(demo, tmp_path):
+    derived = tmp_path / "d"
+    process = subprocess.Popen([sys.executable, "-m", "energy_lib.cli", "compute", "--store", str(demo["store"].root),
+                                "--derived", str(derived)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(derived.glob(".partitions-*/*")) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert process.poll() is None, "compute ended before it wrote its partitions"
+        process.send_signal(signal.SIGKILL)  # no finally block runs: the scratch folder stays
+    finally:
+        process.wait(timeout=60)
+    left = list(derived.glob(".partitions-*"))
+    assert left, "the kill came too late to leave a scratch folder"
+    compute(demo["store"], Store(derived), progress=False)
+    assert list(derived.glob(".partitions-*")) == [] and Store(derived).rows("savings") > 0
+    assert not any(entry.name.startswith(".") for entry in derived.iterdir() if entry.is_dir())
+
+
+def test_scratch_folders_of_running_processes_are_kept(tmp_path):
+    mine = new_scratch_folder(tmp_path, "partitions")
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    abandoned = tmp_path / f".partitions-{int(ended.stdout)}-0123abcd"
+    abandoned.mkdir()
+    other_prefix = tmp_path / f".spill-{int(ended.stdout)}-0123abcd"
+    other_prefix.mkdir()
+    assert remove_abandoned(tmp_path, "partitions") == [abandoned]
+    assert mine.is_dir() and other_prefix.is_dir() and not abandoned.exists()

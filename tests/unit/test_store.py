@@ -1,4 +1,7 @@
+import contextlib
 import os
+import threading
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -100,3 +103,50 @@ def test_clear_removes_the_tables_and_nothing_else(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(ValueError, match="refusing"):
         store.clear()
+
+
+def test_a_reader_keeps_its_files_while_compaction_retires_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_module, "_MAX_SMALL_PARTS", 2)
+    store = Store(tmp_path)
+    for i in range(2):
+        store.commit(append={"weather": _weather(2, f"202{i}-01-01", f"w{i}.csv")})
+    reader = Store(tmp_path)  # another reader of the same directory (as another process would be)
+    with contextlib.closing(reader.connect(["weather"])) as pinned:
+        before = set(os.listdir(tmp_path / "weather"))
+        store.commit(append={"weather": _weather(2, "2022-01-01", "w2.csv")})  # 3 small parts: merged
+        assert len(store.parts("weather")) == 1
+        assert before <= set(os.listdir(tmp_path / "weather"))  # retired, not deleted: a snapshot is open
+        assert pinned.execute("SELECT count(*) FROM weather").fetchone()[0] == 4  # the state it pinned
+    store.commit(append={"weather": _weather(1, "2023-01-01", "w3.csv")})  # no reader now: retired files go
+    assert set(os.listdir(tmp_path / "weather")) == {Path(p.file).name for p in store.parts("weather")}
+    assert store.rows("weather") == 7
+
+
+def test_readers_never_fail_while_a_writer_compacts(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_module, "_MAX_SMALL_PARTS", 2)
+    store = Store(tmp_path)
+    store.commit(append={"weather": _weather(2, "2000-01-01", "w0.csv")})
+    commits, failures, counts = 40, [], []
+    done = threading.Event()
+
+    def read_until_done() -> None:
+        reader = Store(tmp_path)
+        while not done.is_set():
+            try:
+                counts.append(int(reader.sql("SELECT count(*) AS n FROM weather")["n"].iloc[0]))
+                counts.append(len(reader.read("weather")))
+            except Exception as error:  # noqa: BLE001 - any failure is what the test counts
+                failures.append(repr(error))
+
+    threads = [threading.Thread(target=read_until_done) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    try:
+        for i in range(1, commits + 1):
+            store.commit(append={"weather": _weather(2, f"{2000 + i}-01-01", f"w{i}.csv")})
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert failures == [] and counts and all(n % 2 == 0 and 2 <= n <= 2 * (commits + 1) for n in counts)
+    assert store.rows("weather") == 2 * (commits + 1)

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from energy_lib import live
+from energy_lib import watch as watch_module
 from energy_lib.demo.feed import FeedSettings, day_load, hour_files, run_feed, weather_file, write_atomically
 from energy_lib.store import Store
 from energy_lib.watch import Watcher, WatchSettings, ignored
@@ -134,3 +135,64 @@ def test_new_files_update_the_live_day_and_weather_switches_to_observed(watcher)
     assert meta["temperature_source"] == "observed" and meta["last_file"] == name and meta["readings"] == 10
     assert (after["expected_kwh"].to_numpy() != before).any()  # the day's own temperature
     assert watcher.monitor.refits == 2  # start-up, then the new day; weather of the live day needs no refit
+
+
+def _rejected(watcher) -> dict[str, str]:
+    """The rejected folder: entry name (without the time prefix) → its reason file's text."""
+    folder = watcher.directory / ".rejected"
+    if not folder.exists():
+        return {}
+    return {entry.name.split("-", 1)[1]: (folder / f"{entry.name}.reason.txt").read_text("utf-8")
+            for entry in folder.iterdir() if not entry.name.endswith(".reason.txt")}
+
+
+def test_links_are_never_followed_and_are_moved_aside(watcher, tmp_path):
+    secret = tmp_path / "outside" / "secret.csv"
+    secret.parent.mkdir()
+    name, frame = next(iter(_hour(0).items()))
+    write_atomically(frame, secret.parent, secret.name)  # a file the ingest could read, outside the inbox
+    (watcher.directory / "passwd.csv").symlink_to("/etc/passwd")
+    (watcher.directory / name).symlink_to(secret)
+    (watcher.directory / "elsewhere").symlink_to(secret.parent, target_is_directory=True)
+    log = watcher.store.rows("ingest_log")
+    watcher.run(once=True)
+    assert watcher.store.rows("ingest_log") == log  # nothing was read
+    rejected = _rejected(watcher)
+    assert set(rejected) == {"passwd.csv", name, "elsewhere"}
+    assert all("symbolic link" in reason for reason in rejected.values())
+    assert secret.exists() and not any(watcher.directory.glob("*.csv"))  # the links moved, their targets stay
+    assert (watcher.directory / ".rejected").is_dir() and all(e.is_symlink() for e in (watcher.directory / ".rejected").iterdir()
+                                                               if not e.name.endswith(".txt"))
+
+
+def test_a_fifo_is_refused_without_blocking(watcher):
+    os.mkfifo(watcher.directory / "ami.csv")  # opening it to read would wait for a writer forever
+    name, frame = next(iter(_hour(0).items()))
+    _age(write_atomically(frame, watcher.directory, name))
+    watcher.run(once=True)
+    assert "named pipe" in _rejected(watcher)["ami.csv"]
+    assert watcher.store.sql("SELECT count(*) AS n FROM ingest_log WHERE source_file = ?", [name])["n"].iloc[0] == 1
+
+
+def test_a_hostile_file_is_moved_aside_and_the_watcher_keeps_going(watcher, monkeypatch):
+    garbage = watcher.directory / "garbage.csv"
+    garbage.write_bytes(b"\x00\xff" * 5000 + b"\n")
+    crasher = watcher.directory / "crasher.csv"
+    crasher.write_text("a,b\n1,2\n", encoding="utf-8")
+    name, frame = next(iter(_hour(0).items()))
+    for path in (garbage, crasher, write_atomically(frame, watcher.directory, name)):
+        _age(path)
+    real_ingest = watch_module.ingest_file
+
+    def ingest_that_breaks_on_one_file(store, path, **options):
+        if path.name == "crasher.csv":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real_ingest(store, path, **options)
+
+    monkeypatch.setattr(watch_module, "ingest_file", ingest_that_breaks_on_one_file)
+    watcher.run(once=True)
+    rejected = _rejected(watcher)
+    assert set(rejected) == {"garbage.csv", "crasher.csv"}
+    assert "RecursionError" in rejected["crasher.csv"] and "garbage.csv" in rejected["garbage.csv"]
+    assert watcher.store.sql("SELECT sum(rows_stored) AS n FROM ingest_log WHERE source_file = ?", [name])["n"].iloc[0] == len(frame)
+    assert any("[REJECTED] crasher.csv" in line for line in watcher.lines)
