@@ -28,7 +28,7 @@ PYTEST_ARGS ?=
 EEMETER2 := .venv-eemeter/.installed
 EEMETER4 := .venv-eemeter4/.installed
 
-.PHONY: help venv data compute reports serve live test bench clean reference-venvs reference-eemeter
+.PHONY: help venv lock data compute reports serve live test bench clean reference-venvs reference-eemeter
 
 help:
 	@echo "make reports   create .venv, build and ingest the demo city, compute, publish reports/site/"
@@ -36,17 +36,29 @@ help:
 	@echo "make serve     serve the citizen apps with Voila on http://127.0.0.1:8866/ (after make reports)"
 	@echo "make live      watch real-time monitoring work: the demo feed, energy watch and the live app"
 	@echo "make bench     run the benchmarks, against OpenEEmeter where an issue names it (docs/benchmarks.md)"
+	@echo "make lock      renew requirements.lock (pinned versions with hashes) after a dependency change"
 	@echo "make reference-eemeter   rebuild the OpenEEmeter 2.10 fixtures in tests/reference/"
 	@echo "make clean     remove the generated store, raw demo files and reports"
 
-$(STAMP): pyproject.toml
+# The exact versions of requirements.lock, each checked against its SHA-256, then the project itself.
+$(STAMP): pyproject.toml requirements.lock
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 or newer is needed on PATH (python3)."; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=23"
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# Renew requirements.lock after a change of pyproject.toml's dependencies (keeps the versions it
+# has where they still fit; `make lock LOCK_OPTS=--upgrade` takes the newest). uv resolves for
+# every platform and Python >= 3.11 at once; pip installs from the result.
+LOCK_OPTS ?=
+lock: venv
+	$(BIN)/python -m pip install --quiet "uv>=0.5"
+	$(BIN)/uv pip compile pyproject.toml --extra test --universal --python-version 3.11 --generate-hashes \
+		$(LOCK_OPTS) -o requirements.lock
 
 # A change of the demo generator rebuilds the demo, and a change of the compute code recomputes
 # (the live feed is not part of the demo's data).

@@ -1,8 +1,13 @@
-"""pyproject.toml is the single list of dependencies; environment.yml must agree with it."""
+"""pyproject.toml is the single list of dependencies; environment.yml and requirements.lock must
+agree with it, and nothing the pages load comes from a CDN."""
 
 import re
 import tomllib
 from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,3 +36,54 @@ def test_readme_gives_the_two_setup_commands_and_ci_runs_the_tests():
     readme = (ROOT / "README.md").read_text()
     assert "make reports" in readme and "make test" in readme
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def _locked() -> dict[str, list[tuple[str, str, int]]]:
+    """requirements.lock: name → [(version, environment marker, number of hashes)]."""
+    text = (ROOT / "requirements.lock").read_text().replace("\\\n", " ")
+    locked: dict[str, list[tuple[str, str, int]]] = {}
+    for line in text.splitlines():
+        match = re.match(r"([A-Za-z0-9._-]+)==(\S+)\s*(?:;\s*(.*?))?\s*(--hash.*)?$", line.strip())
+        if match:
+            name, version, marker, hashes = match.groups()
+            locked.setdefault(canonicalize_name(name), []).append(
+                (version, (marker or "").strip(), len(re.findall(r"--hash=sha256:[0-9a-f]{64}", hashes or ""))))
+    return locked
+
+
+def test_the_lock_pins_every_dependency_within_its_bounds_with_hashes():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    locked = _locked()
+    assert len(locked) > 100  # the whole tree, not only the direct dependencies
+    assert all(hashes >= 1 for pins in locked.values() for _, _, hashes in pins)
+    for item in project["dependencies"] + project["optional-dependencies"]["test"]:
+        requirement = Requirement(item)
+        pins = locked.get(canonicalize_name(requirement.name))
+        assert pins, f"{requirement.name} is not in requirements.lock: run `make lock`"
+        for version, _, _ in pins:
+            assert requirement.specifier.contains(version, prereleases=True), \
+                f"requirements.lock has {requirement.name} {version}, outside {requirement.specifier}: run `make lock`"
+
+
+@pytest.mark.parametrize("name, fixed", [("tqdm", "4.66.3"), ("jupyterlab", "4.4.8"), ("jinja2", "3.1.6"),
+                                         ("tornado", "6.5"), ("nbconvert", "7.17"), ("fonttools", "4.60.2")])
+def test_floors_exclude_releases_with_published_advisories(name, fixed):
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    (requirement,) = [Requirement(r) for r in project["dependencies"] if canonicalize_name(Requirement(r).name) == name]
+    below = ".".join([*fixed.split(".")[:-1], str(int(fixed.split(".")[-1]) - 1)]) if fixed.split(".")[-1] != "0" else None
+    assert requirement.specifier.contains(fixed)
+    assert below is None or not requirement.specifier.contains(below), f"{name} {below} has a published advisory"
+
+
+_CDN = re.compile(r"(?:src|href)\s*=\s*[\"']?(?:https?:)?//(?!127\.0\.0\.1|localhost)[^\"' >]+\.(?:js|css|woff2?|ttf)\b", re.I)
+
+
+def test_no_template_or_notebook_loads_an_asset_from_another_site():
+    sources = [*ROOT.glob("energy_lib/templates/**/*"), *ROOT.glob("notebooks/**/*.ipynb"),
+               *ROOT.glob("energy_lib/**/*.html*"), *ROOT.glob("energy_lib/**/*.j2")]
+    # markup only: Jinja code ({{ … }}, {% … %}) may name a CDN link to remove it (workbook-app does)
+    markup = {path: re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "", path.read_text("utf-8", errors="replace"), flags=re.S)
+              for path in sources if path.is_file()}
+    offending = [(str(path.relative_to(ROOT)), match.group(0)) for path, text in markup.items()
+                 for match in _CDN.finditer(text)]
+    assert offending == []
