@@ -197,7 +197,7 @@ def moderation_log(
     for entry in entries:
         typer.echo(f"{_time(entry.at):<20}  {entry.actor:<{actor_width}}  {entry.action:<12}  "
                    f"{entry.post_id if entry.post_id is not None else '-':>6}  {entry.reason or '-'}")
-    typer.echo(f"{len(entries)} entries, newest first")
+    typer.echo(f"{len(entries)} {'entry' if len(entries) == 1 else 'entries'}, newest first")
 
 
 @app.command()
