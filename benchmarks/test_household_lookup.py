@@ -37,7 +37,7 @@ def test_lookup_at_full_scale(benchmark, tmp_path):
     def run():
         for account in picks:
             started = time.perf_counter()
-            view = lookup.find(account, "ABCDEFGH", session="benchmark")
+            view = lookup.find(account, "ABCDEFGH", client="benchmark")
             times.append(time.perf_counter() - started)
             assert not isinstance(view, household.Refused)
 

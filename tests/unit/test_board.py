@@ -670,9 +670,12 @@ def test_numbers_residents_write_are_not_taken_for_personal_ones(text):
 def test_the_board_page_tells_residents_the_rule():
     from energy_lib import i18n
 
-    assert all(word in i18n.text("board.intro", "ko") for word in ("전화번호", "고객번호", "주민등록번호", "저장하지 않"))
-    assert all(word in i18n.text("board.intro", "en") for word in ("phone", "customer", "resident registration",
-                                                                   "not stored"))
+    reporters = BoardSettings.from_config().auto_hide_reports
+    korean, english = (i18n.text("board.intro", lang) + i18n.text("board.reports_rule", lang, reporters=reporters)
+                       for lang in ("ko", "en"))
+    assert all(word in korean for word in ("전화번호", "고객번호", "주민등록번호", "저장하지 않", f"서로 다른 {reporters}명"))
+    assert all(word in english for word in ("phone", "customer", "resident registration", "not stored",
+                                            f"reported by {reporters} different people"))
 
 
 # --- `energy board log` -----------------------------------------------------------------------
