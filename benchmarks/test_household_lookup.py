@@ -43,7 +43,7 @@ def test_lookup_at_full_scale(benchmark, tmp_path):
 
     benchmark.pedantic(run, rounds=1, iterations=1)
     started = time.perf_counter()
-    refused = lookup.find("0000000000x", "ABCDEFGH", session="stranger")
+    refused = lookup.find("0000000000x", "ABCDEFGH", client="stranger")
     miss = time.perf_counter() - started
     assert isinstance(refused, household.Refused)
     median = statistics.median(times)
