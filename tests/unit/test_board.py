@@ -546,6 +546,26 @@ def test_every_moderation_action_is_logged_with_who_what_which_post_when_and_why
         board.log(action="ban")
 
 
+def test_an_action_whose_log_entry_cannot_be_written_does_not_happen(board, monkeypatch):
+    """The entry is written in the action's transaction: no action without its entry."""
+    import energy_lib.board
+
+    post = _post(board)
+    board.report("a", post.id)
+    board.report("b", post.id)
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the log is unavailable")
+
+    monkeypatch.setattr(energy_lib.board, "_log", broken)
+    for action in (lambda: board.hide(post.id, "광고", "kim"), lambda: board.delete(post.id, "광고", "kim"),
+                   lambda: board.report("c", post.id)):  # the third reporter would hide it
+        with pytest.raises(RuntimeError, match="log"):
+            action()
+    kept = board.get(post.id)
+    assert not kept.hidden and kept.open_reports == 2 and board.log() == ()
+
+
 def test_rate_limits_hold_across_page_reloads_of_one_client(url, clock):
     """A reload is a new kernel with the same client key: the limits do not start again."""
     settings = BoardSettings.from_config(posts_per_window=2, post_window_s=600, reports_per_window=2,
