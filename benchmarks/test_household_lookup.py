@@ -37,13 +37,13 @@ def test_lookup_at_full_scale(benchmark, tmp_path):
     def run():
         for account in picks:
             started = time.perf_counter()
-            view = lookup.find(account, "ABCDEFGH", session="benchmark")
+            view = lookup.find(account, "ABCDEFGH", client="benchmark")
             times.append(time.perf_counter() - started)
             assert not isinstance(view, household.Refused)
 
     benchmark.pedantic(run, rounds=1, iterations=1)
     started = time.perf_counter()
-    refused = lookup.find("0000000000x", "ABCDEFGH", session="stranger")
+    refused = lookup.find("0000000000x", "ABCDEFGH", client="stranger")
     miss = time.perf_counter() - started
     assert isinstance(refused, household.Refused)
     median = statistics.median(times)

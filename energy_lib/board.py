@@ -8,17 +8,26 @@ serves the apps from several machines. The URL is configuration: ``Board(url)``,
 Many app kernels (processes) write at once, so everything that must hold across them lives in the
 database: each write is one serialisable transaction (SQLite: ``BEGIN IMMEDIATE`` with a busy
 timeout; PostgreSQL: ``SERIALIZABLE``), retried when it lost a lock or a serialisation conflict;
-rate limits count the session's rows in the database, not a counter in memory.
+rate limits count the client's rows in the database, not a counter in memory.
 
-Privacy: the board never sees an IP address, and it keeps a session id (the caller's, e.g. the
-Voila kernel's id) only as a salted hash (:func:`energy_lib.identity.pseudonyms`), which is enough
-to count one session's posts and reports.
+One person is one *client*: the caller passes the visiting browser's client key
+(:func:`energy_lib.apps.client.client_key`, the same across page reloads), not the kernel's id, so
+that reloading the page neither resets a rate limit nor makes a second reporter. A post is hidden
+by citizens only when ``auto_hide_reports`` distinct clients reported it.
+
+Every moderation action (a moderator's hide, unhide and delete, the reports' auto-hide, and the
+system's refusal of a post holding a personal number) is written to the moderation log in the
+same transaction as the action itself (:meth:`Board.log`, ``energy board log``).
+
+Privacy: the board never sees an IP address, and it keeps a client key only as a salted hash
+(:func:`energy_lib.identity.pseudonyms`), which is enough to count one client's posts and reports.
+A refused post leaves only its field and the kind of number in the log, never the text.
 
 Text is stored exactly as written; :func:`post_html` is the one way to show it as HTML, and it
 escapes everything a citizen wrote, so no user text ever becomes markup.
 
 >>> board = Board("sqlite:///data/board.sqlite3")                        # doctest: +SKIP
->>> post = board.post(kernel_id, "보일러 온도", "20도로 낮췄더니…", "tips", "햇살")  # doctest: +SKIP
+>>> post = board.post(client_key(), "보일러 온도", "20도로 낮췄더니…", "tips", "햇살")  # doctest: +SKIP
 >>> board.posts(category="tips", page=1, per_page=10).items           # doctest: +SKIP
 """
 
@@ -53,6 +62,8 @@ __all__ = [
     "Page",
     "Report",
     "ReportedPost",
+    "LogEntry",
+    "ACTIONS",
     "BoardError",
     "PostRejected",
     "RateLimited",
@@ -69,6 +80,12 @@ KST = timezone(timedelta(hours=9), "KST")
 
 _T = TypeVar("_T")
 _STATUSES = ("visible", "hidden", "all")
+
+ACTIONS = ("hide", "unhide", "delete", "auto-hide", "refused-post")
+"""What the moderation log records: a moderator's ``hide``, ``unhide`` and ``delete``, the reports'
+``auto-hide`` and the system's ``refused-post`` (a post holding a personal number)."""
+_REPORTS_ACTOR, _SYSTEM_ACTOR = "reports", "system"
+_MODERATOR_LENGTH = 64  # [characters] of a moderator's name in the log
 
 
 def _config() -> dict[str, Any]:
@@ -137,7 +154,7 @@ class PostRejected(BoardError, ValueError):
 
 
 class RateLimited(BoardError):
-    """The session posted or reported too often; ``retry_after`` [s] says when it may again."""
+    """The client posted or reported too often; ``retry_after`` [s] says when it may again."""
 
     def __init__(self, action: str, retry_after: int) -> None:
         self.retry_after = retry_after
@@ -248,7 +265,7 @@ class Page:
 
 @dataclass(frozen=True)
 class Report:
-    """A citizen's report of a post (whose session is not shown)."""
+    """A citizen's report of a post (whose client is not shown)."""
 
     reported_at: datetime
     reason: str
@@ -260,6 +277,24 @@ class ReportedPost:
 
     post: Post
     reports: tuple[Report, ...]
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One moderation action, as :meth:`Board.log` gives it.
+
+    ``at`` is UTC; ``actor`` is the moderator's name, ``"reports"`` (citizens' reports hid the
+    post) or ``"system"`` (the board refused a post); ``action`` is one of :data:`ACTIONS`;
+    ``post_id`` is None for a refused post (it was never stored); ``reason`` says why (a
+    moderator's words, the number of reporters, or the refused field and kind of number).
+    """
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    post_id: int | None
+    reason: str | None
 
 
 # --- Display ----------------------------------------------------------------------------------
@@ -330,7 +365,7 @@ _POSTS = sa.Table(
     "board_posts", _METADATA,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("created_at", _UTCDateTime, nullable=False),
-    sa.Column("session_hash", sa.String(32), nullable=False),  # counts the session's posts (rate limit)
+    sa.Column("client_hash", sa.String(32), nullable=False),  # counts the client's posts (rate limit)
     sa.Column("category", sa.String(32), nullable=False),
     sa.Column("ward_code", sa.String(10)),
     sa.Column("nickname", sa.Text, nullable=False),
@@ -341,21 +376,43 @@ _POSTS = sa.Table(
     sa.Column("hidden_by", sa.String(16)),
     sa.Column("hidden_reason", sa.Text),
     sa.Index("board_posts_listing", "hidden", "created_at", "id"),
-    sa.Index("board_posts_session", "session_hash", "created_at"),
+    sa.Index("board_posts_client", "client_hash", "created_at"),
 )
 
 _REPORTS = sa.Table(
     "board_reports", _METADATA,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("post_id", sa.Integer, sa.ForeignKey("board_posts.id"), nullable=False),
-    sa.Column("session_hash", sa.String(32), nullable=False),
+    sa.Column("reporter_hash", sa.String(32), nullable=False),  # the reporting client, hashed
     sa.Column("reported_at", _UTCDateTime, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("reviewed", sa.Boolean, nullable=False),  # a moderator hid or restored the post since
-    sa.UniqueConstraint("post_id", "session_hash", name="board_reports_once_per_session"),
-    sa.Index("board_reports_session", "session_hash", "reported_at"),
+    # One report per client and post: reloading the page does not make a second reporter.
+    sa.UniqueConstraint("post_id", "reporter_hash", name="board_reports_once_per_reporter"),
+    sa.Index("board_reports_reporter", "reporter_hash", "reported_at"),
     sa.Index("board_reports_open", "post_id", "reviewed"),
 )
+
+_LOG = sa.Table(
+    "board_moderation_log", _METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", _UTCDateTime, nullable=False),
+    sa.Column("actor", sa.String(_MODERATOR_LENGTH), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    # No foreign key: the entry of a deleted post outlives it. None for a refused post.
+    sa.Column("post_id", sa.Integer),
+    sa.Column("reason", sa.Text),
+    # Only for refused posts: they count in the client's post rate limit, so that nobody can
+    # flood the log with refusals. Never shown.
+    sa.Column("client_hash", sa.String(32)),
+    sa.Index("board_log_post", "post_id", "at"),
+    sa.Index("board_log_time", "at"),
+    sa.Index("board_log_client", "client_hash", "at"),
+)
+
+# Columns renamed when rate limits and reports moved from kernel sessions to clients:
+# table -> (old name, new name). A database made before is upgraded in place on first use.
+_RENAMED = {"board_posts": ("session_hash", "client_hash"), "board_reports": ("session_hash", "reporter_hash")}
 
 _IS_OPEN = _REPORTS.c.reviewed == sa.false()
 _OPEN_REPORTS = (sa.select(sa.func.count()).select_from(_REPORTS).where(_REPORTS.c.post_id == _POSTS.c.id, _IS_OPEN)
@@ -459,16 +516,40 @@ def _checked_ward(ward_code: str | None) -> str | None:
     return code
 
 
-def _session_hash(session: str) -> str:
-    """The salted hash the board keeps instead of the session id."""
-    if not isinstance(session, str) or not session.strip():
-        raise ValueError("session must be a non-empty str, e.g. the app kernel's id")
-    return str(identity.pseudonyms("session", pd.Series([session], dtype="str")).iloc[0])
+def _client_hash(client: str) -> str:
+    """The salted hash the board keeps instead of the client key."""
+    if not isinstance(client, str) or not client.strip():
+        raise ValueError("the client must be a non-empty str: energy_lib.apps.client.client_key()")
+    return str(identity.pseudonyms("client", pd.Series([client], dtype="str")).iloc[0])
+
+
+def _checked_moderator(moderator: str) -> str:
+    """A moderator's name for the log: one line, not empty, not a name the board itself uses."""
+    name = moderator.strip() if isinstance(moderator, str) else ""
+    if not name or len(name) > _MODERATOR_LENGTH or not name.isprintable() or name in (_REPORTS_ACTOR, _SYSTEM_ACTOR):
+        raise ValueError(f"the moderator must be a name of 1 to {_MODERATOR_LENGTH} printable characters, "
+                         f"other than {_REPORTS_ACTOR!r} and {_SYSTEM_ACTOR!r}, not {moderator!r}")
+    return name
+
+
+def _upgrade(connection: Connection) -> None:
+    """Rename the columns of a database made before :data:`_RENAMED` (in place, data kept)."""
+    inspector = sa.inspect(connection)
+    for table, (old, new) in _RENAMED.items():
+        if old in {column["name"] for column in inspector.get_columns(table)}:
+            connection.exec_driver_sql(f'ALTER TABLE {table} RENAME COLUMN {old} TO {new}')
+
+
+def _log(connection: Connection, now: datetime, actor: str, action: str, post_id: int | None,
+         reason: str | None, client_hash: str | None = None) -> None:
+    """Write one moderation log entry, inside the caller's transaction."""
+    connection.execute(sa.insert(_LOG).values(at=now, actor=actor, action=action, post_id=post_id,
+                                              reason=reason, client_hash=client_hash))
 
 
 # --- The board --------------------------------------------------------------------------------
 
-_POST_COLUMNS = (*(column for column in _POSTS.c if column.name != "session_hash"), _OPEN_REPORTS)
+_POST_COLUMNS = (*(column for column in _POSTS.c if column.name != "client_hash"), _OPEN_REPORTS)
 _NEWEST_FIRST = (_POSTS.c.created_at.desc(), _POSTS.c.id.desc())
 
 
@@ -501,6 +582,7 @@ class Board:
             # PostgreSQL: another process created the tables between this one's check and its
             # CREATE TABLE. They exist now, which the second check sees.
             self._run(_METADATA.create_all, write=True)
+        self._run(_upgrade, write=True)
 
     def __repr__(self) -> str:
         return f"Board({sa.engine.make_url(self.url).render_as_string(hide_password=True)!r})"
@@ -511,14 +593,15 @@ class Board:
 
     # -- citizens --
 
-    def post(self, session: str, title: str, body: str, category: str, nickname: str,
+    def post(self, client: str, title: str, body: str, category: str, nickname: str,
              ward_code: str | None = None) -> Post:
         """Publish a post.
 
         Parameters
         ----------
-        session : str
-            The caller's session id (e.g. the app kernel's id); stored only as a salted hash.
+        client : str
+            The writer's client key (:func:`energy_lib.apps.client.client_key`); stored only as a
+            salted hash.
         title, body, nickname : str
             As written; surrounding whitespace is trimmed, HTML is kept as text.
         category : str
@@ -533,26 +616,33 @@ class Board:
         Raises
         ------
         PostRejected
-            A field breaks an input rule (its ``code`` says which); nothing is stored.
+            A field breaks an input rule (its ``code`` says which); nothing is stored. A refusal
+            for a personal number (``<field>_personal_number``) is logged as ``refused-post``
+            (the field and the kind of number only).
         RateLimited
-            The session posted ``posts_per_window`` times within the window.
+            The client posted, or had posts refused for personal numbers, ``posts_per_window``
+            times within the window.
         """
         rules = self.settings
-        values = dict(
-            title=_checked_text("title", title, rules.title_length, multiline=False),
-            body=_checked_text("body", body, rules.body_length, multiline=True),
-            category=self._checked_category(category),
-            nickname=_checked_text("nickname", nickname, rules.nickname_length, multiline=False),
-            ward_code=_checked_ward(ward_code),
-        )
-        digest = _session_hash(session)
+        digest = _client_hash(client)
+        try:
+            values = dict(
+                title=_checked_text("title", title, rules.title_length, multiline=False),
+                body=_checked_text("body", body, rules.body_length, multiline=True),
+                category=self._checked_category(category),
+                nickname=_checked_text("nickname", nickname, rules.nickname_length, multiline=False),
+                ward_code=_checked_ward(ward_code),
+            )
+        except PostRejected as error:
+            if error.code.endswith("_personal_number"):
+                self._run(lambda connection: self._refuse(connection, digest, error), write=True)
+            raise
 
         def work(connection: Connection) -> Post:
             now = self._now()
-            _rate_limit(connection, "post", _POSTS.c.session_hash, _POSTS.c.created_at, digest,
-                        rules.posts_per_window, rules.post_window_s, now)
+            _rate_limit(connection, "post", _post_moments(digest), rules.posts_per_window, rules.post_window_s, now)
             inserted = connection.execute(sa.insert(_POSTS).values(
-                **values, created_at=now, session_hash=digest, hidden=False))
+                **values, created_at=now, client_hash=digest, hidden=False))
             return _fetch(connection, inserted.inserted_primary_key[0], include_hidden=True)
 
         return self._run(work, write=True)
@@ -612,16 +702,26 @@ class Board:
         """
         return self._run(lambda connection: _fetch(connection, post_id, include_hidden=include_hidden))
 
-    def report(self, session: str, post_id: int, reason: str = "") -> bool:
+    def report(self, reporter: str, post_id: int, reason: str = "") -> bool:
         """Report a post as abusive.
 
-        When ``auto_hide_reports`` different sessions have reported a post that no moderator has
-        reviewed since, the post is hidden until a moderator hides it for good or restores it.
+        When ``auto_hide_reports`` distinct clients have reported a post that no moderator has
+        reviewed since, the post is hidden (logged as ``auto-hide`` by ``reports``) until a
+        moderator hides it for good or restores it.
+
+        Parameters
+        ----------
+        reporter : str
+            The reporting client's key (:func:`energy_lib.apps.client.client_key`): the same
+            across page reloads, so one person counts once however often they reload.
+        post_id : int
+        reason : str
+            Optional words for the moderators.
 
         Returns
         -------
         bool
-            False if this session had reported the post already (a session counts once).
+            False if this client had reported the post already (a client counts once).
 
         Raises
         ------
@@ -630,35 +730,38 @@ class Board:
         PostRejected
             The reason is too long.
         RateLimited
-            The session reported ``reports_per_window`` times within the window.
+            The client reported ``reports_per_window`` times within the window.
         """
         rules = self.settings
         reason = _checked_text("report_reason", reason, rules.report_reason_length, multiline=True)
-        digest = _session_hash(session)
+        digest = _client_hash(reporter)
 
         def work(connection: Connection) -> bool:
             now = self._now()
             _fetch(connection, post_id, include_hidden=False)
-            mine = (_REPORTS.c.post_id == post_id) & (_REPORTS.c.session_hash == digest)
+            mine = (_REPORTS.c.post_id == post_id) & (_REPORTS.c.reporter_hash == digest)
             if connection.execute(sa.select(_REPORTS.c.id).where(mine)).first() is not None:
                 return False
-            _rate_limit(connection, "report", _REPORTS.c.session_hash, _REPORTS.c.reported_at, digest,
-                        rules.reports_per_window, rules.report_window_s, now)
+            moments = sa.select(_REPORTS.c.reported_at.label("at")).where(_REPORTS.c.reporter_hash == digest)
+            _rate_limit(connection, "report", moments, rules.reports_per_window, rules.report_window_s, now)
             connection.execute(sa.insert(_REPORTS).values(
-                post_id=post_id, session_hash=digest, reported_at=now, reason=reason, reviewed=False))
-            open_reports = connection.execute(sa.select(sa.func.count()).select_from(_REPORTS)
-                                              .where(_REPORTS.c.post_id == post_id, _IS_OPEN)).scalar_one()
-            if open_reports >= rules.auto_hide_reports:
+                post_id=post_id, reporter_hash=digest, reported_at=now, reason=reason, reviewed=False))
+            # Open reports of one post are from distinct clients (one row per client and post).
+            reporters = connection.execute(sa.select(sa.func.count()).select_from(_REPORTS)
+                                           .where(_REPORTS.c.post_id == post_id, _IS_OPEN)).scalar_one()
+            if reporters >= rules.auto_hide_reports:
                 connection.execute(sa.update(_POSTS).where(_POSTS.c.id == post_id).values(
                     hidden=True, hidden_at=now, hidden_by="reports", hidden_reason=None))
+                _log(connection, now, _REPORTS_ACTOR, "auto-hide", post_id, f"{reporters} distinct reporters")
             return True
 
         return self._run(work, write=True)
 
     # -- moderators --
 
-    def hide(self, post_id: int, reason: str) -> Post:
-        """Hide a post from citizens, saying why; its open reports count as reviewed.
+    def hide(self, post_id: int, reason: str, moderator: str) -> Post:
+        """Hide a post from citizens, saying why; its open reports count as reviewed. Logged as
+        ``hide`` by ``moderator``.
 
         Raises
         ------
@@ -666,20 +769,82 @@ class Board:
             No such post.
         PostRejected
             The reason is empty or too long.
+        ValueError
+            ``moderator`` is empty, too long, or ``"reports"``/``"system"`` (the board's own names).
         """
         reason = _checked_text("hide_reason", reason, self.settings.hide_reason_length, multiline=True)
-        return self._moderate(post_id, hidden=True, hidden_by="moderator", hidden_reason=reason)
+        return self._moderate(post_id, _checked_moderator(moderator), hidden=True, reason=reason)
 
-    def restore(self, post_id: int) -> Post:
+    def restore(self, post_id: int, moderator: str, reason: str = "") -> Post:
         """Show a hidden post again (or keep a visible one); its open reports count as reviewed,
-        so only new reports from other sessions can hide it again.
+        so only new reports from other clients can hide it again. Logged as ``unhide`` by
+        ``moderator``, with the optional ``reason``.
 
         Raises
         ------
         PostNotFound
             No such post.
+        PostRejected
+            The reason is too long.
+        ValueError
+            As for :meth:`hide`.
         """
-        return self._moderate(post_id, hidden=False, hidden_by=None, hidden_reason=None)
+        reason = _checked_text("hide_reason", reason, (0, self.settings.hide_reason_length[1]), multiline=True)
+        return self._moderate(post_id, _checked_moderator(moderator), hidden=False, reason=reason or None)
+
+    def delete(self, post_id: int, reason: str, moderator: str) -> None:
+        """Delete a post and its reports for good (e.g. unlawful content). Logged as ``delete``
+        by ``moderator``; the log entry keeps the post's number and the reason, not its text.
+
+        Raises
+        ------
+        PostNotFound
+            No such post.
+        PostRejected
+            The reason is empty or too long.
+        ValueError
+            As for :meth:`hide`.
+        """
+        reason = _checked_text("hide_reason", reason, self.settings.hide_reason_length, multiline=True)
+        actor = _checked_moderator(moderator)
+
+        def work(connection: Connection) -> None:
+            _fetch(connection, post_id, include_hidden=True)
+            connection.execute(sa.delete(_REPORTS).where(_REPORTS.c.post_id == post_id))
+            connection.execute(sa.delete(_POSTS).where(_POSTS.c.id == post_id))
+            _log(connection, self._now(), actor, "delete", post_id, reason)
+
+        self._run(work, write=True)
+
+    def log(self, *, post_id: int | None = None, since: datetime | None = None, action: str | None = None,
+            limit: int | None = None) -> tuple[LogEntry, ...]:
+        """The moderation log, newest first (ties: higher id first).
+
+        Parameters
+        ----------
+        post_id : int, optional
+            Only entries about this post.
+        since : datetime, optional
+            Only entries at or after this moment (timezone-aware).
+        action : str, optional
+            Only this action, one of :data:`ACTIONS`.
+        limit : int, optional
+            At most this many entries (the newest).
+        """
+        if action is not None and action not in ACTIONS:
+            raise ValueError(f"action must be one of {', '.join(ACTIONS)}, not {action!r}")
+        if since is not None and since.tzinfo is None:
+            raise ValueError("since must be a timezone-aware datetime")
+        conditions = []
+        if post_id is not None:
+            conditions.append(_LOG.c.post_id == operator.index(post_id))
+        if since is not None:
+            conditions.append(_LOG.c.at >= since)
+        if action is not None:
+            conditions.append(_LOG.c.action == action)
+        query = (sa.select(_LOG.c.id, _LOG.c.at, _LOG.c.actor, _LOG.c.action, _LOG.c.post_id, _LOG.c.reason)
+                 .where(*conditions).order_by(_LOG.c.at.desc(), _LOG.c.id.desc()).limit(limit))
+        return self._run(lambda connection: tuple(LogEntry(**row._mapping) for row in connection.execute(query)))
 
     def reported(self) -> tuple[ReportedPost, ...]:
         """Posts with reports no moderator has reviewed, hidden or not; the most recently reported
@@ -706,17 +871,31 @@ class Board:
             raise PostRejected("unknown_category", "unknown_category", value=category, choices=choices)
         return category
 
-    def _moderate(self, post_id: int, *, hidden: bool, hidden_by: str | None, hidden_reason: str | None) -> Post:
+    def _moderate(self, post_id: int, moderator: str, *, hidden: bool, reason: str | None) -> Post:
+        """Hide or unhide a post for a moderator, mark its reports reviewed and log it, in one
+        transaction."""
         def work(connection: Connection) -> Post:
+            now = self._now()
             _fetch(connection, post_id, include_hidden=True)
             connection.execute(sa.update(_POSTS).where(_POSTS.c.id == post_id).values(
-                hidden=hidden, hidden_at=self._now() if hidden else None, hidden_by=hidden_by,
-                hidden_reason=hidden_reason))
+                hidden=hidden, hidden_at=now if hidden else None, hidden_by="moderator" if hidden else None,
+                hidden_reason=reason if hidden else None))
             connection.execute(sa.update(_REPORTS).where(_REPORTS.c.post_id == post_id, _IS_OPEN)
                                .values(reviewed=True))
+            _log(connection, now, moderator, "hide" if hidden else "unhide", post_id, reason)
             return _fetch(connection, post_id, include_hidden=True)
 
         return self._run(work, write=True)
+
+    def _refuse(self, connection: Connection, digest: str, error: PostRejected) -> None:
+        """Log a post refused for a personal number: the field and the kind of number, never the
+        text. Counts in the client's post rate limit (:class:`RateLimited` once it is used up)."""
+        now = self._now()
+        _rate_limit(connection, "post", _post_moments(digest), self.settings.posts_per_window,
+                    self.settings.post_window_s, now)
+        field = error.code.removesuffix("_personal_number")
+        _log(connection, now, _SYSTEM_ACTOR, "refused-post", None, f"{field}: {error.data['kind']['en']}",
+             client_hash=digest)
 
     def _now(self) -> datetime:
         now = self._clock()
@@ -751,16 +930,25 @@ def _fetch(connection: Connection, post_id: int, *, include_hidden: bool) -> Pos
     return _post(row)
 
 
-def _rate_limit(connection: Connection, action: str, session_column: sa.Column, moment_column: sa.Column,
-                digest: str, limit: int, window_s: float, now: datetime) -> None:
-    """Raise :class:`RateLimited` if the session did ``action`` ``limit`` times in the window.
+def _post_moments(digest: str) -> sa.CompoundSelect:
+    """When the client posted, or had a post refused for a personal number (column ``at``)."""
+    return sa.union_all(
+        sa.select(_POSTS.c.created_at.label("at")).where(_POSTS.c.client_hash == digest),
+        sa.select(_LOG.c.at).where(_LOG.c.client_hash == digest, _LOG.c.action == "refused-post"))
 
-    The ``limit``-th newest of the session's rows in the window is the one whose expiry lets the
-    session act again, so one query both decides and gives the time to wait.
+
+def _rate_limit(connection: Connection, action: str, moments: sa.Select | sa.CompoundSelect, limit: int,
+                window_s: float, now: datetime) -> None:
+    """Raise :class:`RateLimited` if the client did ``action`` ``limit`` times in the window.
+
+    ``moments`` selects the client's times of ``action`` as column ``at``. The ``limit``-th newest
+    of them in the window is the one whose expiry lets the client act again, so one query both
+    decides and gives the time to wait.
     """
     window = timedelta(seconds=window_s)
+    recent = moments.subquery()
     blocking = connection.execute(
-        sa.select(moment_column).where(session_column == digest, moment_column > now - window)
-        .order_by(moment_column.desc()).offset(limit - 1).limit(1)).scalar()
+        sa.select(recent.c.at).where(recent.c.at > now - window)
+        .order_by(recent.c.at.desc()).offset(limit - 1).limit(1)).scalar()
     if blocking is not None:
         raise RateLimited(action, max(1, math.ceil((blocking + window - now).total_seconds())))

@@ -1,12 +1,15 @@
 """``energy board``: moderate the resident bulletin board (energy_lib/board.py).
 
-Staff list and read posts (hidden ones too), hide or restore them, and see citizens' reports of
-abuse. Every command takes ``--db URL`` (or ``$ENERGY_BOARD_URL``); the default database is the one
-in ``config/board.toml``. An unknown post id is an error with exit code 1.
+Staff list and read posts (hidden ones too), hide, restore or delete them, see citizens' reports
+of abuse and read the moderation log. Every command takes ``--db URL`` (or ``$ENERGY_BOARD_URL``);
+the default database is the one in ``config/board.toml``. Actions are logged under the moderator's
+name: ``--moderator`` (or ``$ENERGY_MODERATOR``), else the login name. An unknown post id is an
+error with exit code 1.
 """
 
 from __future__ import annotations
 
+import getpass
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
 
@@ -18,8 +21,8 @@ if TYPE_CHECKING:
     from energy_lib.board import BoardError, Post
 
 app = typer.Typer(
-    help="Moderate the resident bulletin board: list and read posts (hidden ones too), hide or "
-         "restore them, and see citizens' reports of abuse.",
+    help="Moderate the resident bulletin board: list and read posts (hidden ones too), hide, restore "
+         "or delete them, see citizens' reports of abuse and read the moderation log.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -30,6 +33,9 @@ DbOption = Annotated[Optional[str], typer.Option(
     help="Database URL, e.g. sqlite:///data/board.sqlite3 or postgresql+psycopg://host/db; also "
          "$ENERGY_BOARD_URL; default from energy_lib/config/board.toml.")]
 PostId = Annotated[int, typer.Argument(help="The post's number (the id that `energy board list` shows).")]
+ModeratorOption = Annotated[Optional[str], typer.Option(
+    "--moderator", envvar="ENERGY_MODERATOR",
+    help="Your name in the moderation log; also $ENERGY_MODERATOR; default the login name.")]
 
 _TITLE_WIDTH = 40
 _MAX_PER_PAGE = int(configuration.load("board")["limits"]["max_per_page"])  # without importing SQLAlchemy at start-up
@@ -45,9 +51,23 @@ def _status(post: Post) -> str:
     return f"hidden by {post.hidden_by}" if post.hidden else "visible"
 
 
-def _fail(error: BoardError) -> NoReturn:
+def _fail(error: BoardError | ValueError) -> NoReturn:
     typer.echo(f"error: {error}", err=True)
     raise typer.Exit(1)
+
+
+def _moderator(name: str | None) -> str:
+    """The name the log keeps for the person at the keyboard."""
+    return name or getpass.getuser()
+
+
+def _since(text: str) -> datetime:
+    """``2026-12-07`` or ``2026-12-07 09:30`` (KST, as the log shows times) or an ISO time with
+    its own offset, as a timezone-aware datetime."""
+    from energy_lib.board import KST
+
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=KST)
 
 
 @app.command("list")
@@ -101,30 +121,83 @@ def show(post_id: PostId, db: DbOption = None) -> None:
 @app.command()
 def hide(
     post_id: PostId,
-    reason: Annotated[str, typer.Option(help="Why the post is hidden (kept with the post, shown to staff).")],
+    reason: Annotated[str, typer.Option(help="Why the post is hidden (kept with the post and in the log).")],
+    moderator: ModeratorOption = None,
     db: DbOption = None,
 ) -> None:
-    """Hide a post from citizens; its open reports count as reviewed."""
+    """Hide a post from citizens; its open reports count as reviewed. Logged as hide."""
     from energy_lib.board import Board, BoardError
 
     try:
-        post = Board(db).hide(post_id, reason)
-    except BoardError as error:
+        post = Board(db).hide(post_id, reason, _moderator(moderator))
+    except (BoardError, ValueError) as error:
         _fail(error)
     typer.echo(f"post {post.id} hidden: {post.hidden_reason}")
 
 
 @app.command()
-def restore(post_id: PostId, db: DbOption = None) -> None:
+def restore(
+    post_id: PostId,
+    reason: Annotated[str, typer.Option(help="Why the post is shown again (kept in the log).")] = "",
+    moderator: ModeratorOption = None,
+    db: DbOption = None,
+) -> None:
     """Show a hidden post to citizens again; its open reports count as reviewed, so only new
-    reports from other sessions can hide it again."""
+    reports from other clients can hide it again. Logged as unhide."""
     from energy_lib.board import Board, BoardError
 
     try:
-        post = Board(db).restore(post_id)
-    except BoardError as error:
+        post = Board(db).restore(post_id, _moderator(moderator), reason)
+    except (BoardError, ValueError) as error:
         _fail(error)
     typer.echo(f"post {post.id} is visible again")
+
+
+@app.command()
+def delete(
+    post_id: PostId,
+    reason: Annotated[str, typer.Option(help="Why the post is deleted (kept in the log).")],
+    moderator: ModeratorOption = None,
+    db: DbOption = None,
+) -> None:
+    """Delete a post and its reports for good (e.g. unlawful content); the log keeps its number
+    and the reason, not its text. Logged as delete."""
+    from energy_lib.board import Board, BoardError
+
+    try:
+        Board(db).delete(post_id, reason, _moderator(moderator))
+    except (BoardError, ValueError) as error:
+        _fail(error)
+    typer.echo(f"post {post_id} deleted")
+
+
+@app.command("log")
+def moderation_log(
+    post: Annotated[Optional[int], typer.Option("--post", help="Only entries about this post.")] = None,
+    since: Annotated[Optional[str], typer.Option(
+        help="Only entries from this time on: 2026-12-07 or '2026-12-07 09:30' (KST), or ISO with an offset.")] = None,
+    action: Annotated[Optional[str], typer.Option(
+        help="Only this action: hide, unhide, delete, auto-hide or refused-post.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many entries, the newest.")] = 50,
+    db: DbOption = None,
+) -> None:
+    """Show the moderation log, newest first: when, who (a moderator, 'reports' or 'system'),
+    what, which post and why."""
+    from energy_lib.board import Board
+
+    try:
+        entries = Board(db).log(post_id=post, since=_since(since) if since else None, action=action, limit=limit)
+    except ValueError as error:
+        _fail(error)
+    if not entries:
+        typer.echo("no log entries")
+        return
+    actor_width = max(5, *(len(entry.actor) for entry in entries))
+    typer.echo(f"{'time':<20}  {'actor':<{actor_width}}  {'action':<12}  {'post':>6}  reason")
+    for entry in entries:
+        typer.echo(f"{_time(entry.at):<20}  {entry.actor:<{actor_width}}  {entry.action:<12}  "
+                   f"{entry.post_id if entry.post_id is not None else '-':>6}  {entry.reason or '-'}")
+    typer.echo(f"{len(entries)} {'entry' if len(entries) == 1 else 'entries'}, newest first")
 
 
 @app.command()

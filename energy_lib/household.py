@@ -10,7 +10,9 @@ Three parts:
 * **Lookup.** :class:`Lookup` loads the index once and answers :meth:`Lookup.find` in
   milliseconds, with one refusal for "no such customer" and "wrong code" and a slowdown after
   repeated failures, kept in a SQLite file next to the index so that every Voila kernel (a process
-  each) sees the same failures.
+  each) and every restart sees the same failures. Failures count per client (the visiting
+  browser, :func:`energy_lib.apps.client.client_key`), so that a stranger who knows a neighbour's
+  customer number slows down only themselves (:class:`ThrottleSettings`).
 
 The customer number a citizen enters is the electricity customer number on the KEPCO bill
 (고객번호): every household has one, and the site it belongs to links the gas and water meters.
@@ -343,21 +345,42 @@ def write_index(index: pd.DataFrame, path: str | Path) -> Path:
 
 @dataclass(frozen=True)
 class ThrottleSettings:
-    """When failed attempts slow down.
+    """When failed attempts slow down. Failures count at three levels, each with its threshold.
 
     Attributes
     ----------
     max_failures : int
-        Failures within ``window_s`` before attempts are refused for a while.
+        Failures of one client on one account within ``window_s`` before that client waits to
+        try that account again: slows one person guessing one household's code.
+    client_max_failures : int
+        Failures of one client on all accounts together before that client waits for any account:
+        slows one person trying a code on many households.
+    account_max_failures : int
+        Failures on one account from all clients together before everybody waits for that
+        account, its owner included: the ceiling against a guess spread over many clients.
     window_s : float
         Failures older than this are forgotten [s].
     base_delay_s : float
-        Wait after the ``max_failures``-th failure; doubles with each further failure [s].
+        Wait after a threshold's failure; doubles with each further failure [s].
     max_delay_s : float
         Longest wait [s].
+
+    Notes
+    -----
+    The trade-off is in ``account_max_failures``. Counted per client alone, a guesser who gets a
+    new client key (clears cookies, changes address) for every few attempts would never be
+    slowed down; counted per account alone (as before), anyone who knows a neighbour's customer
+    number could lock the neighbour out with three wrong codes. The account ceiling is therefore
+    high: a person, even reloading, is slowed by their own client's counts long before it; only
+    an attack from many clients at once reaches it, and then the owner waits too, which is the
+    price of stopping it. With codes of 31**8 (8.5e11) values, the ceiling lets a distributed
+    guesser about 100 tries per 10 minutes (the doubling waits after it allow few more), some
+    5.5e6 a year: odds of about 1 in 150,000 a year of finding one household's code.
     """
 
     max_failures: int = 3
+    client_max_failures: int = 10
+    account_max_failures: int = 100
     window_s: float = 600.0
     base_delay_s: float = 30.0
     max_delay_s: float = 3600.0
@@ -438,7 +461,11 @@ def tips(carrier: str) -> tuple[dict, ...]:
 
 
 class _Throttle:
-    """Failed attempts per key in a SQLite file shared by every process that serves lookups."""
+    """Failed attempts per key in a SQLite file shared by every process that serves lookups.
+
+    A key is a text (e.g. ``client:<hash>``) that :meth:`retry_after` is given with its own
+    threshold of failures.
+    """
 
     def __init__(self, path: Path, settings: ThrottleSettings):
         self.path, self.settings = path, settings
@@ -449,16 +476,17 @@ class _Throttle:
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=5.0)
 
-    def retry_after(self, keys: list[str], now: float) -> float:
-        """Seconds until any of ``keys`` may try again (0: now)."""
+    def retry_after(self, limits: dict[str, int], now: float) -> float:
+        """Seconds until every key of ``limits`` (key: its threshold of failures) may try again
+        (0: now)."""
         s = self.settings
         wait = 0.0
         with contextlib.closing(self._connect()) as con:
-            for key in keys:
+            for key, threshold in limits.items():
                 n, last = con.execute("SELECT count(*), max(at) FROM failures WHERE key = ? AND at > ?",
                                       (key, now - s.window_s)).fetchone()
-                if n >= s.max_failures:
-                    delay = min(s.base_delay_s * 2.0 ** (n - s.max_failures), s.max_delay_s)
+                if n >= threshold:
+                    delay = min(s.base_delay_s * 2.0 ** (n - threshold), s.max_delay_s)
                     wait = max(wait, last + delay - now)
         return max(wait, 0.0)
 
@@ -471,6 +499,18 @@ class _Throttle:
     def clear(self, keys: list[str]) -> None:
         with contextlib.closing(self._connect()) as con, con:
             con.executemany("DELETE FROM failures WHERE key = ?", [(k,) for k in keys])
+
+
+def _attempt_limits(meter_id: str, client: str, settings: ThrottleSettings) -> dict[str, int]:
+    """The throttle's keys of one attempt, each with its threshold of failures: the client on
+    the account, the client, and the account. The client key is kept only as a salted hash and
+    the account as its meter pseudonym, never the customer number."""
+    if not isinstance(client, str) or not client.strip():
+        raise ValueError("the client must be a non-empty str: energy_lib.apps.client.client_key()")
+    client_id = pseudonyms("client", pd.Series([client], dtype="str")).iloc[0]
+    return {f"client-account:{client_id}:{meter_id}": settings.max_failures,
+            f"client:{client_id}": settings.client_max_failures,
+            f"account:{meter_id}": settings.account_max_failures}
 
 
 class Lookup:
@@ -504,7 +544,7 @@ class Lookup:
                                    settings or ThrottleSettings())
         self._dummy_hash = code_hash("", salt + "|no such customer")
 
-    def find(self, customer_number: str, code: str, session: str) -> HouseholdView | Refused:
+    def find(self, customer_number: str, code: str, client: str) -> HouseholdView | Refused:
         """One household's view, or a refusal.
 
         Parameters
@@ -513,14 +553,16 @@ class Lookup:
             Electricity customer number as on the bill (spaces and hyphens ignored).
         code : str
             Personal energy code (case, spaces and hyphens ignored).
-        session : str
-            The browser session (e.g. Voila's kernel or session id): failures count per session
-            and per customer.
+        client : str
+            The visiting browser's client key (:func:`energy_lib.apps.client.client_key`, the same
+            across page reloads): failures count per client and account, per client, and per
+            account with a much higher ceiling (:class:`ThrottleSettings`), so that one client's
+            failures do not lock the account's owner out.
         """
         now = self._clock()
         meter_id = customer_pseudonym(pd.Series([customer_number])).iloc[0]
-        keys = [f"session:{session}", f"customer:{meter_id}"]  # the pseudonym, never the number
-        wait = self._throttle.retry_after(keys, now)
+        limits = _attempt_limits(meter_id, client, self._throttle.settings)
+        wait = self._throttle.retry_after(limits, now)
         if wait > 0:
             return Refused("slowed_down", f"잠시 후 다시 시도해 주세요 ({int(np.ceil(wait))}초 후).",
                            f"Please try again in {int(np.ceil(wait))} seconds.", float(wait))
@@ -530,9 +572,11 @@ class Lookup:
         # compare even for an unknown customer, in constant time: no answer reveals which part was wrong
         matches = hmac.compare_digest(code_hash(code, self._salt), expected) and row >= 0 and isinstance(stored, str)
         if not matches:
-            self._throttle.fail(keys, now)
+            self._throttle.fail(list(limits), now)
             return _NOT_FOUND
-        self._throttle.clear(keys)
+        # Only this client's failures on this account are forgiven: a success on one's own
+        # account must not reset the counts of a client that tries many, nor the account's ceiling.
+        self._throttle.clear([key for key in limits if key.startswith("client-account:")])
         return self._view(row)
 
     def _value(self, name: str, row: int):

@@ -379,9 +379,11 @@ def test_board_switches_to_english_and_fits_a_phone(board_page):
     expect(board_page.locator("[role=status]")).to_have_text("글을 올렸습니다.", timeout=10_000)
     assert_fits_a_phone(board_page)
     assert_one_language(board_page, "ko", allowed=_citizens_words(board_page))
+    expect(board_page.get_by_text("서로 다른 3명이 신고한 글은")).to_have_count(1)  # the rules are on the page
     screenshots(board_page, "board-ko")
     board_page.get_by_role("button", name="English").click()
     expect(board_page.locator("h1")).to_have_text("Residents' energy board", timeout=10_000)
+    expect(board_page.get_by_text("a post reported by 3 different people is hidden")).to_have_count(1)
     expect(board_page.locator(".board-meta").first).to_contain_text("Saving tips")
     assert board_page.get_by_label("Title").count() == 1 and board_page.get_by_label("Nickname").count() == 1
     assert_fits_a_phone(board_page)

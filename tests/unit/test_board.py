@@ -1,5 +1,8 @@
-"""The resident bulletin board: posts, input rules, escaping, reports, moderation, rate limits,
-many processes writing at once, and the `energy board` commands."""
+"""The resident bulletin board: posts, input rules, escaping, reports, moderation and its log,
+rate limits, many processes writing at once, and the `energy board` commands.
+
+A *client* is one visiting browser (its client key is the same across page reloads); tests name
+clients "client-a", … and a page reload is a new Board for the same client."""
 
 from __future__ import annotations
 
@@ -64,9 +67,9 @@ def board(url: str, clock: Clock) -> Iterator[Board]:
     target.close()
 
 
-def _post(board: Board, session: str = "kernel-1", **fields):
+def _post(board: Board, client: str = "client-1", **fields):
     values = dict(title="보일러 온도", body="20도로 낮췄어요.", category="tips", nickname="햇살") | fields
-    return board.post(session, **values)
+    return board.post(client, **values)
 
 
 # --- posting and listing ----------------------------------------------------------------------
@@ -225,12 +228,16 @@ def test_report_and_hide_reasons_and_filters_are_checked(board):
         board.report("kernel-2", post.id, "x" * 501)
     assert caught.value.code == "report_reason_too_long"
     with pytest.raises(PostRejected) as caught:
-        board.hide(post.id, "  ")
+        board.hide(post.id, "  ", "kim")
     assert caught.value.code == "hide_reason_empty"
     with pytest.raises(PostRejected, match="unknown|Unknown"):
         board.posts(ward_code="0000000000")
-    with pytest.raises(ValueError, match="session"):
-        _post(board, session=" ")
+    with pytest.raises(ValueError, match="client"):
+        _post(board, client=" ")
+    for name in ("", "reports", "system", "kim\nlee", "x" * 65):  # the log's own names, or no name
+        with pytest.raises(ValueError, match="moderator"):
+            board.hide(post.id, "reason", name)
+    assert board.log() == ()
 
 
 # --- escaping ---------------------------------------------------------------------------------
@@ -253,12 +260,12 @@ def test_html_and_script_are_stored_as_written_and_shown_as_text(board):
 # --- reports and moderation -------------------------------------------------------------------
 
 
-def test_three_different_sessions_hide_a_post_and_one_session_counts_once(board):
+def test_three_different_clients_hide_a_post_and_one_client_counts_once(board):
     post = _post(board)
     assert board.report("kernel-a", post.id, "광고") is True
     assert board.report("kernel-a", post.id, "again") is False
     assert board.report("kernel-b", post.id) is True
-    assert board.get(post.id).open_reports == 2  # still visible: two sessions, not three
+    assert board.get(post.id).open_reports == 2  # still visible: two clients, not three
     assert board.report("kernel-c", post.id, "욕설") is True
     with pytest.raises(PostNotFound) as caught:
         board.get(post.id)
@@ -272,14 +279,14 @@ def test_three_different_sessions_hide_a_post_and_one_session_counts_once(board)
     assert reported.post.id == post.id and [r.reason for r in reported.reports] == ["광고", "", "욕설"]
 
 
-def test_restore_reviews_the_reports_so_only_new_sessions_can_hide_again(board):
+def test_restore_reviews_the_reports_so_only_new_clients_can_hide_again(board):
     post = _post(board)
-    for session in ("a", "b", "c"):
-        board.report(session, post.id)
-    restored = board.restore(post.id)
+    for client in ("a", "b", "c"):
+        board.report(client, post.id)
+    restored = board.restore(post.id, "kim")
     assert not restored.hidden and restored.open_reports == 0 and board.get(post.id) == restored
     assert board.reported() == () and board.posts(reported=True).total == 0
-    assert board.report("a", post.id) is False  # reported before; a session counts once
+    assert board.report("a", post.id) is False  # reported before; a client counts once
     board.report("d", post.id)
     board.report("e", post.id)
     assert not board.get(post.id).hidden
@@ -298,7 +305,7 @@ def test_moderators_hide_with_a_reason_and_see_hidden_posts(board, clock):
     kept, hidden = _post(board, title="kept"), _post(board, title="spam")
     board.report("a", hidden.id, "spam")
     clock.advance(30)
-    result = board.hide(hidden.id, "광고 글")
+    result = board.hide(hidden.id, "광고 글", "kim")
     assert (result.hidden, result.hidden_by, result.hidden_reason, result.hidden_at) == (True, "moderator", "광고 글", clock.now)
     assert result.open_reports == 0 and board.reported() == ()
     assert [p.id for p in board.posts().items] == [kept.id]
@@ -306,7 +313,8 @@ def test_moderators_hide_with_a_reason_and_see_hidden_posts(board, clock):
     with pytest.raises(PostNotFound):
         board.get(hidden.id)
     assert board.get(hidden.id, include_hidden=True) == result
-    for action in (lambda: board.hide(999, "x"), lambda: board.restore(999), lambda: board.get(999, include_hidden=True)):
+    for action in (lambda: board.hide(999, "x", "kim"), lambda: board.restore(999, "kim"),
+                   lambda: board.delete(999, "x", "kim"), lambda: board.get(999, include_hidden=True)):
         with pytest.raises(PostNotFound, match="999"):
             action()
 
@@ -334,7 +342,7 @@ def test_post_rate_limit_holds_across_boards_and_says_when_to_retry(url, clock):
         _post(first, "kernel")
     assert caught.value.retry_after == 45 and caught.value.code == "post_rate_limited"
     assert "45초" in caught.value.text("ko") and "45 seconds" in caught.value.text("en")
-    _post(second, "another kernel")  # other sessions are not held back
+    _post(second, "another client")  # other clients are not held back
     clock.advance(45)
     _post(first, "kernel")  # the first post left the window
     with pytest.raises(RateLimited) as caught:
@@ -366,20 +374,23 @@ def test_a_naive_clock_is_a_programming_error(url):
 # --- privacy ----------------------------------------------------------------------------------
 
 
-def test_the_session_id_is_kept_only_as_a_salted_hash(board, url):
-    session = "kernel-6f1d2c3b-raw-id"
-    post = _post(board, session)
-    board.report(session, post.id, "test")
+def test_the_client_key_is_kept_only_as_a_salted_hash(board, url):
+    client = "client-6f1d2c3b-raw-key"
+    post = _post(board, client)
+    board.report(client, post.id, "test")
+    with pytest.raises(PostRejected):
+        _post(board, client, body="전화 010-1234-5678")
     board.close()
     path = Path(url.removeprefix("sqlite:///"))
     with sqlite3.connect(path) as connection:
-        rows = [row for table in ("board_posts", "board_reports")
+        rows = [row for table in ("board_posts", "board_reports", "board_moderation_log")
                 for row in connection.execute(f"SELECT * FROM {table}")]
-        hashes = {row[0] for row in connection.execute("SELECT session_hash FROM board_posts")}
-    assert rows and session not in repr(rows)
-    assert all(re.fullmatch("s-[0-9a-f]{20}", value) for value in hashes)
+        hashes = {row[0] for query in ("SELECT client_hash FROM board_posts", "SELECT reporter_hash FROM board_reports",
+                                       "SELECT client_hash FROM board_moderation_log") for row in connection.execute(query)}
+    assert rows and client not in repr(rows) and "5678" not in repr(rows)  # nor the refused number
+    assert len(hashes) == 1 and re.fullmatch("c-[0-9a-f]{20}", hashes.pop())
     files = b"".join(p.read_bytes() for p in path.parent.iterdir())
-    assert session.encode() not in files
+    assert client.encode() not in files
 
 
 # --- many processes at once -------------------------------------------------------------------
@@ -427,8 +438,8 @@ def test_the_database_url_comes_from_the_argument_then_the_environment_then_the_
 def test_moderation_commands(board, url):
     kept = _post(board, title="kept")
     spam = _post(board, title="spam title", body="spam body")
-    for session in ("a", "b", "c"):
-        board.report(session, spam.id, f"reason {session}")
+    for client in ("a", "b", "c"):
+        board.report(client, spam.id, f"reason {client}")
 
     listing = runner.invoke(app, ["list", "--db", url])
     assert listing.exit_code == 0 and "kept" in listing.output and "spam title" in listing.output
@@ -444,18 +455,19 @@ def test_moderation_commands(board, url):
     shown = runner.invoke(app, ["show", str(spam.id), "--db", url])
     assert shown.exit_code == 0 and "spam body" in shown.output and "open reports: 3" in shown.output
 
-    restored = runner.invoke(app, ["restore", str(spam.id), "--db", url])
+    restored = runner.invoke(app, ["restore", str(spam.id), "--moderator", "kim", "--db", url])
     assert restored.exit_code == 0 and board.get(spam.id).title == "spam title"
     assert "no open reports" in runner.invoke(app, ["reports", "--db", url]).output
 
-    hid = runner.invoke(app, ["hide", str(kept.id), "--reason", "중복 글", "--db", url])
+    hid = runner.invoke(app, ["hide", str(kept.id), "--reason", "중복 글", "--moderator", "kim", "--db", url])
     assert hid.exit_code == 0 and "중복 글" in hid.output
     with pytest.raises(PostNotFound):
         board.get(kept.id)
     assert "hidden by moderator" in runner.invoke(app, ["show", str(kept.id), "--db", url]).output
 
 
-@pytest.mark.parametrize("arguments", [["show", "999"], ["hide", "999", "--reason", "x"], ["restore", "999"]])
+@pytest.mark.parametrize("arguments", [["show", "999"], ["hide", "999", "--reason", "x"], ["restore", "999"],
+                                       ["delete", "999", "--reason", "x"]])
 def test_an_unknown_id_is_an_error_with_exit_code_1(url, arguments):
     result = runner.invoke(app, [*arguments, "--db", url])
     assert result.exit_code == 1
@@ -467,3 +479,272 @@ def test_commands_read_the_database_url_from_the_environment(board, url, monkeyp
     monkeypatch.setenv("ENERGY_BOARD_URL", url)
     result = runner.invoke(app, ["list"])
     assert result.exit_code == 0 and "from the environment" in result.output
+
+
+# --- abuse: one client is one reporter, and the log records every action ----------------------
+
+
+def test_one_client_reloading_the_page_cannot_hide_a_post_but_distinct_clients_can(url, clock):
+    """Three page loads of one browser are three kernels (three Boards here) with one client key:
+    one report. Three distinct clients hide the post, and the log says so."""
+    author = Board(url, clock=clock)
+    post = _post(author)
+    reloads = [Board(url, clock=clock) for _ in range(3)]
+    answers = [page.report("client-troll", post.id, "싫어요") for page in reloads]
+    assert answers == [True, False, False]
+    assert author.get(post.id).open_reports == 1 and not author.get(post.id).hidden
+    assert author.log() == ()
+    for client in ("client-b", "client-c"):
+        clock.advance(60)
+        author.report(client, post.id)
+    with pytest.raises(PostNotFound):
+        author.get(post.id)
+    [entry] = author.log()
+    assert (entry.actor, entry.action, entry.post_id, entry.at) == ("reports", "auto-hide", post.id, clock.now)
+    assert entry.reason == "3 distinct reporters"
+
+
+def test_every_moderation_action_is_logged_with_who_what_which_post_when_and_why(board, clock):
+    spam, rude, kept = _post(board, title="spam"), _post(board, title="rude"), _post(board, title="kept")
+    moments = {}
+    for client in ("a", "b", "c"):
+        board.report(client, spam.id)
+    moments["auto-hide"] = clock.now
+    clock.advance(60)
+    board.restore(spam.id, "kim", "광고가 아님")
+    moments["unhide"] = clock.now
+    clock.advance(60)
+    board.hide(rude.id, "욕설", "lee")
+    moments["hide"] = clock.now
+    clock.advance(60)
+    board.delete(rude.id, "불법 정보", "kim")
+    moments["delete"] = clock.now
+    clock.advance(60)
+    with pytest.raises(PostRejected):
+        _post(board, "client-x", title="연락처", body="제 번호는 010-2345-6789 입니다")
+    moments["refused-post"] = clock.now
+    for failed in (lambda: board.hide(999, "x", "kim"), lambda: board.delete(999, "x", "kim")):
+        with pytest.raises(PostNotFound):  # an action that did not happen is not logged
+            failed()
+
+    log = board.log()
+    assert [(e.actor, e.action, e.post_id, e.reason) for e in log] == [
+        ("system", "refused-post", None, "body: a phone number"),
+        ("kim", "delete", rude.id, "불법 정보"),
+        ("lee", "hide", rude.id, "욕설"),
+        ("kim", "unhide", spam.id, "광고가 아님"),
+        ("reports", "auto-hide", spam.id, "3 distinct reporters"),
+    ]
+    assert {e.action: e.at for e in log} == moments
+    assert [p.id for p in board.posts(status="all").items] == [kept.id, spam.id]  # the deleted post is gone …
+    assert board.reported() == ()  # … with its reports; its log entries stay
+    assert [e.action for e in board.log(post_id=rude.id)] == ["delete", "hide"]
+    assert [e.action for e in board.log(since=moments["hide"])] == ["refused-post", "delete", "hide"]
+    assert [e.post_id for e in board.log(action="auto-hide")] == [spam.id]
+    assert len(board.log(limit=2)) == 2
+    with pytest.raises(ValueError, match="action"):
+        board.log(action="ban")
+
+
+def test_an_action_whose_log_entry_cannot_be_written_does_not_happen(board, monkeypatch):
+    """The entry is written in the action's transaction: no action without its entry."""
+    import energy_lib.board
+
+    post = _post(board)
+    board.report("a", post.id)
+    board.report("b", post.id)
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the log is unavailable")
+
+    monkeypatch.setattr(energy_lib.board, "_log", broken)
+    for action in (lambda: board.hide(post.id, "광고", "kim"), lambda: board.delete(post.id, "광고", "kim"),
+                   lambda: board.report("c", post.id)):  # the third reporter would hide it
+        with pytest.raises(RuntimeError, match="log"):
+            action()
+    kept = board.get(post.id)
+    assert not kept.hidden and kept.open_reports == 2 and board.log() == ()
+
+
+def test_rate_limits_hold_across_page_reloads_of_one_client(url, clock):
+    """A reload is a new kernel with the same client key: the limits do not start again."""
+    settings = BoardSettings.from_config(posts_per_window=2, post_window_s=600, reports_per_window=2,
+                                         report_window_s=3600)
+    posts = [_post(Board(url, clock=clock), "author", title=f"p{i}") for i in range(3)]
+    first_load = Board(url, settings=settings, clock=clock)
+    _post(first_load, "client-a")
+    first_load.report("client-a", posts[0].id)
+    first_load.report("client-a", posts[1].id)
+    first_load.close()
+    clock.advance(30)
+    reload = Board(url, settings=settings, clock=clock)
+    _post(reload, "client-a")
+    with pytest.raises(RateLimited) as post_limit:
+        _post(reload, "client-a")
+    with pytest.raises(RateLimited) as report_limit:
+        reload.report("client-a", posts[2].id)
+    assert (post_limit.value.retry_after, report_limit.value.retry_after) == (570, 3570)
+    _post(reload, "client-b")  # another client is not held back
+    assert reload.report("client-b", posts[2].id) is True
+
+
+def test_refused_posts_count_in_the_post_rate_limit(url, clock):
+    """Otherwise one client could fill the moderation log with refusals."""
+    board = Board(url, settings=BoardSettings.from_config(posts_per_window=2, post_window_s=600), clock=clock)
+    for _ in range(2):
+        with pytest.raises(PostRejected):
+            _post(board, "client-a", body="고객번호 1203004517")
+    with pytest.raises(RateLimited):
+        _post(board, "client-a", body="고객번호 1203004517")
+    with pytest.raises(RateLimited):
+        _post(board, "client-a")
+    assert len(board.log(action="refused-post")) == 2
+    assert board.posts().total == 0
+    _post(board, "client-b")
+
+
+def test_a_board_made_when_rate_limits_were_per_session_is_upgraded_in_place(url, clock):
+    path = Path(url.removeprefix("sqlite:///"))
+    path.parent.mkdir(parents=True)
+    with sqlite3.connect(path) as connection:  # the tables as they were before clients
+        connection.executescript("""
+            CREATE TABLE board_posts (id INTEGER PRIMARY KEY, created_at DATETIME NOT NULL,
+                session_hash VARCHAR(32) NOT NULL, category VARCHAR(32) NOT NULL, ward_code VARCHAR(10),
+                nickname TEXT NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL, hidden BOOLEAN NOT NULL,
+                hidden_at DATETIME, hidden_by VARCHAR(16), hidden_reason TEXT);
+            CREATE TABLE board_reports (id INTEGER PRIMARY KEY, post_id INTEGER NOT NULL REFERENCES board_posts (id),
+                session_hash VARCHAR(32) NOT NULL, reported_at DATETIME NOT NULL, reason TEXT NOT NULL,
+                reviewed BOOLEAN NOT NULL, CONSTRAINT board_reports_once_per_session UNIQUE (post_id, session_hash));
+            INSERT INTO board_posts VALUES (1, '2026-01-05 08:00:00.000000', 's-0123', 'tips', NULL, '햇살',
+                '옛 글', '본문', 0, NULL, NULL, NULL);
+            INSERT INTO board_reports VALUES (1, 1, 's-4567', '2026-01-05 08:30:00.000000', '', 0);""")
+    connection.close()
+    board = Board(url, clock=clock)
+    assert board.get(1).title == "옛 글" and board.get(1).open_reports == 1
+    assert board.report("client-a", 1) is True and board.report("client-a", 1) is False
+    assert _post(board).id == 2
+
+
+# --- personal numbers -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("010-1234-5678", "phone"),
+    ("010 1234 5678", "phone"),
+    ("01012345678", "phone"),
+    ("010.1234.5678", "phone"),
+    ("010–1234–5678", "phone"),  # en dashes
+    ("010ㅡ1234ㅡ5678", "phone"),  # the Hangul ㅡ typed for a dash
+    ("０１０－１２３４－５６７８", "phone"),  # full-width digits and hyphens
+    ("+82 10 1234 5678", "phone"),
+    ("062-123-4567", "phone"),
+    ("(062) 123-4567", "phone"),
+    ("0621234567", "phone"),
+    ("02 1234 5678", "phone"),
+    ("070-1234-5678", "phone"),
+    ("850315-2345678", "resident_number"),
+    ("850315 - 2345678", "resident_number"),
+    ("8503152345678", "resident_number"),
+    ("８５０３１５２３４５６７８", "resident_number"),
+    ("1203004517", "customer_number"),  # the demo's electricity and gas numbers: 10 digits
+    ("200000117", "customer_number"),  # water: 9 digits
+    ("12-0300-4517", "customer_number"),
+    ("1203-004517", "customer_number"),
+    ("12 0300 4517", "customer_number"),  # printed in groups
+    ("１２０３００４５１７", "customer_number"),
+])
+def test_personal_numbers_are_found_however_they_are_written(text, kind):
+    from energy_lib import personal_numbers
+
+    [found] = personal_numbers.find(f"제 번호는 {text}입니다")
+    assert found.kind == kind
+    assert sum(c.isdigit() for c in found.masked) == 4 and "*" in found.masked
+
+
+@pytest.mark.parametrize("text", [
+    "2026-12-07",  # a date
+    "2026.12.07",
+    "2025-01-01 2025-12-31",  # a period
+    "2026년",  # a year
+    "2023 2024 2025년 비교",  # years
+    "1,234 kWh",  # amounts
+    "한 달 350 kWh",
+    "123456789 kWh",
+    "123456789.5 kWh",
+    "사용량 320 310 290 kWh",  # a list of quantities
+    "기온 20 21 22 23 24도",
+    "1,234,567,890원",
+    "사업비 150000000원",
+    "₩150000000",
+    "20,000원",
+    "1588-1234",  # a business's representative number
+    "123-4567",  # a local number without its area code names nobody
+    "12:30",
+])
+def test_numbers_residents_write_are_not_taken_for_personal_ones(text):
+    from energy_lib import personal_numbers
+
+    assert personal_numbers.find(text) == ()
+
+
+def test_the_board_page_tells_residents_the_rule():
+    from energy_lib import i18n
+
+    reporters = BoardSettings.from_config().auto_hide_reports
+    korean, english = (i18n.text("board.intro", lang) + i18n.text("board.reports_rule", lang, reporters=reporters)
+                       for lang in ("ko", "en"))
+    assert all(word in korean for word in ("전화번호", "고객번호", "주민등록번호", "저장하지 않", f"서로 다른 {reporters}명"))
+    assert all(word in english for word in ("phone", "customer", "resident registration", "not stored",
+                                            f"reported by {reporters} different people"))
+
+
+# --- `energy board log` -----------------------------------------------------------------------
+
+
+def test_the_log_command_prints_every_action_and_filters(board, url, monkeypatch):
+    """The commands act at the real time, after the fixture clock's reports and refusal."""
+    spam, rude = _post(board, title="spam"), _post(board, title="rude")
+    for client in ("a", "b", "c"):
+        board.report(client, spam.id)
+    with pytest.raises(PostRejected):
+        _post(board, body="연락 010-2345-6789")
+    monkeypatch.setenv("ENERGY_MODERATOR", "park")
+    assert runner.invoke(app, ["restore", str(spam.id), "--reason", "괜찮음", "--db", url]).exit_code == 0
+    assert runner.invoke(app, ["hide", str(rude.id), "--reason", "욕설", "--moderator", "kim", "--db", url]).exit_code == 0
+    deleted = runner.invoke(app, ["delete", str(rude.id), "--reason", "불법", "--moderator", "kim", "--db", url])
+    assert deleted.exit_code == 0 and f"post {rude.id} deleted" in deleted.output
+
+    result = runner.invoke(app, ["log", "--db", url])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["time", "actor", "action", "post", "reason"]
+    rows = [line.split(None, 5) for line in lines[1:-1]]  # date, time, KST, actor, action, the rest
+    assert [(row[3], row[4]) for row in rows] == [("kim", "delete"), ("kim", "hide"), ("park", "unhide"),
+                                                  ("system", "refused-post"), ("reports", "auto-hide")]
+    assert [row[5].split(None, 1) for row in rows] == [
+        [str(rude.id), "불법"], [str(rude.id), "욕설"], [str(spam.id), "괜찮음"], ["-", "body: a phone number"],
+        [str(spam.id), "3 distinct reporters"]]
+    assert lines[-2].startswith("2026-01-05 18:00 KST") and lines[-1] == "5 entries, newest first"
+
+    about = runner.invoke(app, ["log", "--post", str(rude.id), "--db", url])
+    assert [line.split()[4] for line in about.output.splitlines()[1:-1]] == ["delete", "hide"]
+    only = runner.invoke(app, ["log", "--action", "auto-hide", "--db", url])
+    assert "1 entry," in only.output and "reports" in only.output
+    assert "3 entries" in runner.invoke(app, ["log", "--since", "2026-01-06", "--db", url]).output
+    assert "5 entries" in runner.invoke(app, ["log", "--since", "2026-01-05 18:00", "--db", url]).output
+    assert "2 entries" in runner.invoke(app, ["log", "--limit", "2", "--db", url]).output
+    for wrong in (["--action", "ban"], ["--since", "yesterday"]):
+        failed = runner.invoke(app, ["log", *wrong, "--db", url])
+        assert failed.exit_code == 1 and "error:" in failed.stderr
+    assert runner.invoke(app, ["hide", str(spam.id), "--reason", "x", "--moderator", "system",
+                               "--db", url]).exit_code == 1
+    assert "no log entries" in runner.invoke(app, ["log", "--db", url.replace("board.sqlite3", "empty.sqlite3")]).output
+
+
+def test_the_apps_client_key_is_the_servers_and_the_same_across_reloads(monkeypatch):
+    from energy_lib.apps.client import client_key
+
+    monkeypatch.setenv("ENERGY_CLIENT_KEY", "signed-browser-key")
+    assert client_key() == client_key() == "signed-browser-key"
+    monkeypatch.delenv("ENERGY_CLIENT_KEY")
+    assert client_key().strip()  # outside a kernel: this process, never empty

@@ -17,7 +17,7 @@ def test_top_level_help_lists_every_command():
         assert re.search(rf"\b{command}\b", result.output)
 
 
-SUBCOMMANDS = ["board list", "board show", "board hide", "board restore", "board reports"]
+SUBCOMMANDS = ["board list", "board show", "board hide", "board restore", "board delete", "board reports", "board log"]
 
 
 @pytest.mark.parametrize("command", COMMANDS + SUBCOMMANDS)

@@ -62,7 +62,7 @@ def test_correct_code_shows_that_households_numbers(city, tmp_path):
     for i in range(0, len(city["accounts"]), 37):
         account, code = city["accounts"][i], city["codes"][i]
         meter_id = household.customer_pseudonym(pd.Series([account])).iloc[0]
-        view = found.find(account, code, session=f"s{i}")
+        view = found.find(account, code, client=f"s{i}")
         if meter_id not in set(city["index"]["meter_id"]):  # not a household site (none in the demo)
             assert isinstance(view, Refused)
             continue
@@ -84,34 +84,86 @@ def test_correct_code_shows_that_households_numbers(city, tmp_path):
 
 def test_unknown_customer_and_wrong_code_are_refused_alike(city, tmp_path):
     found = lookup(city, tmp_path)
-    wrong = found.find(city["accounts"][0], "AAAAAAAA", session="a")
-    unknown = found.find("9999999999", city["codes"][0], session="b")
+    wrong = found.find(city["accounts"][0], "AAAAAAAA", client="a")
+    unknown = found.find("9999999999", city["codes"][0], client="b")
     assert wrong == unknown == household._NOT_FOUND
-    assert isinstance(found.find(city["accounts"][0], city["codes"][1], session="c"), Refused)
+    assert isinstance(found.find(city["accounts"][0], city["codes"][1], client="c"), Refused)
 
 
-def test_repeated_failures_slow_down(city, tmp_path):
+def test_repeated_failures_slow_down_the_client_on_that_account(city, tmp_path):
     clock = Clock()
     found = lookup(city, tmp_path, clock=clock, settings=ThrottleSettings(max_failures=3, base_delay_s=30.0))
     account, code = city["accounts"][5], city["codes"][5]
     for _ in range(3):
-        assert found.find(account, "WRONG", session="x").reason == "not_found"
-    slowed = found.find(account, code, session="x")  # even the right code waits
+        assert found.find(account, "WRONG", client="x").reason == "not_found"
+    slowed = found.find(account, code, client="x")  # even the right code waits
     assert slowed.reason == "slowed_down" and slowed.retry_after_s == pytest.approx(30.0)
-    # the customer is protected from other sessions too, the session from trying other customers
-    assert found.find(account, code, session="y").reason == "slowed_down"
-    assert found.find(city["accounts"][6], city["codes"][6], session="x").reason == "slowed_down"
     clock.now += 31
-    assert found.find(account, "WRONG", session="x").reason == "not_found"
-    assert found.find(account, code, session="x").retry_after_s == pytest.approx(60.0)  # doubled
+    assert found.find(account, "WRONG", client="x").reason == "not_found"
+    assert found.find(account, code, client="x").retry_after_s == pytest.approx(60.0)  # doubled
     clock.now += 61
-    assert not isinstance(found.find(account, code, session="x"), Refused)
-    assert not isinstance(found.find(account, code, session="x"), Refused)  # success forgets failures
+    assert not isinstance(found.find(account, code, client="x"), Refused)
+    assert found.find(account, "WRONG", client="x").reason == "not_found"  # success forgot the failures:
+    assert not isinstance(found.find(account, code, client="x"), Refused)  # one more is not a fourth
+
+
+def test_a_stranger_cannot_lock_a_neighbour_out_even_across_reloads_and_restarts(city, tmp_path):
+    """Someone who knows a neighbour's customer number guesses codes from their own browser: they
+    are slowed down, the neighbour (another client) still gets in. Reloading the page (the same
+    client key) or restarting the server (a new Lookup on the same file) does not start over."""
+    clock = Clock()
+    found = lookup(city, tmp_path, clock=clock)
+    account, code = city["accounts"][8], city["codes"][8]
+    for _ in range(ThrottleSettings().max_failures):
+        assert found.find(account, "WRONG", client="stranger").reason == "not_found"
+    assert found.find(account, code, client="stranger").reason == "slowed_down"
+    owner = found.find(account, code, client="owner")
+    assert not isinstance(owner, Refused) and owner.ward_code
+    restarted = lookup(city, tmp_path, clock=clock)
+    assert restarted.find(account, code, client="stranger").reason == "slowed_down"
+    assert not isinstance(restarted.find(account, code, client="owner"), Refused)
     # a second process sees the same failures through the shared file
     other = lookup(city, tmp_path, clock=clock)
     for _ in range(3):
-        other.find(city["accounts"][7], "WRONG", session="z")
-    assert found.find(city["accounts"][7], city["codes"][7], session="w").reason == "slowed_down"
+        other.find(city["accounts"][7], "WRONG", client="z")
+    assert found.find(city["accounts"][7], city["codes"][7], client="z").reason == "slowed_down"
+
+
+def test_one_client_trying_many_households_is_slowed_for_all_of_them(city, tmp_path):
+    clock = Clock()
+    settings = ThrottleSettings(client_max_failures=4)
+    found = lookup(city, tmp_path, clock=clock, settings=settings)
+    for i in range(4):  # one guess each: no account's own count is reached
+        assert found.find(city["accounts"][10 + i], "WRONG", client="scanner").reason == "not_found"
+    assert found.find(city["accounts"][20], city["codes"][20], client="scanner").reason == "slowed_down"
+    assert not isinstance(found.find(city["accounts"][20], city["codes"][20], client="owner"), Refused)
+    assert not isinstance(found.find(city["accounts"][10], city["codes"][10], client="owner"), Refused)
+
+
+def test_only_many_clients_together_reach_the_accounts_ceiling(city, tmp_path):
+    """The trade-off of ThrottleSettings: a guess spread over many clients slows the account for
+    everybody, its owner included, but only past a ceiling that no single person reaches."""
+    clock = Clock()
+    found = lookup(city, tmp_path, clock=clock, settings=ThrottleSettings(account_max_failures=6))
+    account, code = city["accounts"][9], city["codes"][9]
+    for client, failures in (("a", 3), ("b", 2)):
+        for _ in range(failures):
+            assert found.find(account, "WRONG", client=client).reason == "not_found"
+    assert not isinstance(found.find(account, code, client="owner"), Refused)  # 5 failures: below the ceiling
+    assert found.find(account, "WRONG", client="c").reason == "not_found"  # the 6th, from a third client
+    refused = found.find(account, code, client="owner")
+    assert refused.reason == "slowed_down" and refused.retry_after_s == pytest.approx(30.0)
+    clock.now += 31
+    assert not isinstance(found.find(account, code, client="owner"), Refused)
+
+
+def test_the_attempts_file_keeps_no_client_key_or_customer_number(city, tmp_path):
+    found = lookup(city, tmp_path)
+    found.find(city["accounts"][3], "WRONG", client="client-key-in-clear")
+    stored = (tmp_path / "attempts.sqlite").read_bytes()
+    assert b"client-key-in-clear" not in stored and city["accounts"][3].encode() not in stored
+    with pytest.raises(ValueError, match="client"):
+        found.find(city["accounts"][3], "WRONG", client=" ")
 
 
 def test_peer_groups_have_at_least_the_rules_minimum_of_households(city):
@@ -163,12 +215,12 @@ def test_page_says_why_there_is_no_comparison(city, tmp_path):
         row = index.loc[meter_id]
         kind = "compared" if pd.notna(row["judgement"]) else "incomplete" if pd.isna(row["kgco2eq_12m"]) else None
         if kind and kind not in pages:
-            pages[kind] = my_savings.view_html(found.find(city["accounts"][i], city["codes"][i], session=f"p{i}"), "ko")
+            pages[kind] = my_savings.view_html(found.find(city["accounts"][i], city["codes"][i], client=f"p{i}"), "ko")
         if len(pages) == 2:
             break
     assert "보통 이웃" in pages["compared"] and "효율적인 이웃" in pages["compared"] and "유효숫자 2자리" in pages["compared"]
     assert "12개월 고지서가 모두 있어야" in pages["incomplete"] and "<NA>" not in pages["incomplete"]
-    view = found.find(city["accounts"][0], city["codes"][0], session="w")
+    view = found.find(city["accounts"][0], city["codes"][0], client="w")
     alone = dataclasses.replace(view, judgement=None, peer_households=None, kgco2eq_12m=1000.0)
     for lang, words in (("ko", "15가구보다 적어"), ("en", "fewer than 15 similar households")):
         assert words in my_savings.view_html(alone, lang)

@@ -212,7 +212,7 @@ def test_every_number_on_the_page_agrees_with_the_store(city):
     kinds, compared, pages = set(), 0, 0
     for i in range(0, len(city["accounts"]), 23):
         account, code = city["accounts"][i], city["codes"][i]
-        view = city["lookup"].find(account, code, session=f"t{i}")
+        view = city["lookup"].find(account, code, client=f"t{i}")
         if isinstance(view, household.Refused):
             continue
         expected = expected_figures(city["store"], city["derived"], bills, account)
@@ -236,7 +236,7 @@ def test_pages_are_in_one_language_and_never_print_missing_values(city):
     units = {"kWh", "m", "kgCO₂eq", "kgCO2eq", "LED"}  # units, and LED as Korean writes it (tips: "LED 전구")
     checked = 0
     for i in range(0, len(city["accounts"]), 11):
-        view = city["lookup"].find(city["accounts"][i], city["codes"][i], session=f"l{i}")
+        view = city["lookup"].find(city["accounts"][i], city["codes"][i], client=f"l{i}")
         if isinstance(view, household.Refused):
             continue
         for lang in ("ko", "en"):
@@ -251,7 +251,7 @@ def test_pages_are_in_one_language_and_never_print_missing_values(city):
 
 
 def test_a_household_without_a_baseline_or_savings_gets_words_not_blanks(city):
-    view = city["lookup"].find(city["accounts"][0], city["codes"][0], session="w")
+    view = city["lookup"].find(city["accounts"][0], city["codes"][0], client="w")
     carrier = dataclasses.replace(view.carriers[0], cp_reduction=float("nan"), savings=float("nan"), bills_12m=7)
     page = my_savings.view_html(dataclasses.replace(view, carriers=(carrier,)), "en")
     fields = shown_fields(page)
