@@ -145,15 +145,16 @@ def demo(
     from energy_lib.demo.generate import generate, load
 
     settings = DemoSettings(households=households, seed=seed)
+    target = _store(store)
+    if fresh and not generate_only and target.foreign_files():
+        raise typer.BadParameter(f"{target.root} is not empty and is not a store; refusing to clear it",
+                                 param_hint="--store")
     if not generate_only:
         # the demo alone may create a key: its city is fictional, and it must run on a fresh machine
         created = keys.ensure_key()
         if created:
             typer.echo(f"created a secret key for the pseudonyms in {created} (mode 0600; `energy keys show`)")
-    target = _store(store)
-    if fresh and not generate_only and target.foreign_files():
-        raise typer.BadParameter(f"{target.root} is not empty and is not a store; refusing to clear it",
-                                 param_hint="--store")
+        keys_cli.require_key()  # a key that exists but cannot be used stops here, before generating
     started = time.perf_counter()
     with tqdm(total=len(settings.months) + 4, desc="generate", unit="step") as bar:
         manifest = generate(settings, out, progress=lambda name: (bar.set_postfix_str(name), bar.update()))
