@@ -11,7 +11,7 @@ timeout; PostgreSQL: ``SERIALIZABLE``), retried when it lost a lock or a seriali
 rate limits count the session's rows in the database, not a counter in memory.
 
 Privacy: the board never sees an IP address, and it keeps a session id (the caller's, e.g. the
-Voila kernel's id) only as a salted hash (:func:`energy_lib.identity.pseudonyms`), which is enough
+Voila kernel's id) only as a keyed hash (:func:`energy_lib.identity.pseudonyms`, HMAC under the board's own key), which is enough
 to count one session's posts and reports.
 
 Text is stored exactly as written; :func:`post_html` is the one way to show it as HTML, and it
@@ -460,7 +460,7 @@ def _checked_ward(ward_code: str | None) -> str | None:
 
 
 def _session_hash(session: str) -> str:
-    """The salted hash the board keeps instead of the session id."""
+    """The keyed hash (HMAC) the board keeps instead of the session id."""
     if not isinstance(session, str) or not session.strip():
         raise ValueError("session must be a non-empty str, e.g. the app kernel's id")
     return str(identity.pseudonyms("session", pd.Series([session], dtype="str")).iloc[0])
@@ -518,7 +518,7 @@ class Board:
         Parameters
         ----------
         session : str
-            The caller's session id (e.g. the app kernel's id); stored only as a salted hash.
+            The caller's session id (e.g. the app kernel's id); stored only as a keyed hash.
         title, body, nickname : str
             As written; surrounding whitespace is trimmed, HTML is kept as text.
         category : str
