@@ -31,7 +31,8 @@ def demo_customer_numbers(raw: Path) -> set[str]:
         columns = Columns(table, fmt.match(table.headers))
         for field in columns.mapping:
             if _CUSTOMER_FIELDS.search(field):
-                numbers |= {v for v in columns.series(field).dropna() if len(v) >= 6}
+                typed = {v for v in columns.series(field).dropna() if len(v) >= 6}
+                numbers |= typed | {v.replace("-", "").replace(" ", "") for v in typed}
     return numbers
 
 
@@ -50,11 +51,17 @@ def _texts(path: Path) -> str:
     return path.read_bytes().decode("utf-8", errors="replace")
 
 
+# words of letters and digits, with the hyphens of a printed code (ABCD-EFGH-JKMN) kept together
+_WORDS = re.compile(r"[0-9A-Za-z]+(?:-[0-9A-Za-z]+)*")
+
+
 def _leaks(files: list[Path], secrets: set[str]) -> dict[str, list[str]]:
-    pattern = re.compile("|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True)))
+    """Per file, the secrets found in it as whole words or hyphen-separated parts of words."""
     found = {}
     for path in files:
-        hits = sorted(set(pattern.findall(_texts(path))))
+        words = set(_WORDS.findall(_texts(path)))
+        words |= {part for word in words if "-" in word for part in word.split("-")}
+        hits = sorted(words & secrets)
         if hits:
             found[str(path)] = hits[:5]
     return found
