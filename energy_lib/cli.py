@@ -17,8 +17,8 @@ import pandas as pd
 import typer
 
 from energy_lib import inventory, reconcile, wards
-from energy_lib.core import keys
 from energy_lib import board_cli, keys_cli
+from energy_lib.core import keys
 from energy_lib.ingest.formats import Options
 from energy_lib.ingest.pipeline import IngestReport, ensure_reference, ingest_files
 from energy_lib.ingest.registry import FORMATS
@@ -369,6 +369,9 @@ def household_index(
         if missing:
             raise typer.BadParameter(f"{codes} needs the columns account and code_hash; missing: {', '.join(sorted(missing))}",
                                      param_hint="--codes")
+        if not table["code_hash"].dropna().str.startswith("scrypt$").all():
+            raise typer.BadParameter(f"{codes}: code_hash must be energy_lib.household.code_hashes of the codes "
+                                     "(scrypt$…); hash the issued codes again with it", param_hint="--codes")
     index = household.build_index(_store(store), Store(derived), table)
     path = household.write_index(index, out)
     typer.echo(f"household index: {len(index):,} households in {path}")
