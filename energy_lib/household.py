@@ -64,7 +64,7 @@ class CodeHashSettings:
     Attributes
     ----------
     n : int
-        CPU and memory cost (a power of two); memory is 128·r·n bytes (8 MiB at n = 2**13, r = 8).
+        CPU and memory cost (a power of two); memory is 128·r·n bytes (4 MiB at n = 2**12, r = 8).
     r : int
         Block size.
     p : int
@@ -73,7 +73,7 @@ class CodeHashSettings:
         Random salt per code [bytes].
     """
 
-    n: int = 2**13
+    n: int = 2**12
     r: int = 8
     p: int = 1
     salt_bytes: int = 16
@@ -223,7 +223,7 @@ def code_hashes(codes: pd.Series, *, settings: CodeHashSettings | None = None, w
     Notes
     -----
     hashlib's scrypt releases the GIL, so threads run hashes in parallel. One hash with the
-    configured n = 2**13 takes about 30–40 ms of a core; 650,000 codes about 6 core-hours, an hour
+    configured n = 2**12 takes 15–40 ms of a core; 650,000 codes about 3 core-hours, half an hour
     on a 6-core machine (docs/benchmarks.md). Issuing is a one-off step.
     """
     settings = settings or CodeHashSettings.configured()

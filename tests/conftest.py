@@ -126,7 +126,7 @@ HOUSEHOLD_SECRET = b"test-demo-code-issuer-key-32byte"
 
 
 def code_cost():
-    """scrypt's cost in the tests: cheaper than the configured one (1 MiB, not 8), same scheme."""
+    """scrypt's cost in the tests: cheaper than the configured one (1 MiB, not 4), same scheme."""
     from energy_lib.household import CodeHashSettings
 
     return CodeHashSettings(n=2**10)
