@@ -19,7 +19,7 @@ Every moderation action (a moderator's hide, unhide and delete, the reports' aut
 system's refusal of a post holding a personal number) is written to the moderation log in the
 same transaction as the action itself (:meth:`Board.log`, ``energy board log``).
 
-Privacy: the board never sees an IP address, and it keeps a client key only as a salted hash
+Privacy: the board never sees an IP address, and it keeps a client key only as a keyed hash (HMAC under the board's own key)
 (:func:`energy_lib.identity.pseudonyms`), which is enough to count one client's posts and reports.
 A refused post leaves only its field and the kind of number in the log, never the text.
 
@@ -517,7 +517,7 @@ def _checked_ward(ward_code: str | None) -> str | None:
 
 
 def _client_hash(client: str) -> str:
-    """The salted hash the board keeps instead of the client key."""
+    """The keyed hash (HMAC) the board keeps instead of the client key."""
     if not isinstance(client, str) or not client.strip():
         raise ValueError("the client must be a non-empty str: energy_lib.apps.client.client_key()")
     return str(identity.pseudonyms("client", pd.Series([client], dtype="str")).iloc[0])
@@ -601,7 +601,7 @@ class Board:
         ----------
         client : str
             The writer's client key (:func:`energy_lib.apps.client.client_key`); stored only as a
-            salted hash.
+            keyed hash (HMAC).
         title, body, nickname : str
             As written; surrounding whitespace is trimmed, HTML is kept as text.
         category : str

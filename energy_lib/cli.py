@@ -17,7 +17,8 @@ import pandas as pd
 import typer
 
 from energy_lib import inventory, reconcile, wards
-from energy_lib import board_cli
+from energy_lib import board_cli, keys_cli
+from energy_lib.core import keys
 from energy_lib.ingest.formats import Options
 from energy_lib.ingest.pipeline import IngestReport, ensure_reference, ingest_files
 from energy_lib.ingest.registry import FORMATS
@@ -31,6 +32,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(board_cli.app, name="board")
+app.add_typer(keys_cli.app, name="keys")
 
 StoreOption = Annotated[Path, typer.Option("--store", envvar="ENERGY_STORE",
                                            help="Store directory (Parquet tables); also $ENERGY_STORE.")]
@@ -93,9 +95,11 @@ def ingest(
     workers: WorkersOption = 1,
     store: StoreOption = Path("data/store"),
 ) -> None:
-    """Ingest utility export files into the store: every row is stored or quarantined with a reason."""
+    """Ingest utility export files into the store: every row is stored or quarantined with a reason.
+    Needs the secret key (`energy keys`): without one it stops before reading anything."""
     from tqdm.auto import tqdm
 
+    keys_cli.require_key()
     target = _store(store)
     try:
         options = Options(format=format, carrier=carrier, unit=unit, provider=provider, encoding=encoding,
@@ -133,7 +137,8 @@ def demo(
     workers: WorkersOption = min(2, os.cpu_count() or 1),
     store: StoreOption = Path("data/store"),
 ) -> None:
-    """Generate the synthetic demo city in the utilities' export formats and ingest it."""
+    """Generate the synthetic demo city in the utilities' export formats and ingest it. Creates the
+    secret key (`energy keys create`) when there is none: the only command that does."""
     from tqdm.auto import tqdm
 
     from energy_lib.demo.city import DemoSettings
@@ -144,6 +149,12 @@ def demo(
     if fresh and not generate_only and target.foreign_files():
         raise typer.BadParameter(f"{target.root} is not empty and is not a store; refusing to clear it",
                                  param_hint="--store")
+    if not generate_only:
+        # the demo alone may create a key: its city is fictional, and it must run on a fresh machine
+        created = keys.ensure_key()
+        if created:
+            typer.echo(f"created a secret key for the pseudonyms in {created} (mode 0600; `energy keys show`)")
+        keys_cli.require_key()  # a key that exists but cannot be used stops here, before generating
     started = time.perf_counter()
     with tqdm(total=len(settings.months) + 4, desc="generate", unit="step") as bar:
         manifest = generate(settings, out, progress=lambda name: (bar.set_postfix_str(name), bar.update()))
@@ -227,7 +238,8 @@ def publish(
     derived: DerivedOption = Path("data/derived"),
 ) -> None:
     """Publish the site: open data (privacy-checked), every report page in Korean and English
-    (city, gu, dong, building type, programme evaluation) and the index. Pages whose inputs did not change are kept."""
+    (city, gu, dong, building type, programme evaluation) and the index. Pages whose inputs did not change are kept.
+    Needs the secret key (`energy keys`), like ingest: without one it stops."""
     import fnmatch
 
     from tqdm.auto import tqdm
@@ -237,6 +249,7 @@ def publish(
     from energy_lib.publish.site import build, plan
     from energy_lib.wards import wards
 
+    keys_cli.require_key()
     started = time.perf_counter()
     source = _store(store)
     if not source.rows("readings"):
@@ -329,7 +342,7 @@ def audit(
 
 @app.command(name="household-index")
 def household_index(
-    codes: Annotated[Optional[Path], typer.Option(help="CSV of the issued codes: account (electricity customer number) and code_hash (energy_lib.household.code_hash); default: the demo city's codes.")] = None,
+    codes: Annotated[Optional[Path], typer.Option(help="CSV of the issued codes: account (electricity customer number) and code_hash (energy_lib.household.code_hashes, scrypt); default: the demo city's codes.")] = None,
     demo_households: Annotated[int, typer.Option(help="Households of the demo whose codes to issue (when --codes is not given).")] = 10_000,
     out: Annotated[Path, typer.Option(help="The index file the \"my savings\" app reads.")] = Path("data/apps/household_index.parquet"),
     store: StoreOption = Path("data/store"),
@@ -341,19 +354,24 @@ def household_index(
     from energy_lib import household
     from energy_lib.demo.city import DemoSettings
 
+    keys_cli.require_key()
     if codes is None:
         issued = household.demo_codes(DemoSettings(households=demo_households))
         listing = Path("data/raw/demo/household_codes.csv")
         listing.parent.mkdir(parents=True, exist_ok=True)
         issued.to_csv(listing, index=False, encoding="utf-8-sig")
-        table = issued.assign(code_hash=household.code_hashes(issued["code"], household.code_salt()))[["account", "code_hash"]]
-        typer.echo(f"demo codes: {len(issued):,} in {listing}")
+        started = time.perf_counter()
+        table = issued.assign(code_hash=household.code_hashes(issued["code"]))[["account", "code_hash"]]
+        typer.echo(f"demo codes: {len(issued):,} in {listing} (hashed in {time.perf_counter() - started:.1f} s)")
     else:
         table = pd.read_csv(codes, dtype=str)
         missing = {"account", "code_hash"} - set(table.columns)
         if missing:
             raise typer.BadParameter(f"{codes} needs the columns account and code_hash; missing: {', '.join(sorted(missing))}",
                                      param_hint="--codes")
+        if not table["code_hash"].dropna().str.startswith("scrypt$").all():
+            raise typer.BadParameter(f"{codes}: code_hash must be energy_lib.household.code_hashes of the codes "
+                                     "(scrypt$…); hash the issued codes again with it", param_hint="--codes")
     index = household.build_index(_store(store), Store(derived), table)
     path = household.write_index(index, out)
     typer.echo(f"household index: {len(index):,} households in {path}")
@@ -375,6 +393,7 @@ def serve(
     from energy_lib.publish import fonts
     from energy_lib.publish.site import REPORTS_DIR, TEMPLATES
 
+    keys_cli.require_key()  # "my savings" turns customer numbers into pseudonyms with it
     apps = REPORTS_DIR.parent / "apps"
     fonts.write_app_fonts(apps / "assets", REPORTS_DIR.parent)  # served by Voila from apps/assets/
     # Voila finds its templates on the Jupyter data path: ours is Voila's lab template without CDN links
@@ -421,6 +440,7 @@ def watch(
     if not directory.is_dir():
         raise typer.BadParameter(f"{directory} is not a folder; create it, or give the folder the files land in",
                                  param_hint="DIRECTORY")
+    keys_cli.require_key()
     try:
         timing = WatchSettings(poll=poll, settle=settle, settle_max=settle_max)
     except ValueError as error:

@@ -4,7 +4,7 @@ comparison with similar households nearby, behind a customer number and a person
 Three parts:
 
 * **Codes.** The city issues each household a personal energy code (:func:`issue_codes`). Only
-  ``sha256(salt | normalised code)`` (:func:`code_hash`) is ever stored.
+  a slow, salted and keyed hash of it (scrypt, :func:`code_hash`) is ever stored.
 * **Index.** :func:`build_index` precomputes, for every household at once, everything the page
   shows, into one Parquet file keyed by the household's electricity meter pseudonym.
 * **Lookup.** :class:`Lookup` loads the index once and answers :meth:`Lookup.find` in
@@ -20,34 +20,38 @@ The customer number a citizen enters is the electricity customer number on the K
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import hmac
 import os
+import secrets
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from energy_lib import configuration, peers, units
 from energy_lib.baselines.carbon_point import MonthlyUsage, carbon_point, reduction_tier
 from energy_lib.baselines.data import billing_month
+from energy_lib.core import keys
 from energy_lib.identity import pseudonyms
 from energy_lib.ingest.formats import default_provider
 from energy_lib.peers import JUDGEMENTS, PeerSettings
 from energy_lib.store import Store
-from energy_lib.vectors import arrow_strings, duckdb_cursor
 
-__all__ = ["code_salt", "demo_codes", "CODE_ALPHABET", "normalise_code", "issue_codes", "code_hash", "code_hashes", "customer_pseudonym",
+__all__ = ["CodeHashSettings", "demo_codes", "demo_code_key", "CODE_ALPHABET", "normalise_code", "issue_codes", "code_hash",
+           "verify_code", "code_hashes", "customer_pseudonym",
            "PeerSettings", "build_index", "ThrottleSettings", "CarrierView", "HouseholdView", "Refused",
            "Lookup", "tips"]
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud and typed without doubt
-CODE_LENGTH = 8  # 31**8 ≈ 8.5e11 codes
+CODE_LENGTH = 12  # 31**12 ≈ 2**59.4 codes: guessing is hopeless (docs/privacy.md)
+CODE_GROUP = 4  # shown as ABCD-EFGH-JKMN: three groups read and typed without losing one's place
 CARRIERS = ("electricity", "gas", "water")
 HOUSEHOLD_TYPES = ("apartment", "detached")
 _METHOD_PRIORITY = {"caltrack_billing": 0, "caltrack_daily": 1, "towt": 2}  # bills first: what households have
@@ -55,14 +59,46 @@ _METHOD_PRIORITY = {"caltrack_billing": 0, "caltrack_daily": 1, "towt": 2}  # bi
 
 # --- personal energy codes -------------------------------------------------------------------------
 
-def code_salt() -> str:
-    """The salt of personal energy codes: ``$ENERGY_CODE_SALT``, or the demo default."""
-    return os.environ.get("ENERGY_CODE_SALT") or configuration.load("ingest")["identity"]["default_code_salt"]
+@dataclass(frozen=True)
+class CodeHashSettings:
+    """The cost of scrypt (RFC 7914) for the personal codes; stored with each hash.
+
+    Attributes
+    ----------
+    n : int
+        CPU and memory cost (a power of two); memory is 128·r·n bytes (4 MiB at n = 2**12, r = 8).
+    r : int
+        Block size.
+    p : int
+        Parallelisation.
+    salt_bytes : int
+        Random salt per code [bytes].
+    """
+
+    n: int = 2**12
+    r: int = 8
+    p: int = 1
+    salt_bytes: int = 16
+
+    @classmethod
+    def configured(cls) -> CodeHashSettings:
+        """The settings of ``config/privacy.toml``, section ``codes``."""
+        codes = configuration.load("privacy")["codes"]
+        return cls(n=int(codes["scrypt_n"]), r=int(codes["scrypt_r"]), p=int(codes["scrypt_p"]),
+                   salt_bytes=int(codes["salt_bytes"]))
+
+    @property
+    def maxmem(self) -> int:
+        """OpenSSL's memory bound for these parameters, 128·r·(n + p + 2) bytes, plus slack [bytes]."""
+        return 128 * self.r * (self.n + self.p + 2) + 2**16
 
 
 def demo_codes(settings) -> pd.DataFrame:
     """The demo city's customer numbers and personal energy codes (``account``, ``code``): what
     the demo prints for its households, never stored by the workbook.
+
+    The codes are derived from the first key of the ring (:func:`demo_code_key`), so they stay the
+    same when the demo is rebuilt, and across ``energy keys rotate``.
 
     Parameters
     ----------
@@ -71,66 +107,131 @@ def demo_codes(settings) -> pd.DataFrame:
     from energy_lib.demo.city import households
 
     accounts = pd.Series(households(settings)["electricity_no"], name="account").reset_index(drop=True)
-    secret = configuration.load("ingest")["identity"]["demo_code_secret"]
-    return pd.DataFrame({"account": accounts, "code": issue_codes(accounts, secret)})
+    return pd.DataFrame({"account": accounts, "code": issue_codes(accounts, demo_code_key())})
+
+
+def demo_code_key() -> bytes:
+    """The demo's code issuer key: derived from the ring's first key (HKDF, RFC 5869)."""
+    return keys.derive("codes:demo-issuer", keys.ring()[0])
 
 
 def normalise_code(code: str) -> str:
-    """A code as typed (any case, spaces or hyphens, e.g. ``abcd-efgh``) → ``ABCDEFGH``."""
+    """A code as typed (any case, spaces or hyphens, e.g. ``abcd-efgh-jkmn``) → ``ABCDEFGHJKMN``."""
     return "".join(code.split()).replace("-", "").upper()
 
 
-def issue_codes(accounts: pd.Series, secret: str) -> pd.Series:
-    """Deterministic personal energy codes for customer numbers (demo city only).
+def issue_codes(accounts: pd.Series, secret: bytes) -> pd.Series:
+    """Deterministic personal energy codes for customer numbers (the demo city's).
 
     Parameters
     ----------
     accounts : pandas.Series of str
         Electricity customer numbers.
-    secret : str
-        The issuer's secret; whoever knows it can recompute every code, so the demo prints its
-        codes and a real city issues random codes and keeps only :func:`code_hash`.
+    secret : bytes
+        The issuer's key (:func:`demo_code_key`); whoever holds it can recompute every code, so
+        the demo prints its codes, and a real city issues random codes and keeps only
+        :func:`code_hash`.
 
     Returns
     -------
     pandas.Series of str
-        ``CODE_LENGTH`` characters of ``CODE_ALPHABET`` per account, same index: HMAC-SHA256 of the
-        account read as a big number in base 31.
+        ``CODE_LENGTH`` characters of ``CODE_ALPHABET`` in groups of ``CODE_GROUP`` joined by
+        hyphens (``ABCD-EFGH-JKMN``), same index.
+
+    Notes
+    -----
+    The code is HMAC-SHA256 (RFC 2104) of the account, read as a big number, written in base 31:
+    31**12 ≈ 2**59.4 codes, so guessing one is hopeless even before the slow hash
+    (:func:`code_hash`) and the throttle.
     """
-    key = secret.encode("utf-8")
     base = len(CODE_ALPHABET)
 
     def one(account: str) -> str:
-        number = int.from_bytes(hmac.new(key, account.encode("utf-8"), hashlib.sha256).digest(), "big")
+        number = int.from_bytes(hmac.digest(secret, account.encode("utf-8"), "sha256"), "big")
         digits = []
         for _ in range(CODE_LENGTH):
             number, digit = divmod(number, base)
             digits.append(CODE_ALPHABET[digit])
-        return "".join(digits)
+        return "-".join("".join(digits[i:i + CODE_GROUP]) for i in range(0, CODE_LENGTH, CODE_GROUP))
 
-    # hashlib has no vectorised HMAC; issuing is a one-off demo step (about 1 s per 650,000 accounts)
+    # hashlib has no vectorised HMAC; issuing is a one-off demo step (about 2 s per 650,000 accounts)
     return pd.Series([one(a) for a in accounts.astype(str)], index=accounts.index, dtype="str")
 
 
-def code_hash(code: str, salt: str) -> str:
-    """``sha256(salt | normalised code)`` as hex: what the index stores for a code.
+def _pepper(code: str, master: bytes) -> bytes:
+    """The code keyed with the codes' pepper (HMAC-SHA256 under a key derived from ``master``):
+    without the key, a stolen index cannot be attacked offline at all."""
+    return hmac.digest(keys.derive("codes:pepper", master), normalise_code(code).encode("utf-8"), "sha256")
+
+
+def _scrypt(code: str, master: bytes, salt: bytes, settings: CodeHashSettings) -> bytes:
+    return hashlib.scrypt(_pepper(code, master), salt=salt, n=settings.n, r=settings.r, p=settings.p,
+                          maxmem=settings.maxmem, dklen=32)
+
+
+def code_hash(code: str, *, settings: CodeHashSettings | None = None, ring: tuple[bytes, ...] | None = None) -> str:
+    """The slow, salted, keyed hash of a code: what the index stores, never the code.
+
+    Parameters
+    ----------
+    code : str
+        A code as typed (:func:`normalise_code`).
+    settings : CodeHashSettings, optional
+        Default :meth:`CodeHashSettings.configured`.
+    ring : tuple of bytes, optional
+        The key ring (default :func:`energy_lib.core.keys.ring`); its newest key peppers the code.
+
+    Returns
+    -------
+    str
+        ``scrypt$<key>$<n>$<r>$<p>$<salt>$<hash>``: the ring position of the pepper's key, the
+        cost parameters, a random salt of this code alone and the 32-byte scrypt output (both
+        base64), so that :func:`verify_code` needs nothing else and the parameters can change.
 
     Notes
     -----
-    The salt must stay secret (a pepper): with it, 31**8 codes can be tried offline.
+    ``hash = scrypt(HMAC-SHA256(K_codes, code), salt, n, r, p)`` (RFC 7914; RFC 2104). The per-code
+    salt makes every code a separate search, the pepper ``K_codes`` (derived from the secret key)
+    makes the search impossible without the key, and scrypt makes each guess cost n·r·128 bytes
+    of memory.
     """
-    return hashlib.sha256(f"{salt}|{normalise_code(code)}".encode("utf-8")).hexdigest()
+    settings = settings or CodeHashSettings.configured()
+    ring = ring or keys.ring()
+    salt = secrets.token_bytes(settings.salt_bytes)
+    digest = _scrypt(code, ring[-1], salt, settings)
+    return "$".join(["scrypt", str(len(ring) - 1), str(settings.n), str(settings.r), str(settings.p),
+                     base64.b64encode(salt).decode(), base64.b64encode(digest).decode()])
 
 
-def code_hashes(codes: pd.Series, salt: str) -> pd.Series:
-    """:func:`code_hash` of many codes at once (DuckDB's ``sha256``, not a Python loop)."""
-    normalised = codes.astype(str).str.replace(r"[\s-]", "", regex=True).str.upper()
-    cursor = duckdb_cursor()
-    try:
-        cursor.register("codes", pa.table({"code": arrow_strings(normalised)}))
-        hashed = cursor.execute("SELECT sha256(? || '|' || code) AS h FROM codes", [salt]).fetchnumpy()["h"]
-    finally:
-        cursor.close()
+def _parse_hash(stored: str) -> tuple[int, CodeHashSettings, bytes, bytes]:
+    """The ring position, settings, salt and digest of a :func:`code_hash`."""
+    scheme, position, n, r, p, salt, digest = stored.split("$")
+    if scheme != "scrypt":
+        raise ValueError(f"not a code hash of this workbook: {stored[:12]}…")
+    salt_bytes = base64.b64decode(salt)
+    return int(position), CodeHashSettings(int(n), int(r), int(p), len(salt_bytes)), salt_bytes, base64.b64decode(digest)
+
+
+def verify_code(code: str, stored: str, ring: tuple[bytes, ...] | None = None) -> bool:
+    """Whether ``code`` is the code behind ``stored`` (:func:`code_hash`), compared in constant time."""
+    ring = ring or keys.ring()
+    position, settings, salt, digest = _parse_hash(stored)
+    return hmac.compare_digest(_scrypt(code, ring[position], salt, settings), digest)
+
+
+def code_hashes(codes: pd.Series, *, settings: CodeHashSettings | None = None, workers: int | None = None) -> pd.Series:
+    """:func:`code_hash` of many codes, on ``workers`` threads (default: one per CPU).
+
+    Notes
+    -----
+    hashlib's scrypt releases the GIL, so threads run hashes in parallel. One hash with the
+    configured n = 2**12 takes 15–40 ms of a core; 650,000 codes about 3 core-hours, half an hour
+    on a 6-core machine (docs/benchmarks.md). Issuing is a one-off step.
+    """
+    settings = settings or CodeHashSettings.configured()
+    ring = keys.ring()
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        hashed = list(pool.map(lambda c: code_hash(c, settings=settings, ring=ring), codes.astype(str), chunksize=64))
     return pd.Series(hashed, index=codes.index, dtype="str")
 
 
@@ -520,8 +621,6 @@ class Lookup:
     ----------
     index_path : path
         The Parquet file of :func:`build_index`; read into memory once.
-    salt : str
-        The code salt (:func:`code_hash`).
     throttle_path : path, optional
         SQLite file of failed attempts; default ``<index>.attempts.sqlite`` next to the index, so
         that every Voila kernel on the machine shares it.
@@ -530,7 +629,7 @@ class Lookup:
         Seconds since the epoch (tests pass a fake clock).
     """
 
-    def __init__(self, index_path: str | Path, salt: str, *, throttle_path: str | Path | None = None,
+    def __init__(self, index_path: str | Path, *, throttle_path: str | Path | None = None,
                  settings: ThrottleSettings | None = None, clock=time.time):
         index_path = Path(index_path)
         frame = pd.read_parquet(index_path)
@@ -538,11 +637,15 @@ class Lookup:
         self._position.get_indexer(self._position[:1])  # build the hash table now, not in the first citizen's lookup
         # one numpy array per column: a row is read with a few array lookups, no pandas row object
         self._columns = {c: frame[c].to_numpy() for c in frame.columns}
-        self._salt = salt
+        self._ring = keys.ring()  # fails closed here, at the app's start, not in a citizen's lookup
         self._clock = clock
         self._throttle = _Throttle(Path(throttle_path or index_path.with_suffix(".attempts.sqlite")),
                                    settings or ThrottleSettings())
-        self._dummy_hash = code_hash("", salt + "|no such customer")
+        # an unknown customer's code is checked against a hash of the index's own cost, so that the
+        # answer takes as long as for a known one (no timing oracle for who has a code)
+        template = next((h for h in self._columns["code_hash"] if isinstance(h, str)), None)
+        position, cost = (_parse_hash(template)[:2]) if template else (len(self._ring) - 1, None)
+        self._dummy_hash = code_hash(secrets.token_hex(8), settings=cost, ring=self._ring[:position + 1])
 
     def find(self, customer_number: str, code: str, client: str) -> HouseholdView | Refused:
         """One household's view, or a refusal.
@@ -570,7 +673,7 @@ class Lookup:
         stored = self._columns["code_hash"][row] if row >= 0 else None
         expected = stored if isinstance(stored, str) else self._dummy_hash
         # compare even for an unknown customer, in constant time: no answer reveals which part was wrong
-        matches = hmac.compare_digest(code_hash(code, self._salt), expected) and row >= 0 and isinstance(stored, str)
+        matches = verify_code(code, expected, self._ring) and row >= 0 and isinstance(stored, str)
         if not matches:
             self._throttle.fail(list(limits), now)
             return _NOT_FOUND

@@ -32,7 +32,7 @@ import re
 import shutil
 import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -377,6 +377,7 @@ class Writer:
         self.store = store
         self._append: dict[str, list[pd.DataFrame | pa.Table]] = {}
         self._replace: dict[str, pd.DataFrame | pa.Table] = {}
+        self._rewritten: dict[str, list[Part]] = {}
 
     def append(self, name: str, frame: pd.DataFrame | pa.Table) -> None:
         """Stage rows to append to table ``name`` (empty frames are ignored). For a dimension
@@ -394,8 +395,20 @@ class Writer:
             raise ValueError(f"{name} already has rows appended in this commit")
         self._replace[name] = frame
 
+    def rewrite(self, name: str, tables: Iterable[pa.Table]) -> None:
+        """Replace every part of table ``name``, fact tables too, with ``tables`` (one part each).
+
+        For a change of every row, such as re-keying the pseudonyms (:mod:`energy_lib.rekey`):
+        each part is written as soon as it is given, so that a fact table is rewritten one part at a
+        time in bounded memory; none is visible before the commit.
+        """
+        if name in self._append or name in self._replace or name in self._rewritten:
+            raise ValueError(f"{name} is already being changed in this commit")
+        generation = int(self.store._manifest()["generation"]) + 1
+        self._rewritten[name] = [self.store._write_part(name, t, generation) for t in tables]
+
     def _commit(self) -> None:
-        if not self._append and not self._replace:
+        if not self._append and not self._replace and not self._rewritten:
             return
         store = self.store
         manifest = store._committed()
@@ -406,6 +419,9 @@ class Writer:
             superseded += [p["file"] for p in tables.get(name, [])]
             part = store._write_part(name, frame, generation)
             tables[name] = [part.to_json()] if part.rows else []
+        for name, parts in self._rewritten.items():
+            superseded += [p["file"] for p in tables.get(name, [])]
+            tables[name] = [part.to_json() for part in parts if part.rows]
         for name, frames in self._append.items():
             for frame in frames:
                 tables.setdefault(name, []).append(store._write_part(name, frame, generation).to_json())

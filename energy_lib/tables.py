@@ -170,7 +170,7 @@ TABLES: dict[str, Table] = {
             "Metered places: a household, a building, a complex. Pseudonymous.",
             ("site_id",),
             (
-                _c("site_id", "string", "Pseudonymous id (salted SHA-256 of the register key or of the meter's customer number)."),
+                _c("site_id", "string", "Pseudonymous id (keyed HMAC-SHA256 of the register key or of the meter's customer number)."),
                 _c("ward_code", "string", "Current ward of the site."),
                 _c("building_type", "string", "`apartment`, `detached`, `commercial`, `public`, `education`, `industrial` or `unknown`."),
                 _c("households", "int64", "Households living at the site (1 for a household; null where not known or not residential).", nullable=True),
@@ -190,7 +190,7 @@ TABLES: dict[str, Table] = {
             "Meters and utility accounts: one per site, carrier and provider. Pseudonymous.",
             ("meter_id",),
             (
-                _c("meter_id", "string", "Pseudonymous id: salted SHA-256 of provider and customer number (the number itself is never stored)."),
+                _c("meter_id", "string", "Pseudonymous id: keyed HMAC-SHA256 of provider, carrier and customer number (the number itself is never stored)."),
                 _c("site_id", "string", "Site the meter belongs to."),
                 _c("carrier", "string", "`electricity`, `gas`, `heat` or `water`."),
                 _c("provider", "string", "Utility that supplies the data (`kepco`, `gas`, `water`, `heat`, or a building-energy or AMI source)."),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from energy_lib.core import keys
 from energy_lib.demo.city import DemoSettings, households
 from energy_lib.demo.generate import generate, load
 from energy_lib.ingest.formats import Options
@@ -16,6 +18,22 @@ from energy_lib.store import Store
 
 DEMO_HOUSEHOLDS = 600
 RECOVERY_HOUSEHOLDS = 4_000  # about 75 balcony PV, 35 retrofit and 30 village households
+
+
+@pytest.fixture(scope="session", autouse=True)
+def secret_key(tmp_path_factory) -> Path:
+    """The session's own key file in a temporary folder (``$ENERGY_KEY_FILE``): no test reads or
+    writes the user's key, and the CLI and notebook kernels that tests start inherit this one."""
+    saved = {name: os.environ.get(name) for name in ("ENERGY_SECRET_KEY", "ENERGY_KEY_FILE")}
+    os.environ.pop("ENERGY_SECRET_KEY", None)
+    os.environ["ENERGY_KEY_FILE"] = str(tmp_path_factory.mktemp("keys") / "secret.key")
+    path = keys.create_key()
+    yield path
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture
@@ -103,8 +121,15 @@ def published(demo, tmp_path_factory) -> dict:
     return {"site": site, "data": site / "data", "derived": derived, "store": demo["store"], "manifest": manifest}
 
 
-HOUSEHOLD_SALT, HOUSEHOLD_SECRET = "test-code-salt", "test-demo-secret"
-"""The "my savings" codes' salt and issuing secret in the tests."""
+HOUSEHOLD_SECRET = b"test-demo-code-issuer-key-32byte"
+"""The key that issues the "my savings" codes in the tests."""
+
+
+def code_cost():
+    """scrypt's cost in the tests: cheaper than the configured one (1 MiB, not 4), same scheme."""
+    from energy_lib.household import CodeHashSettings
+
+    return CodeHashSettings(n=2**10)
 
 
 @pytest.fixture(scope="session")
@@ -116,7 +141,7 @@ def household_index(published, tmp_path_factory) -> dict:
     accounts = pd.Series(households(DemoSettings(households=DEMO_HOUSEHOLDS))["electricity_no"])
     codes = household.issue_codes(accounts, HOUSEHOLD_SECRET)
     index = household.build_index(published["store"], published["derived"], pd.DataFrame(
-        {"account": accounts, "code_hash": household.code_hashes(codes, HOUSEHOLD_SALT)}))
+        {"account": accounts, "code_hash": household.code_hashes(codes, settings=code_cost())}))
     path = household.write_index(index, tmp_path_factory.mktemp("household") / "index.parquet")
     return {"accounts": accounts, "codes": codes, "index": index, "path": path, **published}
 

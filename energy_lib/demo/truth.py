@@ -2,7 +2,7 @@
 programme, bill by bill, linked to the stored meters.
 
 The generator writes ``truth/programme_effects.parquet`` with the utilities' customer numbers (it
-never sees the pseudonymisation salt); this module turns them into the store's meter ids, so the
+never sees the pseudonymisation key); this module turns them into the store's meter ids, so the
 estimates of the compute stage can be checked against the injected effects.
 """
 

@@ -16,6 +16,8 @@ import pytest
 from phone import PHONE, assert_fits_a_phone, assert_one_language, screenshots
 from playwright.sync_api import expect
 
+from tests.conftest import code_cost
+
 pytestmark = pytest.mark.xdist_group("published")
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -34,7 +36,7 @@ def codes(site, demo, tmp_path_factory):
     from energy_lib import household
 
     issued = household.demo_codes(demo["settings"])
-    table = issued.assign(code_hash=household.code_hashes(issued["code"], household.code_salt()))
+    table = issued.assign(code_hash=household.code_hashes(issued["code"], settings=code_cost()))
     index = household.build_index(site["store"], site["derived"], table[["account", "code_hash"]])
     site["household_index"] = household.write_index(index, tmp_path_factory.mktemp("apps") / "household_index.parquet")
     indexed = household.customer_pseudonym(issued["account"]).isin(index["meter_id"]).to_numpy()

@@ -7,7 +7,7 @@ from energy_lib.cli import app
 
 runner = CliRunner()
 COMMANDS = ["init", "ingest", "demo", "summary", "quarantine", "formats", "wards", "reconcile", "compute", "publish", "audit", "serve", "board",
-            "household-index", "watch", "feed"]
+            "household-index", "watch", "feed", "keys"]
 
 
 def test_top_level_help_lists_every_command():
@@ -17,7 +17,8 @@ def test_top_level_help_lists_every_command():
         assert re.search(rf"\b{command}\b", result.output)
 
 
-SUBCOMMANDS = ["board list", "board show", "board hide", "board restore", "board delete", "board reports", "board log"]
+SUBCOMMANDS = ["board list", "board show", "board hide", "board restore", "board delete", "board reports", "board log",
+               "keys create", "keys show", "keys rotate"]
 
 
 @pytest.mark.parametrize("command", COMMANDS + SUBCOMMANDS)

@@ -10,8 +10,8 @@ import pytest
 
 from energy_lib import household, my_savings, peers
 from energy_lib.household import Lookup, Refused, ThrottleSettings
-from tests.conftest import HOUSEHOLD_SALT as SALT
 from tests.conftest import HOUSEHOLD_SECRET as SECRET
+from tests.conftest import code_cost
 
 
 class Clock:
@@ -31,7 +31,7 @@ def city(household_index) -> dict:
 
 
 def lookup(city, tmp_path, **options) -> Lookup:
-    return Lookup(city["path"], SALT, throttle_path=tmp_path / "attempts.sqlite", **options)
+    return Lookup(city["path"], throttle_path=tmp_path / "attempts.sqlite", **options)
 
 
 def test_codes_are_deterministic_unambiguous_and_hashes_agree():
@@ -39,11 +39,40 @@ def test_codes_are_deterministic_unambiguous_and_hashes_agree():
     codes = household.issue_codes(accounts, SECRET)
     assert codes.equals(household.issue_codes(accounts, SECRET))
     assert codes[0] == codes[2] and codes[0] != codes[1]
-    assert not codes.equals(household.issue_codes(accounts, "another secret"))
-    assert all(len(c) == household.CODE_LENGTH and set(c) <= set(household.CODE_ALPHABET) for c in codes)
-    typed = codes[0].lower()[:4] + "-" + codes[0].lower()[4:]
-    assert household.code_hash(typed, SALT) == household.code_hash(codes[0], SALT)
-    assert household.code_hashes(codes, SALT).tolist() == [household.code_hash(c, SALT) for c in codes]
+    assert not codes.equals(household.issue_codes(accounts, b"another secret key of 32 bytes.."))
+    plain = codes.map(household.normalise_code)
+    assert all(len(c) == household.CODE_LENGTH and set(c) <= set(household.CODE_ALPHABET) for c in plain)
+    assert codes[0] == "-".join(plain[0][i:i + 4] for i in range(0, 12, 4))  # shown in groups of four
+    typed = plain[0].lower()[:5] + " " + plain[0].lower()[5:]
+    assert household.verify_code(typed, household.code_hash(codes[0], settings=code_cost()))
+    hashed = household.code_hashes(codes, settings=code_cost())
+    assert all(household.verify_code(c, h) for c, h in zip(codes, hashed))
+    assert not household.verify_code(codes[1], hashed[0])
+
+
+def test_code_hash_is_scrypt_with_a_salt_per_code_and_the_keyed_pepper(monkeypatch):
+    """scrypt (RFC 7914) of HMAC(pepper, code) with a fresh random salt each time: the same code
+    hashes differently twice, the parameters travel with the hash, and another key cannot verify it."""
+    import base64
+    import hashlib
+    import hmac
+
+    from energy_lib.core import keys
+
+    cost = code_cost()
+    first, second = household.code_hash("ABCD-EFGH-JKMN", settings=cost), household.code_hash("abcdefghjkmn", settings=cost)
+    assert first != second  # per-code salt
+    scheme, position, n, r, p, salt, digest = first.split("$")
+    assert (scheme, int(n), int(r), int(p)) == ("scrypt", cost.n, cost.r, cost.p)
+    assert len(base64.b64decode(salt)) == cost.salt_bytes == 16
+    pepper = hmac.digest(keys.derive("codes:pepper", keys.ring()[int(position)]), b"ABCDEFGHJKMN", "sha256")
+    expected = hashlib.scrypt(pepper, salt=base64.b64decode(salt), n=cost.n, r=cost.r, p=cost.p, dklen=32)
+    assert base64.b64decode(digest) == expected
+    assert household.verify_code("abcd efgh jkmn", second)
+    monkeypatch.setenv("ENERGY_SECRET_KEY", "11" * 32)  # another key: the stolen index is useless
+    assert not household.verify_code("ABCD-EFGH-JKMN", first)
+    configured = household.CodeHashSettings.configured()
+    assert configured.n >= 2**12 and configured.r == 8 and configured.p == 1
 
 
 def test_index_never_holds_codes_or_customer_numbers(city):
@@ -51,7 +80,8 @@ def test_index_never_holds_codes_or_customer_numbers(city):
     text = index.astype(str).to_numpy().ravel()
     cells = set(text)
     assert not cells & set(city["codes"]) and not cells & set(city["accounts"])
-    assert index["meter_id"].is_unique and index["code_hash"].str.len().eq(64).all()
+    assert not cells & set(city["codes"].map(household.normalise_code))
+    assert index["meter_id"].is_unique and index["code_hash"].str.startswith("scrypt$").all()
 
 
 def test_correct_code_shows_that_households_numbers(city, tmp_path):

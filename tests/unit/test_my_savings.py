@@ -23,7 +23,6 @@ import pytest
 from babel.numbers import parse_decimal
 
 from energy_lib import formatting, household, i18n, my_savings
-from tests.conftest import HOUSEHOLD_SALT as SALT
 CONFIG = Path(household.__file__).parent / "config"
 CARRIERS = ("electricity", "gas", "water")
 METHODS = ("caltrack_billing", "caltrack_daily", "towt")  # the page's order of preference: bills first
@@ -31,7 +30,7 @@ METHODS = ("caltrack_billing", "caltrack_daily", "towt")  # the page's order of 
 
 @pytest.fixture(scope="module")
 def city(household_index, tmp_path_factory) -> dict:
-    lookup = household.Lookup(household_index["path"], SALT,
+    lookup = household.Lookup(household_index["path"],
                               throttle_path=tmp_path_factory.mktemp("savings") / "attempts.sqlite")
     return {**household_index, "lookup": lookup}
 
