@@ -19,7 +19,8 @@ import typer
 from energy_lib import inventory, reconcile, wards
 from energy_lib import board_cli
 from energy_lib.ingest.formats import Options
-from energy_lib.ingest.pipeline import IngestReport, ensure_reference, ingest_files
+from energy_lib.ingest.pipeline import DATA_SUFFIXES, IngestReport, data_files, ensure_reference, ingest_files
+from energy_lib.ingest.problems import excerpt
 from energy_lib.ingest.registry import FORMATS
 from energy_lib.store import Store
 
@@ -104,7 +105,16 @@ def ingest(
         raise typer.BadParameter(str(error)) from None
     files: list = []
     for path in paths or []:
-        files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        if not path.is_dir():
+            files.append(path)
+            continue
+        taken, skipped = data_files(path)
+        files += taken
+        if skipped:  # README.md, .DS_Store, archives: said, not ingested
+            typer.echo(f"{path}: skipped {len(skipped)} file(s) that are not data files "
+                       f"({', '.join(sorted(DATA_SUFFIXES))}): "
+                       + ", ".join(str(p.relative_to(path)) for p in skipped[:10])
+                       + (f", … ({len(skipped) - 10} more)" if len(skipped) > 10 else ""))
     if manifest is not None:
         from energy_lib.demo.generate import manifest_jobs
 
@@ -501,9 +511,11 @@ def quarantine(
 @app.command()
 def formats(name: Annotated[Optional[str], typer.Argument(help="Show one format's fields.")] = None) -> None:
     """List the import formats and the columns (with their accepted spellings) each one reads."""
-    chosen = [FORMATS[name]] if name else FORMATS.values()
     if name and name not in FORMATS:
-        raise typer.BadParameter(f"no format {name!r}; formats are {', '.join(FORMATS)}")
+        typer.echo(f"error: there is no import format {excerpt(name, 40)!r}. Formats: {', '.join(FORMATS)} "
+                   "(`energy formats NAME` shows one's columns).", err=True)
+        raise typer.Exit(2)
+    chosen = [FORMATS[name]] if name else FORMATS.values()
     for fmt in chosen:
         typer.echo(f"{fmt.name}: {fmt.title} → {fmt.target}")
         if name:

@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from energy_lib import configuration, wards
+from energy_lib import configuration, units, wards
 from energy_lib.ingest import parse, vocab
 from energy_lib.ingest.problems import IngestError, Issues, excerpt
 from energy_lib.ingest.textfile import RawFile, normalise_header, unit_in_header
@@ -185,6 +185,21 @@ class Columns:
         """A unit written in the field's header, e.g. ``kWh`` in ``사용량(kWh)``."""
         return unit_in_header(self.mapping[name]) if name in self.mapping else None
 
+    def unit_conflicts(self, unit_field: str, value_field: str, issues: Issues) -> None:
+        """Quarantine rows whose unit column disagrees with the unit written in the value's header
+        (``사용량(kWh)`` with 단위 ``MWh``) as ``unit_conflict``: either reading would silently be
+        wrong by the ratio of the units (×1000 for kWh and MWh), and which is right cannot be told."""
+        hint = self.unit_hint(value_field)
+        if hint is None or unit_field not in self:
+            return
+        given = units.normalise_unit_names(self.series(unit_field))
+        expected = units.normalise_unit_names(pd.Series([hint])).iloc[0]
+        conflict = (given != expected).to_numpy() & ~self.blank(unit_field)
+        issues.add(conflict, self.header(unit_field), "unit_conflict",
+                   "the unit column says '" + self.series(unit_field)[conflict].str.slice(0, 20)
+                   + f"' but the header '{excerpt(self.header(value_field), 40)}' says {hint}. Correct "
+                   "the unit column or the header, whichever is wrong, and ingest the file again.")
+
     @property
     def rows(self) -> np.ndarray:
         """Row number in the file of each table row."""
@@ -222,6 +237,24 @@ class Columns:
         issues.add(bad, self.header(name), "unreadable_number",
                    "'" + self.series(name)[bad] + f"' is not a number. Write {what} in digits, or leave it empty.")
         return values
+
+    def optional_count(self, name: str, issues: Issues, what: str) -> pd.arrays.IntegerArray:
+        """The field as a count (customers, households) [count]; an empty cell or a missing column
+        gives NA.
+
+        A count that is not a whole number (``1.5``: an averaged or shifted column) or beyond
+        ``[counts] max_count`` of config/ingest.toml is quarantined as ``invalid_count``: it cannot
+        be stored as a count, and a guess would be a silent wrong result.
+        """
+        values = self.optional_number(name, issues, what)
+        limit = configuration.load("ingest")["counts"]["max_count"]
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isnan(values) & ((values != np.floor(values)) | ~(np.abs(values) <= limit))
+        if bad.any():
+            issues.add(bad, self.header(name), "invalid_count",
+                       "'" + self.series(name)[bad] + f"' is not a whole number of {what} (at most {limit:,}). "
+                       "Correct the count in the file (a count never has decimals) and ingest it again.")
+        return pd.array(np.where(bad, np.nan, values), dtype="Float64").astype("Int64")
 
     def optional_flag(self, name: str, issues: Issues, what: str) -> np.ndarray:
         """The field as yes/no (:func:`energy_lib.ingest.vocab.to_flag`): an empty cell or a missing

@@ -35,7 +35,7 @@ __all__ = ["FORMAT", "WIDE_FORMAT", "interval_columns"]
 
 _COMMON = (
     Field("customer_no", ("고객번호", "계기번호", "설비번호", "meter_no", "meter", "customer", "custNo"),
-          help="customer or meter number"),
+          help="customer or meter number", personal=True),
     Field("unit", ("단위", "unit"), required=False, help="kWh (default kWh)"),
     Field("ward_code", ("행정동코드", "행정기관코드", "adm_cd", "ward"), required=False,
           help="administrative dong (needed for a meter in no register)"),
