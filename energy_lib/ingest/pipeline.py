@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 from energy_lib import wards
 from energy_lib.ingest import registry
 from energy_lib.ingest.formats import Columns, Converted, Format, Options, Reference, detect
-from energy_lib.ingest.problems import MAX_MESSAGE, IngestError, excerpt
+from energy_lib.ingest.problems import MAX_MESSAGE, IngestError, Issues, excerpt
 from energy_lib.ingest.textfile import RawFile, read_raw
 from energy_lib.store import Store
 
@@ -119,14 +119,17 @@ def _prepare(store: Store, path: str | Path, options: Options, name: str | None)
         raw = read_raw(path, name=name, encoding=options.encoding)
         fmt = detect(raw, registry.FORMATS, options.format)
         columns = Columns(raw, fmt.match(raw.headers))
-        converted = fmt.convert(columns, options, Reference(store))
+        if raw.table.num_rows:
+            converted = fmt.convert(columns, options, Reference(store))
+        else:  # a header alone, or every row malformed or empty: nothing to convert or check
+            converted = Converted(fmt.target, pd.DataFrame({"source_row": np.array([], dtype=np.int64)}), Issues(0))
     except IngestError as error:
         _log_rejection(store, name, path, error, options)
         return IngestReport(name, "rejected", options.format, message=str(error),
                             seconds=time.perf_counter() - started)
     headers = {**columns.mapping, **converted.headers}
     _flag_damaged_text(raw, converted)
-    records = fmt.sink.prepare(converted, headers, options)
+    records = fmt.sink.prepare(converted, headers, options) if len(converted.records) else converted.records
     return _Prepared(name, raw, fmt, converted, headers, records, started)
 
 
@@ -142,7 +145,8 @@ def _commit(store: Store, prepared: _Prepared) -> IngestReport:
                                 message=f"the same content was ingested on {previous['ingested_at']:%Y-%m-%d %H:%M} "
                                         f"UTC as {previous['source_file']}; nothing added.",
                                 seconds=time.perf_counter() - prepared.started)
-        stored = fmt.sink.stage(prepared.records, issues, prepared.headers, writer, ingested_at, name)
+        stored = (fmt.sink.stage(prepared.records, issues, prepared.headers, writer, ingested_at, name)
+                  if len(prepared.records) else 0)
         quarantine = _quarantine_rows(prepared, ingested_at)
         writer.append("quarantine", quarantine)
         rows_in = len(converted.records) + len(raw.malformed)
