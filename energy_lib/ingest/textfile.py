@@ -38,14 +38,12 @@ _NON_SPACE = re.compile(rb"\S")
 
 @dataclass
 class Malformed:
-    """A record that is not in the table: a row that could not be split into the header's fields
-    (``malformed_row``), or an empty record (``empty_record``: every field blank, a JSON ``null``
-    or ``{}``)."""
+    """A row that could not be split into the header's fields (or a JSON list entry that is not
+    a record)."""
 
     row: int
     text: str
     problem: str
-    reason: str = "malformed_row"
 
 
 @dataclass
@@ -67,8 +65,10 @@ class RawFile:
     rows : numpy.ndarray
         Row number in the file of each table row (header = 1).
     malformed : list of Malformed
-        Records that are not in ``table`` (cut-off or split rows, empty records); each is
-        quarantined, so ``records`` counts them.
+        Rows that are not in ``table`` (cut-off or split rows).
+    empty_rows : numpy.ndarray
+        Row numbers of empty records (every field blank, a JSON ``null`` or ``{}``): not in
+        ``table``, quarantined as ``empty_record``.
     ends_with_newline : bool
         False for a CSV whose last line has no line break: the file may have been cut off.
     """
@@ -80,6 +80,7 @@ class RawFile:
     table: pa.Table
     rows: np.ndarray
     malformed: list[Malformed] = field(default_factory=list)
+    empty_rows: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))
     ends_with_newline: bool = True
     blank_rows: int = 0
     """Blank lines at the end of the file (not records: editors and Excel pad files with them)."""
@@ -90,7 +91,7 @@ class RawFile:
     def records(self) -> int:
         """Records in the file: table rows plus malformed and empty records (trailing blank
         lines not counted)."""
-        return self.table.num_rows + len(self.malformed)
+        return self.table.num_rows + len(self.malformed) + len(self.empty_rows)
 
 
 
@@ -371,6 +372,12 @@ def _read_delimited(body: bytes, name: str, digest: str, encoding: str, *, damag
         table, malformed = _parse(content, headers, delimiter, exact=False)
         if malformed:
             table, malformed = _parse(content, headers, delimiter, exact=True)
+    except _TooManyMalformed:  # quarantining millions of rows one by one would take minutes
+        limit = _reading_limits()["max_malformed_rows"]
+        raise IngestError(name, f"more than {limit:,} rows cannot be split into the header's "
+                                f"{len(headers):,} fields: this is not a table of that header.",
+                          "Check the delimiter and that the first line is this file's header; export "
+                          "the file again. Nothing was stored.", row=leading_blank + 1) from None
     except pa.ArrowInvalid as error:
         if "UTF8" in str(error) or "utf8" in str(error).lower():
             raise _NotUtf8 from None
@@ -383,48 +390,66 @@ def _read_delimited(body: bytes, name: str, digest: str, encoding: str, *, damag
         bad = np.array(sorted(m.row for m in malformed), dtype=np.int64) - leading_blank
         total = table.num_rows + len(bad)
         rows = np.setdiff1d(np.arange(2, total + 2, dtype=np.int64), bad, assume_unique=True) + leading_blank
-    table, rows, malformed, padding = _set_aside_empty(table, rows, malformed, trailing_are_padding=True)
-    return RawFile(name, digest, encoding, headers, table, rows, malformed,
+    last = max((m.row for m in malformed), default=0)
+    table, rows, empty, padding = _set_aside_empty(table, rows, padding_after=last)
+    return RawFile(name, digest, encoding, headers, table, rows, malformed, empty,
                    ends_with_newline=body.endswith((b"\n", b"\r")), blank_rows=padding, damaged=damaged)
 
 
-def _set_aside_empty(table: pa.Table, rows: np.ndarray, malformed: list[Malformed], *,
-                     trailing_are_padding: bool) -> tuple[pa.Table, np.ndarray, list[Malformed], int]:
-    """Take the empty records (every field blank) out of ``table`` as ``empty_record`` entries of
-    ``malformed``, so that they are counted and quarantined, not lost.
+def _set_aside_empty(table: pa.Table, rows: np.ndarray, *, padding_after: int | None
+                     ) -> tuple[pa.Table, np.ndarray, np.ndarray, int]:
+    """Take the empty records (every field blank) out of ``table``, so that they are counted and
+    quarantined as ``empty_record``, not lost.
 
-    With ``trailing_are_padding``, blank rows after the last record with any content are the
-    padding editors and Excel leave at the end of a CSV: they are counted as padding, not records.
+    With ``padding_after`` (a row number, for CSV and Excel), blank rows after the last row with
+    any content and after that row are the padding editors and Excel leave at the end of a
+    file: they are counted as padding, not records.
 
     Returns
     -------
-    table, rows, malformed, padding
-        The table and its row numbers without the empty rows, the malformed list with the empty
-        records added (in row order), and the number of padding rows.
+    table, rows, empty_rows, padding
+        The table and its row numbers without the empty rows, the row numbers of the empty
+        records, and the number of padding rows.
     """
     blank = _blank_rows(table)
     if not blank.any():
-        return table, rows, malformed, 0
+        return table, rows, np.array([], dtype=np.int64), 0
     padding = np.zeros_like(blank)
-    if trailing_are_padding:
-        last = max([int(rows[~blank].max()) if (~blank).any() else 0, *(m.row for m in malformed)])
+    if padding_after is not None:
+        last = max(int(rows[~blank].max()) if (~blank).any() else 0, padding_after)
         padding = blank & (rows > last)
-    empty_rows = rows[blank & ~padding]
-    empty = [Malformed(int(r), "", "has every field empty", "empty_record") for r in empty_rows]
-    return (table.filter(pa.array(~blank)), rows[~blank],
-            sorted(malformed + empty, key=lambda m: m.row), int(padding.sum()))
+    return (table.filter(pa.array(~blank)), rows[~blank], rows[blank & ~padding].astype(np.int64),
+            int(padding.sum()))
+
+
+class _TooManyMalformed(Exception):
+    """More rows cannot be split than ``[reading] max_malformed_rows``."""
 
 
 def _parse(content: pa.Buffer, headers: list[str], delimiter: str, *, exact: bool) -> tuple[pa.Table, list[Malformed]]:
     malformed: list[Malformed] = []
+    limit = _reading_limits()["max_malformed_rows"]
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
+        if len(malformed) >= limit:  # stop the parser: "error" makes it raise at once
+            return "error"
         problem = (f"has {row.actual_columns} fields, the header has {row.expected_columns}"
                    if row.actual_columns != row.expected_columns else "cannot be split into fields")
         malformed.append(Malformed(int(row.number or 0), row.text, problem))
         return "skip"
 
-    table = pacsv.read_csv(
+    try:
+        table = _read_csv(content, headers, delimiter, exact, on_invalid)
+    except pa.ArrowInvalid:
+        if len(malformed) >= limit:
+            raise _TooManyMalformed from None
+        raise
+    return table, malformed
+
+
+def _read_csv(content: pa.Buffer, headers: list[str], delimiter: str, exact: bool, on_invalid) -> pa.Table:
+    """Arrow's CSV reader with every field as text."""
+    return pacsv.read_csv(
         pa.BufferReader(content),
         read_options=pacsv.ReadOptions(use_threads=not exact, column_names=headers, skip_rows=1,
                                        block_size=1 << 24),
@@ -433,7 +458,6 @@ def _parse(content: pa.Buffer, headers: list[str], delimiter: str, *, exact: boo
         convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in headers},
                                              strings_can_be_null=False, quoted_strings_can_be_null=False),
     )
-    return table, malformed
 
 
 def _blank_rows(table: pa.Table) -> np.ndarray:
@@ -466,15 +490,17 @@ def _check_header_is_text(headers: list[str], name: str) -> None:
 
 
 def _from_frame(frame: pd.DataFrame, name: str, digest: str, encoding: str, rows: np.ndarray,
-                malformed: list[Malformed] | None = None) -> RawFile:
-    """A table read by pandas (Excel, JSON) as text, with the file's row number of each record."""
+                malformed: list[Malformed] | None = None, empty_rows: np.ndarray | None = None) -> RawFile:
+    """A table read by pandas (Excel, JSON) as text, with the file's row number of each record
+    (and, for JSON, the list entries that are not records: malformed, or null)."""
     headers = _headers([str(c) for c in frame.columns], name)
     frame = frame.astype(object).where(frame.notna(), "").astype(str)
     table = pa.Table.from_arrays([pa.array(frame[c].to_numpy(dtype=object), type=pa.string()) for c in frame.columns],
                                  names=headers)
-    table, rows, malformed, padding = _set_aside_empty(table, rows, malformed or [],
-                                                       trailing_are_padding=encoding == "xlsx")
-    return RawFile(name, digest, encoding, headers, table, rows, malformed, blank_rows=padding)
+    table, rows, empty, padding = _set_aside_empty(table, rows, padding_after=0 if encoding == "xlsx" else None)
+    if empty_rows is not None and len(empty_rows):
+        empty = np.sort(np.concatenate([empty, empty_rows]))
+    return RawFile(name, digest, encoding, headers, table, rows, malformed or [], empty, blank_rows=padding)
 
 
 def _read_xlsx(path: Path, name: str, digest: str) -> RawFile:
@@ -517,11 +543,10 @@ def _read_json(data: bytes, name: str, digest: str) -> RawFile:
     for column in nested:  # nested values as JSON text, not Python reprs
         frame[column] = frame[column].map(lambda v: json.dumps(v, ensure_ascii=False)[:1000]
                                           if isinstance(v, (dict, list)) else v)
+    nulls = np.array([k + 2 for k, v in others if v is None], dtype=np.int64)
     malformed = [Malformed(k + 2, excerpt(json.dumps(v, ensure_ascii=False), 200),
-                           "is empty (null)" if v is None else "is not a JSON object (a record with field names)",
-                           "empty_record" if v is None else "malformed_row")
-                 for k, v in others]
-    return _from_frame(frame, name, digest, "json", positions + 2, malformed)
+                           "is not a JSON object (a record with field names)") for k, v in others if v is not None]
+    return _from_frame(frame, name, digest, "json", positions + 2, malformed, nulls)
 
 
 def _largest_record_list(node: object) -> tuple[list[dict] | None, np.ndarray, list[tuple[int, object]]]:

@@ -28,9 +28,9 @@ def test_malformed_rows_are_kept_with_their_row_numbers(write):
     raw = read_raw(write("f.csv", "a,b,c\n1,2,3\n4,5\n\n6,7,8\n9,10,11,12\n13,14,15\n"))
     assert raw.table.column("a").to_pylist() == ["1", "6", "13"]
     assert raw.rows.tolist() == [2, 5, 7]
-    assert [(m.row, m.text, m.reason) for m in raw.malformed] == [
-        (3, "4,5", "malformed_row"), (4, "", "empty_record"), (6, "9,10,11,12", "malformed_row")]
-    assert raw.blank_rows == 0 and raw.records == 6  # the blank line inside the file is counted
+    assert [(m.row, m.text) for m in raw.malformed] == [(3, "4,5"), (6, "9,10,11,12")]
+    assert raw.empty_rows.tolist() == [4]  # the blank line inside the file is an empty record
+    assert raw.blank_rows == 0 and raw.records == 6
 
 
 def test_quoted_newlines_keep_row_numbers_exact(write):
