@@ -274,3 +274,11 @@ def test_a_customer_number_at_fault_is_masked(write, ingest):
 def test_ingest_error_is_cut_to_the_message_limit():
     error = IngestError("x" * 1000, "y" * 1000, "Do this.", row=3, column="z" * 1000)
     assert len(str(error)) < MAX_MESSAGE and str(error).endswith("Do this.")
+
+
+def test_a_file_of_unsplittable_rows_is_refused_not_quarantined_row_by_row(write, ingest):
+    path = write("shifted.csv", bills_csv(["1"] * 100_001))
+    started = time.perf_counter()
+    report, rows = ingest(path, carrier="electricity")
+    assert time.perf_counter() - started < 20 and rows.empty
+    _clear(report.message, "shifted.csv", "more than 100,000 rows cannot be split", "delimiter")
