@@ -379,7 +379,9 @@ def _read_delimited(body: bytes, name: str, digest: str, encoding: str, *, damag
                           "Check the delimiter and that the first line is this file's header; export "
                           "the file again. Nothing was stored.", row=leading_blank + 1) from None
     except pa.ArrowInvalid as error:
-        if "UTF8" in str(error) or "utf8" in str(error).lower():
+        # Arrow decodes a malformed row's text as UTF-8 before it calls the handler; in a CP949
+        # file that fails and the parse stops with a generic error: decode the file and retry
+        if "UTF8" in str(error) or "utf8" in str(error).lower() or not _decodes(body, "utf-8"):
             raise _NotUtf8 from None
         raise IngestError(name, f"the file cannot be parsed as delimited text ({excerpt(str(error), 120)}).",
                           "Check that it is a CSV export; save it again from the program that made it.") from None
