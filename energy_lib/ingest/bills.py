@@ -126,14 +126,14 @@ def convert(columns: Columns, options: Options, reference: Reference, *,
         use = columns.series("use_class")
         households = households.mask(vocab.is_residential_use(use), 1)
         building = vocab.to_building_type(use).fillna(building)
-        _unknown_category(columns, "use_class", use, vocab.to_contract_type(use).isna()
-                          & vocab.to_building_type(use).isna(), issues)
+        columns.unknown_category("use_class", (vocab.to_contract_type(use).isna()
+                                               & vocab.to_building_type(use).isna()).to_numpy(), issues, _CLASSES)
     if "building_type" in columns:
         given = columns.series("building_type")
         building = vocab.to_building_type(given).fillna(building)
         households = households.mask(vocab.is_residential_use(given), 1)
-        _unknown_category(columns, "building_type", given, vocab.to_building_type(given).isna()
-                          & ~vocab.is_residential_use(given), issues)
+        columns.unknown_category("building_type", (vocab.to_building_type(given).isna()
+                                                    & ~vocab.is_residential_use(given)).to_numpy(), issues, _CLASSES)
     if "households" in columns:
         given = pd.Series(columns.optional_count("households", issues, "households"), index=range(n))
         households = given.where(given.notna(), households)
@@ -155,14 +155,8 @@ def convert(columns: Columns, options: Options, reference: Reference, *,
                                                            "account": columns.header("customer_no")})
 
 
-def _unknown_category(columns: Columns, name: str, text: pd.Series, unknown: pd.Series, issues: Issues) -> None:
-    """Quarantine a contract type or building type outside the vocabulary (``unknown_category``)
-    rather than store it as ``unknown``: a misspelt class would silently move a household out of
-    its peer group."""
-    bad = unknown.to_numpy(dtype=bool) & ~columns.blank(name)
-    issues.add(bad, columns.header(name), "unknown_category",
-               "'" + text[bad].str.slice(0, 40) + "' is not a contract or building type: use 주택용, 일반용, 교육용, "
-               "산업용, 농사용 or 아파트, 단독주택, 상업, 공공, 교육, 산업 (see data/README.md), or leave it empty.")
+_CLASSES = ("a contract or building type: use 주택용, 일반용, 교육용, 산업용, 농사용 or 아파트, 단독주택, 상업, "
+            "공공, 교육, 산업 (see data/README.md)")
 
 
 def _default_providers() -> dict[str, str]:

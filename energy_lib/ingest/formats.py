@@ -185,20 +185,43 @@ class Columns:
         """A unit written in the field's header, e.g. ``kWh`` in ``사용량(kWh)``."""
         return unit_in_header(self.mapping[name]) if name in self.mapping else None
 
-    def unit_conflicts(self, unit_field: str, value_field: str, issues: Issues) -> None:
+    def unit_conflicts(self, unit_field: str, value_field: str, issues: Issues,
+                       positions: np.ndarray | None = None) -> None:
         """Quarantine rows whose unit column disagrees with the unit written in the value's header
         (``사용량(kWh)`` with 단위 ``MWh``) as ``unit_conflict``: either reading would silently be
-        wrong by the ratio of the units (×1000 for kWh and MWh), and which is right cannot be told."""
+        wrong by the ratio of the units (×1000 for kWh and MWh), and which is right cannot be told.
+
+        ``positions`` maps ``issues``' records to table rows where they are not the same (the
+        cells of a wide file)."""
         hint = self.unit_hint(value_field)
         if hint is None or unit_field not in self:
             return
         given = units.normalise_unit_names(self.series(unit_field))
         expected = units.normalise_unit_names(pd.Series([hint])).iloc[0]
         conflict = (given != expected).to_numpy() & ~self.blank(unit_field)
-        issues.add(conflict, self.header(unit_field), "unit_conflict",
-                   "the unit column says '" + self.series(unit_field)[conflict].str.slice(0, 20)
-                   + f"' but the header '{excerpt(self.header(value_field), 40)}' says {hint}. Correct "
-                   "the unit column or the header, whichever is wrong, and ingest the file again.")
+        messages = ("the unit column says '" + self.series(unit_field).str.slice(0, 20)
+                    + f"' but the header '{excerpt(self.header(value_field), 40)}' says {hint}. Correct "
+                    "the unit column or the header, whichever is wrong, and ingest the file again.")
+        self._add_by_row(conflict, messages, unit_field, "unit_conflict", issues, positions)
+
+    def unknown_category(self, name: str, unknown: np.ndarray, issues: Issues, expected: str,
+                         positions: np.ndarray | None = None) -> None:
+        """Quarantine a category (contract type, building type) outside the vocabulary as
+        ``unknown_category`` rather than store it as ``unknown``: a misspelt class would silently
+        move a site out of its peer group. ``unknown`` is a mask over table rows; ``expected``
+        names the accepted words."""
+        bad = np.asarray(unknown, dtype=bool) & ~self.blank(name)
+        messages = "'" + self.series(name).str.slice(0, 40) + f"' is not {expected}, or leave it empty."
+        self._add_by_row(bad, messages, name, "unknown_category", issues, positions)
+
+    def _add_by_row(self, mask: np.ndarray, messages: pd.Series, name: str, reason: str, issues: Issues,
+                    positions: np.ndarray | None) -> None:
+        if positions is not None:  # records are cells taken from rows
+            mask, messages = mask[positions], messages.to_numpy(dtype=object)[positions]
+        else:
+            messages = messages.to_numpy(dtype=object)
+        if mask.any():
+            issues.add(mask, self.header(name), reason, messages)
 
     @property
     def rows(self) -> np.ndarray:

@@ -282,3 +282,15 @@ def test_a_file_of_unsplittable_rows_is_refused_not_quarantined_row_by_row(write
     report, rows = ingest(path, carrier="electricity")
     assert time.perf_counter() - started < 20 and rows.empty
     _clear(report.message, "shifted.csv", "more than 100,000 rows cannot be split", "delimiter")
+
+
+def test_interval_files_quarantine_unit_conflicts_and_unknown_building_types(write, ingest, store):
+    path = write("lp.csv", "고객번호,일시,사용량(kWh),단위,건물유형,행정동코드\n"
+                           "3300070001,2023-01-15 00:00,1.5,kWh,공공,2911052500\n"
+                           "3300070001,2023-01-15 01:00,0.002,MWh,공공,2911052500\n"
+                           "3300070002,2023-01-15 00:00,1.5,kWh,우주정거장,2911052500\n")
+    report, rows = ingest(path, format="interval")
+    assert report.rows_stored == 1
+    assert rows.set_index("source_row")["reason"].to_dict() == {3: "unit_conflict", 4: "unknown_category"}
+    assert "3300070002" not in rows.astype(str).to_csv()
+    _conserved(report, store)
