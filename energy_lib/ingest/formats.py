@@ -59,9 +59,6 @@ class Field:
         """Normalised header spellings that name this field."""
         return _spellings(self.name, self.aliases)
 
-    def matches(self, header: str) -> bool:
-        return normalise_header(header) in self.spellings
-
 
 @functools.lru_cache(maxsize=None)
 def _spellings(name: str, aliases: tuple[str, ...]) -> frozenset[str]:
@@ -199,10 +196,9 @@ class Columns:
         given = units.normalise_unit_names(self.series(unit_field))
         expected = units.normalise_unit_names(pd.Series([hint])).iloc[0]
         conflict = (given != expected).to_numpy() & ~self.blank(unit_field)
-        messages = ("the unit column says '" + self.series(unit_field).str.slice(0, 20)
-                    + f"' but the header '{excerpt(self.header(value_field), 40)}' says {hint}. Correct "
-                    "the unit column or the header, whichever is wrong, and ingest the file again.")
-        self._add_by_row(conflict, messages, unit_field, "unit_conflict", issues, positions)
+        self._add_by_row(conflict, unit_field, "unit_conflict", issues, positions, "the unit column says '",
+                         f"' but the header '{excerpt(self.header(value_field), 40)}' says {hint}. Correct the "
+                         "unit column or the header, whichever is wrong, and ingest the file again.")
 
     def unknown_category(self, name: str, unknown: np.ndarray, issues: Issues, expected: str,
                          positions: np.ndarray | None = None) -> None:
@@ -211,17 +207,20 @@ class Columns:
         move a site out of its peer group. ``unknown`` is a mask over table rows; ``expected``
         names the accepted words."""
         bad = np.asarray(unknown, dtype=bool) & ~self.blank(name)
-        messages = "'" + self.series(name).str.slice(0, 40) + f"' is not {expected}, or leave it empty."
-        self._add_by_row(bad, messages, name, "unknown_category", issues, positions)
+        self._add_by_row(bad, name, "unknown_category", issues, positions, "'",
+                         f"' is not {expected}, or leave it empty.")
 
-    def _add_by_row(self, mask: np.ndarray, messages: pd.Series, name: str, reason: str, issues: Issues,
-                    positions: np.ndarray | None) -> None:
+    def _add_by_row(self, mask: np.ndarray, name: str, reason: str, issues: Issues,
+                    positions: np.ndarray | None, before: str, after: str) -> None:
+        """Add the rows of ``mask`` to ``issues`` with the message ``before`` + the field's text
+        (cut to 40 characters) + ``after``, built for the flagged rows only."""
+        if not mask.any():
+            return
+        messages = np.full(len(mask), None, dtype=object)
+        messages[mask] = (before + self.series(name)[mask].str.slice(0, 40) + after).to_numpy(dtype=object)
         if positions is not None:  # records are cells taken from rows
-            mask, messages = mask[positions], messages.to_numpy(dtype=object)[positions]
-        else:
-            messages = messages.to_numpy(dtype=object)
-        if mask.any():
-            issues.add(mask, self.header(name), reason, messages)
+            mask, messages = mask[positions], messages[positions]
+        issues.add(mask, self.header(name), reason, messages)
 
     @property
     def rows(self) -> np.ndarray:
