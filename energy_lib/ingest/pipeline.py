@@ -1,8 +1,10 @@
 """Ingesting files: read → detect format → convert → check → store or quarantine, atomically.
 
 Every record of a file ends in a canonical table or in quarantine with a reason; the file's line
-in ``ingest_log`` says how many went where (``rows_in = rows_stored + rows_quarantined``). The
-same bytes are never ingested twice. All of a file's changes are committed in one atomic step.
+in ``ingest_log`` (one per content, by sha256) says how many went where (``rows_in = rows_stored +
+rows_quarantined``). The same bytes are never ingested twice. All of a file's changes are
+committed in one atomic step. In a batch, a file that fails for any reason is rejected on its own
+and the files after it are ingested.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ Two kinds of problem:
   asked for). Nothing is stored from it; the message names the file, the row and column where
   known, what is wrong and what to do.
 * :class:`Issues` — problems of single records (a negative value, an unknown ward code, a
-  duplicate). Those records go to the quarantine table with the reason and the row as it was;
-  the rest of the file is stored.
+  duplicate). Those records go to the quarantine table with the reason, the record's pseudonym
+  and a masked excerpt of the field at fault; the rest of the file is stored.
 """
 
 from __future__ import annotations

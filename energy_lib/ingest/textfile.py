@@ -4,8 +4,11 @@ Korean public CSV files are very often CP949 (EUC-KR); API data is UTF-8; Excel'
 is UTF-16. :func:`read_raw` detects the encoding, the delimiter and the header, and returns every
 field as text with the file's own row numbers (the header is row 1), so that later stages can
 name the row and column of any problem. Rows that cannot be split into the header's fields
-(a truncated last line, a stray delimiter) are kept aside as malformed, not dropped.
-Excel workbooks (.xlsx, first sheet) and JSON API responses are read too.
+(a truncated last line, a stray delimiter) are kept aside as malformed, and empty records as
+empty, not dropped. Excel workbooks (.xlsx, first sheet) and JSON API responses are read too.
+The work a file can cause is bounded before it starts (config/ingest.toml ``[reading]``: the
+first line's length, the number of columns, a column name's length, the number of rows that
+cannot be split), so that a hostile file is refused in a second, not read for minutes.
 """
 
 from __future__ import annotations
@@ -520,7 +523,7 @@ def _read_xlsx(path: Path, name: str, digest: str) -> RawFile:
 
 
 def _read_json(data: bytes, name: str, digest: str) -> RawFile:
-    """Read the list of records of a JSON API response; record k of the list is row k + 2 (as if
+    """Read the list of records of a JSON API response; the first record of the list is row 2 (as if
     its keys were a header row). Entries of the list that are not objects (``null``, a number)
     are set aside as empty or malformed records, not a reason to refuse the file."""
     try:
