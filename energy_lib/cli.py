@@ -61,13 +61,15 @@ def init(
                f"{target.rows('legal_dongs')} legal-dong links")
 
 
-def _print_report(report: IngestReport, quarantine: pd.DataFrame, show: int) -> None:
+def _print_report(report: IngestReport, target: Store, show: int) -> None:
     mark = {"stored": "ok", "already_ingested": "skip", "rejected": "REJECTED"}[report.status]
     typer.echo(f"[{mark}] {report.file} ({report.format or '?'}): {report.message}")
     for warning in report.warnings:
         typer.echo(f"   warning: {warning}")
     if show and report.rows_quarantined:
-        rows = quarantine[quarantine["source_file"] == report.file].head(show)
+        # only the rows shown are read: a file can have a million quarantined rows
+        rows = target.sql("SELECT source_row, \"column\", reason, message FROM quarantine WHERE source_file = ? "
+                          "ORDER BY source_row LIMIT ?", [report.file, show])
         for row in rows.itertuples():
             where = f"row {row.source_row}" + (f", column '{row.column}'" if pd.notna(row.column) else "")
             typer.echo(f"   {where}: {row.reason}: {row.message}")
@@ -123,9 +125,8 @@ def ingest(
         raise typer.BadParameter("give export files, a directory, or --manifest")
     with tqdm(total=len(files), desc="ingest", unit="file", disable=len(files) < 3) as bar:
         reports = ingest_files(target, files, options, workers=workers, progress=lambda r: bar.update())
-    quarantine = target.read("quarantine") if any(r.rows_quarantined for r in reports) else pd.DataFrame()
     for report in reports:
-        _print_report(report, quarantine, show)
+        _print_report(report, target, show)
     rejected = sum(not r.ok for r in reports)
     typer.echo(f"{len(reports)} file(s): {sum(r.rows_stored for r in reports):,} rows stored, "
                f"{sum(r.rows_quarantined for r in reports):,} quarantined, {rejected} rejected")
