@@ -294,3 +294,14 @@ def test_interval_files_quarantine_unit_conflicts_and_unknown_building_types(wri
     assert rows.set_index("source_row")["reason"].to_dict() == {3: "unit_conflict", 4: "unknown_category"}
     assert "3300070002" not in rows.astype(str).to_csv()
     _conserved(report, store)
+
+
+def test_a_workbook_that_unpacks_too_far_is_refused(tmp_path, ingest):
+    import zipfile
+
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"<" + b" " * 210_000_000)  # compresses to ~200 kB
+    report, _ = ingest(path)
+    assert report.status == "rejected"
+    _clear(report.message, "bomb.xlsx", "unpacks to", "CSV")
