@@ -8,8 +8,10 @@ or quarantined with the reason named.
 """
 
 import gzip
+import io
 import json
 import shutil
+import zipfile
 
 import pytest
 
@@ -37,6 +39,16 @@ def _kepco_json() -> str:
     return json.dumps({"data": records}, ensure_ascii=False)
 
 
+def _zip_bomb() -> bytes:
+    """A workbook of 1.9 MB that unpacks to 2 GB."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            for _ in range(200):
+                sheet.write(b" " * 10_000_000)
+    return out.getvalue()
+
+
 # name → (file name, content as text or bytes, extra options, text expected in the output)
 CASES = {
     "one_line_10mb": ("one_line.csv", "1," * (TEN_MB // 2), [], "first line is"),
@@ -58,6 +70,7 @@ CASES = {
     "empty_rows_10mb": ("empty.csv", BILLS + ",,,,,,,\n" * (TEN_MB // 8) + ROW, ["--carrier", "electricity"],
                         "empty_record"),
     "garbled_header_50kb": ("garbled.csv", ",".join(["Ã¬Â\u0082Â¬Ã¬\u009aÂ©Ã«"] * 4000) + "\n1\n", [], "garbled"),
+    "xlsx_zip_bomb_2gb": ("bomb.xlsx", _zip_bomb(), [], "unpacks to"),
     "implausible_1e15_kwh": ("kepco.csv", "년,월,시도,시군구,계약종별,고객호수,사용량\n2023,1,광주광역시,동구,주택용,40000,1e15\n", [],
                              "implausible_value"),
 }
