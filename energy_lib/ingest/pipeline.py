@@ -376,7 +376,7 @@ def _quarantine_rows(prepared: _Prepared, ingested_at: pd.Timestamp) -> pd.DataF
     parts = [p for p in (frame, malformed, empty) if len(p)]
     if not parts:
         return frame.iloc[0:0]
-    if len(parts) == 1:  # a million empty records need no copy and no sort
+    if len(parts) == 1 and parts[0]["source_row"].is_monotonic_increasing:  # e.g. a million empty records
         return parts[0]
     return pd.concat(parts, ignore_index=True).sort_values(["source_row"], kind="stable", ignore_index=True)
 
