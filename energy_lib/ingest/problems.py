@@ -12,7 +12,6 @@ Two kinds of problem:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import numpy as np
