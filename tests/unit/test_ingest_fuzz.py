@@ -9,6 +9,7 @@ Derandomized, so a run is repeatable; a few seconds per format.
 import csv
 import io
 import itertools
+import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -95,13 +96,23 @@ def test_plausible_rows_are_stored_or_quarantined_never_lost(fmt_name, data, fuz
     _ingest_and_check(fuzz_store, tmp_path_factory.getbasetemp(), _rows_csv(header, rows, delimiter), fmt_name)
 
 
+@pytest.mark.parametrize("fmt_name", sorted(FORMATS))
+@FUZZ
+@given(data=st.data())
+def test_plausible_records_of_a_json_response_are_never_lost(fmt_name, data, fuzz_store, tmp_path_factory):
+    header = _header(FORMATS[fmt_name])
+    record = st.dictionaries(st.sampled_from(header), st.sampled_from(CELLS) | st.none() | st.floats(allow_nan=True),
+                             min_size=len(header) - 2, max_size=len(header))
+    records = data.draw(st.lists(record | st.none(), min_size=1, max_size=8))
+    body = json.dumps({"response": {"items": records}}, ensure_ascii=False).encode("utf-8", errors="surrogatepass")
+    _ingest_and_check(fuzz_store, tmp_path_factory.getbasetemp(), body, fmt_name, ".json")
+
+
 @FUZZ
 @given(body=st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
                          lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5),
                          max_leaves=30))
 def test_hostile_json_documents(body, fuzz_store, tmp_path_factory):
-    import json
-
     _ingest_and_check(fuzz_store, tmp_path_factory.getbasetemp(), json.dumps(body).encode(), "kepco", ".json")
 
 
