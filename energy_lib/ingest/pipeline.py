@@ -33,6 +33,10 @@ from energy_lib.store import Store
 __all__ = ["IngestReport", "ingest_file", "ingest_files", "ensure_reference", "data_files", "DATA_SUFFIXES"]
 
 _log = logging.getLogger(__name__)
+# A library does not print: without this, Python's last-resort handler would write warnings and
+# a failing file's traceback to the terminal under `energy ingest`'s own short messages. An
+# application that wants them configures logging (e.g. logging.basicConfig(level="WARNING")).
+_log.addHandler(logging.NullHandler())
 
 DATA_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".dat", ".xlsx", ".xlsm", ".json"})
 """File name endings a directory ingest takes: the export formats :func:`read_raw` reads."""

@@ -305,3 +305,18 @@ def test_a_workbook_that_unpacks_too_far_is_refused(tmp_path, ingest):
     report, _ = ingest(path)
     assert report.status == "rejected"
     _clear(report.message, "bomb.xlsx", "unpacks to", "CSV")
+
+
+def test_a_bug_on_one_file_shows_no_traceback_in_the_command(tmp_path):
+    from energy_lib.ingest import kepco
+
+    path = tmp_path / "kepco.csv"
+    path.write_text(f"{KEPCO_HEADER}\n2023,1,광주광역시,동구,주택용,40000,12000000\n", "utf-8")
+    convert = kepco.FORMAT.convert
+    object.__setattr__(kepco.FORMAT, "convert", lambda *args: 1 / 0)  # Format is frozen; restored below
+    try:
+        result = runner.invoke(app, ["ingest", str(path), "--store", str(tmp_path / "store")])
+    finally:
+        object.__setattr__(kepco.FORMAT, "convert", convert)
+    assert result.exit_code == 1 and "REJECTED" in result.output and "ZeroDivisionError" in result.output
+    assert "Traceback" not in result.output
