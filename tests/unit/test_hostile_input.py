@@ -308,15 +308,17 @@ def test_a_workbook_that_unpacks_too_far_is_refused(tmp_path, ingest):
 
 
 def test_a_bug_on_one_file_shows_no_traceback_in_the_command(tmp_path):
-    from energy_lib.ingest import kepco
+    """Run as a real process: pytest's own log handlers would hide Python's last-resort handler,
+    which printed the traceback under the command's message."""
+    import subprocess
+    import sys
 
     path = tmp_path / "kepco.csv"
     path.write_text(f"{KEPCO_HEADER}\n2023,1,광주광역시,동구,주택용,40000,12000000\n", "utf-8")
-    convert = kepco.FORMAT.convert
-    object.__setattr__(kepco.FORMAT, "convert", lambda *args: 1 / 0)  # Format is frozen; restored below
-    try:
-        result = runner.invoke(app, ["ingest", str(path), "--store", str(tmp_path / "store")])
-    finally:
-        object.__setattr__(kepco.FORMAT, "convert", convert)
-    assert result.exit_code == 1 and "REJECTED" in result.output and "ZeroDivisionError" in result.output
-    assert "Traceback" not in result.output
+    script = ("import sys\nfrom energy_lib.ingest import kepco\n"
+              "object.__setattr__(kepco.FORMAT, 'convert', lambda *args: 1 / 0)  # a bug\n"
+              "from energy_lib.cli import app\nsys.argv = ['energy', *sys.argv[1:]]\napp()\n")
+    result = subprocess.run([sys.executable, "-c", script, "ingest", str(path), "--store", str(tmp_path / "store")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "REJECTED" in result.stdout and "ZeroDivisionError" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
