@@ -90,7 +90,9 @@ def test_hostile_bytes_never_escape_as_anything_but_an_ingest_error(fmt_name, bo
 @given(data=st.data())
 def test_plausible_rows_are_stored_or_quarantined_never_lost(fmt_name, data, fuzz_store, tmp_path_factory):
     header = _header(FORMATS[fmt_name])
-    rows = data.draw(st.lists(st.lists(st.sampled_from(CELLS), min_size=len(header) - 1, max_size=len(header) + 1),
+    # rows of the header's width (rows of another width are the bytes test's business), so that
+    # every value reaches the conversions and checks
+    rows = data.draw(st.lists(st.lists(st.sampled_from(CELLS), min_size=len(header), max_size=len(header)),
                               min_size=1, max_size=8))
     delimiter = data.draw(st.sampled_from([",", "\t", ";"]))
     _ingest_and_check(fuzz_store, tmp_path_factory.getbasetemp(), _rows_csv(header, rows, delimiter), fmt_name)
