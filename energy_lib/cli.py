@@ -20,7 +20,8 @@ from energy_lib import inventory, reconcile, wards
 from energy_lib import board_cli, keys_cli
 from energy_lib.core import keys
 from energy_lib.ingest.formats import Options
-from energy_lib.ingest.pipeline import IngestReport, ensure_reference, ingest_files
+from energy_lib.ingest.pipeline import DATA_SUFFIXES, IngestReport, data_files, ensure_reference, ingest_files
+from energy_lib.ingest.problems import excerpt
 from energy_lib.ingest.registry import FORMATS
 from energy_lib.store import Store
 
@@ -62,13 +63,15 @@ def init(
                f"{target.rows('legal_dongs')} legal-dong links")
 
 
-def _print_report(report: IngestReport, quarantine: pd.DataFrame, show: int) -> None:
+def _print_report(report: IngestReport, target: Store, show: int) -> None:
     mark = {"stored": "ok", "already_ingested": "skip", "rejected": "REJECTED"}[report.status]
     typer.echo(f"[{mark}] {report.file} ({report.format or '?'}): {report.message}")
     for warning in report.warnings:
         typer.echo(f"   warning: {warning}")
     if show and report.rows_quarantined:
-        rows = quarantine[quarantine["source_file"] == report.file].head(show)
+        # only the rows shown are read: a file can have a million quarantined rows
+        rows = target.sql("SELECT source_row, \"column\", reason, message FROM quarantine WHERE source_file = ? "
+                          "ORDER BY source_row LIMIT ?", [report.file, show])
         for row in rows.itertuples():
             where = f"row {row.source_row}" + (f", column '{row.column}'" if pd.notna(row.column) else "")
             typer.echo(f"   {where}: {row.reason}: {row.message}")
@@ -108,7 +111,16 @@ def ingest(
         raise typer.BadParameter(str(error)) from None
     files: list = []
     for path in paths or []:
-        files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        if not path.is_dir():
+            files.append(path)
+            continue
+        taken, skipped = data_files(path)
+        files += taken
+        if skipped:  # README.md, .DS_Store, archives: said, not ingested
+            typer.echo(f"{path}: skipped {len(skipped)} file(s) that are not data files "
+                       f"({', '.join(sorted(DATA_SUFFIXES))}): "
+                       + ", ".join(str(p.relative_to(path)) for p in skipped[:10])
+                       + (f", … ({len(skipped) - 10} more)" if len(skipped) > 10 else ""))
     if manifest is not None:
         from energy_lib.demo.generate import manifest_jobs
 
@@ -117,9 +129,8 @@ def ingest(
         raise typer.BadParameter("give export files, a directory, or --manifest")
     with tqdm(total=len(files), desc="ingest", unit="file", disable=len(files) < 3) as bar:
         reports = ingest_files(target, files, options, workers=workers, progress=lambda r: bar.update())
-    quarantine = target.read("quarantine") if any(r.rows_quarantined for r in reports) else pd.DataFrame()
     for report in reports:
-        _print_report(report, quarantine, show)
+        _print_report(report, target, show)
     rejected = sum(not r.ok for r in reports)
     typer.echo(f"{len(reports)} file(s): {sum(r.rows_stored for r in reports):,} rows stored, "
                f"{sum(r.rows_quarantined for r in reports):,} quarantined, {rejected} rejected")
@@ -523,9 +534,11 @@ def quarantine(
 @app.command()
 def formats(name: Annotated[Optional[str], typer.Argument(help="Show one format's fields.")] = None) -> None:
     """List the import formats and the columns (with their accepted spellings) each one reads."""
-    chosen = [FORMATS[name]] if name else FORMATS.values()
     if name and name not in FORMATS:
-        raise typer.BadParameter(f"no format {name!r}; formats are {', '.join(FORMATS)}")
+        typer.echo(f"error: there is no import format {excerpt(name, 40)!r}. Formats: {', '.join(FORMATS)} "
+                   "(`energy formats NAME` shows one's columns).", err=True)
+        raise typer.Exit(2)
+    chosen = [FORMATS[name]] if name else FORMATS.values()
     for fmt in chosen:
         typer.echo(f"{fmt.name}: {fmt.title} → {fmt.target}")
         if name:

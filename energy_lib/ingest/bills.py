@@ -15,6 +15,7 @@ billing month is the period. The unit comes from a unit column, the usage header
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import numpy as np
@@ -30,7 +31,8 @@ __all__ = ["FORMAT", "HEAT_FORMAT", "carrier_and_unit"]
 
 FIELDS = (
     Field("customer_no", ("고객번호", "수용가번호", "납부자번호", "계약번호", "customer number", "custNo",
-                          "cust_no", "customer", "account"), help="the utility's customer number"),
+                          "cust_no", "customer", "account"), help="the utility's customer number",
+          personal=True),
     Field("ward_code", ("행정동코드", "행정기관코드", "행정동", "hdong_cd", "adm_cd", "admCd", "dong_code",
                         "ward"), help="10-digit administrative dong code (any vintage)"),
     Field("billing_month", ("청구년월", "사용년월", "청구월", "useYm", "billing month", "bill_month", "yyyymm",
@@ -82,6 +84,7 @@ def carrier_and_unit(columns: Columns, options: Options, issues: Issues, n: int,
                           "Pass --carrier electricity, gas, water or heat.", row=1)
     if "unit" in columns:
         unit = columns.required_text("unit", issues, "the unit")
+        columns.unit_conflicts("unit", usage, issues)
     elif columns.unit_hint(usage) or options.unit:
         unit = pd.Series(options.unit or columns.unit_hint(usage), index=range(n), dtype="str")
     else:
@@ -123,13 +126,17 @@ def convert(columns: Columns, options: Options, reference: Reference, *,
         use = columns.series("use_class")
         households = households.mask(vocab.is_residential_use(use), 1)
         building = vocab.to_building_type(use).fillna(building)
+        columns.unknown_category("use_class", (vocab.to_contract_type(use).isna()
+                                               & vocab.to_building_type(use).isna()).to_numpy(), issues, _CLASSES)
     if "building_type" in columns:
         given = columns.series("building_type")
         building = vocab.to_building_type(given).fillna(building)
         households = households.mask(vocab.is_residential_use(given), 1)
+        columns.unknown_category("building_type", (vocab.to_building_type(given).isna()
+                                                    & ~vocab.is_residential_use(given)).to_numpy(), issues, _CLASSES)
     if "households" in columns:
-        count = columns.optional_number("households", issues, "the number of households")
-        households = households.mask(~np.isnan(count), pd.array(np.where(np.isnan(count), 0, count), dtype="Int64"))
+        given = pd.Series(columns.optional_count("households", issues, "households"), index=range(n))
+        households = given.where(given.notna(), households)
     site_name = pd.Series(pd.NA, index=range(n), dtype="str")
     if "site_name" in columns:  # a complex's public name; never a household's
         site_name = columns.series("site_name").where(households.ne(1).fillna(True).to_numpy())
@@ -148,6 +155,10 @@ def convert(columns: Columns, options: Options, reference: Reference, *,
                                                            "account": columns.header("customer_no")})
 
 
+_CLASSES = ("a contract or building type: use 주택용, 일반용, 교육용, 산업용, 농사용 or 아파트, 단독주택, 상업, "
+            "공공, 교육, 산업 (see data/README.md)")
+
+
 def _default_providers() -> dict[str, str]:
     return {c: default_provider(c) for c in ("electricity", "gas", "water", "heat")}
 
@@ -164,7 +175,7 @@ FORMAT = Format(
 
 
 def _with_aliases(fields: tuple[Field, ...], extra: dict[str, tuple[str, ...]]) -> tuple[Field, ...]:
-    return tuple(Field(f.name, f.aliases + extra.get(f.name, ()), f.required, f.help) for f in fields)
+    return tuple(dataclasses.replace(f, aliases=f.aliases + extra.get(f.name, ())) for f in fields)
 
 
 HEAT_FORMAT = Format(

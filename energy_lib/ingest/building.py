@@ -38,7 +38,7 @@ FIELDS = (
     Field("useQty", ("사용량", "use_qty", "usage"), help="energy used"),
     Field("unit", ("단위", "useUnit"), required=False, help="unit (or --unit, or in the useQty header)"),
     Field("carrier", ("에너지원", "에너지종류", "carrier"), required=False, help="전기 or 가스 (or --carrier)"),
-    Field("platPlc", ("대지위치", "주소", "address"), required=False, help="address (not stored)"),
+    Field("platPlc", ("대지위치", "주소", "address"), required=False, help="address (not stored)", personal=True),
     Field("mainPurpsCdNm", ("주용도코드명", "주용도", "main_purpose"), required=False, help="main use (공동주택, 업무시설, …)"),
     Field("totArea", ("연면적", "tot_area", "floor_area"), required=False, help="floor area [m²]"),
 )

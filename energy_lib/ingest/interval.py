@@ -35,7 +35,7 @@ __all__ = ["FORMAT", "WIDE_FORMAT", "interval_columns"]
 
 _COMMON = (
     Field("customer_no", ("고객번호", "계기번호", "설비번호", "meter_no", "meter", "customer", "custNo"),
-          help="customer or meter number"),
+          help="customer or meter number", personal=True),
     Field("unit", ("단위", "unit"), required=False, help="kWh (default kWh)"),
     Field("ward_code", ("행정동코드", "행정기관코드", "adm_cd", "ward"), required=False,
           help="administrative dong (needed for a meter in no register)"),
@@ -116,6 +116,14 @@ def _records(columns: Columns, options: Options, reference: Reference, issues: I
     })
     if source_column is not None:
         records["source_column"] = source_column
+    if "building_type" in columns:
+        given = columns.series("building_type")
+        columns.unknown_category("building_type", (vocab.to_building_type(given).isna()
+                                                   & ~vocab.is_residential_use(given)).to_numpy(), issues,
+                                 "a building type: use 아파트, 단독주택, 상업, 공공, 교육, 산업 (see data/README.md)",
+                                 positions=source_positions)
+    if "unit" in columns and "value" in columns:
+        columns.unit_conflicts("unit", "value", issues, positions=source_positions)
     unknown = place["ward_unknown"][source_positions]
     issues.add(unknown, columns.mapping.get("ward_code"), "unknown_ward_code",
                "'" + pd.Series(columns.series("ward_code").to_numpy(dtype=object)[source_positions][unknown]

@@ -33,6 +33,7 @@ def convert(columns: Columns, options: Options, reference: Reference) -> Convert
     value = columns.number("engUseTj", issues, "the heat sold")
     unit = (columns.required_text("engUseUnit", issues, "the unit") if "engUseUnit" in columns
             else pd.Series(options.unit or columns.unit_hint("engUseTj") or "TJ", index=range(n), dtype="str"))
+    columns.unit_conflicts("engUseUnit", "engUseTj", issues)
     unit = units.normalise_unit_names(unit)
     canonical, mismatch = units.to_canonical(value, unit, pd.Series("heat", index=range(n)))
     issues.add(mismatch & (unit.str.len() > 0).to_numpy(), columns.mapping.get("engUseUnit", "engUseUnit"),

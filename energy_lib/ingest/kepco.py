@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from energy_lib import units, wards
+from energy_lib import configuration, units, wards
 from energy_lib.ingest import checks, vocab
 from energy_lib.ingest.formats import Columns, Converted, Field, Format, Options, Reference
 from energy_lib.ingest.problems import Issues
@@ -43,7 +43,41 @@ def _fmt(values: pd.Series) -> pd.Series:
     return values.map(lambda v: f"{v:,.6g}")
 
 
+def plausible_bounds(carrier: pd.Series, category: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The largest plausible aggregate of each record's carrier and class: a whole cell's monthly
+    total and its total per customer [canonical unit per month: kWh, m³] (config/ingest.toml
+    ``[plausible]``; a class without its own bounds uses its carrier's ``default``)."""
+    bounds = configuration.load("ingest")["plausible"]
+    pairs = pd.DataFrame({"carrier": carrier.to_numpy(dtype=object), "category": category.to_numpy(dtype=object)})
+
+    def bound(key: str) -> np.ndarray:
+        def lookup(row) -> float:
+            by_class = bounds.get(row.carrier, {})
+            return by_class.get(row.category, by_class.get("default", {})).get(key, np.inf)
+        distinct = pairs.drop_duplicates()  # a few carriers × classes, not one lookup per row
+        distinct = distinct.assign(bound=[lookup(r) for r in distinct.itertuples()])
+        return pairs.merge(distinct, on=["carrier", "category"], how="left")["bound"].to_numpy(dtype=float)
+
+    return bound("max_per_month"), bound("max_per_customer_month")
+
+
+def _implausible(f: pd.DataFrame) -> np.ndarray:
+    """True where an aggregate is beyond its carrier's and class's bounds, as a whole cell or per
+    customer (where the count is given)."""
+    per_month, per_customer = plausible_bounds(f["carrier"], f["category"])
+    value = f["value_canonical"].to_numpy(dtype=float)
+    customers = pd.to_numeric(f["customers"], errors="coerce").to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        each = np.where(customers > 0, value / customers, np.nan)
+    return (value > per_month) | (each > per_customer)
+
+
 AGGREGATE_RULES = (
+    checks.Rule("implausible_value", "value", lambda f: ~_implausible(f),
+                lambda f: "usage " + _fmt(f["value_canonical"]) + " " + f["carrier"] + " for class '"
+                + f["category"].fillna("?").astype(str) + "' is beyond the plausible bounds for one month "
+                "(config/ingest.toml [plausible]): a unit or typing error. Check the number and its unit "
+                "with the source."),
     checks.Rule("negative_value", "value", lambda f: ~(f["value"] < 0),
                 lambda f: "usage " + _fmt(f["value"]) + " is negative. Check the number with the source."),
     checks.Rule("negative_value", "customers", lambda f: ~(f["customers"] < 0),
@@ -106,7 +140,7 @@ def convert(columns: Columns, options: Options, reference: Reference) -> Convert
                "농사용, 가로등, 심야, 합계). Check the column.")
 
     value = columns.number("powerUsage", issues, "the usage")
-    customers = columns.optional_number("custCnt", issues, "the customer count")
+    customers = columns.optional_count("custCnt", issues, "customers")
     bill = columns.optional_number("bill", issues, "the bill")
     unit = options.unit or columns.unit_hint("powerUsage") or "kWh"
     canonical, mismatch = units.to_canonical(value, pd.Series(unit, index=range(n)),
@@ -118,7 +152,7 @@ def convert(columns: Columns, options: Options, reference: Reference) -> Convert
         "region_level": np.where(whole_city, "sido", "gu"),
         "region_code": gu.where(~pd.Series(whole_city), "29"),
         "category": category, "category_ko": category_text, "period_start": start,
-        "customers": pd.array(np.where(np.isnan(customers), None, customers), dtype="Int64"),
+        "customers": customers,
         "value": value, "unit": unit, "value_canonical": canonical, "bill_won": bill,
     })
     return Converted("utility_aggregates", records, issues, headers={"value": columns.header("powerUsage"),

@@ -1,33 +1,48 @@
 """Ingesting files: read → detect format → convert → check → store or quarantine, atomically.
 
 Every record of a file ends in a canonical table or in quarantine with a reason; the file's line
-in ``ingest_log`` says how many went where (``rows_in = rows_stored + rows_quarantined``). The
-same bytes are never ingested twice. All of a file's changes are committed in one atomic step.
+in ``ingest_log`` (one per content, by sha256) says how many went where (``rows_in = rows_stored +
+rows_quarantined``). The same bytes are never ingested twice. All of a file's changes are
+committed in one atomic step. In a batch, a file that fails for any reason is rejected on its own
+and the files after it are ingested.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import multiprocessing
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from energy_lib import wards
 from energy_lib.ingest import registry
 from energy_lib.ingest.formats import Columns, Converted, Format, Options, Reference, detect
-from energy_lib.ingest.problems import IngestError, raw_json
+from energy_lib.ingest.problems import MAX_MESSAGE, IngestError, Issues, excerpt
 from energy_lib.ingest.textfile import RawFile, read_raw
 from energy_lib.store import Store
 
-__all__ = ["IngestReport", "ingest_file", "ingest_files", "ensure_reference"]
+__all__ = ["IngestReport", "ingest_file", "ingest_files", "ensure_reference", "data_files", "DATA_SUFFIXES"]
+
+_log = logging.getLogger(__name__)
+# A library does not print: without this, Python's last-resort handler would write warnings and
+# a failing file's traceback to the terminal under `energy ingest`'s own short messages. An
+# application that wants them configures logging (e.g. logging.basicConfig(level="WARNING")).
+_log.addHandler(logging.NullHandler())
+
+DATA_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".dat", ".xlsx", ".xlsm", ".json"})
+"""File name endings a directory ingest takes: the export formats :func:`read_raw` reads."""
+
+_EXCERPT = 100
+"""Longest excerpt of a field kept in the quarantine's ``raw`` column [characters]."""
 
 
 @dataclass
@@ -109,14 +124,17 @@ def _prepare(store: Store, path: str | Path, options: Options, name: str | None)
         raw = read_raw(path, name=name, encoding=options.encoding)
         fmt = detect(raw, registry.FORMATS, options.format)
         columns = Columns(raw, fmt.match(raw.headers))
-        converted = fmt.convert(columns, options, Reference(store))
+        if raw.table.num_rows:
+            converted = fmt.convert(columns, options, Reference(store))
+        else:  # a header alone, or every row malformed or empty: nothing to convert or check
+            converted = Converted(fmt.target, pd.DataFrame({"source_row": np.array([], dtype=np.int64)}), Issues(0))
     except IngestError as error:
         _log_rejection(store, name, path, error, options)
         return IngestReport(name, "rejected", options.format, message=str(error),
                             seconds=time.perf_counter() - started)
     headers = {**columns.mapping, **converted.headers}
     _flag_damaged_text(raw, converted)
-    records = fmt.sink.prepare(converted, headers, options)
+    records = fmt.sink.prepare(converted, headers, options) if len(converted.records) else converted.records
     return _Prepared(name, raw, fmt, converted, headers, records, started)
 
 
@@ -132,27 +150,34 @@ def _commit(store: Store, prepared: _Prepared) -> IngestReport:
                                 message=f"the same content was ingested on {previous['ingested_at']:%Y-%m-%d %H:%M} "
                                         f"UTC as {previous['source_file']}; nothing added.",
                                 seconds=time.perf_counter() - prepared.started)
-        stored = fmt.sink.stage(prepared.records, issues, prepared.headers, writer, ingested_at, name)
-        quarantine = _quarantine_rows(raw, converted, fmt.name, ingested_at)
+        stored = (fmt.sink.stage(prepared.records, issues, prepared.headers, writer, ingested_at, name)
+                  if len(prepared.records) else 0)
+        quarantine = _quarantine_rows(prepared, ingested_at)
         writer.append("quarantine", quarantine)
-        rows_in = len(converted.records) + len(raw.malformed)
+        rows_in = len(converted.records) + len(raw.malformed) + len(raw.empty_rows)
         if stored + len(quarantine) != rows_in:
             raise RuntimeError(f"{name}: {rows_in} records in, {stored} stored and {len(quarantine)} "
                                "quarantined: records were lost (a bug; nothing was committed)")
         warnings = list(converted.warnings)
         if not raw.ends_with_newline:
+            last = max([int(raw.rows[-1]) if len(raw.rows) else 2, *(m.row for m in raw.malformed),
+                        *raw.empty_rows[-1:].tolist()])
             warnings.append(f"the file does not end with a line break: check that its last row "
-                            f"(row {int(raw.rows[-1]) if len(raw.rows) else 2}) is complete.")
-        reasons = dict(Counter(quarantine["reason"]))
-        writer.append("ingest_log", pd.DataFrame([{
+                            f"(row {last}) is complete, or export the file again.")
+        for warning in warnings:
+            _log.warning("%s: %s", name, warning)
+        reasons = {str(k): int(v) for k, v in quarantine["reason"].value_counts(sort=False).items() if v}
+        summary = _summary(stored, len(quarantine), reasons)
+        # the warnings go to the log as well as the report: a cut-off file must be visible later
+        logged = summary + "".join(f"; warning: {w}" for w in warnings)
+        _write_log_line(store, writer, pd.DataFrame([{
             "source_file": name, "sha256": raw.sha256, "adapter": fmt.name, "encoding": raw.encoding,
             "rows_in": rows_in, "rows_stored": stored, "rows_quarantined": len(quarantine),
-            "status": "stored", "message": _summary(stored, len(quarantine), reasons),
+            "status": "stored", "message": excerpt(logged, MAX_MESSAGE - 30),
             "ingested_at": ingested_at,
         }]))
     return IngestReport(name, "stored", fmt.name, rows_in, stored, len(quarantine), reasons,
-                        _summary(stored, len(quarantine), reasons), warnings,
-                        time.perf_counter() - prepared.started)
+                        summary, warnings, time.perf_counter() - prepared.started)
 
 
 def ingest_files(store: Store, jobs: Iterable[str | Path | tuple[str | Path, Options]],
@@ -175,7 +200,7 @@ def ingest_files(store: Store, jobs: Iterable[str | Path | tuple[str | Path, Opt
     if workers <= 1 or len(jobs) < 2:
         reports = []
         for path, job_options in jobs:
-            reports.append(ingest_file(store, path, job_options))
+            reports.append(_guarded(store, path, job_options, lambda: ingest_file(store, path, job_options)))
             notify(reports[-1])
         return reports
     ensure_reference(store)
@@ -204,15 +229,44 @@ def _worker(root: str, index: int, path: str, options: Options) -> IngestReport:
     turn, condition = _TURN
     store = Store(root)
     try:
-        prepared = _prepare(store, path, options, None)
+        prepared = _guarded(store, path, options, lambda: _prepare(store, path, options, None))
         with condition:
             condition.wait_for(lambda: turn.value == index)
-        return prepared if isinstance(prepared, IngestReport) else _commit(store, prepared)
+        if isinstance(prepared, IngestReport):
+            return prepared
+        return _guarded(store, path, options, lambda: _commit(store, prepared))
     finally:
         with condition:
             condition.wait_for(lambda: turn.value == index)
             turn.value = index + 1
             condition.notify_all()
+
+
+def _guarded(store: Store, path: str | Path, options: Options, work: Callable[[], object]):
+    """Run one file's ``work``; a failure that is not an :class:`IngestError` (a bug the file
+    revealed) rejects that file with a short message instead of ending the whole batch, so the
+    files after it are still ingested. The full traceback goes to the log for the maintainers."""
+    started = time.perf_counter()
+    try:
+        return work()
+    except Exception as error:  # deliberately broad: one file's bug must not lose the batch
+        _log.exception("unexpected failure while ingesting %s", path)
+        problem = IngestError(str(path), f"the workbook failed on this file ({type(error).__name__}: "
+                                         f"{excerpt(str(error), 100)}); nothing of it was stored.",
+                              "This is a bug: report it with the file. The other files were ingested.")
+        _log_rejection(store, str(path), path, problem, options)
+        return IngestReport(str(path), "rejected", options.format, message=str(problem),
+                            seconds=time.perf_counter() - started)
+
+
+def data_files(directory: Path) -> tuple[list[Path], list[Path]]:
+    """The data files under ``directory`` (by name ending, :data:`DATA_SUFFIXES`), in name order,
+    and the files skipped (hidden files such as .DS_Store, README.md, archives, …)."""
+    found = sorted(p for p in directory.rglob("*") if p.is_file())
+    hidden = [any(part.startswith(".") for part in p.relative_to(directory).parts) for p in found]
+    taken = [p for p, h in zip(found, hidden) if not h and p.suffix.lower() in DATA_SUFFIXES]
+    chosen = set(taken)
+    return taken, [p for p in found if p not in chosen]
 
 
 def _already_ingested(store: Store, sha256: str) -> dict | None:
@@ -224,15 +278,43 @@ def _already_ingested(store: Store, sha256: str) -> dict | None:
 
 
 def _log_rejection(store: Store, name: str, path: str | Path, error: IngestError, options: Options) -> None:
+    """Log a rejected file: one line per content (sha256), the newest rejection's message. Content
+    stored before keeps its line alone (re-ingesting it adds nothing, even when it fails)."""
     try:
-        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        digest = _sha256(Path(path))
     except OSError:
         digest = ""
-    store.commit(append={"ingest_log": pd.DataFrame([{
+    line = pd.DataFrame([{
         "source_file": name, "sha256": digest, "adapter": options.format or "unknown", "encoding": None,
         "rows_in": 0, "rows_stored": 0, "rows_quarantined": 0, "status": "rejected",
         "message": str(error), "ingested_at": _now_utc(),
-    }])})
+    }])
+    with store.writer() as writer:
+        if store.rows("ingest_log"):
+            logged = store.sql("SELECT status FROM ingest_log WHERE sha256 = ?", [digest])
+            if (logged["status"] == "stored").any():
+                return
+        _write_log_line(store, writer, line)
+
+
+def _write_log_line(store: Store, writer, line: pd.DataFrame) -> None:
+    """Log a file's outcome as the one line of its content (sha256): an earlier line of the same
+    content (a rejection) is replaced, so that the log keeps one line per content."""
+    digest = line["sha256"].iloc[0]
+    if store.rows("ingest_log") and len(store.sql("SELECT 1 FROM ingest_log WHERE sha256 = ? LIMIT 1", [digest])):
+        log = store.read("ingest_log")  # rewritten only when the content was logged before
+        writer.replace("ingest_log", pd.concat([log[log["sha256"] != digest], line], ignore_index=True))
+        return
+    writer.append("ingest_log", line)
+
+
+def _sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks (memory stays bounded)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _flag_damaged_text(raw: RawFile, converted: Converted) -> None:
@@ -252,39 +334,111 @@ def _flag_damaged_text(raw: RawFile, converted: Converted) -> None:
                          "corrupt or cut off. Check the row in the original file.")
 
 
-def _quarantine_rows(raw: RawFile, converted: Converted, adapter: str, ingested_at: pd.Timestamp) -> pd.DataFrame:
+def _quarantine_rows(prepared: _Prepared, ingested_at: pd.Timestamp) -> pd.DataFrame:
+    """The quarantine rows of a file: where (file, row, column), why (reason, message), whose
+    (the record's pseudonym, never its customer number) and a masked excerpt of the field at fault.
+
+    Only what an operator needs to find and fix the row is kept: the excerpt holds the field at
+    fault, cut to :data:`_EXCERPT` characters, and no field that identifies a person or household
+    (a customer number, a register key, an address) ever appears in it in clear.
+    """
+    raw, converted, adapter = prepared.raw, prepared.converted, prepared.fmt.name
     summary = converted.issues.summary()
     records = converted.records
     positions = summary["position"].to_numpy()
     source_rows = records["source_row"].to_numpy()[positions] if len(positions) else np.array([], dtype=np.int64)
     row_index = pd.Series(np.arange(len(raw.rows)), index=raw.rows)
     raw_positions = row_index.reindex(source_rows).to_numpy()
-    texts = raw_json(raw.headers, raw.row_values(raw_positions.astype(np.int64))) if len(positions) else []
     columns = summary["column"].to_numpy(dtype=object)
     if "source_column" in records:  # wide files: the cell's column unless a field was named
         cell = records["source_column"].to_numpy(dtype=object)[positions]
         columns = np.where(pd.isna(columns), cell, columns)
+    personal = {prepared.headers[f] for f in prepared.fmt.personal_fields if f in prepared.headers}
     frame = pd.DataFrame({
         "source_file": raw.name, "source_row": source_rows.astype(np.int64), "adapter": adapter,
         "column": columns, "reason": summary["reason"].to_numpy(), "message": summary["message"].to_numpy(),
-        "raw": texts, "ingested_at": ingested_at,
+        "pseudonym": _pseudonyms(prepared.records, positions),
+        "raw": _field_excerpts(raw, raw_positions, columns, personal), "ingested_at": ingested_at,
     })
     malformed = pd.DataFrame({
         "source_file": raw.name, "source_row": [m.row for m in raw.malformed], "adapter": adapter,
         "column": None, "reason": "malformed_row",  # REASONS["malformed_row"]
-        "message": [f"the row {m.problem}"
-                    + ("; the file does not end with a line break, so it was probably cut off: export it again."
-                       if (not raw.ends_with_newline and i == len(raw.malformed) - 1
-                           and m.row > (raw.rows.max() if len(raw.rows) else 0))
-                       else ". Check for a stray delimiter or a missing field.")
-                    for i, m in enumerate(raw.malformed)],
-        "raw": [json.dumps({"_line": m.text}, ensure_ascii=False) for m in raw.malformed],
+        "message": [_malformed_message(raw, m, i) for i, m in enumerate(raw.malformed)],
+        "pseudonym": None,
+        "raw": _line_excerpts([m.text for m in raw.malformed]),
         "ingested_at": ingested_at,
     })
-    parts = [p for p in (frame, malformed) if len(p)]
+    n = len(raw.empty_rows)
+    empty = pd.DataFrame({
+        "source_file": _constant(raw.name, n), "source_row": raw.empty_rows, "adapter": _constant(adapter, n),
+        "column": np.full(n, None, dtype=object), "reason": _constant("empty_record", n),
+        "message": _constant("the record has every field empty: nothing to store. Remove it from the file, "
+                             "or fill it in and ingest the file again.", n),
+        "pseudonym": np.full(n, None, dtype=object), "raw": _constant("{}", n),
+        "ingested_at": np.full(n, ingested_at.to_datetime64()),
+    })
+    parts = [p for p in (frame, malformed, empty) if len(p)]
     if not parts:
         return frame.iloc[0:0]
+    if len(parts) == 1 and parts[0]["source_row"].is_monotonic_increasing:  # e.g. a million empty records
+        return parts[0]
     return pd.concat(parts, ignore_index=True).sort_values(["source_row"], kind="stable", ignore_index=True)
+
+
+def _constant(text: str, n: int) -> pd.Categorical:
+    """``n`` times ``text`` as a one-category column: a few bytes per row, where an Arrow string
+    column of a million copies of a message costs over 100 MB (and pandas fills it by a take per
+    row: 10 s for 1.7 million rows)."""
+    return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[text])
+
+
+def _malformed_message(raw: RawFile, m, i: int) -> str:
+    cut_off = (not raw.ends_with_newline and i == len(raw.malformed) - 1
+               and m.row > (raw.rows.max() if len(raw.rows) else 0))
+    return f"the row {m.problem}" + ("; the file does not end with a line break, so it was probably cut off: "
+                                     "export it again." if cut_off else
+                                     ". Check for a stray delimiter or a missing field.")
+
+
+def _pseudonyms(records: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
+    """The pseudonym of each quarantined record: its meter id (derived from the customer number
+    by :func:`energy_lib.identity.pseudonyms`, as for stored rows) or its site id; None where the
+    record has no customer number or site key."""
+    for column in ("meter_id", "site_id"):
+        if column in records:
+            ids = records[column].to_numpy(dtype=object)[positions]
+            if "account" in records:  # no customer number, no pseudonym (a hash of nothing)
+                account = records["account"].to_numpy(dtype=object)[positions]
+                ids = np.where(pd.Series(account, dtype=object).fillna("").astype(str).str.len().to_numpy() > 0,
+                               ids, None)
+            return ids
+    return np.full(len(positions), None, dtype=object)
+
+
+def _field_excerpts(raw: RawFile, raw_positions: np.ndarray, columns: np.ndarray, personal: set[str]) -> np.ndarray:
+    """``{"column": "text"}`` of the field at fault of each quarantined record, as JSON; the text
+    cut to :data:`_EXCERPT` characters, a personal field masked, ``{}`` for a record as a whole."""
+    out = np.full(len(columns), "{}", dtype=object)
+    known = ~pd.isna(raw_positions)
+    for column in pd.unique(columns[known & ~pd.isna(columns)]):
+        if column not in raw.table.column_names:
+            continue
+        at = np.flatnonzero(known & (columns == column))
+        text = raw.table.column(column).take(pa.array(raw_positions[at].astype(np.int64))).to_pandas().fillna("")
+        if column in personal:
+            text = "[masked: " + text.str.len().astype(str) + " characters]"
+        else:
+            text = text.where(text.str.len() <= _EXCERPT, text.str.slice(0, _EXCERPT) + "…")
+        out[at] = [json.dumps({column: value}, ensure_ascii=False) for value in text]
+    return out
+
+
+def _line_excerpts(lines: list[str]) -> list[str]:
+    """A row that could not be split, as ``{"_line": …}``: cut to :data:`_EXCERPT` characters, and
+    every run of 6 or more digits masked, since which field is the customer number cannot be told."""
+    text = pd.Series(lines, dtype=object).astype(str).str.slice(0, _EXCERPT)
+    text = text.str.replace(r"\d[\d\- ]{4,}\d", lambda m: "#" * len(m.group(0)), regex=True)
+    return [json.dumps({"_line": value}, ensure_ascii=False) for value in text]
 
 
 def _summary(stored: int, quarantined: int, reasons: dict[str, int]) -> str:

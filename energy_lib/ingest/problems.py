@@ -6,26 +6,31 @@ Two kinds of problem:
   asked for). Nothing is stored from it; the message names the file, the row and column where
   known, what is wrong and what to do.
 * :class:`Issues` — problems of single records (a negative value, an unknown ward code, a
-  duplicate). Those records go to the quarantine table with the reason and the row as it was;
-  the rest of the file is stored.
+  duplicate). Those records go to the quarantine table with the reason, the record's pseudonym
+  and a masked excerpt of the field at fault; the rest of the file is stored.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["IngestError", "Issues", "location", "REASONS"]
+__all__ = ["IngestError", "Issues", "location", "excerpt", "REASONS", "MAX_MESSAGE"]
+
+MAX_MESSAGE = 500
+"""Longest message [characters] shown for a file or a record: long enough to name the file, row,
+column and what to do, short enough that a garbled 50 KB field is never echoed whole."""
 
 REASONS: dict[str, str] = {
     "malformed_row": "the row cannot be split into the header's fields (a cut-off line, a stray delimiter)",
+    "empty_record": "a record with every field empty (a row of delimiters only, a JSON null or {})",
     "undecodable_text": "the row has bytes that are not valid in the file's encoding",
     "missing_value": "a required field is empty",
     "unreadable_number": "a number field is not a number",
     "unreadable_date": "a date or month field is not a date in any accepted form",
+    "invalid_count": "a count (customers, households) that is not a whole number, or beyond config/ingest.toml [counts]",
     "unreadable_flag": "a yes/no field that is neither (예/아니오, 동의/미동의, Y/N, O/X, true/false, 1/0)",
     "unknown_ward_code": "a ward, gu or legal-dong code of no known vintage",
     "unknown_carrier": "a carrier name that is not electricity, gas, water or heat",
@@ -35,8 +40,10 @@ REASONS: dict[str, str] = {
     "unknown_programme": "a programme the store does not know",
     "outside_city": "a row about another city (not stored; nothing to do)",
     "unit_mismatch": "a unit that is unknown or not a unit of the row's carrier",
+    "unit_conflict": "the unit column and the unit in the value's header disagree (e.g. 사용량(kWh) with 단위 MWh)",
     "negative_value": "a negative consumption or count",
     "impossible_value": "a value beyond the physical limit (config/ingest.toml), or a temperature out of range",
+    "implausible_value": "an aggregate beyond the bounds for its carrier and class (config/ingest.toml [plausible])",
     "inconsistent_value": "fields that contradict each other (mean outside min–max, a day outside its month, …)",
     "empty_period": "a period that ends before or when it starts",
     "long_period": "a billing period longer than a bill can be",
@@ -51,13 +58,20 @@ REASONS: dict[str, str] = {
 """Every reason a row can be quarantined for, with its meaning (data/README.md lists them)."""
 
 
+def excerpt(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters (with ``…`` and the full length when cut), for echoing
+    input in a message."""
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
+
 def location(file: str, row: int | None = None, column: str | None = None) -> str:
     """``"bills.csv, row 12, column '사용량'"``: where a problem is."""
-    text = str(file)
+    text = excerpt(file, 160)
     if row is not None:
         text += f", row {row}"
     if column is not None:
-        text += f", column '{column}'"
+        text += f", column '{excerpt(column, 60)}'"
     return text
 
 
@@ -79,7 +93,7 @@ class IngestError(Exception):
     def __init__(self, file: str, problem: str, action: str, *, row: int | None = None,
                  column: str | None = None):
         self.file, self.problem, self.action, self.row, self.column = file, problem, action, row, column
-        super().__init__(f"{location(file, row, column)}: {problem} {action}")
+        super().__init__(_clip(f"{location(file, row, column)}: {problem} {action}", action))
 
 
 @dataclass
@@ -125,6 +139,7 @@ class Issues:
         missing = pd.isna(messages)
         if missing.any():  # a message built from a missing value; say what we know
             messages = np.where(missing, f"{reason.replace('_', ' ')} (see the raw row)", messages)
+        messages = clip_messages(messages)
         self._positions.append(positions)
         self._columns.append(np.broadcast_to(np.asarray(column, dtype=object), positions.shape))
         self._reasons.append(np.full(positions.shape, reason, dtype=object))
@@ -160,6 +175,19 @@ class Issues:
         return out[["position", "column", "reason", "message"]]
 
 
-def raw_json(headers: list[str], rows: list[list[str | None]]) -> list[str]:
-    """Rows as JSON objects (header → text), for the quarantine table's ``raw`` column."""
-    return [json.dumps(dict(zip(headers, values)), ensure_ascii=False) for values in rows]
+def _clip(message: str, tail: str) -> str:
+    """``message`` within :data:`MAX_MESSAGE` characters, keeping its end (what to do) whole."""
+    if len(message) <= MAX_MESSAGE:
+        return message
+    keep = max(MAX_MESSAGE - len(tail) - 2, 40)
+    return message[:keep - 1] + "… " + tail[-(MAX_MESSAGE - keep - 2):]
+
+
+def clip_messages(messages: np.ndarray) -> np.ndarray:
+    """Record messages within :data:`MAX_MESSAGE` characters: a long one keeps its first 200 and
+    last 250 characters (what is wrong, and what to do), so an echoed field never floods it."""
+    text = pd.Series(messages, dtype=object).astype(str)
+    long = text.str.len() > MAX_MESSAGE
+    if long.any():
+        text[long] = text[long].str.slice(0, 200) + " … " + text[long].str.slice(-250)
+    return text.to_numpy(dtype=object)

@@ -35,9 +35,10 @@ FIELDS = (
 )
 PARTICIPATION_FIELDS = (
     Field("programme_id", ("사업코드", "사업id", "programme", "program_id"), help="programme"),
-    Field("site_key", ("관리번호", "가구번호", "site_key"), required=False, help="site-register key"),
+    Field("site_key", ("관리번호", "가구번호", "site_key"), required=False, help="site-register key",
+          personal=True),
     Field("customer_no", ("전기고객번호", "한전고객번호", "고객번호", "customer_no"), required=False,
-          help="KEPCO customer number of the participant"),
+          help="KEPCO customer number of the participant", personal=True),
     Field("enrolled_on", ("적용일", "설치일", "참여일", "enrolled_on", "date"), help="day the measure took effect"),
 )
 

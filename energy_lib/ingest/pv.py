@@ -21,7 +21,7 @@ __all__ = ["FORMAT"]
 
 FIELDS = (
     Field("customer_no", ("고객번호", "한전고객번호", "전기고객번호", "customer", "custNo"),
-          help="the prosumer's KEPCO customer number"),
+          help="the prosumer's KEPCO customer number", personal=True),
     Field("month", ("발전년월", "년월", "useYm", "month"), required=False, help="month of generation"),
     Field("period_start", ("발전시작일", "시작일", "from", "start"), required=False, help="first day"),
     Field("period_end", ("발전종료일", "종료일", "to", "end"), required=False, help="last day (inclusive)"),
@@ -45,6 +45,7 @@ def convert(columns: Columns, options: Options, reference: Reference) -> Convert
     value = columns.number("generation", issues, "the generation")
     unit = (columns.required_text("unit", issues, "the unit") if "unit" in columns
             else pd.Series(options.unit or columns.unit_hint("generation") or "kWh", index=range(n), dtype="str"))
+    columns.unit_conflicts("unit", "generation", issues)
     ward = (columns.ward("ward_code", issues, reference.ward_codes) if "ward_code" in columns
             else pd.Series(pd.NA, index=range(n), dtype="str"))
     provider = options.provider or default_provider("electricity")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from energy_lib import units, wards
@@ -36,17 +35,17 @@ __all__ = ["FORMAT", "register_site_ids"]
 _CUSTOMER_FIELDS = {
     "electricity": Field("electricity_customer_no", ("전기고객번호", "한전고객번호", "kepco_customer_no",
                                                      "elec_customer_no"), required=False,
-                         help="KEPCO customer number"),
+                         help="KEPCO customer number", personal=True),
     "gas": Field("gas_customer_no", ("가스고객번호", "도시가스고객번호", "gas_customer"), required=False,
-                 help="city gas customer number"),
+                 help="city gas customer number", personal=True),
     "water": Field("water_customer_no", ("수도고객번호", "상수도고객번호", "수용가번호", "water_customer"),
-                   required=False, help="water customer number"),
+                   required=False, help="water customer number", personal=True),
     "heat": Field("heat_customer_no", ("열고객번호", "난방고객번호", "지역난방고객번호", "heat_customer"),
-                  required=False, help="district heat customer number"),
+                  required=False, help="district heat customer number", personal=True),
 }
 FIELDS = (
     Field("site_key", ("관리번호", "가구번호", "등록번호", "site_key", "site", "household_id"),
-          help="the register's key of the site"),
+          help="the register's key of the site", personal=True),
     Field("ward_code", ("행정동코드", "행정기관코드", "adm_cd", "ward"), required=False, help="administrative dong"),
     Field("legal_code", ("법정동코드", "legal_code"), required=False, help="legal dong (with bun, ji)"),
     Field("bun", ("번", "본번"), required=False, help="main lot number"),
@@ -92,7 +91,7 @@ def convert(columns: Columns, options: Options, reference: Reference) -> Convert
     issues.add(unknown, columns.header("building_type"), "unknown_category",
                "'" + given[unknown] + "' is not a building type: use 아파트, 단독주택, 상업, 공공, 교육, 산업 "
                "(apartment, detached, commercial, public, education, industrial).")
-    households = columns.optional_number("households", issues, "the number of households")
+    households = pd.Series(columns.optional_count("households", issues, "households"), index=range(n))
     area = columns.optional_number("floor_area", issues, "the floor area")
     name = columns.series("name") if "name" in columns else pd.Series("", index=range(n), dtype="str")
     public = columns.optional_flag("series_public", issues, "whether the site's series may be shown")
@@ -105,8 +104,8 @@ def convert(columns: Columns, options: Options, reference: Reference) -> Convert
                    "series_public_source) is empty. Name the public body's basis or the consent, or write 아니오.")
     records = pd.DataFrame({
         "source_row": columns.rows, "site_id": register_site_ids(key), "ward_code": ward,
-        "building_type": building, "households": pd.array(np.where(np.isnan(households), None, households), dtype="Int64"),
-        "floor_area_m2": area, "name": name.where((name.str.len() > 0) & (pd.Series(households) != 1)),
+        "building_type": building, "households": households,
+        "floor_area_m2": area, "name": name.where((name.str.len() > 0) & households.ne(1).fillna(True).astype(bool)),
         "placement": placement, "placement_note": note, "origin": "register",
         "series_public": public, "series_public_source": basis.where(pd.Series(public) & (basis.str.len() > 0)),
     })

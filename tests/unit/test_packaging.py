@@ -21,8 +21,8 @@ def test_environment_yml_lists_the_same_packages_and_bounds_as_pyproject():
     wanted = _requirements(project["dependencies"] + project["optional-dependencies"]["test"])
     text = (ROOT / "environment.yml").read_text()
     dependencies = text.split("\ndependencies:", 1)[1].splitlines()
-    conda = [line.strip()[2:] for line in dependencies
-             if line.strip().startswith("- ") and not line.strip().startswith(("- pip", "- python", "- -e"))]
+    conda = [line.strip()[2:] for line in dependencies  # not pip, the interpreter or the package itself
+             if line.strip().startswith("- ") and not line.strip().startswith(("- pip", "- python>", "- python=", "- -e"))]
     assert _requirements(conda) == wanted
 
 

@@ -29,7 +29,8 @@ def test_malformed_rows_are_kept_with_their_row_numbers(write):
     assert raw.table.column("a").to_pylist() == ["1", "6", "13"]
     assert raw.rows.tolist() == [2, 5, 7]
     assert [(m.row, m.text) for m in raw.malformed] == [(3, "4,5"), (6, "9,10,11,12")]
-    assert raw.blank_rows == 1 and raw.records == 5
+    assert raw.empty_rows.tolist() == [4]  # the blank line inside the file is an empty record
+    assert raw.blank_rows == 0 and raw.records == 6
 
 
 def test_quoted_newlines_keep_row_numbers_exact(write):
@@ -102,3 +103,12 @@ def test_header_normalisation():
     assert normalise_header("사용량(kWh)") == "사용량"
     assert normalise_header(" Power_Usage ") == "powerusage"
     assert unit_in_header("사용량(kWh)") == "kWh" and unit_in_header("사용량") is None
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # pyarrow's, see _read_delimited
+def test_cp949_file_with_a_malformed_row_is_read_not_rejected(tmp_path):
+    path = tmp_path / "cp.csv"
+    path.write_bytes("고객번호,사용량\n0001,12\n가,3,4\n0002,13\n".encode("cp949"))
+    raw = read_raw(path)
+    assert raw.encoding == "cp949" and raw.table.num_rows == 2
+    assert [(m.row, m.text) for m in raw.malformed] == [(3, "가,3,4")]
