@@ -48,6 +48,7 @@ import tornado.web
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from traitlets import Float, Integer, default
 from voila.app import Voila
+from voila.request_info_handler import RequestInfoSocketHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
 from energy_lib import configuration, i18n
@@ -180,10 +181,9 @@ class WorkbookKernelManager(AsyncMappingKernelManager):
         for tasks in self._pool().values():
             tasks[:] = [task for task in tasks if not (task.done() and (task.cancelled() or task.exception() is not None))]
 
-    def has_room(self, notebook: str) -> bool:
-        """Whether a visitor of ``notebook`` (a path in the apps' folder) can be served now: a
-        preheated kernel waits for it, the cap is not reached, or another app's waiting kernel can
-        make room."""
+    def has_room(self) -> bool:
+        """Whether a visitor can be served now: below the cap, or a preheated kernel waits (the
+        visitor's app's, or another app's that can make room)."""
         self._drop_failed()
         return bool(self._waiting()) or self.running() < self.max_kernels
 
@@ -210,6 +210,7 @@ class WorkbookKernelManager(AsyncMappingKernelManager):
         """End a kernel, then let the pool fill again (a page's place is free now)."""
         await super().shutdown_kernel(kernel_id, *args, **kwargs)
         self._alone_since.pop(kernel_id, None)
+        RequestInfoSocketHandler._cache.pop(kernel_id, None)  # Voila keeps every page's request info otherwise
         fill = getattr(self, "fill_if_needed", None)  # Voila's, when preheating is on
         if fill is not None:
             self._drop_failed()
@@ -267,7 +268,7 @@ class WorkbookAppHandler(TornadoVoilaHandler):
     async def get(self, path: str | None = None) -> None:
         notebook = self.notebook_path or path or ""
         manager = self.kernel_manager
-        if notebook.endswith(".ipynb") and isinstance(manager, WorkbookKernelManager) and not manager.has_room(notebook):
+        if notebook.endswith(".ipynb") and isinstance(manager, WorkbookKernelManager) and not manager.has_room():
             return self._busy()
         written = False
         try:
