@@ -367,6 +367,8 @@ def serve(
     max_kernels: Annotated[Optional[int], typer.Option(
         min=1, help="Most app kernels at once, preheated ones included; beyond it visitors get a 'busy, try again' "
                     "page (default: config/serving.toml, sized to the memory available).")] = None,
+    max_warming: Annotated[Optional[int], typer.Option(
+        min=1, help="Most app kernels starting or running their notebook at once (default: one per two cores).")] = None,
     pool_size: Annotated[Optional[int], typer.Option(
         min=0, help="Preheated kernels kept ready for each app of config/serving.toml's [pool]; 0: none.")] = None,
     orphan_timeout: Annotated[Optional[float], typer.Option(
@@ -388,7 +390,7 @@ def serve(
     from energy_lib.publish.site import REPORTS_DIR, TEMPLATES
 
     try:
-        chosen = serving_settings(max_kernels=max_kernels, pool_size=pool_size, orphan_timeout_s=orphan_timeout,
+        chosen = serving_settings(max_kernels=max_kernels, max_warming=max_warming, pool_size=pool_size, orphan_timeout_s=orphan_timeout,
                                   cull_interval_s=cull_interval)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
@@ -404,6 +406,7 @@ def serve(
     command = [sys.executable, "-m", "energy_lib.publish.serving", str(apps), f"--port={port}", "--Voila.ip=127.0.0.1",
                "--strip_sources=True", "--show_tracebacks=False", "--theme=light",
                f"--WorkbookKernelManager.max_kernels={chosen.max_kernels}",
+               f"--WorkbookKernelManager.max_warming={chosen.max_warming}",
                f"--WorkbookKernelManager.orphan_timeout={chosen.orphan_timeout_s}",
                f"--WorkbookVoila.retry_after={chosen.retry_after_s}",
                f"--MappingKernelManager.cull_interval={max(1, round(chosen.cull_interval_s))}",

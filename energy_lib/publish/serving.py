@@ -38,6 +38,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import ipaddress
+import json
 import os
 import time
 from dataclasses import dataclass, replace
@@ -45,7 +47,10 @@ from pathlib import Path
 
 import jinja2
 import tornado.web
+from tornado.ioloop import PeriodicCallback
+from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from jupyter_server.utils import url_path_join
 from traitlets import Float, Integer, default
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
@@ -55,7 +60,7 @@ from energy_lib import configuration, i18n
 from energy_lib.apps import client
 
 __all__ = ["ServingSettings", "serving_settings", "kernel_cap", "busy_page", "CapReached", "WorkbookKernelManager",
-           "WorkbookAppHandler", "WorkbookVoila", "main"]
+           "WorkbookAppHandler", "WorkbookStatusHandler", "WorkbookVoila", "main"]
 
 MIB = 1024 * 1024
 _TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "serving"
@@ -68,6 +73,8 @@ class ServingSettings:
 
     max_kernels: int
     """[kernels] the cap: pages' and preheated kernels together."""
+    max_warming: int
+    """[kernels] most kernels starting or running their notebook at once."""
     retry_after_s: int
     """[s] the busy page's Retry-After."""
     pool_size: int
@@ -123,12 +130,13 @@ def serving_settings(available_bytes: int | None = None, **overrides) -> Serving
         cap = overrides["max_kernels"]
     else:
         cap = int(kernels["max"])
+    warming = max(1, (os.cpu_count() or 1) // 2) if kernels["warming"] == "auto" else int(kernels["warming"])
     configured = ServingSettings(
-        max_kernels=cap, retry_after_s=int(kernels["retry_after_s"]), pool_size=int(pool["size"]),
+        max_kernels=cap, max_warming=warming, retry_after_s=int(kernels["retry_after_s"]), pool_size=int(pool["size"]),
         pool_apps=tuple(pool["apps"]), orphan_timeout_s=float(culling["orphan_timeout_s"]),
         cull_interval_s=float(culling["interval_s"]), idle_timeout_s=float(culling["idle_timeout_s"]))
     chosen = replace(configured, **{name: value for name, value in overrides.items() if value is not None})
-    if chosen.max_kernels < 1 or chosen.pool_size < 0 or min(chosen.orphan_timeout_s, chosen.cull_interval_s) <= 0:
+    if min(chosen.max_kernels, chosen.max_warming) < 1 or chosen.pool_size < 0 or min(chosen.orphan_timeout_s, chosen.cull_interval_s) <= 0:
         raise ValueError(f"serving settings out of range: {chosen}")
     return chosen
 
@@ -149,31 +157,52 @@ class CapReached(RuntimeError):
 
 
 class WorkbookKernelManager(AsyncMappingKernelManager):
-    """Jupyter's kernel manager with a cap on kernels and an end for kernels whose page is gone.
+    """Jupyter's kernel manager with a cap on kernels, a limit on kernels warming up at once, and
+    an end for kernels whose page is gone.
 
     With preheating on, Voila builds its pool manager as a subclass of this class: ``_pools``
-    (notebook → tasks giving ``{"kernel_id": …}``) and ``fill_if_needed`` are Voila's (0.5).
+    (notebook → tasks giving ``{"kernel_id": …, "task": <the notebook's run>}``) and
+    ``fill_if_needed`` are Voila's (0.5).
     """
 
     max_kernels = Integer(12, config=True, help="Most kernels running at once, preheated ones included.")
+    max_warming = Integer(1, config=True, help="Most kernels starting or running their notebook at once.")
     orphan_timeout = Float(60.0, config=True, help="[s] a kernel whose page has had no connection this long is ended.")
+    refill_interval = Float(2.0, config=True, help="[s] between looks at whether the pool can fill.")
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._alone_since: dict[str, float] = {}  # kernel id → when its last connection closed [monotonic s]
+        self._refiller: PeriodicCallback | None = None
 
     def running(self) -> int:
         """Kernels running or starting (``list_kernel_ids`` leaves out those still starting)."""
-        starting = {kernel_id for kernel_id, task in self._pending_kernels.items() if not task.done()}
-        return len(set(self._kernels) | starting)
+        return len(set(self._kernels) | self._starting())
+
+    def _starting(self) -> set[str]:
+        return {kernel_id for kernel_id, task in self._pending_kernels.items() if not task.done()}
+
+    def warming(self) -> int:
+        """Kernels starting or running their notebook: a page's before the page connects, a
+        preheated one until its notebook has run. Each takes a core for seconds."""
+        busy = {kernel_id for kernel_id, kernel in self._kernels.items() if not self._kernel_connections.get(kernel_id)
+                and getattr(kernel, "execution_state", None) in ("starting", "busy")}
+        preheating = {kernel_id for kernel_id, rendered in self._pooled().items() if not rendered}
+        return len(self._starting() | busy | preheating)
 
     def _pool(self) -> dict[str, list[asyncio.Task]]:
         return getattr(self, "_pools", {})
 
-    def _waiting(self) -> dict[str, str]:
-        """Preheated kernels waiting for a visitor: kernel id → notebook."""
-        return {task.result()["kernel_id"]: notebook for notebook, tasks in self._pool().items() for task in tasks
-                if task.done() and not task.cancelled() and task.exception() is None}
+    def _pooled(self) -> dict[str, bool]:
+        """Preheated kernels not yet handed to a page: kernel id → whether its notebook has run."""
+        return {task.result()["kernel_id"]: task.result()["task"].done() for tasks in self._pool().values()
+                for task in tasks if task.done() and not task.cancelled() and task.exception() is None}
+
+    def _ready(self, notebook: str) -> bool:
+        """Whether a preheated kernel of ``notebook`` has run it and waits for a visitor."""
+        pooled = self._pooled()
+        return any(task.done() and not task.cancelled() and task.exception() is None and pooled[task.result()["kernel_id"]]
+                   for task in self._pool().get(notebook, []))
 
     def _drop_failed(self) -> None:
         """Take failed pool starts (refused by the cap) out of the pool, or Voila would hand one
@@ -181,41 +210,68 @@ class WorkbookKernelManager(AsyncMappingKernelManager):
         for tasks in self._pool().values():
             tasks[:] = [task for task in tasks if not (task.done() and (task.cancelled() or task.exception() is not None))]
 
-    def has_room(self) -> bool:
-        """Whether a visitor can be served now: below the cap, or a preheated kernel waits (the
-        visitor's app's, or another app's that can make room)."""
+    def _can_start(self) -> bool:
+        return self.running() < self.max_kernels and self.warming() < self.max_warming
+
+    def has_room(self, notebook: str) -> bool:
+        """Whether a visitor of ``notebook`` (a path in the apps' folder) can be served at once: a
+        preheated kernel has run the app and waits, or a kernel may start now (nothing else is
+        warming up, and the cap is not reached or a waiting kernel of another app can give way).
+        Otherwise the visitor would wait for many seconds: better the busy page at once."""
         self._drop_failed()
-        return bool(self._waiting()) or self.running() < self.max_kernels
+        if self._ready(notebook):
+            return True
+        return self.warming() < self.max_warming and (self.running() < self.max_kernels or bool(self._pooled()))
 
     async def _end_a_waiting_kernel(self) -> bool:
         """End one preheated kernel to make room for a visitor; whether there was one."""
-        for kernel_id, notebook in self._waiting().items():
-            self.log.info("Kernel cap %d reached: ending the preheated kernel %s of %s for a visitor",
-                          self.max_kernels, kernel_id, notebook)
+        for kernel_id in self._pooled():
+            self.log.info("Kernel cap %d reached: ending the preheated kernel %s for a visitor", self.max_kernels, kernel_id)
             await self.shutdown_kernel(kernel_id)
             return True
         return False
 
+    def _refill(self) -> None:
+        """Start one preheated kernel for an app whose pool is short, if a kernel may start."""
+        fill = getattr(self, "fill_if_needed", None)  # Voila's, when preheating is on
+        self._drop_failed()
+        if fill is None or not self._can_start():
+            return
+        sizes = getattr(self, "kernel_pools_config", {})
+        for notebook, tasks in list(self._pool().items()):
+            if len(tasks) < sizes.get(notebook, sizes.get("default", {})).get("pool_size", 0):
+                fill(notebook_name=notebook, delay=0)  # Voila starts what the pool lacks; one may start now
+                return
+
+    def status(self) -> dict[str, int]:
+        """Counts for operators (and tests): kernels running (pages' and preheated), the cap,
+        those warming up, preheated ones waiting, and pages' kernels."""
+        waiting = len(self._pooled())
+        return {"kernels": self.running(), "cap": self.max_kernels, "warming": self.warming(),
+                "preheated": waiting, "pages": self.running() - waiting}
+
     async def start_kernel(self, *args, **kwargs) -> str:
         """Start a kernel within the cap: a visitor's start ends a waiting preheated kernel when
-        the cap is reached; a preheat start never does. Raises :class:`CapReached`."""
-        preheat = (kwargs.get("env") or {}).get("VOILA_PREHEAT") == "True"
+        the cap is reached; a preheated start never does, nor starts while another kernel warms
+        up. Raises :class:`CapReached`."""
+        if self._refiller is None:  # the pool fills by itself as kernels end or finish warming up
+            self._refiller = PeriodicCallback(self._refill, self.refill_interval * 1000)
+            self._refiller.start()
+        if (kwargs.get("env") or {}).get("VOILA_PREHEAT") == "True":
+            if not self._can_start():
+                raise CapReached("no place to preheat a kernel now")
+            return await super().start_kernel(*args, **kwargs)
         # a loop, not an if: another start may take the freed place while the shutdown is awaited
         while self.running() >= self.max_kernels:
-            if preheat or not await self._end_a_waiting_kernel():
+            if not await self._end_a_waiting_kernel():
                 raise CapReached(f"all {self.max_kernels} app kernels are in use")
         return await super().start_kernel(*args, **kwargs)
 
     async def shutdown_kernel(self, kernel_id: str, *args, **kwargs) -> None:
-        """End a kernel, then let the pool fill again (a page's place is free now)."""
+        """End a kernel and forget what was kept for it."""
         await super().shutdown_kernel(kernel_id, *args, **kwargs)
         self._alone_since.pop(kernel_id, None)
         RequestInfoSocketHandler._cache.pop(kernel_id, None)  # Voila keeps every page's request info otherwise
-        fill = getattr(self, "fill_if_needed", None)  # Voila's, when preheating is on
-        if fill is not None:
-            self._drop_failed()
-            for notebook in list(self._pool()):
-                fill(notebook_name=notebook)
 
     def notify_connect(self, kernel_id: str) -> None:
         super().notify_connect(kernel_id)
@@ -268,7 +324,7 @@ class WorkbookAppHandler(TornadoVoilaHandler):
     async def get(self, path: str | None = None) -> None:
         notebook = self.notebook_path or path or ""
         manager = self.kernel_manager
-        if notebook.endswith(".ipynb") and isinstance(manager, WorkbookKernelManager) and not manager.has_room():
+        if notebook.endswith(".ipynb") and isinstance(manager, WorkbookKernelManager) and not manager.has_room(notebook):
             return self._busy()
         written = False
         try:
@@ -288,6 +344,19 @@ class WorkbookAppHandler(TornadoVoilaHandler):
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         self.set_header("Cache-Control", "no-store")
         self.finish(busy_page(base_url=self.base_url, retry_url=self.request.uri, retry_after_s=seconds))
+
+
+class WorkbookStatusHandler(JupyterHandler):
+    """``GET /voila/api/workbook/kernels``: the kernel manager's counts as JSON, to the server's
+    own machine only (a monitor, the tests; nobody else needs to know how busy the server is)."""
+
+    @tornado.web.authenticated
+    def get(self) -> None:
+        if not ipaddress.ip_address(self.request.remote_ip or "0.0.0.0").is_loopback:
+            raise tornado.web.HTTPError(404)
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps(self.kernel_manager.status()))
 
 
 class WorkbookVoila(Voila):
@@ -320,8 +389,9 @@ class WorkbookVoila(Voila):
 
     def init_handlers(self) -> list:
         """Voila's handlers, the app pages served by :class:`WorkbookAppHandler`."""
-        return [(pattern, WorkbookAppHandler, *rest) if handler is TornadoVoilaHandler else (pattern, handler, *rest)
-                for pattern, handler, *rest in super().init_handlers()]
+        handlers = [(pattern, WorkbookAppHandler, *rest) if handler is TornadoVoilaHandler else (pattern, handler, *rest)
+                    for pattern, handler, *rest in super().init_handlers()]
+        return [(url_path_join(self.server_url, "/voila/api/workbook/kernels"), WorkbookStatusHandler), *handlers]
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ server gives an app's kernel."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import socket
@@ -20,6 +21,8 @@ import nbformat
 import psutil
 import pytest
 from phone import PHONE, assert_fits_a_phone
+
+from energy_lib.publish.serving import serving_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -82,6 +85,12 @@ def _server(command: Callable[[int], list[str]], env: dict[str, str], log: Path)
             server.wait(timeout=30)
 
 
+def _status(url: str) -> dict:
+    """The server's kernel counts (``/voila/api/workbook/kernels``, answered on loopback only)."""
+    with urllib.request.urlopen(f"{url}/voila/api/workbook/kernels", timeout=5) as response:
+        return json.load(response)
+
+
 def _answers(url: str) -> bool:
     try:
         urllib.request.urlopen(url, timeout=5)
@@ -92,16 +101,19 @@ def _answers(url: str) -> bool:
 
 @pytest.fixture(scope="module")
 def apps(tmp_path_factory):
-    """`energy serve` with a cap of 3 kernels (one preheated per app, within the cap) and a short
-    orphan timeout; once its pool has settled (3 kernels: the other two apps' starts refused)."""
+    """`energy serve` with a cap of 3 kernels (one preheated per app, within the cap; as many may
+    warm up at once, so that only the cap turns visitors away) and a short orphan timeout; once its
+    pool has settled (3 kernels that have run their notebooks: the other two apps' starts refused)."""
     ARTIFACTS.mkdir(exist_ok=True)
     site = tmp_path_factory.mktemp("site")  # the index app shows no report
     command = lambda port: [sys.executable, "-m", "energy_lib.cli", "serve", "--port", str(port), "--site", str(site),  # noqa: E731
-                            "--max-kernels", str(CAP), "--orphan-timeout", str(ORPHAN_S), "--cull-interval", str(CULL_S)]
+                            "--max-kernels", str(CAP), "--max-warming", str(CAP), "--orphan-timeout", str(ORPHAN_S),
+                            "--cull-interval", str(CULL_S)]
     env = {"ENERGY_BOARD_URL": f"sqlite:///{tmp_path_factory.mktemp('board') / 'board.sqlite3'}",
            "ENERGY_LIVE_DIR": str(tmp_path_factory.mktemp("live"))}
     with _server(command, env, ARTIFACTS / "voila-bounded.log") as (url, server):
-        _until(lambda: len(_kernels(server)) == CAP, 120, f"the pool fills the cap ({CAP} kernels)")
+        _until(lambda: _status(url) == {"kernels": CAP, "cap": CAP, "warming": 0, "preheated": CAP, "pages": 0}, 180,
+               f"the pool fills the cap ({CAP} kernels)")
         yield url, server
 
 
@@ -121,7 +133,8 @@ def test_a_cap_of_three_serves_three_pages_and_asks_two_visitors_to_come_back(ap
         answers.append((response.status, response.headers.get("retry-after")))
         pages.append(page)
         count()
-    assert answers == [(200, None)] * 3 + [(503, "30")] * 2
+    retry = str(serving_settings().retry_after_s)
+    assert answers == [(200, None)] * 3 + [(503, retry)] * 2
     busy = pages[3]
     assert busy.locator("html").get_attribute("lang") == "ko"
     assert "다시 시도해 주세요" in busy.locator("[data-testid=busy-ko]").inner_text()
@@ -140,13 +153,15 @@ def test_a_cap_of_three_serves_three_pages_and_asks_two_visitors_to_come_back(ap
     for page in pages[1:]:
         page.close(run_before_unload=False)
     _until(lambda: not opened & _kernels(server), ORPHAN_S + CULL_S + 10, "the vanished pages' kernels end", each=count)
+    assert _status(url)["pages"] == 0  # what runs now is the pool filling again
     context.close()
     assert max(most) <= CAP, most
 
 
 @pytest.fixture(scope="module")
 def key_app(tmp_path_factory):
-    """WorkbookVoila over a one-cell notebook that shows its kernel's client key, preheated."""
+    """WorkbookVoila over a one-cell notebook that shows its kernel's client key, preheated (the
+    first page gets the preheated kernel, which waits for the request; a reload gets a new one)."""
     folder = tmp_path_factory.mktemp("key-app")
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "from IPython.display import HTML\nfrom energy_lib.apps.client import client_key\n"
@@ -155,8 +170,9 @@ def key_app(tmp_path_factory):
     nbformat.write(notebook, folder / "key.ipynb")
     command = lambda port: [sys.executable, "-m", "energy_lib.publish.serving", str(folder), f"--port={port}",  # noqa: E731
                             "--no-browser", "--Voila.ip=127.0.0.1", "--preheat_kernel=True", "--pool_size=1",
-                            "--WorkbookKernelManager.max_kernels=4"]
+                            "--WorkbookKernelManager.max_kernels=4", "--WorkbookKernelManager.max_warming=4"]
     with _server(command, {}, ARTIFACTS / "voila-client-key.log") as (url, _):
+        _until(lambda: _status(url)["preheated"] == 1, 120, "a kernel is preheated")
         yield f"{url}/voila/render/key.ipynb"
 
 
