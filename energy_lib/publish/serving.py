@@ -14,10 +14,16 @@ every page load, without limit, and a closed page's kernel lived on until the id
 - **A cap on kernels** (:class:`WorkbookKernelManager`, ``max_kernels``): beyond it a visitor
   gets the "busy, try again" page (HTTP 503 with ``Retry-After``, :func:`busy_page`). Preheated
   kernels (Voila's pool) count within the cap: a visitor of an app without a waiting kernel takes
-  the place of another app's waiting kernel, and the pool fills again when a page closes.
+  the place of another app's waiting kernel, and the pool fills again, a kernel at a time, as
+  places free up.
+- **Few kernels warming up at once** (``max_warming``): a kernel starting and running its notebook
+  takes a core for seconds. A visitor whose app has no preheated kernel ready gets a new kernel
+  only if no other is warming up, else the busy page at once rather than a page that takes half a
+  minute.
 - **Culling of vanished pages.** A kernel whose page has had no WebSocket connection for
   ``orphan_timeout`` seconds is ended, busy or not (the live monitor's kernel is always busy), at
   the culler's next round (``MappingKernelManager.cull_interval``).
+- **Kernel counts** for the server's own machine: ``GET /voila/api/workbook/kernels``.
 - **Client identity.** Every app page sets a signed long-lived browser cookie and passes the keyed
   id of browser and address to its kernel (:mod:`energy_lib.apps.client`).
 
