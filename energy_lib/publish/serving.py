@@ -17,9 +17,9 @@ every page load, without limit, and a closed page's kernel lived on until the id
   the place of another app's waiting kernel, and the pool fills again, a kernel at a time, as
   places free up.
 - **Few kernels warming up at once** (``max_warming``): a kernel starting and running its notebook
-  takes a core for seconds. A visitor whose app has no preheated kernel ready gets a new kernel
-  only if no other is warming up, else the busy page at once rather than a page that takes half a
-  minute.
+  takes a core for seconds. A visitor whose app has no preheated kernel ready or on its way gets a
+  new kernel only if no other is warming up, else the busy page at once rather than a page that
+  takes half a minute.
 - **Culling of vanished pages.** A kernel whose page has had no WebSocket connection for
   ``orphan_timeout`` seconds is ended, busy or not (the live monitor's kernel is always busy), at
   the culler's next round (``MappingKernelManager.cull_interval``).
@@ -204,12 +204,6 @@ class WorkbookKernelManager(AsyncMappingKernelManager):
         return {task.result()["kernel_id"]: task.result()["task"].done() for tasks in self._pool().values()
                 for task in tasks if task.done() and not task.cancelled() and task.exception() is None}
 
-    def _ready(self, notebook: str) -> bool:
-        """Whether a preheated kernel of ``notebook`` has run it and waits for a visitor."""
-        pooled = self._pooled()
-        return any(task.done() and not task.cancelled() and task.exception() is None and pooled[task.result()["kernel_id"]]
-                   for task in self._pool().get(notebook, []))
-
     def _drop_failed(self) -> None:
         """Take failed pool starts (refused by the cap) out of the pool, or Voila would hand one
         to a visitor; ``exception()`` also marks the error as seen (no "never retrieved" log)."""
@@ -220,12 +214,13 @@ class WorkbookKernelManager(AsyncMappingKernelManager):
         return self.running() < self.max_kernels and self.warming() < self.max_warming
 
     def has_room(self, notebook: str) -> bool:
-        """Whether a visitor of ``notebook`` (a path in the apps' folder) can be served at once: a
-        preheated kernel has run the app and waits, or a kernel may start now (nothing else is
-        warming up, and the cap is not reached or a waiting kernel of another app can give way).
-        Otherwise the visitor would wait for many seconds: better the busy page at once."""
+        """Whether a visitor of ``notebook`` (a path in the apps' folder) can be served soon: a
+        preheated kernel of the app waits or is on its way (Voila hands it to the visitor), or a
+        kernel may start now (nothing else is warming up, and the cap is not reached or a waiting
+        kernel of another app can give way). Otherwise the visitor would wait behind other
+        kernels' start for many seconds: better the busy page at once."""
         self._drop_failed()
-        if self._ready(notebook):
+        if self._pool().get(notebook):
             return True
         return self.warming() < self.max_warming and (self.running() < self.max_kernels or bool(self._pooled()))
 
