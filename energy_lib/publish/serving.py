@@ -153,8 +153,8 @@ _environment = jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES), au
 
 def busy_page(*, base_url: str, retry_url: str, retry_after_s: int) -> str:
     """The "busy, try again" page, in Korean then English (``templates/serving/busy.html.j2``)."""
-    words = {lang: {key: i18n.text(f"apps.busy.{key}", lang, seconds=retry_after_s) for key in ("title", "message", "retry")}
-             for lang in i18n.LANGUAGES}
+    words = {lang: {key.rsplit(".", 1)[1]: i18n.text(key, lang, seconds=retry_after_s)
+                    for key in ("apps.busy.title", "apps.busy.message", "apps.busy.retry")} for lang in i18n.LANGUAGES}
     return _environment.get_template("busy.html.j2").render(base_url=base_url, retry_url=retry_url, **words)
 
 
