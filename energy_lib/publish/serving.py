@@ -180,6 +180,7 @@ class WorkbookKernelManager(AsyncMappingKernelManager):
         super().__init__(**kwargs)
         self._alone_since: dict[str, float] = {}  # kernel id → when its last connection closed [monotonic s]
         self._refiller: PeriodicCallback | None = None
+        self._stopping = False  # the server is stopping: preheated starts waiting their turn give up
 
     def running(self) -> int:
         """Kernels running or starting (``list_kernel_ids`` leaves out those still starting)."""
@@ -253,13 +254,17 @@ class WorkbookKernelManager(AsyncMappingKernelManager):
 
     async def start_kernel(self, *args, **kwargs) -> str:
         """Start a kernel within the cap: a visitor's start ends a waiting preheated kernel when
-        the cap is reached; a preheated start never does, nor starts while another kernel warms
-        up. Raises :class:`CapReached`."""
+        the cap is reached; a preheated start never does, and waits while other kernels warm up.
+        Raises :class:`CapReached`."""
         if self._refiller is None:  # the pool fills by itself as kernels end or finish warming up
             self._refiller = PeriodicCallback(self._refill, self.refill_interval * 1000)
             self._refiller.start()
         if (kwargs.get("env") or {}).get("VOILA_PREHEAT") == "True":
-            if not self._can_start():
+            # a preheated kernel waits its turn to warm up (a visitor of its app waits with it); the
+            # check and the start's registration run without a pause, so two never start together
+            while self.warming() >= self.max_warming and not self._stopping:
+                await asyncio.sleep(0.5)
+            if self._stopping or self.running() >= self.max_kernels:
                 raise CapReached("no place to preheat a kernel now")
             return await super().start_kernel(*args, **kwargs)
         # a loop, not an if: another start may take the freed place while the shutdown is awaited
@@ -273,6 +278,12 @@ class WorkbookKernelManager(AsyncMappingKernelManager):
         await super().shutdown_kernel(kernel_id, *args, **kwargs)
         self._alone_since.pop(kernel_id, None)
         RequestInfoSocketHandler._cache.pop(kernel_id, None)  # Voila keeps every page's request info otherwise
+
+    async def shutdown_all(self, *args, **kwargs) -> None:
+        self._stopping = True
+        if self._refiller is not None:
+            self._refiller.stop()
+        await super().shutdown_all(*args, **kwargs)
 
     def notify_connect(self, kernel_id: str) -> None:
         super().notify_connect(kernel_id)
