@@ -33,7 +33,10 @@ def server(tmp_path_factory):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     database = tmp_path_factory.mktemp("board") / "board.sqlite3"
-    process = subprocess.Popen([sys.executable, "-m", "energy_lib.cli", "serve", "--port", str(port), "--site", str(site)],
+    # room for every page of the rounds: they are closed without the page's unload handler
+    # (page.close()), so no shutdown request is sent and each kernel waits for the culler (60-90 s)
+    process = subprocess.Popen([sys.executable, "-m", "energy_lib.cli", "serve", "--port", str(port), "--site", str(site),
+                                "--max-kernels", "40"],
                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                env={**os.environ, "ENERGY_BOARD_URL": f"sqlite:///{database}"})
     url = f"http://127.0.0.1:{port}"

@@ -393,18 +393,37 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the Voila server.")] = 8866,
     site: Annotated[Path, typer.Option(help="The published site the apps show (energy publish).")] = Path("reports/site"),
     open_browser: Annotated[bool, typer.Option("--open-browser/--no-browser", help="Open a browser tab.")] = False,
+    max_kernels: Annotated[Optional[int], typer.Option(
+        min=1, help="Most app kernels at once, preheated ones included; beyond it visitors get a 'busy, try again' "
+                    "page (default: config/serving.toml, sized to the memory available).")] = None,
+    max_warming: Annotated[Optional[int], typer.Option(
+        min=1, help="Most app kernels starting or running their notebook at once (default: one per two cores).")] = None,
+    pool_size: Annotated[Optional[int], typer.Option(
+        min=0, help="Preheated kernels kept ready for each app of config/serving.toml's [pool]; 0: none.")] = None,
+    orphan_timeout: Annotated[Optional[float], typer.Option(
+        min=0.1, help="Seconds a kernel may live without a connected page (a dropped tab) before it is ended.")] = None,
+    cull_interval: Annotated[Optional[float], typer.Option(
+        min=0.1, help="Seconds between the checks for kernels without a page.")] = None,
 ) -> None:
-    """Serve the citizen apps (notebooks/apps: ward explorer, my savings, bulletin board) with
-    Voila: sources stripped, tracebacks hidden, a preheated kernel per app, idle kernels culled
-    after 10 minutes, the Korean font (a subset, energy_lib/publish/fonts.py) served with the
-    apps, nothing loaded from a CDN (the workbook-app Voila template) and responses compressed
-    (energy_lib/publish/serving.py). The board's database is
+    """Serve the citizen apps (notebooks/apps: ward explorer, my savings, bulletin board, live
+    monitor) with Voila: sources stripped, tracebacks hidden, kernels bounded (a cap with a
+    "busy, try again" page beyond it, preheated kernels within it, a closed or vanished page's
+    kernel ended; config/serving.toml), the Korean font (a subset, energy_lib/publish/fonts.py)
+    served with the apps, nothing loaded from a CDN (the workbook-app Voila template) and
+    responses compressed (energy_lib/publish/serving.py). The board's database is
     $ENERGY_BOARD_URL (default data/board.sqlite3); the household index $ENERGY_HOUSEHOLD_INDEX
-    (default data/apps/household_index.parquet, from `energy household-index`)."""
+    (default data/apps/household_index.parquet, from `energy household-index`). Client ids (rate
+    limits, lockouts) and the cookies behind them are keyed with the secret key (energy keys)."""
     from energy_lib.publish import fonts
+    from energy_lib.publish.serving import serving_settings
     from energy_lib.publish.site import REPORTS_DIR, TEMPLATES
 
     keys_cli.require_key()  # "my savings" turns customer numbers into pseudonyms with it
+    try:
+        chosen = serving_settings(max_kernels=max_kernels, max_warming=max_warming, pool_size=pool_size, orphan_timeout_s=orphan_timeout,
+                                  cull_interval_s=cull_interval)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
     apps = REPORTS_DIR.parent / "apps"
     fonts.write_app_fonts(apps / "assets", REPORTS_DIR.parent)  # served by Voila from apps/assets/
     # Voila finds its templates on the Jupyter data path: ours is Voila's lab template without CDN links
@@ -413,19 +432,28 @@ def serve(
     # the board's default SQLite file is relative; the apps' kernels run in notebooks/apps
     os.environ.setdefault("ENERGY_BOARD_URL", f"sqlite:///{(Path('data') / 'board.sqlite3').resolve()}")
     os.environ.setdefault("ENERGY_HOUSEHOLD_INDEX", str(Path("data/apps/household_index.parquet").resolve()))
-    # Voila with compressed responses (energy_lib/publish/serving.py)
+    # Voila with compression, the kernel cap and culling (energy_lib/publish/serving.py)
     command = [sys.executable, "-m", "energy_lib.publish.serving", str(apps), f"--port={port}", "--Voila.ip=127.0.0.1",
                "--strip_sources=True", "--show_tracebacks=False", "--theme=light",
-               "--MappingKernelManager.cull_interval=60", "--MappingKernelManager.cull_idle_timeout=600",
-               "--MappingKernelManager.cull_connected=False",
+               f"--WorkbookKernelManager.max_kernels={chosen.max_kernels}",
+               f"--WorkbookKernelManager.max_warming={chosen.max_warming}",
+               f"--WorkbookKernelManager.orphan_timeout={chosen.orphan_timeout_s}",
+               f"--WorkbookVoila.retry_after={chosen.retry_after_s}",
+               f"--MappingKernelManager.cull_interval={max(1, round(chosen.cull_interval_s))}",
+               f"--MappingKernelManager.cull_idle_timeout={max(1, round(chosen.idle_timeout_s))}",
+               "--MappingKernelManager.cull_connected=True",
                r"--VoilaConfiguration.file_allowlist=.*\.(png|jpg|gif|svg|woff2|css)", "--template=workbook-app",
-               "--VoilaExecutor.timeout=60", "--HTMLExporter.language_code=ko",
-               # a kernel per app is started and the notebook run before anyone asks: first render
-               # is then the page, not kernel start and imports (jupyter-stack.md: 1.5 s vs 5.2 s)
-               "--preheat_kernel=True", "--pool_size=1"]
+               "--VoilaExecutor.timeout=60", "--HTMLExporter.language_code=ko"]
+    if chosen.pool_size:
+        # the apps' kernels are started and their notebooks run before anyone asks: first render is
+        # then the page, not kernel start and imports (jupyter-stack.md: 1.5 s vs 5.2 s)
+        command += ["--preheat_kernel=True", f"--pool_size={chosen.pool_size}"]
+        command += [f"--VoilaKernelManager.preheat_denylist={notebook.name}" for notebook in sorted(apps.glob("*.ipynb"))
+                    if notebook.name not in chosen.pool_apps]
     if not open_browser:
         command.append("--no-browser")
-    typer.echo(f"apps at http://127.0.0.1:{port}/voila/render/index.ipynb (site: {site})")
+    typer.echo(f"apps at http://127.0.0.1:{port}/voila/render/index.ipynb (site: {site}; at most {chosen.max_kernels} "
+               f"app kernels, {chosen.pool_size} preheated per app)")
     os.execv(sys.executable, command)
 
 

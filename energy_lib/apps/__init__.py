@@ -1,1 +1,2 @@
-"""Back-ends of the Voila apps that need the visiting browser: its stable client key."""
+"""Back-ends of the citizen apps (Voila notebooks in ``notebooks/apps/``): what runs in an app's
+kernel beside the notebook, e.g. :mod:`energy_lib.apps.client`, who is visiting."""

@@ -66,8 +66,11 @@ def voila(site, codes, tmp_path_factory):
     database = tmp_path_factory.mktemp("board") / "board.sqlite3"
     for _ in range(3):  # another test's kernel may bind the free port before Voila does: try another
         url = f"http://127.0.0.1:{_free_port()}"
+        # room for every page the tests open: they close their pages without the page's unload
+        # handler (page.close()), so no shutdown request is sent and each kernel waits for the culler
+        # (60-90 s), and the index test fetches every app's page without a browser
         server = subprocess.Popen([sys.executable, "-m", "energy_lib.cli", "serve", "--port", url.rsplit(":", 1)[1],
-                                   "--site", str(site["site"])], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                   "--site", str(site["site"]), "--max-kernels", "40"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                                   env={**os.environ, "ENERGY_BOARD_URL": f"sqlite:///{database}",
                                        "ENERGY_HOUSEHOLD_INDEX": str(site["household_index"]),
                                        "ENERGY_LIVE_DIR": str(tmp_path_factory.mktemp("live"))})
