@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urldefrag
 
 import pytest
+from cleartext import demo_secrets, leaks
 
 from energy_lib.publish import site as publish
 
@@ -76,6 +77,13 @@ def test_pages_declare_their_language_show_provenance_and_no_traceback(site):
         assert "Traceback" not in visible and "Error" not in visible, page.path
         assert parsed.images and all(img.get("alt", "").strip() for img in parsed.images), page.path
         assert "<script src=\"http" not in text and "cdnjs" not in text, "pages must work offline"
+
+
+def test_no_customer_number_or_code_in_any_file_of_the_site(site, demo, household_index):
+    files = [path for path in site["site"].rglob("*") if path.is_file()]
+    assert {path.suffix for path in files} >= {".html", ".csv", ".json"} and len(files) > 20
+    found = leaks(files, demo_secrets(demo, household_index))
+    assert not found, "in clear:\n" + "\n".join(f"{path}: {', '.join(hits)}" for path, hits in found.items())
 
 
 def test_small_areas_are_suppressed_not_shown(site):
