@@ -254,8 +254,10 @@ def site_summary(frame: pd.DataFrame) -> pd.DataFrame:
 
 def site_choices(frame: pd.DataFrame, lang: str) -> list[tuple[str, str]]:
     """``(label, site_id)`` of every site whose own series may be shown, for a dropdown: its name
-    and building type (empty when there is none)."""
-    sites = frame[_is_public(frame)].drop_duplicates("site_id")
+    and building type (empty when there is none), in the order of the names (가나다 for Korean
+    names: Hangul syllables are in that order in Unicode), not of the site ids (pseudonyms, whose
+    order changes with the key)."""
+    sites = frame[_is_public(frame)].drop_duplicates("site_id").sort_values(["site_name", "site_id"], kind="stable")
     return [(f"{name} ({i18n.text('building_type.' + kind, lang)})", site_id)
             for site_id, name, kind in zip(sites["site_id"], sites["site_name"], sites["building_type"])]
 

@@ -739,12 +739,3 @@ def test_the_log_command_prints_every_action_and_filters(board, url, monkeypatch
     assert runner.invoke(app, ["hide", str(spam.id), "--reason", "x", "--moderator", "system",
                                "--db", url]).exit_code == 1
     assert "no log entries" in runner.invoke(app, ["log", "--db", url.replace("board.sqlite3", "empty.sqlite3")]).output
-
-
-def test_the_apps_client_key_is_the_servers_and_the_same_across_reloads(monkeypatch):
-    from energy_lib.apps.client import client_key
-
-    monkeypatch.setenv("ENERGY_CLIENT_KEY", "signed-browser-key")
-    assert client_key() == client_key() == "signed-browser-key"
-    monkeypatch.delenv("ENERGY_CLIENT_KEY")
-    assert client_key().strip()  # outside a kernel: this process, never empty

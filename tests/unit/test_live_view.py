@@ -129,7 +129,10 @@ def test_a_figure_of_the_same_numbers_is_drawn_once(monkeypatch):
 
 
 def test_choices_and_empty_message():
-    assert live_view.site_choices(status(1), "en") == [("하남산업단지 (Industrial)", "s-a"), ("광주광역시청 (Public)", "s-b")]
+    # in the order of the names, whatever the pseudonyms (they change with the key)
+    assert live_view.site_choices(status(1), "en") == [("광주광역시청 (Public)", "s-b"), ("하남산업단지 (Industrial)", "s-a")]
+    renamed = status(1).replace({"site_id": {"s-a": "s-0", "s-b": "s-z"}})  # ids now in the other order
+    assert [label for label, _ in live_view.site_choices(renamed, "en")] == ["광주광역시청 (Public)", "하남산업단지 (Industrial)"]
     # citizens see words, never the operator's commands or the server's folders
     for lang in ("ko", "en"):
         empty = live_view.empty_html(lang)
