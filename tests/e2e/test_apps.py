@@ -358,6 +358,49 @@ def test_a_post_is_reported_with_the_button_on_it(board_page):
     expect(post.get_by_role("button", name="Report")).to_be_disabled()
 
 
+def _report_in(page, title: str) -> str:
+    """Press the report button of the post titled ``title``; the answer under it."""
+    post = page.locator(".board-item", has_text=title).first
+    post.wait_for(timeout=10_000)
+    post.get_by_role("button", name="신고").click()
+    answer = post.locator("[role=status]")
+    expect(answer).to_contain_text("신고", timeout=10_000)
+    return answer.inner_text()
+
+
+def test_reloading_the_page_does_not_make_another_reporter_but_three_people_hide_a_post(voila, browser):
+    title = "새로고침 신고 시험 글"
+    people = [browser.new_context(viewport=PHONE) for _ in range(3)]  # three browsers: three clients
+    try:
+        first = people[0].new_page()
+        first.goto(f"{voila}/voila/render/board.ipynb")
+        first.wait_for_selector("text=주민 에너지 게시판", timeout=60_000)
+        _write(first, title, "광고 문구입니다.")
+        assert _report_in(first, title) == "신고했습니다. 고맙습니다."
+        for _ in range(2):  # the same person reloads (a new page, a new kernel) and reports again
+            first.reload()
+            first.wait_for_selector("text=주민 에너지 게시판", timeout=60_000)
+            assert _report_in(first, title) == "이미 신고한 글입니다."
+        second = people[1].new_page()
+        second.goto(f"{voila}/voila/render/board.ipynb")
+        second.wait_for_selector("text=주민 에너지 게시판", timeout=60_000)
+        assert _report_in(second, title) == "신고했습니다. 고맙습니다."
+        second.reload()
+        second.wait_for_selector("text=주민 에너지 게시판", timeout=60_000)
+        expect(second.locator(".board-item", has_text=title)).to_have_count(1, timeout=10_000)  # two people: still shown
+        third = people[2].new_page()
+        third.goto(f"{voila}/voila/render/board.ipynb")
+        third.wait_for_selector("text=주민 에너지 게시판", timeout=60_000)
+        assert _report_in(third, title) == "신고했습니다. 고맙습니다."
+        third.reload()
+        third.wait_for_selector("text=주민 에너지 게시판", timeout=60_000)
+        expect(third.locator(".board-page")).to_contain_text("쪽", timeout=10_000)
+        expect(third.locator(".board-item", has_text=title)).to_have_count(0, timeout=10_000)  # hidden after three
+    finally:
+        for context in people:
+            context.close()
+
+
 @pytest.mark.parametrize(("body", "kind"), [("제 번호 010-2345-6789로 문자 주세요", "전화번호"),
                                             ("고객번호 1203004517 요금 문의", "고객번호"),
                                             ("주민번호 850315-2345678", "주민등록번호")])
