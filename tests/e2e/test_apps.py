@@ -368,34 +368,37 @@ def _report_in(page, title: str) -> str:
     return answer.inner_text()
 
 
+def _open_board(context, voila: str):
+    """The board in a browser ``context`` (one person), once its heading is on screen."""
+    page = context.new_page()
+    page.goto(f"{voila}/voila/render/board.ipynb")
+    page.wait_for_selector("text=주민 에너지 게시판", timeout=60_000)
+    return page
+
+
+def _reload(page) -> None:
+    page.reload()  # a new page load: a new kernel, the same browser
+    page.wait_for_selector("text=주민 에너지 게시판", timeout=60_000)
+    expect(page.locator(".board-page")).to_contain_text("쪽", timeout=10_000)
+
+
 def test_reloading_the_page_does_not_make_another_reporter_but_three_people_hide_a_post(voila, browser):
     title = "새로고침 신고 시험 글"
     people = [browser.new_context(viewport=PHONE) for _ in range(3)]  # three browsers: three clients
     try:
-        first = people[0].new_page()
-        first.goto(f"{voila}/voila/render/board.ipynb")
-        first.wait_for_selector("text=주민 에너지 게시판", timeout=60_000)
+        first = _open_board(people[0], voila)
         _write(first, title, "광고 문구입니다.")
         assert _report_in(first, title) == "신고했습니다. 고맙습니다."
-        for _ in range(2):  # the same person reloads (a new page, a new kernel) and reports again
-            first.reload()
-            first.wait_for_selector("text=주민 에너지 게시판", timeout=60_000)
+        for _ in range(2):  # the same person reloads and reports again: counted once
+            _reload(first)
             assert _report_in(first, title) == "이미 신고한 글입니다."
-        second = people[1].new_page()
-        second.goto(f"{voila}/voila/render/board.ipynb")
-        second.wait_for_selector("text=주민 에너지 게시판", timeout=60_000)
-        assert _report_in(second, title) == "신고했습니다. 고맙습니다."
-        second.reload()
-        second.wait_for_selector("text=주민 에너지 게시판", timeout=60_000)
-        expect(second.locator(".board-item", has_text=title)).to_have_count(1, timeout=10_000)  # two people: still shown
-        third = people[2].new_page()
-        third.goto(f"{voila}/voila/render/board.ipynb")
-        third.wait_for_selector("text=주민 에너지 게시판", timeout=60_000)
-        assert _report_in(third, title) == "신고했습니다. 고맙습니다."
-        third.reload()
-        third.wait_for_selector("text=주민 에너지 게시판", timeout=60_000)
-        expect(third.locator(".board-page")).to_contain_text("쪽", timeout=10_000)
-        expect(third.locator(".board-item", has_text=title)).to_have_count(0, timeout=10_000)  # hidden after three
+        for person in people[1:]:
+            page = _open_board(person, voila)
+            still_shown = page.locator(".board-item", has_text=title)
+            expect(still_shown).to_have_count(1, timeout=10_000)  # fewer than three people reported it
+            assert _report_in(page, title) == "신고했습니다. 고맙습니다."
+        _reload(page)
+        expect(page.locator(".board-item", has_text=title)).to_have_count(0, timeout=10_000)  # hidden after three
     finally:
         for context in people:
             context.close()
