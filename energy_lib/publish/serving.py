@@ -189,11 +189,15 @@ class WorkbookKernelManager(AsyncMappingKernelManager):
 
     def warming(self) -> int:
         """Kernels starting or running their notebook: a page's before the page connects, a
-        preheated one until its notebook has run. Each takes a core for seconds."""
+        preheated one until its notebook has run. Each takes a core for seconds. A preheated
+        kernel whose notebook waits for its visitor (``voila.utils.wait_for_request``, e.g. the
+        board's, so that it lists the posts as they are when the page opens) uses no core while it
+        waits and is not counted: otherwise it would hold the warm-up slot until a visitor came."""
         busy = {kernel_id for kernel_id, kernel in self._kernels.items() if not self._kernel_connections.get(kernel_id)
                 and getattr(kernel, "execution_state", None) in ("starting", "busy")}
         preheating = {kernel_id for kernel_id, rendered in self._pooled().items() if not rendered}
-        return len(self._starting() | busy | preheating)
+        waiting_for_a_visitor = set(RequestInfoSocketHandler._waiters)
+        return len((self._starting() | busy | preheating) - waiting_for_a_visitor)
 
     def _pool(self) -> dict[str, list[asyncio.Task]]:
         return getattr(self, "_pools", {})

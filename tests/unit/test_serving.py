@@ -76,3 +76,14 @@ def test_client_key_reads_the_server_s_key_and_falls_back_to_one_key_per_process
     client.client_key.cache_clear()
     assert client.client_key() == "a" * 64
     client.client_key.cache_clear()
+
+
+def test_a_preheated_kernel_waiting_for_its_visitor_does_not_hold_the_warm_up_slot(monkeypatch):
+    from voila.request_info_handler import RequestInfoSocketHandler
+
+    manager = serving.WorkbookKernelManager(max_warming=1)
+    monkeypatch.setattr(manager, "_starting", lambda: {"running-its-notebook", "waiting-for-a-visitor"})
+    monkeypatch.setattr(RequestInfoSocketHandler, "_waiters", {"waiting-for-a-visitor": object()})
+    assert manager.warming() == 1  # only the one using a core
+    monkeypatch.setattr(RequestInfoSocketHandler, "_waiters", {})
+    assert manager.warming() == 2
