@@ -410,12 +410,12 @@ def serve(
     "busy, try again" page beyond it, preheated kernels within it, a closed or vanished page's
     kernel ended; config/serving.toml), the Korean font (a subset, energy_lib/publish/fonts.py)
     served with the apps, nothing loaded from a CDN (the workbook-app Voila template) and
-    responses compressed (energy_lib/apps/serving.py). The board's database is
+    responses compressed (energy_lib/publish/serving.py). The board's database is
     $ENERGY_BOARD_URL (default data/board.sqlite3); the household index $ENERGY_HOUSEHOLD_INDEX
     (default data/apps/household_index.parquet, from `energy household-index`). Client ids (rate
     limits, lockouts) and the cookies behind them are keyed with the secret key (energy keys)."""
     from energy_lib.publish import fonts
-    from energy_lib.apps.serving import serving_settings
+    from energy_lib.publish.serving import serving_settings
     from energy_lib.publish.site import REPORTS_DIR, TEMPLATES
 
     keys_cli.require_key()  # "my savings" turns customer numbers into pseudonyms with it
@@ -432,8 +432,8 @@ def serve(
     # the board's default SQLite file is relative; the apps' kernels run in notebooks/apps
     os.environ.setdefault("ENERGY_BOARD_URL", f"sqlite:///{(Path('data') / 'board.sqlite3').resolve()}")
     os.environ.setdefault("ENERGY_HOUSEHOLD_INDEX", str(Path("data/apps/household_index.parquet").resolve()))
-    # Voila with compression, the kernel cap and culling (energy_lib/apps/serving.py)
-    command = [sys.executable, "-m", "energy_lib.apps.serving", str(apps), f"--port={port}", "--Voila.ip=127.0.0.1",
+    # Voila with compression, the kernel cap and culling (energy_lib/publish/serving.py)
+    command = [sys.executable, "-m", "energy_lib.publish.serving", str(apps), f"--port={port}", "--Voila.ip=127.0.0.1",
                "--strip_sources=True", "--show_tracebacks=False", "--theme=light",
                f"--WorkbookKernelManager.max_kernels={chosen.max_kernels}",
                f"--WorkbookKernelManager.max_warming={chosen.max_warming}",

@@ -22,7 +22,7 @@ import psutil
 import pytest
 from phone import PHONE, assert_fits_a_phone
 
-from energy_lib.apps.serving import serving_settings
+from energy_lib.publish.serving import serving_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -168,7 +168,7 @@ def key_app(tmp_path_factory):
         "HTML(f\"<p id='client-key'>{client_key()}</p>\")")])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, folder / "key.ipynb")
-    command = lambda port: [sys.executable, "-m", "energy_lib.apps.serving", str(folder), f"--port={port}",  # noqa: E731
+    command = lambda port: [sys.executable, "-m", "energy_lib.publish.serving", str(folder), f"--port={port}",  # noqa: E731
                             "--no-browser", "--Voila.ip=127.0.0.1", "--preheat_kernel=True", "--pool_size=1",
                             "--WorkbookKernelManager.max_kernels=4", "--WorkbookKernelManager.max_warming=4"]
     with _server(command, {}, ARTIFACTS / "voila-client-key.log") as (url, _):

@@ -28,7 +28,7 @@ every page load, without limit, and a closed page's kernel lived on until the id
   id of browser and address to its kernel (:mod:`energy_lib.apps.client`).
 
 Settings: ``energy_lib/config/serving.toml`` (:func:`serving_settings`), overridden by ``energy
-serve``'s options. Run as ``python -m energy_lib.apps.serving`` with Voila's command-line
+serve``'s options. Run as ``python -m energy_lib.publish.serving`` with Voila's command-line
 options (``energy serve`` does).
 
 References
@@ -299,8 +299,6 @@ class WorkbookKernelManager(AsyncMappingKernelManager):
     async def cull_kernel_if_idle(self, kernel_id: str) -> None:
         """End a kernel whose page has been gone ``orphan_timeout`` seconds, busy or not; else
         Jupyter's idle rule. (Voila's pool manager skips its waiting kernels before this.)"""
-        if kernel_id not in self._kernels:  # ended while the culler went round (its page was closed)
-            return
         if not self._kernel_connections.get(kernel_id):
             now = time.monotonic()
             if getattr(self._kernels.get(kernel_id), "execution_state", None) in ("starting", "busy"):
