@@ -64,8 +64,8 @@ lock: venv
 # (the live feed is not part of the demo's data). The pseudonyms' code is the demo's too: a store
 # made by another version has other ids than the files ingested next.
 DEMO_CODE := $(filter-out energy_lib/demo/feed.py,$(wildcard energy_lib/demo/*.py)) energy_lib/config/demo.toml \
-	energy_lib/reference/kepco_electricity_2024.csv energy_lib/identity.py energy_lib/core/keys.py
-COMPUTE_CODE := energy_lib/compute.py energy_lib/partitions.py energy_lib/evaluation.py energy_lib/savings.py $(wildcard energy_lib/baselines/*.py) \
+	energy_lib/core/reference/kepco_electricity_2024.csv energy_lib/core/identity.py energy_lib/core/keys.py
+COMPUTE_CODE := energy_lib/compute/__init__.py energy_lib/compute/partitions.py energy_lib/evaluation/__init__.py energy_lib/savings/__init__.py $(wildcard energy_lib/baselines/*.py) \
 	energy_lib/config/evaluation.toml energy_lib/config/savings.toml energy_lib/config/units.toml
 
 $(DEMO_STAMP): $(DEMO_CODE) | venv
@@ -84,7 +84,7 @@ $(DERIVED_MANIFEST): $(STORE_MANIFEST) $(DEMO_STAMP) $(COMPUTE_CODE)
 # "my savings" reads every household's page from this index: rebuilt when compute ran or the
 # index's own code changed (its columns are what the app shows)
 HOUSEHOLD_INDEX := data/apps/household_index.parquet
-$(HOUSEHOLD_INDEX): $(DERIVED_MANIFEST) energy_lib/household.py energy_lib/peers.py
+$(HOUSEHOLD_INDEX): $(DERIVED_MANIFEST) energy_lib/apps/household.py energy_lib/apps/peers.py
 	$(ENERGY) household-index $(if $(HOUSEHOLDS),--demo-households $(HOUSEHOLDS),)
 
 compute: $(DERIVED_MANIFEST) $(HOUSEHOLD_INDEX)

@@ -1,7 +1,7 @@
 """Issue 13, point 0: the full demo city (650,000 households) has KEPCO's real magnitudes.
 
 Every gu × contract-type total of 2024 in the demo's KEPCO aggregate is within ±10% of KEPCO's
-published figure (energy_lib/reference/kepco_electricity_2024.csv), and so is the sum of the
+published figure (energy_lib/core/reference/kepco_electricity_2024.csv), and so is the sum of the
 sites' own electricity (household bills, building energy, interval files) for the contract types
 that have sites (주택용, 일반용, 교육용, 산업용). The export files are those of the issue-2
 benchmark (``benchmarks/.data/demo-<households>``, generated when missing or older than the

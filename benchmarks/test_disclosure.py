@@ -17,7 +17,7 @@ import time
 import pytest
 from conftest import ENERGY, ROOT
 
-from energy_lib import opendata
+from energy_lib.publish import opendata
 from energy_lib.publish import disclosure
 from energy_lib.store import Store
 from test_full_scale_ingest import HOUSEHOLDS

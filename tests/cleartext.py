@@ -11,7 +11,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from energy_lib import household
+from energy_lib.core import personal_codes
+from energy_lib.demo.personal_codes import demo_codes
 from energy_lib.demo.generate import manifest_jobs
 from energy_lib.ingest import registry
 from energy_lib.ingest.formats import Columns, detect
@@ -70,6 +71,6 @@ def leaks(files: list[Path], secrets: set[str]) -> dict[str, list[str]]:
 def demo_secrets(demo: dict, household_index: dict) -> set[str]:
     """Every customer number of the demo's raw files and every code the demo issued, as typed and
     as printed."""
-    codes = set(household.demo_codes(demo["settings"])["code"]) | set(household_index["codes"])
-    codes |= {household.normalise_code(c) for c in codes}
+    codes = set(demo_codes(demo["settings"])["code"]) | set(household_index["codes"])
+    codes |= {personal_codes.normalise_code(c) for c in codes}
     return demo_customer_numbers(demo["raw"]) | codes

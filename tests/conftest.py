@@ -16,6 +16,8 @@ from energy_lib.ingest.formats import Options
 from energy_lib.ingest.pipeline import ensure_reference, ingest_file
 from energy_lib.store import Store
 
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+"""The repository's notebooks: reports/ and apps/ (`energy publish --notebooks`)."""
 DEMO_HOUSEHOLDS = 600
 RECOVERY_HOUSEHOLDS = 4_000  # about 75 balcony PV, 35 retrofit and 30 village households
 
@@ -99,7 +101,7 @@ def recovery_city(tmp_path_factory) -> dict:
 def recovery_open_data(recovery_city) -> dict:
     """The open data of the recovery city (its programmes have enough participants to publish
     their evaluation). Tests using it belong to the ``recovery`` xdist group."""
-    from energy_lib import opendata
+    from energy_lib.publish import opendata
 
     data = recovery_city["root"] / "site" / "data"
     manifest = opendata.build(recovery_city["store"], recovery_city["derived"], data)
@@ -110,7 +112,7 @@ def recovery_open_data(recovery_city) -> dict:
 def published(demo, tmp_path_factory) -> dict:
     """The small demo city computed and its open data built once per session: ``site`` (with
     ``data/``), ``derived`` and the open-data ``manifest``."""
-    from energy_lib import opendata
+    from energy_lib.publish import opendata
     from energy_lib.compute import compute
 
     root = tmp_path_factory.mktemp("published")
@@ -127,7 +129,7 @@ HOUSEHOLD_SECRET = b"test-demo-code-issuer-key-32byte"
 
 def code_cost():
     """scrypt's cost in the tests: cheaper than the configured one (1 MiB, not 4), same scheme."""
-    from energy_lib.household import CodeHashSettings
+    from energy_lib.core.personal_codes import CodeHashSettings
 
     return CodeHashSettings(n=2**10)
 
@@ -136,12 +138,13 @@ def code_cost():
 def household_index(published, tmp_path_factory) -> dict:
     """The small demo's electricity accounts, their personal codes and the "my savings" index
     (written to Parquet as ``path``), with the published city's store and derived tables."""
-    from energy_lib import household
+    from energy_lib.apps import household
+    from energy_lib.core import personal_codes
 
     accounts = pd.Series(households(DemoSettings(households=DEMO_HOUSEHOLDS))["electricity_no"])
-    codes = household.issue_codes(accounts, HOUSEHOLD_SECRET)
+    codes = personal_codes.issue_codes(accounts, HOUSEHOLD_SECRET)
     index = household.build_index(published["store"], published["derived"], pd.DataFrame(
-        {"account": accounts, "code_hash": household.code_hashes(codes, settings=code_cost())}))
+        {"account": accounts, "code_hash": personal_codes.code_hashes(codes, settings=code_cost())}))
     path = household.write_index(index, tmp_path_factory.mktemp("household") / "index.parquet")
     return {"accounts": accounts, "codes": codes, "index": index, "path": path, **published}
 

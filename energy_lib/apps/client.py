@@ -1,6 +1,6 @@
 """Who is visiting an app: a stable, keyed id of the visitor's browser, for rate limits and lockouts.
 
-The apps' server (``energy serve``, :mod:`energy_lib.publish.serving`) gives every browser a
+The apps' server (``energy serve``, :mod:`energy_lib.apps.serving`) gives every browser a
 long-lived cookie holding a random id, signed with the server's cookie secret (tornado's
 ``set_secure_cookie``: a browser cannot forge another browser's id). On every app page it computes
 

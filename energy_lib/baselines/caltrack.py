@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from energy_lib import metrics
+from energy_lib.baselines import metrics
 from energy_lib.baselines.result import BaselineResult, ModelWarning
 
 __all__ = ["CalTRACKSettings", "Periods", "CalTRACKFit", "fit_caltrack", "predict_caltrack",

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from energy_lib import configuration
+from energy_lib.core import configuration
 
 __all__ = ["MonthlyUsage", "same_month_baseline", "CarbonPointSettings", "CarbonPointResult",
            "carbon_point", "half_year_reduction", "reduction_tier", "MONTH_STATUS"]

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from energy_lib.baselines.caltrack import Periods
-from energy_lib.vectors import encode
+from energy_lib.core.vectors import encode
 
 __all__ = ["billing_periods", "daily_periods", "hourly_usage", "window", "billing_month", "BILLING_TEMPERATURE_DAYS"]
 

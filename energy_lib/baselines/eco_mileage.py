@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from energy_lib import configuration, units
+from energy_lib.core import configuration, units
 from energy_lib.baselines.carbon_point import MonthlyUsage, half_year_reduction, reduction_tier, same_month_baseline
 
 __all__ = ["eco_mileage", "CO2_FACTORS"]

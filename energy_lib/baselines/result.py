@@ -76,7 +76,7 @@ class BaselineResult:
     params : dict
         Coefficients and balance points, with units in their names (``heating_slope_per_c``).
     metrics : dict
-        Fit statistics (see :mod:`energy_lib.metrics`).
+        Fit statistics (see :mod:`energy_lib.baselines.metrics`).
     settings : dict
         The settings the method ran with.
     warnings : tuple of ModelWarning

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from energy_lib import metrics
+from energy_lib.baselines import metrics
 from energy_lib.baselines.result import BaselineResult, ModelWarning
 
 __all__ = ["TOWTSettings", "TOWTModel", "fit_towt", "fahrenheit_to_celsius", "SEGMENT_NAMES"]

@@ -14,7 +14,7 @@ Where the key comes from, in this order:
 
 The text is a *key ring*: one key per line (64 hex digits, or base64 of at least 16 bytes; lines
 starting with ``#`` are comments), oldest first. One key is the normal case; ``energy keys rotate``
-appends a new one (:func:`energy_lib.identity.rekey`): a pseudonym is then the HMAC chain
+appends a new one (:func:`energy_lib.core.identity.rekey`): a pseudonym is then the HMAC chain
 through every key of the ring, so that pseudonyms stored under the old ring stay computable from
 the store alone and new files get the same ids as the re-keyed store.
 

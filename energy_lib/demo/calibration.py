@@ -1,7 +1,7 @@
 """Calibrating the demo city to KEPCO's published electricity use.
 
 KEPCO publishes each gu's annual electricity use by contract type (계약종별); the reference year's
-figures ship with the package (``energy_lib/reference/kepco_electricity_2024.csv``) and the
+figures ship with the package (``energy_lib/core/reference/kepco_electricity_2024.csv``) and the
 customer model around them in ``energy_lib/config/demo.toml``. A demo of ``households`` households
 is the city scaled by ``s = households / city_households``: every gu × contract-type total of the
 reference year is ``s`` times KEPCO's, with ``s`` times the city's customers at their real sizes.
@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from energy_lib import configuration
+from energy_lib.core import configuration
 from energy_lib.demo import usage
 from energy_lib.demo.city import DemoSettings, gu_population
 from energy_lib.demo.climate import rng
@@ -43,7 +43,7 @@ __all__ = ["CONTRACT_OF_SITE", "contracts", "reference", "scale", "customer_coun
 CONTRACT_OF_SITE = {"commercial": "일반용", "public": "일반용", "apartment": "일반용",
                     "education": "교육용", "industrial": "산업용"}
 """KEPCO contract type of a non-household site's building type (households are 주택용); the same
-mapping as :data:`energy_lib.reconcile.CONTRACT_OF_BUILDING`."""
+mapping as :data:`energy_lib.publish.reconcile.CONTRACT_OF_BUILDING`."""
 
 _LATITUDE_DEG = 35.16  # Gwangju (ASOS 156), for the hours of darkness of streetlights
 
@@ -83,7 +83,7 @@ def reference() -> pd.DataFrame:
 @functools.cache
 def _reference() -> pd.DataFrame:
     name = _config()["calibration"]["reference_file"]
-    with resources.files("energy_lib.reference").joinpath(name).open(encoding="utf-8") as f:
+    with resources.files("energy_lib.core.reference").joinpath(name).open(encoding="utf-8") as f:
         table = pd.read_csv(f, dtype={"gu_code": str})
     year = _config()["calibration"]["year"]
     table = table[table["year"] == year]
@@ -373,7 +373,7 @@ def _interval_electricity(raw: Path, year: int) -> pd.DataFrame:
 def _kepco_totals(raw: Path, year: int) -> pd.DataFrame:
     """KEPCO's published aggregate of the year: ``gu_code``, ``contract``, ``kepco_kwh``,
     ``kepco_customers`` (the mean over months)."""
-    from energy_lib import wards
+    from energy_lib.core import wards
 
     codes = wards.wards().drop_duplicates("gu_code").set_index("gu_name_ko")["gu_code"]
     records = pd.DataFrame(json.loads((raw / "kepco" / f"contract_type_usage_{year}.json").read_text("utf-8"))["data"])

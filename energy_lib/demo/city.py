@@ -17,7 +17,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from energy_lib import configuration, wards
+from energy_lib.core import configuration, wards
 from energy_lib.demo.climate import rng
 
 __all__ = ["DemoSettings", "households", "gu_population", "floor_areas", "buildings", "heat_complexes", "interval_sites", "PROGRAMMES"]
@@ -86,7 +86,7 @@ DISTRICT_HEAT_DONGS = ("2914074500", "2914075100", "2914075200")  # 치평동, �
 
 def gu_population() -> pd.DataFrame:
     """The 2020 census population of each gu (``gu_code``, ``gu_name_ko``, ``population``)."""
-    with resources.files("energy_lib.reference").joinpath("gu_population.csv").open(encoding="utf-8") as f:
+    with resources.files("energy_lib.core.reference").joinpath("gu_population.csv").open(encoding="utf-8") as f:
         return pd.read_csv(f, dtype={"gu_code": str})
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from energy_lib import weather
+from energy_lib.core import weather
 
 __all__ = ["MONTHLY_NORMALS_C", "daily_temperature", "hourly_temperature", "rng"]
 
@@ -67,6 +67,6 @@ def daily_temperature(start: str, end: str, seed: int) -> pd.DataFrame:
 
 def hourly_temperature(daily: pd.DataFrame) -> pd.DataFrame:
     """Hourly air temperature [°C] of the demo city (``timestamp``, ``temp_c``): the same diurnal
-    model the baselines use (:func:`energy_lib.weather.hourly_temperature`)."""
+    model the baselines use (:func:`energy_lib.core.weather.hourly_temperature`)."""
     series = weather.hourly_temperature(daily)
     return pd.DataFrame({"timestamp": series.index, "temp_c": series.to_numpy()})

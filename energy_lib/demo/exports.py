@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from energy_lib.vectors import arrow_strings
+from energy_lib.core.vectors import arrow_strings
 
 __all__ = ["Manifest", "write_csv", "dates", "thousands"]
 

@@ -106,7 +106,7 @@ def default_day(store) -> pd.Timestamp:
     ValueError
         If the store has no interval readings.
     """
-    from energy_lib.live import live_day
+    from energy_lib.realtime.live import live_day
 
     newest = live_day(store)
     if newest is None:

@@ -39,7 +39,7 @@ def _reported_codes(ward: np.ndarray, month: pd.Timestamp, households: np.ndarra
         merged = codes == MERGED_DONG
         codes[merged] = np.where(households[merged] % 2 == 0, OLD_CODES[0], OLD_CODES[1])
     if renumber and month >= RENUMBERED_FROM:
-        from energy_lib import wards
+        from energy_lib.core import wards
 
         mapping = wards.wards().set_index("ward_code")["code_2026_07"]
         codes = pd.Series(codes).map(mapping).fillna(pd.Series(codes)).to_numpy(dtype=object)
@@ -138,7 +138,7 @@ def _weather(temperature: pd.DataFrame, out: Path, manifest: Manifest) -> None:
 
 
 def _parcels(others: pd.DataFrame, settings: DemoSettings, out: Path, manifest: Manifest) -> None:
-    from energy_lib import wards
+    from energy_lib.core import wards
 
     links = wards.legal_dongs()
     split = others["legal_code"].isin(links.loc[links["n_wards"] > 1, "legal_code"]).to_numpy()
@@ -256,7 +256,7 @@ def _gas(homes, calendar, settings, month, files) -> pd.DataFrame:
     bills = usage.household_bills(homes, calendar, settings, month, "gas")
     h = _columns(homes, bills["household"], "gas_no", "ward_code", "site_key", "programme_id")
     generator = rng(settings.seed, f"gas-file-{month:%Y%m}")
-    from energy_lib import units
+    from energy_lib.core import units
 
     mj_per_m3 = units.factor("energy_content.gas_mj_per_m3").value
     frame = pd.DataFrame({
@@ -432,7 +432,7 @@ def _kepco(household_totals, building_totals, interval_totals, aggregate_only, s
     sites (by :data:`~energy_lib.demo.calibration.CONTRACT_OF_SITE`), 농사용/가로등/심야 from
     customers that no site-level file shows (:func:`~energy_lib.demo.calibration.aggregate_series`).
     """
-    from energy_lib import wards
+    from energy_lib.core import wards
 
     scale = settings.city_households / settings.households
     gu_names = wards.wards().drop_duplicates("gu_code").set_index("gu_code")["gu_name_ko"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from energy_lib.baselines.data import window
-from energy_lib.identity import pseudonyms
+from energy_lib.core.identity import pseudonyms
 from energy_lib.ingest.formats import default_provider
 from energy_lib.savings import aggregate
 from energy_lib.store import Store

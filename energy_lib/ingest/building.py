@@ -9,7 +9,7 @@ columns: ``mainPurpsCdNm`` (main use) and ``totArea`` (floor area, m²).
 
 Buildings are placed in an administrative dong through the MOIS legal→administrative links: exactly
 where the legal dong lies in one ward, by the parcel table (``energy ingest --format parcels``)
-where it is split, otherwise by the documented allocation rule (:data:`energy_lib.wards.ALLOCATION_RULE`),
+where it is split, otherwise by the documented allocation rule (:data:`energy_lib.core.wards.ALLOCATION_RULE`),
 and the site records which (``sites.placement``).
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from energy_lib import wards
+from energy_lib.core import wards
 from energy_lib.ingest import metered, vocab
 from energy_lib.ingest.bills import carrier_and_unit
 from energy_lib.ingest.formats import Columns, Converted, Field, Format, Options, Reference

@@ -14,7 +14,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from energy_lib.ingest.problems import Issues
-from energy_lib.vectors import group_ids
+from energy_lib.core.vectors import group_ids
 
 __all__ = ["Rule", "validate", "duplicates_within", "overlaps_within", "against_stored"]
 

@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from energy_lib import configuration, units, wards
+from energy_lib.core import configuration, units, wards
 from energy_lib.ingest import parse, vocab
 from energy_lib.ingest.problems import IngestError, Issues, excerpt
 from energy_lib.ingest.textfile import RawFile, normalise_header, unit_in_header
@@ -80,7 +80,7 @@ class Options:
     as_of: pd.Timestamp | None = None
 
     def __post_init__(self) -> None:
-        from energy_lib.units import CARRIERS
+        from energy_lib.core.units import CARRIERS
 
         if self.carrier is not None and self.carrier not in CARRIERS:
             raise ValueError(f"carrier must be one of {', '.join(CARRIERS)}, not {self.carrier!r}")

@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from energy_lib import wards
-from energy_lib.identity import pseudonyms
+from energy_lib.core import wards
+from energy_lib.core.identity import pseudonyms
 from energy_lib.ingest import metered, parse, vocab
 from energy_lib.ingest.formats import Columns, Converted, Field, Format, Options, Reference, default_provider
 from energy_lib.ingest.problems import IngestError, Issues

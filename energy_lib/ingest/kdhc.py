@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from energy_lib import units
+from energy_lib.core import units
 from energy_lib.ingest.formats import Columns, Converted, Field, Format, Options, Reference
 from energy_lib.ingest.kepco import AGGREGATE_SINK
 from energy_lib.ingest.problems import Issues

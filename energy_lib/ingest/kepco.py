@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from energy_lib import configuration, units, wards
+from energy_lib.core import configuration, units, wards
 from energy_lib.ingest import checks, vocab
 from energy_lib.ingest.formats import Columns, Converted, Field, Format, Options, Reference
 from energy_lib.ingest.problems import Issues

@@ -20,7 +20,7 @@ all of them:
                           ``floor_area_m2``, ``site_name`` (optional)
 ========================  ===================================================================
 
-Steps: convert units (:mod:`energy_lib.units`), validate with pandera (negative, impossible,
+Steps: convert units (:mod:`energy_lib.core.units`), validate with pandera (negative, impossible,
 future, empty or over-long periods), derive ids, quarantine duplicates and overlaps within the
 file; then, under the store's lock, quarantine what repeats or contradicts stored rows, create
 meters and sites not seen before, flag outliers, and stage the rows.
@@ -36,13 +36,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from energy_lib import configuration, units
-from energy_lib.identity import pseudonyms
+from energy_lib.core import configuration, units
+from energy_lib.core.identity import pseudonyms
 from energy_lib.ingest import checks
 from energy_lib.ingest.problems import Issues
 from energy_lib.store import Writer
-from energy_lib.tables import table
-from energy_lib.vectors import arrow_strings, duckdb_cursor, group_ids, map_values
+from energy_lib.core.tables import table
+from energy_lib.core.vectors import arrow_strings, duckdb_cursor, group_ids, map_values
 
 __all__ = ["prepare", "stage", "MeteredTarget", "READINGS", "GENERATION"]
 

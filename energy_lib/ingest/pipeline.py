@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from energy_lib import wards
+from energy_lib.core import wards
 from energy_lib.ingest import registry
 from energy_lib.ingest.formats import Columns, Converted, Format, Options, Reference, detect
 from energy_lib.ingest.problems import MAX_MESSAGE, IngestError, Issues, excerpt
@@ -402,7 +402,7 @@ def _malformed_message(raw: RawFile, m, i: int) -> str:
 
 def _pseudonyms(records: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
     """The pseudonym of each quarantined record: its meter id (derived from the customer number
-    by :func:`energy_lib.identity.pseudonyms`, as for stored rows) or its site id; None where the
+    by :func:`energy_lib.core.identity.pseudonyms`, as for stored rows) or its site id; None where the
     record has no customer number or site key."""
     for column in ("meter_id", "site_id"):
         if column in records:

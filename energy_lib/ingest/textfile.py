@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from energy_lib import configuration
+from energy_lib.core import configuration
 from energy_lib.ingest.problems import IngestError, excerpt
 
 __all__ = ["RawFile", "Malformed", "read_raw", "normalise_header"]

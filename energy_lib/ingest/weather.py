@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from energy_lib import configuration
+from energy_lib.core import configuration
 from energy_lib.ingest import checks
 from energy_lib.ingest.formats import Columns, Converted, Field, Format, Options, Reference
 from energy_lib.ingest.problems import IngestError, Issues

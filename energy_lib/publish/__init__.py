@@ -6,5 +6,5 @@ Modules: :mod:`~energy_lib.publish.release` (tables, variables and relations of 
 (the linear-programming attack), :mod:`~energy_lib.publish.disclosure` (the open data's release)
 and :mod:`~energy_lib.publish.site` (papermill, nbconvert, the site), with
 :mod:`~energy_lib.publish.fonts` (the Korean font cut to what the site and the apps show, WOFF2)
-and :mod:`~energy_lib.publish.serving` (the apps' Voila server, compressed).
+and :mod:`~energy_lib.apps.serving` (the apps' Voila server, compressed).
 """

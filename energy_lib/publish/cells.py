@@ -2,7 +2,7 @@
 
 A published table is a sum over customers along hierarchical dimensions (dong → gu → city,
 building type → sector → all types) and, optionally, periods (months → 12-month totals). This
-module computes every cell with :func:`energy_lib.privacy.cell_statistics`, applies the primary
+module computes every cell with :func:`energy_lib.publish.privacy.cell_statistics`, applies the primary
 rule, prices each cell for the secondary suppression's cost model and writes the relations a
 reader can use, for :class:`energy_lib.publish.release.ReleaseBuilder`.
 
@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from energy_lib import configuration, privacy
+from energy_lib.core import configuration
+from energy_lib.publish import privacy
 from energy_lib.publish.release import ReleaseBuilder, Table, sum_relations
 
 __all__ = ["Dimension", "CostModel", "magnitude_table", "lift"]
@@ -47,7 +48,7 @@ class Dimension:
 
     @classmethod
     def from_hierarchy(cls, hierarchy: privacy.Hierarchy, level_names: Sequence[str]) -> Dimension:
-        """A tree (:class:`energy_lib.privacy.Hierarchy`) with its levels named finest first."""
+        """A tree (:class:`energy_lib.publish.privacy.Hierarchy`) with its levels named finest first."""
         parent = dict(hierarchy.parent)
         depth: dict = {}
         for code in set(parent) | set(parent.values()):
@@ -111,7 +112,7 @@ def magnitude_table(builder: ReleaseBuilder, name: str, rows: pd.DataFrame, by: 
     rows : pandas.DataFrame
         Customer-level rows holding the *finest* code of every dimension and the other keys; or,
         where ``customer`` is None, the statistics of the finest cells of the trees (``customers``,
-        ``total``, ``largest``; :func:`energy_lib.privacy.combine_statistics`) with every code of
+        ``total``, ``largest``; :func:`energy_lib.publish.privacy.combine_statistics`) with every code of
         the other dimensions already in them (a 12-month total beside its months).
     by : sequence of str
         The table's key columns.
@@ -200,7 +201,7 @@ def lift(rows: pd.DataFrame, dimensions: Sequence[Dimension]) -> pd.DataFrame:
 def _cells(rows: pd.DataFrame, by: list[str], *, value: str, customer: str | None, dimensions: Sequence[Dimension],
            represents: str | None) -> pd.DataFrame:
     """Per cell: customers (end customers, counting what each stands for), total and largest share.
-    Trees are climbed inside :func:`energy_lib.privacy.cell_statistics` on integer codes; only the
+    Trees are climbed inside :func:`energy_lib.publish.privacy.cell_statistics` on integer codes; only the
     other dimensions (a month in two 12-month totals) repeat rows."""
     trees = [d.tree for d in dimensions if d.tree is not None]
     if customer is None:

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from energy_lib import privacy
+from energy_lib.publish import privacy
 from energy_lib.publish.audit import AuditResult
 from energy_lib.publish.cells import CostModel, Dimension, magnitude_table
 from energy_lib.publish.protection import REASONS, Protection, protect
@@ -123,7 +123,7 @@ def build_release(*, use: pd.DataFrame, savings: pd.DataFrame, carbon_point: pd.
     Parameters
     ----------
     use : pandas.DataFrame
-        :func:`energy_lib.aggregate.use_partials` with the periods of :func:`period_edges`: per
+        :func:`energy_lib.publish.aggregate.use_partials` with the periods of :func:`period_edges`: per
         dong × building type × carrier × month or 12-month period, ``customers``, ``total``
         [kWh or m³] and ``largest``.
     savings : pandas.DataFrame

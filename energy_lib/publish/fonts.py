@@ -36,7 +36,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from energy_lib import korean_font
+from energy_lib.publish import korean_font
 
 __all__ = ["FONTS", "BASE_CHARACTERS", "APP_SUPPLEMENT", "ks_x_1001_hangul", "characters_of", "site_characters",
            "app_characters", "subset", "write_fonts", "unicode_range", "font_face_css", "write_site_fonts",
@@ -130,7 +130,7 @@ def subset(source: Path, characters: Iterable[str]) -> bytes:
 
 def _sources() -> list[Path]:
     """The TrueType files of :data:`FONTS`, those the figures use too
-    (:func:`energy_lib.korean_font.font_folder`, which raises if they are missing)."""
+    (:func:`energy_lib.publish.korean_font.font_folder`, which raises if they are missing)."""
     folder = korean_font.font_folder()
     return [folder / f"{name}.ttf" for name in FONTS]
 
@@ -227,7 +227,7 @@ def app_characters(notebooks: Path | None = None) -> set[str]:
     """
     package = Path(__file__).resolve().parents[1]
     characters: set[str] = set()
-    sources = [*(package / "config").glob("*.toml"), *(package / "reference").glob("*.csv")]
+    sources = [*(package / "config").glob("*.toml"), *(package / "core" / "reference").glob("*.csv")]
     if notebooks is not None:
         sources += notebooks.rglob("*.ipynb")
     for path in sorted(sources):

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from energy_lib import privacy
+from energy_lib.publish import privacy
 from energy_lib.publish.audit import TOLERANCE, AuditResult, attack
 from energy_lib.publish.release import Release
 

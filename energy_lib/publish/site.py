@@ -2,7 +2,7 @@
 
 ``energy publish`` (and ``make reports``) does three things:
 
-1. the open data (:mod:`energy_lib.opendata`): every published table, aggregated and
+1. the open data (:mod:`energy_lib.publish.opendata`): every published table, aggregated and
    privacy-checked, written once to ``reports/site/data/``; the report notebooks read only these,
    so a report cannot show what the open data does not;
 2. the report pages: each notebook of ``notebooks/reports/`` for each of its pages (the city,
@@ -32,17 +32,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import energy_lib
-from energy_lib import i18n
+from energy_lib.core import i18n
 from energy_lib.publish import fonts
 
-__all__ = ["REPORTS_DIR", "Page", "PageResult", "BuildSummary", "plan", "page_key", "code_fingerprint",
+__all__ = ["Page", "PageResult", "BuildSummary", "plan", "page_key", "code_fingerprint",
            "render_html", "build", "site_css"]
 
-REPORTS_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "reports"
-"""The report notebooks (a source checkout; the site is built from the repository)."""
 
 _STATE = ".build.json"
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 """The nbconvert template (``workbook/``) and the site's stylesheet."""
 
 
@@ -149,10 +147,11 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def page_key(page: Page, data_hash: str, code_hash: str) -> str:
-    """SHA-256 of everything a page depends on: its notebook, parameters, the open data and the code."""
+def page_key(page: Page, data_hash: str, code_hash: str, notebooks: Path) -> str:
+    """SHA-256 of everything a page depends on: its notebook (in the folder ``notebooks``),
+    parameters, the open data and the code."""
     digest = hashlib.sha256()
-    digest.update((REPORTS_DIR / page.notebook).read_bytes())
+    digest.update((notebooks / page.notebook).read_bytes())
     digest.update(json.dumps(page.parameters, sort_keys=True).encode())
     digest.update(data_hash.encode())
     digest.update(code_hash.encode())
@@ -211,11 +210,11 @@ _KERNEL_DEADLINE = 120
 2-core machine running the test suite's two workers and a benchmark."""
 
 
-def _start_kernel():
+def _start_kernel(cwd: str):
     from jupyter_client.manager import KernelManager
 
     manager = KernelManager(kernel_name="python3")
-    manager.start_kernel(cwd=str(REPORTS_DIR))
+    manager.start_kernel(cwd=cwd)
     return manager
 
 
@@ -232,18 +231,18 @@ def _reset(manager) -> None:
         client.stop_channels()
 
 
-def _execute(job: tuple[Page, str, str | None, str]) -> PageResult:
+def _execute(job: tuple[Page, str, str | None, str, str]) -> PageResult:
     """Run one page in this worker's kernel and write its HTML; never raises."""
     import papermill
 
     global _kernel
-    page, site, other_path, key = job
+    page, site, other_path, key, notebooks = job
     started = time.perf_counter()
     target = Path(site) / page.path
     parts = {"kernel": 0.0}
     try:
         if _kernel is None or not _kernel.is_alive():
-            _kernel = _start_kernel()
+            _kernel = _start_kernel(notebooks)
             parts["kernel"] = time.perf_counter() - started
         try:
             _reset(_kernel)
@@ -251,11 +250,11 @@ def _execute(job: tuple[Page, str, str | None, str]) -> PageResult:
             # the kernel did not answer within the deadline (a machine under load, or a kernel
             # wedged by the page before): one fresh kernel, then the page fails for real
             _kernel.shutdown_kernel(now=True)
-            _kernel = _start_kernel()
+            _kernel = _start_kernel(notebooks)
             _reset(_kernel)
             parts["kernel"] = time.perf_counter() - started
         notebook = papermill.execute_notebook(
-            str(REPORTS_DIR / page.notebook), None,
+            str(Path(notebooks) / page.notebook), None,
             parameters={**page.parameters, "data_dir": str(Path(site).resolve() / "data"), "input_hash": key[:16]},
             km=_kernel, progress_bar=False, log_output=False)
         rendering = time.perf_counter()
@@ -288,7 +287,7 @@ def _init_worker() -> None:
     atexit.register(_stop_kernel)
 
 
-def build(site: Path, pages: list[Page], data_hash: str, *, workers: int = 2, force: bool = False,
+def build(site: Path, pages: list[Page], data_hash: str, *, notebooks: Path, workers: int = 2, force: bool = False,
           progress: Callable[[PageResult], None] | None = None) -> BuildSummary:
     """Execute and render the pages whose key changed; write the index pages and the build state.
 
@@ -299,7 +298,10 @@ def build(site: Path, pages: list[Page], data_hash: str, *, workers: int = 2, fo
     pages : list of Page
         :func:`plan`.
     data_hash : str
-        The open data's hash (:func:`energy_lib.opendata.build` returns it).
+        The open data's hash (:func:`energy_lib.publish.opendata.build` returns it).
+    notebooks : pathlib.Path
+        The folder of the report notebooks (``notebooks/reports`` of a checkout; ``energy publish
+        --notebooks``); each page's notebook is run there, as its own folder.
     workers : int
         Worker processes, each with its own kernel.
     force : bool
@@ -307,13 +309,14 @@ def build(site: Path, pages: list[Page], data_hash: str, *, workers: int = 2, fo
     """
     summary = BuildSummary()
     started = time.perf_counter()
+    notebooks = Path(notebooks)
     state_path = site / _STATE
     state = json.loads(state_path.read_text("utf-8")) if state_path.exists() else {}
     code_hash = code_fingerprint()
     by_path = {page.path: page for page in pages}
     jobs = []
     for page in pages:
-        key = page_key(page, data_hash, code_hash)
+        key = page_key(page, data_hash, code_hash, notebooks)
         other = _other_language(page, by_path)
         if not force and state.get(page.path) == key and (site / page.path).exists():
             result = PageResult(page.path, "unchanged")
@@ -321,7 +324,7 @@ def build(site: Path, pages: list[Page], data_hash: str, *, workers: int = 2, fo
             if progress:
                 progress(result)
         else:
-            jobs.append((page, str(site), other, key))
+            jobs.append((page, str(site), other, key, str(Path(notebooks).resolve())))
     summary.seconds["plan"] = time.perf_counter() - started
     keys = {job[0].path: job[3] for job in jobs}
     if jobs:
@@ -442,7 +445,7 @@ def _write_page(path: Path, lang: str, title: str, body: str, nav: dict | None, 
 def provenance_html(data_dir: Path, lang: str, input_hash: str = "") -> str:
     """The provenance box every page ends with: data period, methods, sources, privacy rule,
     code version and the hash of the page's inputs (the open data's hash when run on its own)."""
-    from energy_lib import opendata
+    from energy_lib.publish import opendata
 
     info = opendata.manifest(data_dir)
     rule = info["privacy"]

@@ -7,7 +7,8 @@ from browser import INSTALL_HINT, executable
 from http_site import http_server
 
 from energy_lib.publish import site as publish
-from energy_lib.wards import wards
+from energy_lib.core.wards import wards
+from tests.conftest import NOTEBOOKS
 
 BROKEN = publish.Page("area.ipynb", {"lang": "ko", "level": "ward", "code": "0000000000"}, "ko/dong/0000000000.html",
                       "없는 동", "dong")
@@ -20,7 +21,7 @@ def site(published) -> dict:
     pages = [p for p in publish.plan(table, ["apartment"])
              if p.section in ("city", "building_type") or p.path.endswith(("/29140.html", "/2914074500.html"))
              or p.path in ("ko/dong/2911052500.html", "ko/gu/29110.html")]  # a dong page links to its gu
-    summary = publish.build(published["site"], [*pages, BROKEN], published["manifest"]["data_hash"], workers=2)
+    summary = publish.build(published["site"], [*pages, BROKEN], published["manifest"]["data_hash"], notebooks=NOTEBOOKS / "reports", workers=2)
     return {**published, "pages": pages, "summary": summary}
 
 

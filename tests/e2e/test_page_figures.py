@@ -1,5 +1,5 @@
 """The numbers the report pages show, computed again from the store (readings, sites and the
-factors of config/units.toml, not the open data or energy_lib.aggregate): building-type totals over
+factors of config/units.toml, not the open data or energy_lib.publish.aggregate): building-type totals over
 every carrier in toe, residential electricity per residential household, and energy per m² of
 floor area. Built on the 4,000-household recovery city, where these cells are published (the
 600-household demo withholds almost all of them)."""
@@ -13,9 +13,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from energy_lib import configuration, i18n, opendata
+from energy_lib.core import configuration, i18n
+from energy_lib.publish import opendata
 from energy_lib.publish import site as publish
-from energy_lib.wards import wards
+from energy_lib.core.wards import wards
+from tests.conftest import NOTEBOOKS
 
 pytestmark = pytest.mark.xdist_group("recovery")
 PAGES = ("ko/city.html", "ko/gu/29140.html", "ko/building/commercial.html", "ko/building/industrial.html")
@@ -29,7 +31,7 @@ def figures_site(recovery_open_data, tmp_path_factory):
     site = tmp_path_factory.mktemp("figures") / "site"
     shutil.copytree(recovery_open_data["data"], site / "data")
     pages = [p for p in publish.plan(wards(), ["commercial", "industrial"]) if p.path in PAGES]
-    summary = publish.build(site, pages, recovery_open_data["manifest"]["data_hash"], workers=2)
+    summary = publish.build(site, pages, recovery_open_data["manifest"]["data_hash"], notebooks=NOTEBOOKS / "reports", workers=2)
     assert not summary.failed, [(r.path, r.error) for r in summary.failed]
     return {"site": site, "store": recovery_open_data["store"]}
 

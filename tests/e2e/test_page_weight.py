@@ -133,7 +133,7 @@ def test_an_app_loads_under_2_mb_from_this_server_only(voila, browser, notebook)
 
 
 def test_every_app_is_measured():
-    from energy_lib.explorer import APPS as LISTED
+    from energy_lib.apps.explorer import APPS as LISTED
 
     assert {notebook for notebook, _, _ in LISTED} | {"index.ipynb"} <= set(APPS)
 
@@ -143,9 +143,9 @@ def test_korean_typed_on_the_board_fetches_the_rest_of_the_font_only_then(voila,
     """The apps' first font part holds what they show; a syllable outside it (typed by a resident)
     makes the browser fetch the second part (its unicode-range), and it renders in NanumGothic."""
     from energy_lib.publish import fonts
-    from energy_lib.publish.site import REPORTS_DIR
+    from tests.conftest import NOTEBOOKS
 
-    shown = fonts.app_characters(REPORTS_DIR.parent)
+    shown = fonts.app_characters(NOTEBOOKS)
     typed = "".join(c for c in fonts.ks_x_1001_hangul() if c not in shown)[:3]
     context = browser.new_context(viewport=PHONE)
     page = context.new_page()

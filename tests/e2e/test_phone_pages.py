@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from http_site import http_server
 
-from energy_lib import opendata
+from energy_lib.publish import opendata
 from energy_lib.publish import site as publish
-from energy_lib.wards import wards
+from energy_lib.core.wards import wards
+from tests.conftest import NOTEBOOKS
 
 pytestmark = pytest.mark.xdist_group("published")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -63,7 +64,7 @@ def phone_site(published, tmp_path_factory):
     pages = [p for p in publish.plan(wards(), TYPES)
              if (p.lang == "ko" and (p.section in ("city", "gu", "building_type") or p.path in dongs))
              or p.path in ENGLISH]
-    summary = publish.build(site, pages, published["manifest"]["data_hash"], workers=2)
+    summary = publish.build(site, pages, published["manifest"]["data_hash"], notebooks=NOTEBOOKS / "reports", workers=2)
     assert not summary.failed, [(r.path, r.error) for r in summary.failed]
     with http_server(site) as url:
         yield {"url": url, "site": site, "pages": pages, "store": published["store"]}

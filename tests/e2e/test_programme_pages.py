@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from http_site import http_server
 
-from energy_lib import i18n, opendata
+from energy_lib.core import i18n
+from energy_lib.publish import opendata
 from energy_lib.publish import site as publish
-from energy_lib.wards import wards
+from energy_lib.core.wards import wards
+from tests.conftest import NOTEBOOKS
 
 pytestmark = pytest.mark.xdist_group("recovery")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -22,7 +24,7 @@ def programme_site(recovery_open_data):
     site = recovery_open_data["data"].parent
     pages = [p for p in publish.plan(wards(), [], programmes=opendata.read(recovery_open_data["data"], "programmes"))
              if p.section == "programme"]
-    summary = publish.build(site, pages, recovery_open_data["manifest"]["data_hash"], workers=2)
+    summary = publish.build(site, pages, recovery_open_data["manifest"]["data_hash"], notebooks=NOTEBOOKS / "reports", workers=2)
     assert not summary.failed, [(r.path, r.error) for r in summary.failed]
     with http_server(site) as url:
         yield {"url": url, "site": site, "pages": pages}

@@ -14,6 +14,7 @@ import pytest
 from cleartext import demo_secrets, leaks
 
 from energy_lib.publish import site as publish
+from tests.conftest import NOTEBOOKS
 
 pytestmark = pytest.mark.xdist_group("published")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -105,9 +106,9 @@ def test_a_failing_notebook_is_reported_and_the_rest_publish(site):
 
 
 def test_a_rebuild_without_changes_executes_nothing(site):
-    again = publish.build(site["site"], site["pages"], site["manifest"]["data_hash"], workers=2)
+    again = publish.build(site["site"], site["pages"], site["manifest"]["data_hash"], notebooks=NOTEBOOKS / "reports", workers=2)
     assert again.counts() == {"unchanged": len(site["pages"])}
-    changed = publish.build(site["site"], site["pages"][:1], "another data hash", workers=1)
+    changed = publish.build(site["site"], site["pages"][:1], "another data hash", notebooks=NOTEBOOKS / "reports", workers=1)
     assert changed.counts() == {"executed": 1}
 
 

@@ -30,7 +30,7 @@ def alt_texts(notebook) -> list[str]:
     texts = []
     for output in outputs(notebook):
         data = output.get("data", {})
-        assert "image/png" not in data, "a figure was shown without alt text: use energy_lib.plots.show"
+        assert "image/png" not in data, "a figure was shown without alt text: use energy_lib.publish.plots.show"
         for tag in re.findall(r"<img[^>]*>", data.get("text/html", "")):
             alt = re.search(r'alt="([^"]*)"', tag)
             assert alt and alt.group(1).strip(), "an image without alt text"

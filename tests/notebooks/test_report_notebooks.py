@@ -46,7 +46,8 @@ def test_a_wrong_area_code_says_what_is_allowed(execute, published):
 def test_a_programme_with_few_participants_is_withheld(execute, published):
     """The small demo's programmes have fewer than 15 participants: the page says so, shows no
     estimate and no figure."""
-    from energy_lib import i18n, opendata
+    from energy_lib.core import i18n
+    from energy_lib.publish import opendata
 
     notebook = execute("notebooks/reports/programme.ipynb", lang="en", programme_id="insulation_retrofit",
                        data_dir=str(published["data"]))
@@ -62,7 +63,7 @@ def test_a_programme_with_few_participants_is_withheld(execute, published):
 def test_the_programme_report_shows_the_evaluation(execute, recovery_open_data, lang):
     """Balcony PV on the 4,000-household city: the estimate with its interval, the event study,
     savings in five units, cost-effectiveness, the prosumer balance and the comparison group."""
-    from energy_lib import i18n
+    from energy_lib.core import i18n
 
     notebook = execute("notebooks/reports/programme.ipynb", lang=lang, programme_id="balcony_pv",
                        data_dir=str(recovery_open_data["data"]))

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from energy_lib import aggregate
+from energy_lib.publish import aggregate
 
 
 def _consumption(months=24, hidden=()):

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from energy_lib.board import (
+from energy_lib.apps.board import (
     Board,
     BoardSettings,
     PostNotFound,
@@ -26,7 +26,7 @@ from energy_lib.board import (
     local_time,
     post_html,
 )
-from energy_lib.board_cli import app
+from energy_lib.cli.board import app
 
 WARD = "2911052500"  # 동구 충장동
 OTHER_WARD = "2914074500"  # 서구 치평동
@@ -548,7 +548,7 @@ def test_every_moderation_action_is_logged_with_who_what_which_post_when_and_why
 
 def test_an_action_whose_log_entry_cannot_be_written_does_not_happen(board, monkeypatch):
     """The entry is written in the action's transaction: no action without its entry."""
-    import energy_lib.board
+    import energy_lib.apps.board
 
     post = _post(board)
     board.report("a", post.id)
@@ -557,7 +557,7 @@ def test_an_action_whose_log_entry_cannot_be_written_does_not_happen(board, monk
     def broken(*_args, **_kwargs):
         raise RuntimeError("the log is unavailable")
 
-    monkeypatch.setattr(energy_lib.board, "_log", broken)
+    monkeypatch.setattr(energy_lib.apps.board, "_log", broken)
     for action in (lambda: board.hide(post.id, "광고", "kim"), lambda: board.delete(post.id, "광고", "kim"),
                    lambda: board.report("c", post.id)):  # the third reporter would hide it
         with pytest.raises(RuntimeError, match="log"):
@@ -654,7 +654,7 @@ def test_a_board_made_when_rate_limits_were_per_session_is_upgraded_in_place(url
     ("１２０３００４５１７", "customer_number"),
 ])
 def test_personal_numbers_are_found_however_they_are_written(text, kind):
-    from energy_lib import personal_numbers
+    from energy_lib.apps import personal_numbers
 
     [found] = personal_numbers.find(f"제 번호는 {text}입니다")
     assert found.kind == kind
@@ -682,13 +682,13 @@ def test_personal_numbers_are_found_however_they_are_written(text, kind):
     "12:30",
 ])
 def test_numbers_residents_write_are_not_taken_for_personal_ones(text):
-    from energy_lib import personal_numbers
+    from energy_lib.apps import personal_numbers
 
     assert personal_numbers.find(text) == ()
 
 
 def test_the_board_page_tells_residents_the_rule():
-    from energy_lib import i18n
+    from energy_lib.core import i18n
 
     reporters = BoardSettings.from_config().auto_hide_reports
     korean, english = (i18n.text("board.intro", lang) + i18n.text("board.reports_rule", lang, reporters=reporters)

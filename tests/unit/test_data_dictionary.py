@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from energy_lib.tables import TABLES
+from energy_lib.core.tables import TABLES
 
 DICTIONARY = (Path(__file__).resolve().parents[2] / "data" / "README.md").read_text("utf-8")
 

@@ -98,7 +98,7 @@ def test_programmes_have_participants_and_a_known_effect(demo):
 
 
 def test_kepco_aggregates_scale_the_sample_to_the_city(demo):
-    from energy_lib import reconcile
+    from energy_lib.publish import reconcile
 
     table = reconcile.by_year(reconcile.electricity_against_kepco(demo["store"]))
     residential = table[(table["category"] == "residential") & (table["year"] == 2024)]

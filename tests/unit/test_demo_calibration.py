@@ -118,7 +118,7 @@ def test_the_demo_must_cover_the_reference_year():
 def test_building_floor_areas_follow_the_register_by_type(calendar):
     """Floor areas have each type's configured lognormal distribution (median within 15%, spread
     within 20%), larger users are larger buildings, and use per m² varies within a type."""
-    from energy_lib import configuration
+    from energy_lib.core import configuration
 
     settings = DemoSettings()
     customers = calibration.building_customers(settings, calendar, pd.DataFrame(columns=["gu_code", "contract", "kwh"]))

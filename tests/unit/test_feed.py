@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from energy_lib import live
+from energy_lib.realtime import live
 from energy_lib.cli import app
 from energy_lib.demo.city import interval_sites
 from energy_lib.demo.feed import Anomaly, FeedSettings, day_load, default_day, run_feed

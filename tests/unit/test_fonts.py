@@ -75,8 +75,8 @@ def test_site_fonts_follow_the_pages_and_are_written_only_when_they_change(tmp_p
 
 
 def test_app_characters_cover_the_catalogue_and_the_wards():
-    from energy_lib import i18n
-    from energy_lib.wards import wards
+    from energy_lib.core import i18n
+    from energy_lib.core.wards import wards
 
     characters = fonts.app_characters()
     for key, entry in i18n._entries().items():

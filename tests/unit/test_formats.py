@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from energy_lib.identity import pseudonyms
+from energy_lib.core.identity import pseudonyms
 from tests.conftest import bills_csv
 
 

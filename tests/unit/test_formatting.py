@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from energy_lib import formatting, i18n
+from energy_lib.core import formatting, i18n
 
 
 @pytest.mark.parametrize("missing", [None, np.nan, pd.NA, pd.NaT, float("nan")])

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from energy_lib import household, my_savings, peers
-from energy_lib.household import Lookup, Refused, ThrottleSettings
+from energy_lib.apps import household, my_savings, peers
+from energy_lib.apps.household import Lookup, Refused, ThrottleSettings
+from energy_lib.core import personal_codes
 from tests.conftest import HOUSEHOLD_SECRET as SECRET
 from tests.conftest import code_cost
 
@@ -36,18 +37,18 @@ def lookup(city, tmp_path, **options) -> Lookup:
 
 def test_codes_are_deterministic_unambiguous_and_hashes_agree():
     accounts = pd.Series(["1203004517", "6100000003", "1203004517"])
-    codes = household.issue_codes(accounts, SECRET)
-    assert codes.equals(household.issue_codes(accounts, SECRET))
+    codes = personal_codes.issue_codes(accounts, SECRET)
+    assert codes.equals(personal_codes.issue_codes(accounts, SECRET))
     assert codes[0] == codes[2] and codes[0] != codes[1]
-    assert not codes.equals(household.issue_codes(accounts, b"another secret key of 32 bytes.."))
-    plain = codes.map(household.normalise_code)
-    assert all(len(c) == household.CODE_LENGTH and set(c) <= set(household.CODE_ALPHABET) for c in plain)
+    assert not codes.equals(personal_codes.issue_codes(accounts, b"another secret key of 32 bytes.."))
+    plain = codes.map(personal_codes.normalise_code)
+    assert all(len(c) == personal_codes.CODE_LENGTH and set(c) <= set(personal_codes.CODE_ALPHABET) for c in plain)
     assert codes[0] == "-".join(plain[0][i:i + 4] for i in range(0, 12, 4))  # shown in groups of four
     typed = plain[0].lower()[:5] + " " + plain[0].lower()[5:]
-    assert household.verify_code(typed, household.code_hash(codes[0], settings=code_cost()))
-    hashed = household.code_hashes(codes, settings=code_cost())
-    assert all(household.verify_code(c, h) for c, h in zip(codes, hashed))
-    assert not household.verify_code(codes[1], hashed[0])
+    assert personal_codes.verify_code(typed, personal_codes.code_hash(codes[0], settings=code_cost()))
+    hashed = personal_codes.code_hashes(codes, settings=code_cost())
+    assert all(personal_codes.verify_code(c, h) for c, h in zip(codes, hashed))
+    assert not personal_codes.verify_code(codes[1], hashed[0])
 
 
 def test_code_hash_is_scrypt_with_a_salt_per_code_and_the_keyed_pepper(monkeypatch):
@@ -60,7 +61,7 @@ def test_code_hash_is_scrypt_with_a_salt_per_code_and_the_keyed_pepper(monkeypat
     from energy_lib.core import keys
 
     cost = code_cost()
-    first, second = household.code_hash("ABCD-EFGH-JKMN", settings=cost), household.code_hash("abcdefghjkmn", settings=cost)
+    first, second = personal_codes.code_hash("ABCD-EFGH-JKMN", settings=cost), personal_codes.code_hash("abcdefghjkmn", settings=cost)
     assert first != second  # per-code salt
     scheme, position, n, r, p, salt, digest = first.split("$")
     assert (scheme, int(n), int(r), int(p)) == ("scrypt", cost.n, cost.r, cost.p)
@@ -68,10 +69,10 @@ def test_code_hash_is_scrypt_with_a_salt_per_code_and_the_keyed_pepper(monkeypat
     pepper = hmac.digest(keys.derive("codes:pepper", keys.ring()[int(position)]), b"ABCDEFGHJKMN", "sha256")
     expected = hashlib.scrypt(pepper, salt=base64.b64decode(salt), n=cost.n, r=cost.r, p=cost.p, dklen=32)
     assert base64.b64decode(digest) == expected
-    assert household.verify_code("abcd efgh jkmn", second)
+    assert personal_codes.verify_code("abcd efgh jkmn", second)
     monkeypatch.setenv("ENERGY_SECRET_KEY", "11" * 32)  # another key: the stolen index is useless
-    assert not household.verify_code("ABCD-EFGH-JKMN", first)
-    configured = household.CodeHashSettings.configured()
+    assert not personal_codes.verify_code("ABCD-EFGH-JKMN", first)
+    configured = personal_codes.CodeHashSettings.configured()
     assert configured.n >= 2**12 and configured.r == 8 and configured.p == 1
 
 
@@ -80,7 +81,7 @@ def test_index_never_holds_codes_or_customer_numbers(city):
     text = index.astype(str).to_numpy().ravel()
     cells = set(text)
     assert not cells & set(city["codes"]) and not cells & set(city["accounts"])
-    assert not cells & set(city["codes"].map(household.normalise_code))
+    assert not cells & set(city["codes"].map(personal_codes.normalise_code))
     assert index["meter_id"].is_unique and index["code_hash"].str.startswith("scrypt$").all()
 
 
@@ -107,7 +108,7 @@ def test_correct_code_shows_that_households_numbers(city, tmp_path):
             row = carbon[(carbon["meter_id"] == meter_id) & (carbon["half_year"] == view.half_year)]
             if len(row) and row["status"].iloc[0] == "qualified":
                 assert electricity.cp_tier == row["tier"].iloc[0]
-        assert view.judgement in (*household.JUDGEMENTS, None)
+        assert view.judgement in (*peers.JUDGEMENTS, None)
         checked += 1
     assert checked >= 10
 
@@ -207,7 +208,7 @@ def test_peer_groups_have_at_least_the_rules_minimum_of_households(city):
 
 def test_judgements_follow_the_peer_figures(city):
     index = city["index"].dropna(subset=["judgement"])
-    assert set(index["judgement"]) == set(household.JUDGEMENTS)
+    assert set(index["judgement"]) == set(peers.JUDGEMENTS)
     great = index["judgement"] == "great"
     good = index["judgement"] == "good"
     assert (index.loc[great, "kgco2eq_12m"] <= index.loc[great, "peer_efficient_kgco2eq"]).all()

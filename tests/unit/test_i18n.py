@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from energy_lib import i18n
+from energy_lib.core import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,9 +7,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from energy_lib import identity
+from energy_lib.core import identity
 from energy_lib.core import keys
-from energy_lib.identity import pseudonyms
+from energy_lib.core.identity import pseudonyms
 
 
 def test_pseudonyms_are_stable_distinct_and_keyed(monkeypatch):

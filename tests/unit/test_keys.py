@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from energy_lib import household
+from energy_lib.apps import household
 from energy_lib.cli import app
 from energy_lib.core import keys
 from energy_lib.demo.city import households
@@ -102,7 +102,7 @@ def test_rotation_keeps_every_join_and_new_files_get_the_rekeyed_ids(published, 
 
 
 def test_an_interrupted_rotation_is_finished_by_running_it_again(monkeypatch, tmp_path, store):
-    from energy_lib import rekey
+    from energy_lib.store import rekey
 
     monkeypatch.setenv("ENERGY_KEY_FILE", str(tmp_path / "secret.key"))
     keys.create_key()

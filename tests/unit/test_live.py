@@ -1,4 +1,4 @@
-"""The live day's expected-versus-actual use (energy_lib.live)."""
+"""The live day's expected-versus-actual use (energy_lib.realtime.live)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from energy_lib import live, weather
+from energy_lib.core import weather
+from energy_lib.realtime import live
 from energy_lib.baselines.data import hourly_usage
 from energy_lib.baselines.towt import fit_towt
-from energy_lib.compute import NothingToCompute
+from energy_lib.store import NothingToCompute
 from energy_lib.demo.feed import day_load, hour_files, write_atomically
 from energy_lib.ingest.pipeline import ingest_file
 from energy_lib.store import Store

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from energy_lib import live, live_view
+from energy_lib.apps import live_view
+from energy_lib.realtime import live
 
 
 def _run(coroutine) -> None:

@@ -11,7 +11,8 @@ import pytest
 from matplotlib import pyplot as plt
 from scipy.spatial import ConvexHull
 
-from energy_lib import maps, plots, ward_shapes, wards
+from energy_lib.core import wards
+from energy_lib.publish import maps, plots, ward_shapes
 
 matplotlib.use("Agg")
 
@@ -155,9 +156,9 @@ def test_boundary_file_missing_wards_and_other_regions_are_warnings(tmp_path, ce
     shapes = maps.read_boundaries(path, code_property="adm_cd2")
     assert shapes.missing == (CHIPYEONG,)
     found = {w.qualified_name: w.data for w in shapes.warnings}
-    assert found["energy_lib.ward_shapes.ward_without_boundary"] == {"ward_codes": [CHIPYEONG],
+    assert found["energy_lib.publish.ward_shapes.ward_without_boundary"] == {"ward_codes": [CHIPYEONG],
                                                              "dong_names": ["치평동"]}
-    assert found["energy_lib.ward_shapes.features_outside_gwangju"] == {"n_features": 1,
+    assert found["energy_lib.publish.ward_shapes.features_outside_gwangju"] == {"n_features": 1,
                                                                  "examples": ["1111053000"]}
     fig = maps.draw_map(pd.Series({CHIPYEONG: 5.0}), MEASURE, title="경계", shapes=shapes,
                         highlight=CHIPYEONG)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from energy_lib import opendata, privacy
+from energy_lib.publish import opendata, privacy
 
 pytestmark = pytest.mark.xdist_group("published")
 

@@ -79,7 +79,7 @@ _CDN = re.compile(r"(?:src|href)\s*=\s*[\"']?(?:https?:)?//(?!127\.0\.0\.1|local
 
 
 def test_no_template_or_notebook_loads_an_asset_from_another_site():
-    sources = [*ROOT.glob("energy_lib/templates/**/*"), *ROOT.glob("notebooks/**/*.ipynb"),
+    sources = [*ROOT.glob("energy_lib/publish/templates/**/*"), *ROOT.glob("notebooks/**/*.ipynb"),
                *ROOT.glob("energy_lib/**/*.html*"), *ROOT.glob("energy_lib/**/*.j2")]
     # markup only: Jinja code ({{ … }}, {% … %}) may name a CDN link to remove it (workbook-app does)
     markup = {path: re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "", path.read_text("utf-8", errors="replace"), flags=re.S)

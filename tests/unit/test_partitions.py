@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from energy_lib.partitions import KINDS, write_partitions
+from energy_lib.compute.partitions import KINDS, write_partitions
 
 
 def test_every_reading_is_in_the_one_bucket_of_its_meter(demo, tmp_path):

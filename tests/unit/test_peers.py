@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
-from energy_lib import peers
-from energy_lib.privacy import SuppressionRule
+from energy_lib.apps import peers
+from energy_lib.publish.privacy import SuppressionRule
 
 SETTINGS = peers.PeerSettings.configured()
 MINIMUM = SETTINGS.min_households

@@ -7,7 +7,7 @@ import matplotlib
 import pytest
 from matplotlib import font_manager
 
-from energy_lib import plots
+from energy_lib.publish import plots
 
 matplotlib.use("Agg")
 

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from energy_lib import configuration, privacy
+from energy_lib.core import configuration
+from energy_lib.publish import privacy
 
 RULE = privacy.SuppressionRule(min_customers=15, max_share=0.15)
 

@@ -9,7 +9,7 @@ import pytest
 
 from energy_lib.apps import client
 from energy_lib.core import keys
-from energy_lib.publish import serving
+from energy_lib.apps import serving
 
 GIB = 1024 ** 3
 

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from energy_lib import configuration, units
+from energy_lib.core import configuration, units
 
 
 def test_every_factor_has_value_unit_source_and_year():

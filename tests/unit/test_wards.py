@@ -1,6 +1,6 @@
 import pandas as pd
 
-from energy_lib import wards
+from energy_lib.core import wards
 
 
 def test_ward_table_has_96_dongs_in_5_gu():

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from energy_lib import charts, i18n
+from energy_lib.core import i18n
+from energy_lib.publish import charts
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])

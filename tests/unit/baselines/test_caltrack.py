@@ -5,17 +5,20 @@ its own environment (tests/reference/make_eemeter_fixture.py). Temperatures are 
 here; slopes per °C are 9/5 of eemeter's slopes per °F.
 """
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from energy_lib.baselines.caltrack import CalTRACKSettings, Periods, fit_caltrack, predict_caltrack
-from energy_lib.baselines.reference import (FIXTURE_DIR, caltrack_periods, compare_caltrack, fit_sample,
-                                            load_fixture, tied_reference)
+from energy_lib.savings.reference import (caltrack_periods, compare_caltrack, fit_sample,
+                                          load_fixture, tied_reference)
 from energy_lib.baselines.towt import fahrenheit_to_celsius
 from energy_lib.baselines.sufficiency import sufficiency
 from energy_lib.savings import metered_savings
 
+FIXTURE_DIR = Path(__file__).resolve().parents[2] / "reference"  # the committed eemeter fixtures
 FIXTURE = load_fixture(FIXTURE_DIR / "eemeter_2_10_fixture.json")
 SAMPLES = sorted(FIXTURE["samples"])
 STATUS = {"QUALIFIED": "qualified", "DISQUALIFIED": "disqualified", "NOT ATTEMPTED": "not_attempted", "ERROR": "error"}

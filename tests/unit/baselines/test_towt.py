@@ -1,12 +1,15 @@
 """TOWT (CalTRACK hourly) against OpenEEmeter 2.10's results on its hourly sample meters."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from energy_lib.baselines.reference import FIXTURE_DIR, compare_towt, fit_towt_sample, load_fixture, towt_window
+from energy_lib.savings.reference import compare_towt, fit_towt_sample, load_fixture, towt_window
 from energy_lib.baselines.towt import SEGMENT_NAMES, fahrenheit_to_celsius, fit_towt
 
+FIXTURE_DIR = Path(__file__).resolve().parents[2] / "reference"  # the committed eemeter fixtures
 FIXTURE = load_fixture(FIXTURE_DIR / "eemeter_2_10_hourly_fixture.json")
 SAMPLES = sorted(FIXTURE["samples"])
 

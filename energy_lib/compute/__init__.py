@@ -1,0 +1,535 @@
+"""The compute stage: baselines and savings of every meter, from the store to derived tables.
+
+``energy compute`` reads the canonical store (readings, meters, sites, weather, participation)
+and writes, atomically, the derived tables of ``data/derived/`` (see data/README.md):
+
+* ``baselines`` and ``savings`` for two kinds of analysis:
+
+  - ``annual``: every meter's reporting year (by default the last twelve billing months in the
+    store) against the twelve months before it, weather-normalised. Bills are CalTRACK billing
+    models, daily and interval data CalTRACK daily models, and interval meters also TOWT (hourly).
+  - ``programme:<id>``: every participant's meters of the programme's carrier, the year after
+    enrolment against the year before (CalTRACK, whole periods, the enrolment bill left out).
+
+* ``savings_by_group``: the meters' savings summed by city, gu, ward and building type (and per
+  programme), with the portfolio uncertainty.
+* ``carbon_point``: the Carbon Point rule per bill meter and half-year.
+* ``programme_*``: each programme against a matched comparison group, by difference in
+  differences (:mod:`energy_lib.evaluation`): effects, event study, balance, savings, cost and
+  the prosumer balance of PV programmes.
+
+The city is computed by bucket of meters (:mod:`energy_lib.compute.partitions`): the readings are first
+laid out by a hash of the meter id, then each bucket's Carbon Point, CalTRACK and TOWT runs on its
+own (in this process, in worker processes or on a Dask cluster: :mod:`energy_lib.compute.engines`), so
+memory is bounded by a bucket. Within a bucket everything is vectorised over meters (chunks of
+:attr:`ComputeSettings.chunk_meters`) except TOWT, which fits one interval meter at a time (each fit
+takes well under a second). The city's sums, the band calibration and the programme evaluations
+follow on the gathered per-meter rows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from tqdm.auto import tqdm
+
+from energy_lib import evaluation, savings
+from energy_lib.baselines import metrics
+from energy_lib.core import units, weather
+from energy_lib.compute.engines import engine_for
+from energy_lib.baselines.caltrack import CalTRACKSettings, fit_caltrack
+from energy_lib.baselines.carbon_point import MonthlyUsage, carbon_point
+from energy_lib.baselines.data import billing_month, billing_periods, daily_periods, hourly_usage, window
+from energy_lib.baselines.sufficiency import hourly_sufficiency, sufficiency
+from energy_lib.baselines.towt import fit_towt
+from energy_lib.core.scratch import scratch_folder
+from energy_lib.compute.partitions import Partitions, write_partitions
+from energy_lib.store import NothingToCompute, Store
+from energy_lib.core.tables import TABLES
+
+__all__ = ["ComputeSettings", "ComputeReport", "compute", "caltrack_analysis", "towt_analysis",
+           "savings_by_group", "calibrate", "carbon_point_table", "default_reporting_start", "DERIVED_TABLES"]
+
+DERIVED_TABLES = ("baselines", "savings", "savings_by_group", "band_calibration", "carbon_point")
+BILL_RESOLUTIONS = ("billing", "monthly")
+MODELLED_CARRIERS = ("electricity", "gas", "heat")
+"""Carriers with a weather model; water has the Carbon Point rule only."""
+CITY_CODE = "29"
+
+
+@dataclass(frozen=True)
+class ComputeSettings:
+    """What ``energy compute`` computes.
+
+    Parameters
+    ----------
+    reporting_start : pandas.Timestamp, optional
+        First month of the annual analysis's reporting year; default
+        :func:`default_reporting_start`.
+    baseline_days, reporting_days : int
+        Window lengths [days] (a year: CalTRACK's 365).
+    station : str
+        Weather station of the temperatures (ASOS 156, Gwangju).
+    confidence : float
+        Confidence of the savings bands.
+    chunk_meters : int
+        Meters computed at once. 5,000 is the fastest on the benchmark machine: bigger chunks make
+        arrays of hundreds of MB whose first touch costs more than the batching saves.
+    partition_rows : int
+        About how many readings a bucket of meters holds (:mod:`energy_lib.compute.partitions`): a
+        bucket is the unit of work of an engine and bounds a worker's memory.
+    """
+
+    reporting_start: pd.Timestamp | None = None
+    baseline_days: int = 365
+    reporting_days: int = 365
+    station: str = "156"
+    confidence: float = 0.90
+    chunk_meters: int = 5_000
+    partition_rows: int = 2_000_000
+
+
+@dataclass(frozen=True)
+class ComputeReport:
+    """What a compute run wrote: rows per derived table, wall seconds per step, and the work
+    inside the buckets (seconds summed over buckets, which run in parallel on several workers)."""
+
+    reporting_start: pd.Timestamp
+    rows: dict[str, int]
+    seconds: dict[str, float]
+    bucket_seconds: dict[str, float] = field(default_factory=dict)
+    buckets: int = 0
+    readings: dict[str, int] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        out = [f"annual analysis: reporting year from {self.reporting_start:%Y-%m}"]
+        out += [f"{name:>17}: {count:>10,} rows" for name, count in self.rows.items()]
+        out += [f"{'total':>17}: {sum(self.seconds.values()):>10.1f} s ("
+                + ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items()) + ")"]
+        if self.buckets:
+            out += [f"{'buckets':>17}: {self.buckets:>10,} of "
+                    + ", ".join(f"{n:,} {kind}" for kind, n in self.readings.items()) + " readings; inside them "
+                    + ", ".join(f"{k} {v:.1f} s" for k, v in self.bucket_seconds.items())]
+        return out
+
+
+def default_reporting_start(store: Store) -> pd.Timestamp:
+    """The first of the twelve last whole billing months in the store: a year before the month
+    after the last billing month of any bill."""
+    last = store.sql("SELECT max(CASE WHEN resolution = 'billing' THEN period_end ELSE period_start END) AS m "
+                     "FROM readings WHERE resolution IN ('billing', 'monthly')")["m"].iloc[0]
+    if pd.isna(last):
+        raise NothingToCompute("the store has no bills: ingest some (energy ingest) or build the demo (energy demo)")
+    return pd.Timestamp(last).to_period("M").to_timestamp() - pd.DateOffset(months=11)
+
+
+def _meter_sites(store: Store) -> pd.DataFrame:
+    """meter_id → site_id, carrier, ward_code, gu_code, building_type."""
+    return store.sql("""
+        SELECT m.meter_id, m.site_id, m.carrier, s.ward_code, w.gu_code, s.building_type
+        FROM meters m JOIN sites s USING (site_id) LEFT JOIN wards w ON w.ward_code = s.ward_code
+        ORDER BY m.meter_id""").set_index("meter_id")
+
+
+def caltrack_analysis(readings: pd.DataFrame, temp_c: pd.Series, edges: pd.Series, *, interval: str, carrier: str,
+                      normal_temp_c: np.ndarray, by: str = "period", baseline_days: int = 365,
+                      reporting_days: int = 365, confidence: float = 0.90) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Baselines and savings of meters of one carrier and interval around each meter's edge.
+
+    Parameters
+    ----------
+    readings : pandas.DataFrame
+        The meters' readings (``meter_id``, ``resolution``, ``period_start``, ``period_end``,
+        ``value_canonical``).
+    temp_c : pandas.Series
+        Daily mean temperature [°C].
+    edges : pandas.Series
+        Per meter id (the meters to evaluate, also those without readings), the day separating
+        baseline and reporting.
+    interval : str
+        ``billing`` or ``daily``.
+    carrier : str
+        Fits cooling terms for electricity only (gas and heat: intercept and HDD models).
+    normal_temp_c : numpy.ndarray
+        The typical year's 365 daily temperatures [°C] for normalised savings.
+    by : str
+        Window selection (:func:`energy_lib.baselines.data.window`).
+
+    Returns
+    -------
+    baselines, savings : pandas.DataFrame
+        Rows of the derived tables (without the site columns and analysis name).
+    """
+    meter_ids = pd.Index(edges.index, name="meter_id")
+    before = window(readings, edges, days=baseline_days, before=True, by=by)
+    after = window(readings, edges, days=reporting_days, before=False, by=by)
+    if interval == "billing":
+        settings = CalTRACKSettings.billing(fit_cdd=carrier == "electricity")
+        baseline_periods = billing_periods(before, temp_c, meter_ids=meter_ids)
+        reporting_fit_periods = billing_periods(after, temp_c, meter_ids=meter_ids)
+        reporting_periods = billing_periods(after, temp_c, meter_ids=meter_ids, cap_days=None)
+        frequency = "monthly"
+    else:
+        settings = CalTRACKSettings(fit_cdd=carrier == "electricity")
+        baseline_periods = daily_periods(before, temp_c, meter_ids=meter_ids)
+        reporting_fit_periods = reporting_periods = daily_periods(after, temp_c, meter_ids=meter_ids)
+        frequency = "daily"
+    fit = fit_caltrack(baseline_periods, settings)
+    checked = sufficiency(baseline_periods)
+    reporting_fit = fit_caltrack(reporting_fit_periods, settings)
+    metered = savings.metered_savings(fit, reporting_periods, confidence=confidence)
+    normal = savings.normalised_savings(fit, reporting_fit, normal_temp_c)
+
+    edge = edges.to_numpy(dtype="datetime64[us]")
+    if by == "month":
+        months = round(baseline_days / 30.4)
+        start, end = edges - pd.DateOffset(months=months), edges + pd.DateOffset(months=round(reporting_days / 30.4))
+    else:
+        start, end = edges - pd.Timedelta(days=baseline_days), edges + pd.Timedelta(days=reporting_days)
+    table = fit.table()
+    baselines = table.assign(
+        carrier=carrier, method=f"caltrack_{interval}", baseline_start=start.to_numpy(dtype="datetime64[us]"),
+        baseline_end=edge, meets_guideline_14=metrics.meets_guideline_14(table["cvrmse_adj"], table["nmbe"], frequency),
+        sufficiency=checked["status"].to_numpy(), valid_days=checked["valid_days"].to_numpy(),
+        warnings=checked["warnings"].to_numpy(), unit=units.canonical_unit(carrier),
+    )
+    baselines["n_periods"] = baselines["n_periods"].astype(np.int64)
+    result = metered.assign(
+        method=f"caltrack_{interval}", carrier=carrier, reporting_start=edge,
+        reporting_end=end.to_numpy(dtype="datetime64[us]"),
+        normal_baseline=normal["baseline_normal"].to_numpy(), normal_reporting=normal["reporting_normal"].to_numpy(),
+        normal_savings=normal["savings"].to_numpy(), normal_band=normal["band"].to_numpy(),
+        unit=units.canonical_unit(carrier),
+    )
+    return baselines, result
+
+
+def towt_analysis(readings: pd.DataFrame, hourly_temp_c: pd.Series, edges: pd.Series, *, baseline_days: int = 365,
+                  reporting_days: int = 365, confidence: float = 0.90,
+                  progress: Callable[[], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """TOWT baselines and savings of interval (electricity) meters: the baseline year of hours
+    before each meter's edge, the reporting year after it.
+
+    Parameters
+    ----------
+    readings : pandas.DataFrame
+        Hourly or 15-minute readings of the meters.
+    hourly_temp_c : pandas.Series
+        Hourly temperature [°C] (:func:`energy_lib.core.weather.hourly_temperature`).
+    edges : pandas.Series
+        Per meter id, the first hour of the reporting year.
+    """
+    baselines, results = [], []
+    by_meter = dict(tuple(readings.groupby("meter_id", sort=True)))
+    for meter_id, edge in edges.items():  # interval meters are few; TOWT fits one meter-year each
+        start, end = edge - pd.Timedelta(days=baseline_days), edge + pd.Timedelta(days=reporting_days)
+        hours = hourly_usage(by_meter[meter_id]) if meter_id in by_meter else pd.Series(dtype=float)
+        base = hours[(hours.index >= start) & (hours.index < edge)]
+        report = hours[(hours.index >= edge) & (hours.index < end)]
+        model = fit_towt(base, hourly_temp_c, meter_id=str(meter_id))
+        checked = hourly_sufficiency(base, hourly_temp_c, start, edge, meter_id=meter_id)
+        m = model.result.metrics
+        warnings = [w for w in checked["warnings"].split(";") if w] + [w.qualified_name for w in model.result.warnings]
+        baselines.append({
+            "meter_id": meter_id, "carrier": "electricity", "method": "towt", "baseline_start": start,
+            "baseline_end": edge, "status": model.result.status, "model_type": model.result.model_type,
+            "n_periods": int(m.get("n", 0) or 0), "r_squared_adj": m.get("r_squared_adj"),
+            "cvrmse_adj": m.get("cvrmse_adj"), "nmbe": m.get("nmbe"), "fsu_base_term": m.get("fsu_base_term"),
+            "meets_guideline_14": bool(metrics.meets_guideline_14(m.get("cvrmse_adj", np.nan), m.get("nmbe", np.nan), "hourly")),
+            "sufficiency": checked["status"], "valid_days": checked["valid_days"], "warnings": ";".join(warnings),
+            "unit": "kWh",
+        })
+        results.append({"meter_id": meter_id, "method": "towt", "carrier": "electricity", "reporting_start": edge,
+                        "reporting_end": end, **savings.towt_savings(model, report, hourly_temp_c, confidence=confidence),
+                        "unit": "kWh"})
+        if progress:
+            progress()
+    return pd.DataFrame(baselines), pd.DataFrame(results)
+
+
+def calibrate(frame: pd.DataFrame, programme_sites: pd.Series) -> pd.DataFrame:
+    """Calibrate the savings bands on placebo meters, in place (``band``, ``normal_band``).
+
+    Placebo meters are the annual analysis's meters at sites in no programme: their true savings
+    are zero as far as the city knows. Factors are per carrier and method
+    (:func:`energy_lib.savings.band_calibration`) and apply to every analysis.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``band_calibration`` table.
+    """
+    placebo = frame[(frame["analysis"] == "annual") & ~frame["site_id"].isin(programme_sites)]
+    by = ["carrier", "method"]
+    tables = []
+    for quantity, band in (("savings", "fsu_band"), ("normal_savings", "normal_band")):
+        table = savings.band_calibration(placebo, by, value=quantity, band=band)
+        frame["band" if quantity == "savings" else band] = savings.calibrate_bands(frame, table, by, band=band)
+        tables.append(table.assign(quantity=quantity))
+    return pd.concat(tables, ignore_index=True)
+
+
+def savings_by_group(frame: pd.DataFrame) -> pd.DataFrame:
+    """The primary savings of meters summed per analysis and carrier for the city, each gu, ward
+    and building type, with bands in quadrature (:func:`energy_lib.savings.aggregate`)."""
+    primary = frame[frame["primary"]].assign(city=CITY_CODE)
+    parts = []
+    for level, column in (("city", "city"), ("gu", "gu_code"), ("ward", "ward_code"), ("building_type", "building_type")):
+        keys = ["analysis", "carrier", column]
+        total = savings.aggregate(primary, keys, band="band")
+        extra = primary.dropna(subset=["savings", "band"]).groupby(keys, observed=True).agg(
+            counterfactual=("counterfactual", "sum"), observed=("observed", "sum"),
+            normal_savings=("normal_savings", "sum"),
+            normal_variance=("normal_band", lambda b: float(np.nansum(np.square(b)))),
+            unit=("unit", "first")).reset_index()
+        merged = total.merge(extra, on=keys, how="left")
+        parts.append(merged.rename(columns={column: "group"}).assign(level=level))
+    out = pd.concat(parts, ignore_index=True)
+    out["normal_band"] = np.sqrt(out.pop("normal_variance"))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["savings_fraction"] = out["savings"] / out["counterfactual"]
+    converted = savings.in_units(out["savings"], out["carrier"])
+    for name in ("kwh", "toe", "kgco2eq", "won"):
+        out[f"savings_{name}"] = converted[name].to_numpy()
+    out["band_kgco2eq"] = units.kgco2eq(out["band"].to_numpy(), out["carrier"])
+    return out.sort_values(["analysis", "carrier", "level", "group"], kind="stable").reset_index(drop=True)
+
+
+def carbon_point_table(bills: pd.DataFrame) -> pd.DataFrame:
+    """The Carbon Point rule for every bill meter (``meter_id``, ``carrier``, ``resolution``,
+    ``period_start``, ``period_end``, ``value_canonical``), by billing month."""
+    usage = MonthlyUsage.from_long(bills["meter_id"], bills["carrier"], billing_month(bills), bills["value_canonical"])
+    half_years = carbon_point(usage).half_years
+    out = half_years.assign(
+        carrier=half_years["carrier"].astype(str), half_year=half_years["half_year"].astype(str),
+        status=half_years["status"].astype(str), reason=half_years["reason"].astype(str),
+        tier=half_years["tier"].astype(np.int64))
+    out["unit"] = out["carrier"].map({c: units.canonical_unit(c) for c in out["carrier"].unique()})
+    return out
+
+
+def _with_sites(frame: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
+    """Savings rows with their meter's site, ward, gu and building type, and in other units."""
+    joined = frame.join(sites[["site_id", "ward_code", "gu_code", "building_type"]], on="meter_id")
+    converted = savings.in_units(joined["savings"], joined["carrier"])
+    for name in ("kwh", "toe", "kgco2eq", "won"):
+        joined[f"savings_{name}"] = converted[name].to_numpy()
+    return joined
+
+
+def _chunks(meter_ids: pd.Index, size: int):
+    for start in range(0, len(meter_ids), size):
+        yield meter_ids[start:start + size]
+
+
+def _meter_rows(readings: pd.DataFrame) -> pd.DataFrame:
+    """Per meter of ``readings`` (grouped by meter), in their order: its first row and the row
+    after its last (``start``, ``stop``)."""
+    ids = readings["meter_id"].to_numpy()
+    start = np.flatnonzero(np.concatenate([[True], ids[1:] != ids[:-1]])) if len(ids) else np.zeros(0, np.int64)
+    return pd.DataFrame({"start": start, "stop": np.append(start[1:], len(ids))}, index=ids[start])
+
+
+def _rows_of(readings: pd.DataFrame, rows: pd.DataFrame, meters: pd.Index) -> pd.DataFrame:
+    """The readings of ``meters``, consecutive meters of ``readings`` (:func:`_meter_rows`): a
+    slice, not a scan of every row."""
+    return readings.iloc[rows.at[meters[0], "start"]:rows.at[meters[-1], "stop"]]
+
+
+class _Laps:
+    """Wall seconds per named step: ``lap(name)`` adds the time since the previous lap to ``name``."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._clock = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = self.seconds.get(name, 0.0) + now - self._clock
+        self._clock = now
+
+
+@dataclass(frozen=True)
+class _PartitionResult:
+    """What one bucket of meters gives: its derived rows, its meters' monthly use for the
+    programme evaluations, and seconds per step."""
+
+    baselines: pd.DataFrame
+    savings: pd.DataFrame
+    carbon_point: pa.Table
+    monthly_use: evaluation.MonthlyUse
+    seconds: dict[str, float]
+
+
+def _compute_partition(bucket: int, *, partitions: Partitions, temp_c: pd.Series, normal: np.ndarray,
+                       hourly_temp_c: pd.Series | None, reporting_start: pd.Timestamp, enrolled: pd.DataFrame,
+                       settings: ComputeSettings) -> _PartitionResult:
+    """Carbon Point, CalTRACK and TOWT for the meters of one bucket, from the bucket's own readings
+    (run by an engine, here or on a cluster worker). Savings rows are without their site columns."""
+    lap = _Laps()
+    readings = partitions.read(bucket, "bills")
+    interval = partitions.read(bucket, "interval")
+    is_bill = readings["resolution"].isin(BILL_RESOLUTIONS).to_numpy()
+    bills = readings if is_bill.all() else readings[is_bill]  # daily readings count only in monthly use
+    lap("read")
+    carbon = TABLES["carbon_point"].conform(carbon_point_table(bills) if len(bills) else TABLES["carbon_point"].empty())
+    lap("carbon_point")
+    use = evaluation.MonthlyUse.of_readings(readings, evaluation.ENERGY_CARRIERS)
+    lap("monthly_use")
+    baselines, results = [], []
+    for analysis, kind, carrier, edges, readings, by in _caltrack_jobs(
+            bills[bills["carrier"].isin(MODELLED_CARRIERS)], interval, enrolled, reporting_start):
+        rows = _meter_rows(readings)
+        for chunk in _chunks(edges.index, settings.chunk_meters):  # consecutive meters of the readings
+            b, r = caltrack_analysis(_rows_of(readings, rows, chunk), temp_c, edges[chunk], interval=kind, carrier=carrier,
+                                     normal_temp_c=normal, by=by, baseline_days=settings.baseline_days,
+                                     reporting_days=settings.reporting_days, confidence=settings.confidence)
+            primary = not (kind == "daily" and by == "month")  # interval meters: TOWT is the primary model
+            baselines.append(b.assign(analysis=analysis))
+            results.append(r.assign(primary=primary, analysis=analysis))
+    lap("caltrack")
+    interval_meters = pd.Index(interval["meter_id"].unique())
+    if len(interval_meters):
+        b, r = towt_analysis(interval, hourly_temp_c, pd.Series(reporting_start, index=interval_meters),
+                             baseline_days=settings.baseline_days, reporting_days=settings.reporting_days,
+                             confidence=settings.confidence)
+        baselines.append(b.assign(analysis="annual"))
+        results.append(r.assign(primary=True, analysis="annual"))
+    lap("towt")
+    return _PartitionResult(pd.concat(baselines, ignore_index=True) if baselines else pd.DataFrame(),
+                            pd.concat(results, ignore_index=True) if results else pd.DataFrame(),
+                            carbon, use, lap.seconds)
+
+
+def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSettings(), *,
+            progress: bool = True, engine: str = "local", scheduler: str | None = None,
+            workers: int = 1) -> ComputeReport:
+    """Compute every derived table from ``store`` and replace them in ``derived`` in one commit.
+
+    The readings are first laid out by bucket of meter (:mod:`energy_lib.compute.partitions`, in a
+    hidden folder of ``derived`` removed afterwards); each bucket is then computed on its own, so
+    memory is bounded by a bucket whatever the size of the city.
+
+    Parameters
+    ----------
+    engine : str
+        Where the buckets are computed: ``local`` (this machine) or ``dask``
+        (:mod:`energy_lib.compute.engines`); the tables are the same either way.
+    scheduler : str, optional
+        Address of a Dask scheduler (``tcp://HOST:PORT``); without one, ``dask`` starts a local
+        cluster of ``workers`` processes. The cluster's workers must see the store's and
+        ``derived``'s paths.
+    workers : int
+        Processes computing buckets at once: on this machine (``local``; 1 computes in this
+        process) or in the local Dask cluster.
+
+    Returns
+    -------
+    ComputeReport
+        Rows written per table, the time each step took and the work inside the buckets.
+    """
+    lap = _Laps()
+    reporting_start = pd.Timestamp(settings.reporting_start or default_reporting_start(store))
+    daily = weather.daily_weather(store, settings.station)
+    if daily.empty:
+        raise NothingToCompute(f"the store has no weather for station {settings.station}: ingest the station's "
+                         "daily temperatures (energy ingest) before computing baselines")
+    temp_c = pd.Series(daily["temp_mean_c"].to_numpy(), index=pd.DatetimeIndex(daily["date"]))
+    temp_c = temp_c.asfreq("D")
+    normal = weather.normal_year(temp_c).to_numpy()
+    sites = _meter_sites(store)
+    participation = store.sql("""SELECT p.programme_id, p.site_id, p.enrolled_on, g.carrier
+                                 FROM participation p JOIN programmes g USING (programme_id)""")
+    enrolled = _enrolled_meters(participation, sites)
+    lap("read")
+
+    with scratch_folder(derived.root, "partitions") as scratch:  # a killed run's is removed by the next
+        parts = write_partitions(store, scratch, since=reporting_start - pd.Timedelta(days=settings.baseline_days + 1),
+                                 partition_rows=settings.partition_rows, min_buckets=workers)
+        lap("partition")
+        baselines, results, carbons, uses, inside = [], [], [], [], {}
+        bar = tqdm(total=parts.buckets, desc="baselines", unit="bucket", disable=not progress)
+        with engine_for(engine, scheduler=scheduler, workers=workers) as runner:
+            hourly_temp_c = weather.hourly_temperature(daily) if parts.rows["interval"] else None
+            for result in runner.map(_compute_partition, range(parts.buckets), partitions=parts, temp_c=temp_c,
+                                     normal=normal, hourly_temp_c=hourly_temp_c, reporting_start=reporting_start, enrolled=enrolled,
+                                     settings=settings):
+                baselines.append(result.baselines)
+                results.append(result.savings)
+                carbons.append(result.carbon_point)
+                uses.append(result.monthly_use)
+                for name, value in result.seconds.items():
+                    inside[name] = inside.get(name, 0.0) + value
+                bar.update(1)
+                bar.set_postfix(meters=f"{sum(len(b) for b in baselines):,}")
+        bar.close()
+    lap("buckets")
+
+    use = evaluation.MonthlyUse.combine(uses, evaluation.meters_of(store, evaluation.ENERGY_CARRIERS))
+    del uses
+    # the programme evaluations (one thread per worker) overlap the city's sums in this thread
+    with ThreadPoolExecutor(1) as background:
+        evaluating = background.submit(evaluation.evaluate_all, store, use=use, threads=workers)
+        baseline_table = pd.concat(baselines, ignore_index=True).sort_values(["analysis", "meter_id", "method"],
+                                                                             kind="stable", ignore_index=True)
+        savings_table = _with_sites(pd.concat(results, ignore_index=True), sites).sort_values(
+            ["analysis", "meter_id", "method"], kind="stable", ignore_index=True)
+        carbon = pa.concat_tables(carbons).sort_by([("meter_id", "ascending"), ("half_year", "ascending")])
+        del baselines, results, carbons
+        calibration = calibrate(savings_table, participation["site_id"])
+        groups = savings_by_group(savings_table)
+        lap("aggregate")
+        evaluations = evaluating.result()
+        lap("evaluation")
+    with derived.writer() as writer:
+        writer.replace("baselines", baseline_table)
+        writer.replace("savings", savings_table)
+        writer.replace("savings_by_group", groups)
+        writer.replace("band_calibration", calibration)
+        writer.replace("carbon_point", carbon)
+        for name, frame in evaluations.items():
+            writer.replace(name, frame if len(frame) else TABLES[name].empty())
+    lap("write")
+    rows = {"baselines": len(baseline_table), "savings": len(savings_table), "savings_by_group": len(groups),
+            "band_calibration": len(calibration), "carbon_point": carbon.num_rows,
+            **{name: len(frame) for name, frame in evaluations.items()}}
+    return ComputeReport(reporting_start, rows, lap.seconds, inside, parts.buckets, dict(parts.rows))
+
+
+def _enrolled_meters(participation: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
+    """Each programme's participating meters of its carrier (all modelled carriers for a programme
+    without one): ``programme_id``, ``meter_id``, ``carrier``, ``enrolled_on``."""
+    meters_of_site = sites.reset_index()[["meter_id", "site_id", "carrier"]]
+    enrolled = participation.merge(meters_of_site, on="site_id", suffixes=("_programme", ""))
+    targeted = enrolled["carrier_programme"].isna() | (enrolled["carrier_programme"] == enrolled["carrier"])
+    enrolled = enrolled[targeted & enrolled["carrier"].isin(MODELLED_CARRIERS)]
+    return enrolled[["programme_id", "meter_id", "carrier", "enrolled_on"]].sort_values(
+        ["programme_id", "meter_id"], ignore_index=True)
+
+
+def _caltrack_jobs(bills: pd.DataFrame, interval: pd.DataFrame, enrolled: pd.DataFrame,
+                   reporting_start: pd.Timestamp) -> list[tuple]:
+    """(analysis, interval, carrier, edges, readings, window rule) for every CalTRACK run over some
+    meters' readings (grouped by meter): the annual analysis of bill meters (billing model) and
+    interval meters (daily model), and each programme's participants among the meters
+    (:func:`_enrolled_meters`). The edges follow the readings' order of meters."""
+    jobs = []
+    for carrier, rows in bills.groupby("carrier", sort=True):
+        meters = pd.Index(rows["meter_id"].unique())
+        jobs.append(("annual", "billing", carrier, pd.Series(reporting_start, index=meters), rows, "month"))
+    for carrier, rows in interval.groupby("carrier", sort=True):
+        meters = pd.Index(rows["meter_id"].unique())
+        jobs.append(("annual", "daily", carrier, pd.Series(reporting_start, index=meters), rows, "month"))
+    present = enrolled[enrolled["meter_id"].isin(bills["meter_id"].unique())]
+    for (programme, carrier), rows in present.groupby(["programme_id", "carrier"], sort=True):
+        edges = rows.drop_duplicates("meter_id").set_index("meter_id")["enrolled_on"]
+        readings = bills[bills["meter_id"].isin(edges.index)]
+        edges = edges.reindex(readings["meter_id"].unique())  # in the readings' order of meters
+        jobs.append((f"programme:{programme}", "billing", carrier, edges, readings, "period"))
+    return jobs

@@ -1,0 +1,1 @@
+"""Interval meters as they report: expected against actual use, and the inbox watcher."""

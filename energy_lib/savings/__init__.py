@@ -1,0 +1,324 @@
+"""Savings: avoided energy use, normalised savings, their uncertainty, and aggregation.
+
+* **Avoided energy use** over a reporting period: the baseline model's prediction for the
+  reporting period's weather (the counterfactual) minus the metered use (CalTRACK 2.0, 4.1;
+  positive is a saving).
+* **Normalised annual savings**: the baseline model and a model of the reporting period, both
+  predicted for a typical weather year (:func:`energy_lib.core.weather.normal_year`), so that a mild
+  winter does not look like a saving.
+* **Uncertainty** at 90% confidence: the fractional savings uncertainty band of ASHRAE Guideline 14
+  (Annex B; with OpenEEmeter's empirical polynomial correction for daily and billing data) and
+  the OLS prediction band, both as OpenEEmeter 2.10 computes them.
+* **Calibration**: with a year of bills, the Guideline 14 band is too narrow (the model is chosen
+  among many balance points and fitted to 12 points; the residual autocorrelation of 12 points is
+  biased low). Meters with no known intervention between the two years (placebo meters) show how
+  wide the band must be: :func:`band_calibration` finds the factor that makes 90% of their
+  savings fall inside, and :func:`calibrate_bands` applies it (the ``band`` of the derived tables).
+* **Aggregation** to ward, gu and building type adds savings and combines the meters'
+  uncertainties in quadrature (independent meters): the portfolio FSU.
+* **Units**: every figure in the carrier's unit, kWh, toe, kgCO2eq and won (:mod:`energy_lib.core.units`).
+
+References
+----------
+.. [1] ASHRAE Guideline 14-2014, Annex B (uncertainty of savings).
+.. [2] CalTRACK Methods 2.0, section 4 (savings and uncertainty).
+.. [3] OpenEEmeter 2.10, ``eemeter.derivatives.metered_savings`` (docs/reference/eemeter-caltrack-daily-billing.md, 9).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from energy_lib.core import units
+from energy_lib.baselines.caltrack import CalTRACKFit, Periods, predict_caltrack
+from energy_lib.baselines.towt import TOWTModel
+
+__all__ = ["metered_savings", "towt_savings", "error_bands", "band_calibration", "calibrate_bands", "normalised_savings", "aggregate", "in_units",
+           "FSU_POLYNOMIAL", "Z_90"]
+
+FSU_POLYNOMIAL = {"daily": (-0.00024, 0.03535, 1.00286), "billing": (-0.00022, 0.03306, 0.94054),
+                  "hourly": (0.0, 0.0, 1.0)}
+"""Empirical correction of the Guideline 14 FSU formula, a·M² + b·M + c, with M the reporting
+months (daily: days / 30; billing: periods), as OpenEEmeter 2.10 applies it. None is published for
+hourly data (OpenEEmeter 2.10 gives hourly savings no band): the formula is used uncorrected."""
+
+Z_90 = stats.norm.ppf(0.95)
+"""Two-sided 90% normal quantile (1.645), to turn a 90% band into a standard error."""
+
+
+def _reporting_months(periods: Periods, valid: np.ndarray, interval: str) -> np.ndarray:
+    """P: reporting periods counted as OpenEEmeter does (daily: periods with data; billing: the
+    reporting span in days / 30, rounded half to even)."""
+    if interval in ("daily", "hourly"):
+        return valid.sum(axis=1).astype(float)
+    start = np.where(valid, periods.start.astype("datetime64[s]").astype(np.int64), np.iinfo(np.int64).max)
+    end = np.where(valid, (periods.start.astype("datetime64[s]").astype(np.int64)
+                           + np.nan_to_num(periods.days * 86400).astype(np.int64)), np.iinfo(np.int64).min)
+    span_days = np.floor((end.max(axis=1) - start.min(axis=1)) / 86400)
+    return np.where(valid.any(axis=1), np.round(span_days / 30.0), 0.0)
+
+
+def error_bands(baseline: dict[str, np.ndarray], reporting_observed_mean: np.ndarray, reporting_months: np.ndarray,
+                interval: str, *, confidence: float = 0.90) -> dict[str, np.ndarray]:
+    """Uncertainty bands of savings [the meter's unit] at ``confidence``, per meter.
+
+    Parameters
+    ----------
+    baseline : dict
+        The baseline's totals metrics (:func:`energy_lib.baselines.metrics.fit_metrics_batch` of period
+        totals): ``n``, ``n_params``, ``rmse_adj``, ``autocorr_resid``, ``observed_mean``,
+        ``observed_variance``.
+    reporting_observed_mean : numpy.ndarray
+        Mean metered use per reporting period.
+    reporting_months : numpy.ndarray
+        P (see :func:`metered_savings`).
+    interval : str
+        ``daily``, ``billing`` or ``hourly``.
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        ``fsu_band``, ``ols_band``, ``ols_model_error``, ``ols_noise``; NaN where undefined.
+
+    Notes
+    -----
+    With :math:`n` baseline periods, :math:`k` slopes, :math:`\\sigma = RMSE_{adj}`, lag-1
+    autocorrelation :math:`\\rho`, :math:`n' = n(1-\\rho)/(1+\\rho)` and
+    :math:`t = t_{0.95,\\,n-k}`:
+
+    .. math::
+        FSU = \\bar y_b n\\, t\\, (aM^2 + bM + c) \\frac{\\sigma}{\\bar y_b}
+              \\sqrt{\\frac{n}{n'} \\left(1 + \\frac{2}{n'}\\right) \\frac{1}{P}}, \\qquad
+        OLS = \\sqrt{\\left(t \\sigma \\frac{P}{\\sqrt n}
+              \\sqrt{1 + \\frac{(\\bar y_b - \\bar y_r)^2}{V_b}}\\right)^2 + \\left(t \\sigma \\sqrt{P n / n'}\\right)^2}
+    """
+    n = baseline["n"]
+    k = baseline["n_params"]
+    sigma = baseline["rmse_adj"]
+    rho = baseline["autocorr_resid"]
+    mean_b = baseline["observed_mean"]
+    variance_b = baseline["observed_variance"]
+    P = reporting_months
+    a, b, c = FSU_POLYNOMIAL[interval]
+    M = P / 30.0 if interval == "daily" else P
+    defined = (P > 0) & (n > 0) & (mean_b != 0) & (variance_b != 0) & (np.abs(rho) != 1) & ~np.isnan(rho) & (n - k > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = stats.t.ppf(1 - (1 - confidence) / 2, np.where(defined, n - k, 1))
+        n_prime = n * (1 - rho) / (1 + rho)
+        model = t * sigma * P / np.sqrt(n) * np.sqrt(1 + (mean_b - reporting_observed_mean) ** 2 / variance_b)
+        noise = t * sigma * np.sqrt(P * n / n_prime)
+        fsu = (mean_b * n) * t * (a * M ** 2 + b * M + c) * (sigma / mean_b) * np.sqrt((n / n_prime) * (1 + 2 / n_prime) / P)
+        ols = np.sqrt(model ** 2 + noise ** 2)
+    return {name: np.where(defined, value, np.nan) for name, value in
+            (("fsu_band", fsu), ("ols_band", ols), ("ols_model_error", model), ("ols_noise", noise))}
+
+
+def metered_savings(fit: CalTRACKFit, reporting: Periods, *, confidence: float = 0.90) -> pd.DataFrame:
+    """Avoided energy use of each meter over its reporting periods, with 90% bands.
+
+    Parameters
+    ----------
+    fit : CalTRACKFit
+        The baseline fits.
+    reporting : Periods
+        The same meters' reporting periods (use and temperatures).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per meter: ``counterfactual``, ``observed``, ``savings`` [the meter's unit] summed
+        over the periods with both a prediction and a reading; ``base``, ``heating``, ``cooling``
+        parts of the counterfactual; ``fsu_band`` and ``ols_band`` (± at 90%), ``fsu`` (band /
+        savings) and ``n_reporting_periods``.
+    """
+    predicted = predict_caltrack(fit, reporting)
+    observed = reporting.usage
+    both = ~np.isnan(observed) & ~np.isnan(predicted["predicted"])
+
+    def total(x: np.ndarray) -> np.ndarray:
+        return np.where(both, x, 0.0).sum(axis=1)
+
+    counterfactual, observed_total = total(predicted["predicted"]), total(observed)
+    count = both.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        observed_mean = observed_total / count
+    months = _reporting_months(reporting, both, fit.settings.interval)
+    bands = error_bands(fit.totals_metrics, observed_mean, months, fit.settings.interval, confidence=confidence)
+    savings = counterfactual - observed_total
+    has = (count > 0) & (fit.status == "qualified")
+    frame = pd.DataFrame({
+        "meter_id": fit.periods.meter_ids, "counterfactual": counterfactual, "observed": observed_total,
+        "savings": savings, "base": total(predicted["base"]), "heating": total(predicted["heating"]),
+        "cooling": total(predicted["cooling"]), **bands, "n_reporting_periods": count,
+    })
+    numeric = frame.columns.drop(["meter_id", "n_reporting_periods"])
+    frame.loc[~has, numeric] = np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frame["fsu"] = np.abs(frame["fsu_band"] / frame["savings"])
+    return frame
+
+
+def towt_savings(model: TOWTModel, usage: pd.Series, temp_c: pd.Series, *, confidence: float = 0.90) -> dict:
+    """Avoided energy use of one interval meter over its reporting hours, with 90% bands.
+
+    Parameters
+    ----------
+    model : TOWTModel
+        The meter's baseline.
+    usage : pandas.Series
+        Reporting use per hour [kWh] indexed by the hour's start.
+    temp_c : pandas.Series
+        Hourly temperature [°C].
+
+    Returns
+    -------
+    dict
+        The columns of :func:`metered_savings` for this meter (``base``, ``heating`` and ``cooling``
+        are NaN: TOWT does not split its prediction). Bands use the baseline's hourly metrics with
+        the uncorrected Guideline 14 formula; NaN when the baseline is not qualified.
+    """
+    predicted = model.predict(usage.index, temp_c.reindex(usage.index).to_numpy(dtype=float))
+    observed = usage.to_numpy(dtype=float)
+    both = ~np.isnan(predicted) & ~np.isnan(observed)
+    count = int(both.sum())
+    metrics_ = {k: np.array([model.result.metrics.get(k, np.nan)], dtype=float)
+                for k in ("n", "n_params", "rmse_adj", "autocorr_resid", "observed_mean", "observed_variance")}
+    counterfactual, observed_total = float(predicted[both].sum()), float(observed[both].sum())
+    observed_mean = np.array([observed_total / count if count else np.nan])
+    bands = error_bands(metrics_, observed_mean, np.array([float(count)]), "hourly", confidence=confidence)
+    ok = count > 0 and model.result.status == "qualified"
+    row = {"counterfactual": counterfactual, "observed": observed_total, "savings": counterfactual - observed_total,
+           "base": np.nan, "heating": np.nan, "cooling": np.nan, **{k: float(v[0]) for k, v in bands.items()}}
+    row = {k: (v if ok else np.nan) for k, v in row.items()}
+    row["n_reporting_periods"] = count
+    row["fsu"] = abs(row["fsu_band"] / row["savings"]) if ok and row["savings"] else np.nan
+    return row
+
+
+def normalised_savings(baseline: CalTRACKFit, reporting: CalTRACKFit, normal_temp_c: np.ndarray) -> pd.DataFrame:
+    """Normalised annual savings of each meter: both models predicted for a typical year.
+
+    Parameters
+    ----------
+    baseline, reporting : CalTRACKFit
+        Fits of the baseline and of the reporting period, of the same meters.
+    normal_temp_c : numpy.ndarray
+        365 daily mean temperatures of the typical year [°C].
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``baseline_normal``, ``reporting_normal``, ``savings`` [the meter's unit per year] and
+        ``band`` (± at 90%: the two models' prediction noise over the year, combined in quadrature).
+    """
+    if not baseline.periods.meter_ids.equals(reporting.periods.meter_ids):
+        raise ValueError("the baseline and reporting fits must be of the same meters, in the same order")
+    n_meters, n_days = baseline.periods.n_meters, len(normal_temp_c)
+    ones = np.ones((n_meters, n_days))
+    year = Periods(baseline.periods.meter_ids, np.zeros((n_meters, n_days), dtype="datetime64[us]"),
+                   np.full((n_meters, n_days), np.nan), ones,
+                   np.broadcast_to(np.asarray(normal_temp_c, dtype=float)[None, :, None], (n_meters, n_days, 1)),
+                   ones, ones)
+    before = predict_caltrack(baseline, year)["predicted"].sum(axis=1)
+    after = predict_caltrack(reporting, year)["predicted"].sum(axis=1)
+
+    def noise(fit: CalTRACKFit) -> np.ndarray:
+        # daily-equivalent prediction noise of the model over the year's days (OLS noise term)
+        per_day_sigma = fit.avgs_metrics["rmse_adj"]
+        rho = fit.avgs_metrics["autocorr_resid"]
+        n = fit.avgs_metrics["n"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            n_prime = n * (1 - rho) / (1 + rho)
+            # undefined (NaN, not infinite) when the residuals are perfectly autocorrelated
+            return np.where(n_prime > 0, Z_90 * per_day_sigma * np.sqrt(n_days * n_days / n_prime), np.nan)
+
+    band = np.sqrt(noise(baseline) ** 2 + noise(reporting) ** 2)
+    ok = (baseline.status == "qualified") & (reporting.status == "qualified")
+    return pd.DataFrame({"meter_id": baseline.periods.meter_ids, "baseline_normal": np.where(ok, before, np.nan),
+                         "reporting_normal": np.where(ok, after, np.nan),
+                         "savings": np.where(ok, before - after, np.nan), "band": np.where(ok, band, np.nan)})
+
+
+def band_calibration(placebo: pd.DataFrame, by: list[str], *, value: str = "savings", band: str = "fsu_band",
+                     coverage: float = 0.90, min_meters: int = 30) -> pd.DataFrame:
+    """How much stated bands must widen so that ``coverage`` of placebo meters fall inside them.
+
+    Parameters
+    ----------
+    placebo : pandas.DataFrame
+        Savings of meters whose true savings are zero (no intervention between baseline and
+        reporting): ``value`` and ``band`` (the stated half-width at ``coverage``).
+    by : list of str
+        Groups calibrated separately, e.g. carrier and method.
+    min_meters : int
+        Groups with fewer placebo meters keep their bands (factor 1, ``calibrated`` False).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per group: ``meters``, ``quantile`` (the ``coverage`` quantile of |value| / band),
+        ``factor`` (that quantile, at least 1: bands are never narrowed) and ``calibrated``.
+
+    Notes
+    -----
+    A band is honest when it holds the truth as often as it claims. For a placebo meter the truth
+    is zero, so the stated band covers it when :math:`|S_i| \\le B_i`; the factor
+    :math:`k = \\max(1, Q_{0.9}(|S_i| / B_i))` makes 90% of placebo meters covered. This is the
+    placebo (non-participant) test of savings methods, used to check CalTRACK's methods and the
+    Guideline 14 uncertainty (Koran et al. 2017).
+
+    References
+    ----------
+    .. [1] Koran, B., Boyer, E., Khawaja, M. S., Rushton, J. and Stewart, J. (2017). A comparison
+       of approaches to estimating the time-aggregated uncertainty of savings estimated from meter
+       data. International Energy Program Evaluation Conference (IEPEC), Baltimore.
+    """
+    rows = placebo.dropna(subset=[value, band])
+    rows = rows[rows[band] > 0]
+    ratio = (rows[value].abs() / rows[band]).rename("ratio")
+    grouped = ratio.groupby([rows[c] for c in by], observed=True, sort=True)
+    # "higher": an order statistic at or above the coverage point, so at least `coverage` of the
+    # placebo meters are covered (interpolating could leave one short)
+    out = grouped.agg(meters="size", quantile=lambda r: float(np.quantile(r, coverage, method="higher"))).reset_index()
+    out["calibrated"] = out["meters"] >= min_meters
+    out["factor"] = np.where(out["calibrated"], np.maximum(out["quantile"], 1.0), 1.0)
+    return out
+
+
+def calibrate_bands(frame: pd.DataFrame, calibration: pd.DataFrame, by: list[str], *, band: str = "fsu_band") -> np.ndarray:
+    """``band`` of each row times its group's calibration factor (1 where the group has none)."""
+    factor = frame[by].merge(calibration[by + ["factor"]], on=by, how="left")["factor"].fillna(1.0)
+    return frame[band].to_numpy(dtype=float) * factor.to_numpy()
+
+
+def aggregate(savings: pd.DataFrame, by: list[str], *, value: str = "savings", band: str = "fsu_band") -> pd.DataFrame:
+    """Savings of groups of meters (ward, gu, building type, programme) with their uncertainty.
+
+    Bands are 90% half-widths; meters are independent, so standard errors add in quadrature:
+    :math:`B_g = \\sqrt{\\sum_{i \\in g} B_i^2}` and the portfolio FSU is :math:`B_g / |S_g|`.
+    Meters without a band (no qualified baseline) are left out of both sums and counted.
+    """
+    rows = savings.dropna(subset=[value, band])
+    grouped = rows.assign(_var=rows[band] ** 2).groupby(by, observed=True, sort=True)
+    out = grouped.agg(meters=(value, "size"), savings=(value, "sum"), variance=("_var", "sum")).reset_index()
+    out["band"] = np.sqrt(out.pop("variance"))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["fsu"] = np.abs(out["band"] / out["savings"])
+    left_out = savings[savings[[value, band]].isna().any(axis=1)].groupby(by, observed=True).size()
+    out["meters_without_baseline"] = out.set_index(by).index.map(left_out).fillna(0).astype(int) \
+        if len(out) else pd.Series(dtype=int)
+    return out
+
+
+def in_units(quantity: np.ndarray | pd.Series, carrier: pd.Series, *,
+             electricity_won_per_kwh: np.ndarray | float | None = None) -> pd.DataFrame:
+    """A quantity of each carrier in its canonical unit, also as energy [kWh], [toe], emissions
+    [kgCO2eq] and value [won]."""
+    quantity = np.asarray(quantity, dtype=float)
+    return pd.DataFrame({
+        "native": quantity, "kwh": units.energy_kwh(quantity, carrier), "toe": units.toe(quantity, carrier),
+        "kgco2eq": units.kgco2eq(quantity, carrier),
+        "won": units.won(quantity, carrier, electricity_won_per_kwh=electricity_won_per_kwh),
+    }, index=carrier.index)
