@@ -47,9 +47,7 @@ import json
 import os
 import time
 from dataclasses import dataclass, replace
-from pathlib import Path
 
-import jinja2
 import tornado.web
 from tornado.ioloop import PeriodicCallback
 from jupyter_server.base.handlers import JupyterHandler
@@ -62,12 +60,12 @@ from voila.tornado.handler import TornadoVoilaHandler
 
 from energy_lib import configuration, i18n
 from energy_lib.apps import client
+from energy_lib.core import templating
 
 __all__ = ["ServingSettings", "serving_settings", "kernel_cap", "busy_page", "CapReached", "WorkbookKernelManager",
            "WorkbookAppHandler", "WorkbookStatusHandler", "WorkbookVoila", "main"]
 
 MIB = 1024 * 1024
-_TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "serving"
 
 
 @dataclass(frozen=True)
@@ -145,15 +143,11 @@ def serving_settings(available_bytes: int | None = None, **overrides) -> Serving
     return chosen
 
 
-_environment = jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True,
-                                  undefined=jinja2.StrictUndefined)
-
-
 def busy_page(*, base_url: str, retry_url: str, retry_after_s: int) -> str:
     """The "busy, try again" page, in Korean then English (``templates/serving/busy.html.j2``)."""
     words = {lang: {key.rsplit(".", 1)[1]: i18n.text(key, lang, seconds=retry_after_s)
                     for key in ("apps.busy.title", "apps.busy.message", "apps.busy.retry")} for lang in i18n.LANGUAGES}
-    return _environment.get_template("busy.html.j2").render(base_url=base_url, retry_url=retry_url, **words)
+    return templating.render("serving/busy.html.j2", base_url=base_url, retry_url=retry_url, **words)
 
 
 class CapReached(RuntimeError):

@@ -28,7 +28,8 @@ def test_every_entry_has_both_languages_with_the_same_placeholders():
 
 
 DYNAMIC = ("carrier.", "building_type.", "column.", "section.", "my_savings.judgement_", "my_savings.half_", "map.", "unit.",
-           "stat.", "common.half_")
+           "stat.", "common.half_", "board.categories.", "board.fields.", "board.personal_numbers.", "board.messages.",
+           "saving_tips.", "opendata.")
 """Key families the code builds from data (``t("carrier." + carrier)``)."""
 
 
