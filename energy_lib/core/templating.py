@@ -7,8 +7,8 @@ markup; HTML that is safe because another template or a trusted serializer produ
 matplotlib, a table from pandas' ``to_html``) is passed wrapped in :class:`markupsafe.Markup`, and
 only such HTML. A missing variable is an error (``StrictUndefined``), not an empty string.
 
->>> render("board/post.html.j2", post_id=1, title="<b>", meta=["a"], lines=["x"])[:51]
-'<article class="board-post" data-post-id="1">\\n<h3 class'
+>>> render("live_view/empty.html.j2", lang="en", text="<b>Soon</b>")
+'<div class="live-empty" data-testid="live-empty" lang="en" role="status"><p>&lt;b&gt;Soon&lt;/b&gt;</p></div>'
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import functools
 from pathlib import Path
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup  # Jinja2's own safe-string type (markupsafe is its dependency)
 
 __all__ = ["TEMPLATES", "environment", "render", "Markup"]
 
