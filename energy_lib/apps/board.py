@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import html
 import math
 import operator
 import os
@@ -55,6 +54,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from energy_lib.apps import personal_numbers
 from energy_lib.core import configuration, i18n, identity, wards
+from energy_lib.core import templating
 
 __all__ = [
     "Board",
@@ -101,7 +101,12 @@ def database_url(url: str | None = None) -> str:
 
 def category_label(category: str, lang: str) -> str:
     """The name of a category (``"tips"``, ``"questions"``, ``"news"``) in ``lang``."""
-    return _config()["categories"][category][_checked_lang(lang)]
+    return i18n.text(f"board.categories.{category}", _checked_lang(lang))
+
+
+def _labels(group: str, name: str) -> dict[str, str]:
+    """A label of the board's catalogue (``board.<group>.<name>``) in every language."""
+    return {lang: i18n.text(f"board.{group}.{name}", lang) for lang in i18n.LANGUAGES}
 
 
 def local_time(moment: datetime) -> datetime:
@@ -140,9 +145,8 @@ class BoardError(Exception):
 
     def text(self, lang: str) -> str:
         """The message in ``lang`` (``"ko"`` or ``"en"``), saying what to do."""
-        template = _config()["messages"][self._message][_checked_lang(lang)]
         values = {key: value[lang] if isinstance(value, dict) else value for key, value in self.data.items()}
-        return template.format(**values)
+        return i18n.text(f"board.messages.{self._message}", _checked_lang(lang), **values)
 
 
 class PostRejected(BoardError, ValueError):
@@ -301,10 +305,6 @@ class LogEntry:
 # --- Display ----------------------------------------------------------------------------------
 
 
-def _escaped(text: str) -> str:
-    return html.escape(text, quote=True)
-
-
 def post_html(post: Post, lang: str = "ko") -> str:
     """The post as safe HTML: every text a citizen wrote is escaped, line breaks become ``<br>``.
 
@@ -318,21 +318,17 @@ def post_html(post: Post, lang: str = "ko") -> str:
     -------
     str
         An ``<article class="board-post">`` with the title, a line of category, dong, nickname and
-        time (KST, written as ``lang`` writes it), and the body. No markup comes from the post's own text.
+        time (KST, written as ``lang`` writes it), and the body, from ``templates/board/post.html.j2``
+        (autoescaped). No markup comes from the post's own text.
     """
-    meta = [_escaped(category_label(post.category, lang))]
+    meta = [category_label(post.category, lang)]
     if post.ward_code:
-        meta.append(_escaped(i18n.area_name(post.ward_code, lang)))
+        meta.append(i18n.area_name(post.ward_code, lang))
     when = local_time(post.created_at)
     time = i18n.text("board.time", lang, year=when.year, month=f"{when.month:02d}", day=f"{when.day:02d}",
                      hour=f"{when.hour:02d}", minute=f"{when.minute:02d}")
-    meta += [f'<span class="board-nickname">{_escaped(post.nickname)}</span>', _escaped(time)]
-    body = "<br>\n".join(_escaped(line) for line in post.body.split("\n"))
-    return (f'<article class="board-post" data-post-id="{post.id}">\n'
-            f'<h3 class="board-title">{_escaped(post.title)}</h3>\n'
-            f'<p class="board-meta">{" · ".join(meta)}</p>\n'
-            f'<p class="board-body">{body}</p>\n'
-            f'</article>')
+    return templating.render("board/post.html.j2", post_id=post.id, title=post.title, meta=meta,
+                             nickname=post.nickname, time=time, lines=post.body.split("\n"))
 
 
 # --- Tables -----------------------------------------------------------------------------------
@@ -484,7 +480,7 @@ def _checked_text(field: str, value: str, length: tuple[int, int], *, multiline:
     if not isinstance(value, str):
         raise TypeError(f"{field} must be a str, not {type(value).__name__}")
     text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
-    label = _config()["fields"][field]
+    label = _labels("fields", field)
     shortest, longest = length
     if not text and shortest > 0:
         raise PostRejected(f"{field}_empty", "empty", field=label)
@@ -503,7 +499,7 @@ def _checked_text(field: str, value: str, length: tuple[int, int], *, multiline:
     if found:  # refused before anything is stored: the board never holds a phone or customer number
         first = found[0]
         raise PostRejected(f"{field}_personal_number", "personal_number", field=label,
-                           kind=_config()["personal_numbers"][first.kind], shown=first.masked)
+                           kind=_labels("personal_numbers", first.kind), shown=first.masked)
     return text
 
 

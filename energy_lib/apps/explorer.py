@@ -12,12 +12,11 @@ The site folder is ``$ENERGY_SITE`` or ``reports/site`` in the repository.
 from __future__ import annotations
 
 import functools
-import html
 import os
 import re
 from pathlib import Path
 
-from energy_lib.core import i18n
+from energy_lib.core import i18n, templating
 from energy_lib.core.wards import wards
 
 __all__ = ["site_dir", "gu_choices", "dong_choices", "report_fragment", "app_style", "APPS", "index_html"]
@@ -63,9 +62,11 @@ def report_fragment(code: str, lang: str, site: Path | None = None) -> str:
     folder = "gu" if len(code) == 5 else "dong"
     path = site / lang / folder / f"{code}.html"
     if not path.exists():
-        name = html.escape(i18n.area_name(code, lang))
-        return f'<div lang="{lang}"><p>{html.escape(i18n.text("explorer.not_published", lang, name=name))}</p></div>'
-    return f'<div lang="{lang}" class="explorer-report">{_fragment(path, path.stat().st_mtime_ns)}</div>'
+        message = i18n.text("explorer.not_published", lang, name=i18n.area_name(code, lang))
+        return templating.render("explorer/report.html.j2", lang=lang, fragment=None, message=message)
+    # the site's own page, written by its templates (energy_lib/publish/site.py): safe as it is
+    fragment = templating.Markup(_fragment(path, path.stat().st_mtime_ns))
+    return templating.render("explorer/report.html.j2", lang=lang, fragment=fragment, message=None)
 
 
 def app_style(fonts_url: str = "/voila/files/assets/") -> str:
@@ -89,7 +90,8 @@ def app_style(fonts_url: str = "/voila/files/assets/") -> str:
                 ".widget-box, .widget-html, .widget-html-content { max-width: 100% !important; } "
                 ".widget-inline-hbox { max-width: calc(100% - 2 * var(--jp-widgets-margin, 2px)); } "
                 ".widget-inline-hbox input, .widget-inline-hbox textarea, .widget-inline-hbox select { min-width: 0 !important; }")
-    return f"<style>{site_css(fonts_url)}\n{widgets}\n{wrapping}</style>"
+    # the package's own stylesheet, not escaped: entities mean nothing inside <style>
+    return templating.render("explorer/style.html.j2", css=templating.Markup(f"{site_css(fonts_url)}\n{widgets}\n{wrapping}"))
 
 
 APPS = (("ward_explorer.ipynb", "explorer.title", "explorer.intro"), ("my_savings.ipynb", "my_savings.title", "my_savings.intro"),
@@ -100,7 +102,6 @@ APPS = (("ward_explorer.ipynb", "explorer.title", "explorer.intro"), ("my_saving
 def index_html(lang: str) -> str:
     """The apps' index page in ``lang``: each app's title, linked to the app itself
     (``/voila/render/<notebook>``), and what it is for. Nothing else is linked (no file tree)."""
-    t = lambda key: html.escape(i18n.text(key, lang))  # noqa: E731 - a local shorthand
-    items = "".join(f'<li><a href="/voila/render/{notebook}">{t(title)}</a><br>{t(intro)}</li>'
-                    for notebook, title, intro in APPS)
-    return f"<div class='apps-index' lang='{lang}'><h1>{t('apps.title')}</h1><ul class='apps'>{items}</ul></div>"
+    apps = [{"notebook": notebook, "title": i18n.text(title, lang), "intro": i18n.text(intro, lang)}
+            for notebook, title, intro in APPS]
+    return templating.render("explorer/index.html.j2", lang=lang, title=i18n.text("apps.title", lang), apps=apps)

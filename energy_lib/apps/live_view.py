@@ -21,7 +21,6 @@ words that their figures are withheld and why, and the total it shows is that of
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 import os
 from collections.abc import Callable
@@ -34,6 +33,7 @@ import pandas as pd
 from energy_lib.core import i18n
 from energy_lib.publish import plots
 from energy_lib.realtime import live
+from energy_lib.core import templating
 from energy_lib.publish.privacy import SuppressionRule
 
 __all__ = ["status_stamp", "follow", "combine", "city_hourly", "Published", "published", "published_hourly",
@@ -264,8 +264,7 @@ def site_choices(frame: pd.DataFrame, lang: str) -> list[tuple[str, str]]:
             for site_id, name, kind in zip(sites["site_id"], sites["site_name"], sites["building_type"])]
 
 
-def _t(key: str, lang: str, **values) -> str:
-    return html.escape(i18n.text(key, lang, **values))
+_t = i18n.text  # the templates escape: every word goes in as text
 
 
 def _kwh(value: float, lang: str) -> str:
@@ -379,7 +378,7 @@ def site_figure_html(frame: pd.DataFrame, site_id: str, lang: str) -> str:
     the register lets its series be shown; otherwise a sentence saying it is not shown."""
     site = frame[(frame["site_id"] == site_id) & _is_public(frame)]
     if site.empty:
-        return f'<p class="live-withheld" lang="{lang}" role="note">{_t("live.site_not_public", lang)}</p>'
+        return templating.render("live_view/withheld.html.j2", lang=lang, testid=False, text=_t("live.site_not_public", lang))
     first = site.iloc[0]
     return day_figure_html(site_intervals(site, site_id), title=first["site_name"], lang=lang,
                            resolution=first["resolution"])
@@ -392,7 +391,7 @@ def _withheld_html(shown: Published, lang: str) -> str:
     key = "live.withheld_few" if shown.reason == "too_few_customers" else "live.withheld_dominant"
     text = _t(key, lang, count=shown.private_sites, minimum=shown.rule.min_customers,
               share=i18n.percent(shown.rule.max_share, lang, 0))
-    return f'<p class="live-withheld" data-testid="live-withheld" lang="{lang}" role="note">{text}</p>'
+    return templating.render("live_view/withheld.html.j2", lang=lang, testid=True, text=text)
 
 
 def _kst_time(iso: str | None) -> str:
@@ -413,8 +412,7 @@ def status_html(frame: pd.DataFrame, meta: dict, lang: str) -> str:
     else:
         last, text = None, _t("live.status_waiting", lang, updated=updated)
     stamp = last.isoformat() if last is not None else ""
-    return (f'<p class="live-status" data-testid="live-status" role="status" lang="{lang}" '
-            f'data-readings="{len(read)}" data-last-reading="{stamp}">{text}</p>')
+    return templating.render("live_view/status.html.j2", lang=lang, readings=len(read), last_reading=stamp, text=text)
 
 
 def city_html(frame: pd.DataFrame, meta: dict, lang: str) -> str:
@@ -425,12 +423,10 @@ def city_html(frame: pd.DataFrame, meta: dict, lang: str) -> str:
     hours = published_hourly(frame, meta, shown)
     so_far, expected = hours["read_actual_kwh"].sum(), hours["read_expected_kwh"].sum()
     heading = "live.city_heading" if shown.total_frame_is_all else "live.public_heading"
-    parts = [f'<section class="live-city" lang="{lang}" data-testid="live-city">',
-             f"<h2>{_t(heading, lang, day=meta.get('day', ''))}</h2>", _withheld_html(shown, lang)]
+    total = words = None
     if expected > 0:
         total = _t("live.city_so_far", lang, actual=_kwh(so_far, lang), expected=_kwh(expected, lang),
                    change=_change(so_far / expected - 1, lang))
-        parts.append(f"<p class='live-total'>{total}</p>")
     complete = hours[hours["actual_kwh"].notna()]
     if len(complete):
         start, hour = complete.index[-1], complete.iloc[-1]
@@ -438,13 +434,13 @@ def city_html(frame: pd.DataFrame, meta: dict, lang: str) -> str:
         words = _t("live.city_hour" if inside else "live.city_hour_unusual", lang, start=_clock(start),
                    end=_clock(start + pd.Timedelta(hours=1), start=start), actual=_kwh(hour["actual_kwh"], lang),
                    lower=_kwh(hour["lower_kwh"], lang), upper=_kwh(hour["upper_kwh"], lang))
-        parts.append(f"<p>{words}</p>")
     confidence = meta.get("confidence")
     source = "live.weather_observed" if meta.get("temperature_source") == "observed" else "live.weather_normal"
     method = _t("live.method", lang, sites=frame["site_id"].nunique(), weather=i18n.text(source, lang),
                 confidence=i18n.percent(float(confidence) if confidence else None, lang, 0))
-    parts.append(f"<p class='live-method'>{method}</p>")
-    return "".join(parts) + "</section>"
+    return templating.render("live_view/city.html.j2", lang=lang, heading=_t(heading, lang, day=meta.get("day", "")),
+                             withheld=templating.Markup(_withheld_html(shown, lang)), total=total, hour=words,
+                             method=method)
 
 
 def sites_html(frame: pd.DataFrame, lang: str) -> str:
@@ -456,7 +452,7 @@ def sites_html(frame: pd.DataFrame, lang: str) -> str:
     for site in site_summary(shown.public).itertuples(index=False):
         kind = i18n.text("building_type." + site.building_type, lang)
         where = i18n.area_name(site.ward_code, lang)
-        flag = f'<strong class="live-flag">⚠ {_t("live.unusual", lang)}</strong> ' if site.last_unusual else ""
+        flag = _t("live.unusual", lang) if site.last_unusual else ""
         if pd.isna(site.last_end):
             latest = _t("live.site_waiting", lang)
         else:
@@ -464,33 +460,21 @@ def sites_html(frame: pd.DataFrame, lang: str) -> str:
                         end=_clock(site.last_end, start=site.last_start), actual=_kwh(site.last_actual_kwh, lang),
                         expected=_kwh(site.last_expected_kwh, lang), change=_change(site.last_change, lang))
             latest += " " + _t("live.site_today", lang, change=_change(site.change, lang), unusual=int(site.unusual))
-        state = " unusual" if site.last_unusual else ""
-        items.append(f'<li class="live-site{state}" data-site-id="{html.escape(site.site_id)}" '
-                     f'data-unusual="{int(site.unusual)}">{flag}<b lang="ko">{html.escape(site.site_name)}</b> '
-                     f"<span class='live-kind'>{html.escape(kind)} · {html.escape(where)}</span><br>{latest}</li>")
-    notes = "" if items else f"<p>{_t('live.no_public_sites', lang)}</p>"
-    if shown.private_sites:
-        notes += f"<p class='live-private'>{_t('live.sites_private', lang, count=shown.private_sites)}</p>"
-    return (f"<section lang='{lang}'><h2>{_t('live.sites_heading', lang)}</h2>"
-            f"<p>{_t('live.sites_text', lang)}</p>"
-            f'<ul class="live-sites" data-testid="live-sites">{"".join(items)}</ul>{notes}</section>')
+        items.append({"id": site.site_id, "unusual": int(site.unusual), "flag": flag, "name": site.site_name,
+                      "kind": kind, "where": where, "latest": latest})
+    private = _t("live.sites_private", lang, count=shown.private_sites) if shown.private_sites else None
+    return templating.render("live_view/sites.html.j2", lang=lang, heading=_t("live.sites_heading", lang),
+                             text=_t("live.sites_text", lang), sites=items, no_sites=_t("live.no_public_sites", lang),
+                             private=private)
 
 
 def empty_html(lang: str) -> str:
     """The message shown while there is no live status yet: in the citizen's words, that the page
     fills in by itself. How an operator starts the watcher is in docs/monitoring.md, not here."""
-    return (f'<div class="live-empty" data-testid="live-empty" lang="{lang}" role="status">'
-            f"<p>{_t('live.empty', lang)}</p></div>")
+    return templating.render("live_view/empty.html.j2", lang=lang, text=_t("live.empty", lang))
 
 
 def style() -> str:
     """CSS of the live app on top of :func:`energy_lib.apps.explorer.app_style`: the site list as cards
     that wrap on a phone, and unusual readings marked by a border and a word, not colour alone."""
-    return ("<style>.live-sites { list-style: none; padding: 0; margin: 0; } "
-            ".live-site { border: 1px solid #c8c8c8; border-left: 6px solid #7f7f7f; border-radius: 4px; "
-            "padding: 8px 10px; margin: 0 0 8px 0; line-height: 1.5; } "
-            f".live-site.unusual {{ border-left: 6px dashed {UNUSUAL_COLOUR}; }} "
-            f".live-flag {{ color: {UNUSUAL_COLOUR}; }} .live-kind {{ color: #4a4a4a; font-size: 0.9em; }} "
-            ".live-status { font-weight: bold; font-variant-numeric: tabular-nums; } "
-            ".live-total { font-size: 1.15em; } .live-method { color: #4a4a4a; font-size: 0.9em; } "
-            ".live-withheld { border-left: 4px solid #7f7f7f; padding: 4px 8px; background: #f4f4f4; }</style>")
+    return templating.render("live_view/style.html.j2", unusual=UNUSUAL_COLOUR)

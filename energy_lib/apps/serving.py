@@ -49,7 +49,6 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import jinja2
 import tornado.web
 from tornado.ioloop import PeriodicCallback
 from jupyter_server.base.handlers import JupyterHandler
@@ -60,15 +59,15 @@ from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
-from energy_lib.core import configuration, i18n
 from energy_lib.apps import client
+from energy_lib.core import configuration, i18n, templating
 
 __all__ = ["ServingSettings", "serving_settings", "kernel_cap", "busy_page", "CapReached", "WorkbookKernelManager",
            "WorkbookAppHandler", "WorkbookStatusHandler", "WorkbookVoila", "main"]
 
 MIB = 1024 * 1024
 APP_TEMPLATES = Path(__file__).resolve().parent / "templates"
-"""The apps' templates: ``jupyter/`` (Voila's, on the Jupyter path) and ``serving/`` (the server's pages)."""
+"""The apps' Voila template (``jupyter/``, put on the Jupyter path by ``energy serve``)."""
 
 
 @dataclass(frozen=True)
@@ -146,15 +145,11 @@ def serving_settings(available_bytes: int | None = None, **overrides) -> Serving
     return chosen
 
 
-_environment = jinja2.Environment(loader=jinja2.FileSystemLoader(APP_TEMPLATES / "serving"), autoescape=True,
-                                  undefined=jinja2.StrictUndefined)
-
-
 def busy_page(*, base_url: str, retry_url: str, retry_after_s: int) -> str:
-    """The "busy, try again" page, in Korean then English (``templates/serving/busy.html.j2``)."""
+    """The "busy, try again" page, in Korean then English (``energy_lib/core/templates/serving/busy.html.j2``)."""
     words = {lang: {key.rsplit(".", 1)[1]: i18n.text(key, lang, seconds=retry_after_s)
                     for key in ("apps.busy.title", "apps.busy.message", "apps.busy.retry")} for lang in i18n.LANGUAGES}
-    return _environment.get_template("busy.html.j2").render(base_url=base_url, retry_url=retry_url, **words)
+    return templating.render("serving/busy.html.j2", base_url=base_url, retry_url=retry_url, **words)
 
 
 class CapReached(RuntimeError):

@@ -7,13 +7,14 @@ Exceptions are for the caller's mistakes (wrong argument types, unknown options)
 
 from __future__ import annotations
 
-import html
 import json
 import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+
+from energy_lib.core import templating
 
 __all__ = ["STATUSES", "ModelWarning", "BaselineResult", "json_safe"]
 
@@ -120,16 +121,9 @@ class BaselineResult:
 
     def _repr_html_(self) -> str:
         """The same summary in a notebook, in nbconvert and in Voila."""
-        def rows(items: dict) -> str:
-            return "".join(f"<tr><th scope='row'>{html.escape(str(k))}</th><td>{html.escape(_fmt(v))}</td></tr>"
-                           for k, v in items.items())
-        warnings = "".join(f"<li><code>{html.escape(w.qualified_name)}</code>: {html.escape(w.description)}</li>"
-                           for w in self.warnings)
-        return (f"<div class='baseline-result'><table><caption>{html.escape(self.method)} baseline"
-                f"{' of ' + html.escape(self.meter_id) if self.meter_id else ''}: {html.escape(self.status)}"
-                f"{' (' + html.escape(self.model_type) + ')' if self.model_type else ''}</caption>"
-                f"{rows(self.params)}{rows(self.metrics)}</table>"
-                f"{'<ul>' + warnings + '</ul>' if warnings else ''}</div>")
+        rows = [(str(k), _fmt(v)) for items in (self.params, self.metrics) for k, v in items.items()]
+        return templating.render("baselines/result.html.j2", method=self.method, meter_id=self.meter_id, status=self.status,
+                                 model_type=self.model_type, rows=rows, warnings=self.warnings)
 
 
 def _fmt(value: Any) -> str:

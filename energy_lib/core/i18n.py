@@ -2,7 +2,9 @@
 
 Reports and apps take a ``lang`` parameter (``"ko"`` first, ``"en"`` second) and get their text
 here, so a page never mixes languages by accident and a translation is a change of data
-(``energy_lib/config/strings.toml``), not of code.
+(``energy_lib/config/strings.toml``), not of code. This module is the catalogue's only reader: the
+board's labels and messages (``board.*``), the saving tips (``saving_tips.*``) and the apps' words
+are entries of it like the reports' (docs/i18n.md).
 
 >>> text("carrier.electricity", "ko")
 '전기'
@@ -16,7 +18,7 @@ import functools
 
 from energy_lib.core import configuration
 
-__all__ = ["LANGUAGES", "text", "keys", "area_name", "number", "decimal", "percent", "quantity", "month"]
+__all__ = ["LANGUAGES", "text", "keys", "group", "area_name", "number", "decimal", "percent", "quantity", "month"]
 
 LANGUAGES = ("ko", "en")
 """Published languages, the first is the default."""
@@ -41,6 +43,17 @@ def _entries() -> dict[str, dict[str, str]]:
 def keys() -> list[str]:
     """Every key of the catalogue, sorted."""
     return sorted(_entries())
+
+
+def group(prefix: str) -> dict[str, dict[str, str]]:
+    """The entries under ``prefix`` (e.g. ``"saving_tips.gas"``), in catalogue order: the rest of
+    each key → its text per language. Empty when the catalogue has none.
+
+    >>> group("board.categories")["tips"]["en"]
+    'Saving tips'
+    """
+    start = f"{prefix}."
+    return {key[len(start):]: dict(entry) for key, entry in _entries().items() if key.startswith(start)}
 
 
 def text(key: str, lang: str, **values) -> str:

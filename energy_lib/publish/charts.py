@@ -14,7 +14,6 @@ published, :func:`withheld` (or :func:`nothing_published`) says so in one senten
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 import matplotlib.dates as mdates
@@ -24,6 +23,7 @@ from matplotlib.ticker import Formatter, MaxNLocator
 
 from energy_lib.core import formatting, i18n
 from energy_lib.publish import plots
+from energy_lib.core import templating
 
 __all__ = ["Chart", "Withheld", "CARRIERS", "withheld", "nothing_published", "monthly_by_carrier", "stacked_shares",
            "labelled_bars", "carrier_bars", "intervals", "half_year", "tier_bars", "distribution", "re100", "emissions",
@@ -65,16 +65,21 @@ def withheld(area: str, lang: str) -> Withheld:
     ``<lang>/gu/<code>.html``): a dong points to its gu, a gu to the city."""
     parent = area[:5] if len(area) == 10 else "city"
     href = f"../gu/{parent}.html" if parent != "city" else "../city.html"
-    why = html.escape(i18n.text("withheld.why", lang))
-    see = i18n.text("withheld.see", lang, name=f'<a href="{html.escape(href)}">{html.escape(i18n.area_name(parent, lang))}</a>')
-    return Withheld(f'<p class="withheld" role="note">{why} {see}</p>')
+    return _withheld_html(i18n.text("withheld.why", lang), lang, href=href, name=i18n.area_name(parent, lang))
 
 
 def nothing_published(lang: str, *, href: str, name: str) -> Withheld:
     """One sentence in place of a chart that has nothing publishable, linking to the nearest
     level that is published (``href`` relative to the page, ``name`` its link text)."""
-    see = i18n.text("withheld.see", lang, name=f'<a href="{html.escape(href)}">{html.escape(name)}</a>')
-    return Withheld(f'<p class="withheld" role="note">{html.escape(i18n.text("report.no_data", lang))} {see}</p>')
+    return _withheld_html(i18n.text("report.no_data", lang), lang, href=href, name=name)
+
+
+def _withheld_html(lead: str, lang: str, *, href: str, name: str) -> Withheld:
+    """``lead`` and the catalogue's "see ``name``" sentence with ``name`` linked to ``href``
+    (``templates/charts/withheld.html.j2``; every text escaped)."""
+    before, after = i18n.text("withheld.see", lang, name="\x00").split("\x00")
+    return Withheld(templating.render("charts/withheld.html.j2", lead=lead, before=before, after=after,
+                                      href=href, name=name))
 
 
 def _all_withheld(frame: pd.DataFrame, values: list[str]) -> bool:

@@ -19,7 +19,6 @@ would tell which cells hold few customers or one dominant customer.
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import shutil
 import subprocess
@@ -30,9 +29,8 @@ import numpy as np
 import pandas as pd
 
 import energy_lib
-from energy_lib.core import configuration
-from energy_lib.publish import privacy
-from energy_lib.publish import aggregate
+from energy_lib.core import configuration, i18n, templating
+from energy_lib.publish import aggregate, privacy
 from energy_lib.publish import disclosure
 from energy_lib.publish.audit import attack
 from energy_lib.publish.protection import REASONS
@@ -631,29 +629,9 @@ def _write_index(out: Path, tables: dict[str, pd.DataFrame], body: dict) -> None
     """``index.html``: the downloads, in Korean and English, with the dictionary and licence."""
     from energy_lib.publish.site import site_css
 
-    rows = "".join(f'<tr><th scope="row">{name}</th><td>{len(frame):,}</td>'
-                   f'<td><a href="{name}.csv">CSV</a> · <a href="{name}.parquet">Parquet</a></td></tr>'
-                   for name, frame in tables.items())
-    page = f"""<!DOCTYPE html>
-<html lang="ko">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>공개 데이터 · Open data</title><style>{site_css("../assets/")}</style></head>
-<body><header class="site"><nav aria-label="사이트 메뉴"><a href="../ko/index.html">처음</a>
-<a href="../en/index.html" lang="en" hreflang="en">Home (English)</a></nav></header>
-<main id="content">
-<h1>공개 데이터 <span lang="en">· Open data</span></h1>
-<p>행정동·구·광주 전체의 월별 사용량, 절감량, 탄소중립포인트, 태양광 발전량과 에너지 사업 평가. 모든 값은 15/15 규칙으로 보호합니다.
-<span lang="en">Monthly use, savings, Carbon Point results and PV generation by dong, gu and city, and the
-evaluations of the energy programmes; every value is protected by the 15/15 rule.</span></p>
-<p>자료 기간 <span lang="en">Data period</span>: {html.escape(body["period"]["start"])} – {html.escape(body["period"]["end"])} ·
-코드 <span lang="en">code</span> {html.escape(body["code_version"])}</p>
-<table><caption>표 <span lang="en">Tables</span></caption>
-<thead><tr><th scope="col">table</th><th scope="col">rows</th><th scope="col">download</th></tr></thead>
-<tbody>{rows}</tbody></table>
-<ul><li><a href="dictionary.csv">dictionary.csv</a> — 열 설명 <span lang="en">column dictionary</span></li>
-<li><a href="api/index.json">api/index.json</a> — 지역별 JSON <span lang="en">JSON per area</span></li>
-<li><a href="manifest.json">manifest.json</a> — 출처·해시 <span lang="en">provenance and hashes</span></li>
-<li><a href="LICENSE.txt">LICENSE.txt</a> — 공공누리 제1유형 <span lang="en">KOGL Type 1 (CC BY 4.0 equivalent)</span></li></ul>
-</main></body></html>
-"""
+    words = {lang: {name: i18n.text(f"opendata.{name}", lang) for name in i18n.group("opendata")}
+             | {"home": i18n.text("nav.home", lang), "nav_label": i18n.text("nav.label", lang)} for lang in i18n.LANGUAGES}
+    page = templating.render("opendata/index.html.j2", **words, css=templating.Markup(site_css("../assets/")),
+                             start=body["period"]["start"], end=body["period"]["end"], code_version=body["code_version"],
+                             tables=[{"name": name, "rows": f"{len(frame):,}"} for name, frame in tables.items()]) + "\n"
     (out / "index.html").write_text(page, "utf-8")

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import io
 import re
 from pathlib import Path
@@ -37,7 +36,9 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from matplotlib import font_manager
 
+from energy_lib.core import i18n
 from energy_lib.publish import korean_font
+from energy_lib.core import templating
 
 __all__ = ["FONT_FAMILY", "PALETTE", "PHONE_WIDTH_IN", "PHONE_CONTENT_PX", "DESKTOP_MAX_PX", "MIN_FONT_PT",
            "korean_font_files", "use_style", "figure", "tip", "legible", "to_png", "to_svg", "figure_html", "show"]
@@ -189,26 +190,20 @@ def to_svg(fig, alt: str) -> str:
     svg = svg[svg.index("<svg"):].replace('<style type="text/css">*{', '<style type="text/css">svg.chart *{')
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
     for gid, text in fig.__dict__.get("_workbook_tips", {}).items():
-        svg = svg.replace(f'<g id="{gid}">', f'<g id="{gid}"><title>{html.escape(text)}</title>', 1)
+        opening = templating.render("plots/tip.html.j2", gid=gid, text=text)
+        svg = svg.replace(opening[:opening.index("<title>")], opening, 1)
     # coordinates to 0.01 pt (matplotlib writes 10⁻⁶): a map's paths are a third of the size
     svg = re.sub(r'(?<=[ "(,])(-?[0-9]+\.[0-9]{2})[0-9]+', r"\1", svg)
     prefix = "c" + hashlib.sha256(svg.encode()).hexdigest()[:8] + "-"
     svg = _ID.sub(lambda m: f'id="{prefix}{m.group(1)}"', svg)
     svg = svg.replace("url(#", f"url(#{prefix}").replace('xlink:href="#', f'xlink:href="#{prefix}')
     svg = re.sub(r'\s(?:width|height)="[0-9.]+pt"', "", svg[:400], count=2) + svg[400:]
-    head = (f'<svg role="img" aria-label="{html.escape(alt, quote=True)}" class="chart" width="100%" '
-            f'style="display:block;max-width:{DESKTOP_MAX_PX}px;height:auto" ')
-    svg = head + svg[len("<svg "):]
+    svg = templating.render("plots/svg_head.html.j2", alt=alt, max_px=DESKTOP_MAX_PX) + svg[len("<svg "):]
     # the figure's own font names, then the page's: NanumGothic is loaded by the site's CSS
     return svg.replace("font-family: 'NanumGothic'", "font-family: NanumGothic, sans-serif")
 
 
-def _table_html(table, table_summary: str) -> str:
-    return (f"<details><summary>{html.escape(table_summary)}</summary>"
-            f"{table.to_html(na_rep='–', float_format=lambda v: f'{v:,.1f}', border=0)}</details>")
-
-
-def figure_html(fig, alt: str, *, table=None, table_summary: str = "표로 보기 · Show as a table",
+def figure_html(fig, alt: str, *, table=None, table_summary: str | None = None,
                 format: str = "png") -> str:
     """``fig`` as HTML with its alternative text (and its table), then close it.
 
@@ -227,21 +222,21 @@ def figure_html(fig, alt: str, *, table=None, table_summary: str = "표로 보�
     """
     if not alt or not alt.strip():
         raise ValueError("Every figure needs alt text describing what it shows.")
-    if format == "svg":
-        tag = f'<figure class="chart" style="margin:8px 0">{to_svg(fig, alt)}</figure>'
-    elif format == "png":
-        encoded = base64.b64encode(to_png(fig)).decode("ascii")
-        tag = (f'<img src="data:image/png;base64,{encoded}" alt="{html.escape(alt, quote=True)}" '
-               'style="max-width:100%;height:auto">')
-    else:
+    if format not in ("png", "svg"):
         raise ValueError(f"format must be 'png' or 'svg', not {format!r}")
+    # matplotlib's SVG (post-processed by to_svg) and pandas' table (to_html escapes its cells)
+    # come from trusted serializers: Markup, so that the template does not escape them again
+    svg = templating.Markup(to_svg(fig, alt)) if format == "svg" else None
+    if table_summary is None:
+        table_summary = " · ".join(i18n.text("common.table", lang) for lang in i18n.LANGUAGES)
+    png = base64.b64encode(to_png(fig)).decode("ascii") if format == "png" else None
     plt.close(fig)
-    if table is not None:
-        tag += _table_html(table, table_summary)
-    return tag
+    shown = None if table is None else templating.Markup(
+        table.to_html(na_rep="–", float_format=lambda v: f"{v:,.1f}", border=0))
+    return templating.render("plots/figure.html.j2", svg=svg, png=png, alt=alt, table=shown, table_summary=table_summary)
 
 
-def show(fig, alt: str, *, table=None, table_summary: str = "표로 보기 · Show as a table",
+def show(fig, alt: str, *, table=None, table_summary: str | None = None,
          collapsed: str | None = None) -> None:
     """Display ``fig`` in a notebook as inline SVG with alternative text, then close it.
 
@@ -254,8 +249,9 @@ def show(fig, alt: str, *, table=None, table_summary: str = "표로 보기 · Sh
         The figure's numbers, shown under it in a collapsed ``<details>`` element: the table
         alternative that accessibility rules (KWCAG 2.2, WCAG 1.1.1) ask for beside a chart.
         Format it for the page's language first (:func:`energy_lib.core.formatting.table`).
-    table_summary : str
-        The label of the collapsed table.
+    table_summary : str, optional
+        The label of the collapsed table; default the catalogue's ``common.table`` in every language
+        (``표로 보기 · Show as a table``).
     collapsed : str, optional
         Show the figure (and its table) folded in a ``<details>`` element with this label: a
         second view of the same numbers that a reader opens when they want it.
@@ -269,5 +265,5 @@ def show(fig, alt: str, *, table=None, table_summary: str = "표로 보기 · Sh
 
     shown = figure_html(fig, alt, table=table, table_summary=table_summary, format="svg")
     if collapsed:
-        shown = f"<details><summary>{html.escape(collapsed)}</summary>{shown}</details>"
+        shown = templating.render("plots/collapsed.html.j2", summary=collapsed, shown=templating.Markup(shown))
     display({"text/html": shown, "text/plain": alt}, raw=True)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import atexit
 import hashlib
-import html
 import json
 import re
 import multiprocessing
@@ -32,7 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import energy_lib
-from energy_lib.core import i18n
+from energy_lib.core import i18n, templating
 from energy_lib.publish import fonts
 
 __all__ = ["Page", "PageResult", "BuildSummary", "plan", "page_key", "code_fingerprint",
@@ -384,62 +383,49 @@ def write_index(site: Path, pages: list[Page], summary: BuildSummary) -> None:
         if not mine:
             continue
         path = f"{lang}/index.html"
-        parts = [f"<h1>{html.escape(i18n.text('site.title', lang))}</h1>",
-                 f"<p>{html.escape(i18n.text('site.intro', lang))}</p>"]
-        if failed:
-            parts.append(f'<p class="failed">{html.escape(i18n.text("site.failed", lang, count=len(failed)))}</p>')
-        def item(entry: Page) -> str:
-            label = html.escape(entry.title)
-            if entry.path in failed:
-                return (f'<li><span class="failed">{label} — {html.escape(i18n.text("site.page_failed", lang))}: '
-                        f"{html.escape(failed[entry.path])}</span></li>")
-            return f'<li><a href="{_relative(path, entry.path)}">{label}</a></li>'
 
-        def section(name: str, body: str) -> None:
-            parts.append(f"<h2>{html.escape(i18n.text(f'section.{name}', lang))}</h2>{body}")
+        def item(entry: Page) -> dict:
+            return {"title": entry.title, "href": _relative(path, entry.path), "error": failed.get(entry.path)}
+
+        def section(name: str, **content) -> dict:
+            return {"heading": i18n.text(f"section.{name}", lang)} | content
 
         by_section = {name: [p for p in mine if p.section == name] for name in _SECTIONS}
+        sections = []
         if by_section["city"]:
-            section("city", "<ul>" + "".join(map(item, by_section["city"])) + "</ul>")
+            sections.append(section("city", entries=[item(p) for p in by_section["city"]]))
         # gu → its dongs: each gu's report, then the reports of its dongs
         dongs = by_section["dong"]
         gu_codes = [p.parameters["code"] for p in by_section["gu"]]
-        nested = []
-        for gu in by_section["gu"]:
-            own = [d for d in dongs if d.parameters["code"][:5] == gu.parameters["code"]]
-            nested.append(f'<h3>{html.escape(gu.title)}</h3><ul>{item(gu)}'
-                          + (f'<li>{html.escape(i18n.text("section.dong", lang))}<ul>{"".join(map(item, own))}</ul></li>'
-                             if own else "") + "</ul>")
+        nested = [{"title": gu.title, "entry": item(gu),
+                   "dongs": [item(d) for d in dongs if d.parameters["code"][:5] == gu.parameters["code"]]}
+                  for gu in by_section["gu"]]
         if nested:
-            section("gu", "".join(nested))
+            sections.append(section("gu", gus=nested))
         others = [d for d in dongs if d.parameters["code"][:5] not in gu_codes]
         if others:
-            section("dong", "<ul>" + "".join(map(item, others)) + "</ul>")
+            sections.append(section("dong", entries=[item(p) for p in others]))
         for name in ("building_type", "programme"):
             if by_section[name]:
-                section(name, "<ul>" + "".join(map(item, by_section[name])) + "</ul>")
+                sections.append(section(name, entries=[item(p) for p in by_section[name]]))
+        body = templating.render(
+            "site/index.html.j2", title=i18n.text("site.title", lang), intro=i18n.text("site.intro", lang),
+            failed=i18n.text("site.failed", lang, count=len(failed)) if failed else None,
+            page_failed=i18n.text("site.page_failed", lang), dong_heading=i18n.text("section.dong", lang), sections=sections)
         other = next(code for code in i18n.LANGUAGES if code != lang)
-        _write_page(site / path, lang, i18n.text("site.title", lang), "\n".join(parts),
+        _write_page(site / path, lang, i18n.text("site.title", lang), body,
                     navigation(path, lang, f"{other}/index.html"), "../assets/")
-    choices = "".join(f'<li><a href="{lang}/index.html" lang="{lang}" hreflang="{lang}">{html.escape(i18n.text("site.title", lang))}'
-                      f"</a></li>" for lang in i18n.LANGUAGES)
-    _write_page(site / "index.html", i18n.LANGUAGES[0], i18n.text("site.title", i18n.LANGUAGES[0]),
-                f"<h1>{html.escape(i18n.text('site.title', i18n.LANGUAGES[0]))}</h1><ul>{choices}</ul>", None, "assets/")
+    first = i18n.LANGUAGES[0]
+    body = templating.render("site/choice.html.j2", title=i18n.text("site.title", first),
+                             choices=[{"lang": lang, "title": i18n.text("site.title", lang)} for lang in i18n.LANGUAGES])
+    _write_page(site / "index.html", first, i18n.text("site.title", first), body, None, "assets/")
 
 
 def _write_page(path: Path, lang: str, title: str, body: str, nav: dict | None, assets: str) -> None:
-    links = "".join(f'<a href="{link["href"]}"' + (f' lang="{link["lang"]}" hreflang="{link["lang"]}"' if link["lang"] else "")
-                    + f">{html.escape(link['text'])}</a>" for link in (nav or {}).get("links", []))
-    header = f'<header class="site"><nav aria-label="{html.escape(nav["label"])}">{links}</nav></header>' if nav else ""
+    """A page of ``templates/site/page.html.j2`` around ``body`` (HTML of another template)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"""<!DOCTYPE html>
-<html lang="{lang}">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>{html.escape(title)}</title><style>{site_css(assets)}</style></head>
-<body><a class="skip" href="#content">{html.escape(i18n.text("nav.skip", lang))}</a>{header}<main id="content">
-{body}
-</main></body></html>
-""", "utf-8")
+    path.write_text(templating.render("site/page.html.j2", lang=lang, title=title, css=templating.Markup(site_css(assets)),
+                                      skip=i18n.text("nav.skip", lang), nav=nav, body=templating.Markup(body)) + "\n", "utf-8")
 
 
 def provenance_html(data_dir: Path, lang: str, input_hash: str = "") -> str:
@@ -458,6 +444,5 @@ def provenance_html(data_dir: Path, lang: str, input_hash: str = "") -> str:
         ("provenance.code", info["code_version"]),
         ("provenance.input_hash", input_hash or info["data_hash"][:16]),
     ]
-    items = "".join(f"<dt>{html.escape(i18n.text(key, lang))}</dt><dd>{html.escape(value)}</dd>" for key, value in rows)
-    return (f'<section class="provenance" aria-labelledby="provenance"><h2 id="provenance">'
-            f"{html.escape(i18n.text('provenance.heading', lang))}</h2><dl>{items}</dl></section>")
+    return templating.render("site/provenance.html.j2", heading=i18n.text("provenance.heading", lang),
+                             rows=[{"label": i18n.text(key, lang), "value": value} for key, value in rows])

@@ -250,7 +250,7 @@ def test_html_and_script_are_stored_as_written_and_shown_as_text(board):
     shown = post_html(post)
     assert "<script" not in shown and "<img" not in shown and "<b>" not in shown
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;<br>\n&lt;img src=x onerror=&quot;alert(2)&quot;&gt; &amp; 더" in shown
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;<br>\n&lt;img src=x onerror=&#34;alert(2)&#34;&gt; &amp; 더" in shown
     assert "&lt;b&gt;me&lt;/b&gt;" in shown and "동구 충장동" in shown and "2026년 01월 05일 18:00" in shown
     assert "Chungjang-dong, Dong-gu" in post_html(post, "en") and "Saving tips" in post_html(post, "en")
     assert "2026-01-05 18:00 KST" in post_html(post, "en")

@@ -1,5 +1,6 @@
 """One catalogue, both languages, every key the notebooks and charts use."""
 
+import ast
 import json
 import re
 import string
@@ -28,7 +29,8 @@ def test_every_entry_has_both_languages_with_the_same_placeholders():
 
 
 DYNAMIC = ("carrier.", "building_type.", "column.", "section.", "my_savings.judgement_", "my_savings.half_", "map.", "unit.",
-           "stat.", "common.half_")
+           "stat.", "common.half_", "board.categories.", "board.fields.", "board.personal_numbers.", "board.messages.",
+           "saving_tips.", "opendata.")
 """Key families the code builds from data (``t("carrier." + carrier)``)."""
 
 
@@ -74,3 +76,71 @@ def test_area_names_and_numbers():
     assert i18n.area_name("2914074500", "ko") == "서구 치평동"
     assert i18n.number(float("nan"), "ko") == "비공개" and i18n.number(1234.5, "en", 1) == "1,234.5"
     assert i18n.number(0.034, "ko", 1, percent=True) == "+3.4%"
+
+
+# --- one catalogue: no user-facing words elsewhere ----------------------------------------------------------
+
+HANGUL, LATIN = re.compile("[가-힣]"), re.compile("[A-Za-z]")
+VOCABULARY = ("energy_lib/ingest/", "energy_lib/demo/")
+"""Korean that is data, not words for a reader: the source files' column names and codes the
+ingest maps (ingest/vocab.py, …) and the demo city's synthetic names and addresses."""
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """The docstrings of a module, its classes and functions, and the attribute docstrings."""
+    return {id(stmt.value) for node in ast.walk(tree)
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            for stmt in node.body
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)}
+
+
+def test_no_korean_words_for_readers_are_written_in_code():
+    """Every Korean word a page, an app or a message shows is in config/strings.toml. Allowed in
+    code: docstrings and comments, the data vocabulary (:data:`VOCABULARY`), and Korean terms
+    quoted in English text (``administrative dong (행정동)``), i.e. a literal with fewer Hangul
+    syllables than Latin letters (a pattern of Korean units is one too)."""
+    found = []
+    for path in sorted((ROOT / "energy_lib").rglob("*.py")):
+        name = path.relative_to(ROOT).as_posix()
+        if name.startswith(VOCABULARY):
+            continue
+        tree = ast.parse(path.read_text("utf-8"))
+        docstrings = _docstrings(tree)
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+                    and len(HANGUL.findall(node.value)) >= max(1, len(LATIN.findall(node.value)))):
+                found.append(f"{name}:{node.lineno}: {node.value[:60]!r}")
+    assert not found, "Korean text in code; add it to energy_lib/config/strings.toml:\n" + "\n".join(found)
+
+
+def test_templates_take_their_words_from_the_catalogue():
+    """A template writes markup; its Korean words come in as values from the catalogue (a Korean
+    sentence among the tags of a template would escape the literal check above)."""
+    found = []
+    for path in sorted((ROOT / "energy_lib" / "templates").rglob("*")):
+        if path.is_file() and path.suffix in (".j2", ".html"):
+            text = re.sub(r"\{#.*?#\}", "", path.read_text("utf-8"), flags=re.S)  # comments
+            found += [f"{path.relative_to(ROOT)}: {word}" for word in re.findall("[가-힣]+", text)]
+    assert not found, found
+
+
+def _texts(node, path=()) -> list[str]:
+    """Paths of the entries of a parsed TOML that look like catalogue texts (a ``ko`` or ``en`` text)."""
+    if isinstance(node, dict):
+        if any(isinstance(node.get(lang), str) for lang in i18n.LANGUAGES):
+            return [".".join(path)]
+        return [found for key, value in node.items() for found in _texts(value, (*path, str(key)))]
+    if isinstance(node, list):
+        return [found for i, value in enumerate(node) for found in _texts(value, (*path, str(i)))]
+    return []
+
+
+def test_the_board_and_tips_words_are_in_the_catalogue_only():
+    from energy_lib.core import configuration
+
+    for name in ("board", "tips"):
+        assert not _texts(configuration.load(name)), f"config/{name}.toml holds texts: move them to strings.toml"
+    assert set(i18n.group("board.categories")) == set(configuration.load("board")["categories"])
+    assert [len(i18n.group(f"saving_tips.{c}")) for c in ("electricity", "gas", "water")] == [4, 4, 4]
+    assert i18n.group("saving_tips.gas")["1"]["en"].startswith("Keep rooms at about 20 °C")
+    assert i18n.group("no.such_prefix") == {}

@@ -50,7 +50,7 @@ def test_show_emits_inline_svg_with_text_as_text_and_escaped_alt_text(monkeypatc
     plots.show(fig, alt='사용량이 "10%" 줄었습니다 <요약>')
     html = shown[0]["text/html"]
     assert html.count("<svg") == 1 and 'role="img"' in html
-    assert 'aria-label="사용량이 &quot;10%&quot; 줄었습니다 &lt;요약&gt;"' in html
+    assert 'aria-label="사용량이 &#34;10%&#34; 줄었습니다 &lt;요약&gt;"' in html
     assert "<text" in html and ">광주 사용량<" in html and "font-family: NanumGothic" in html  # text, not glyph paths
     assert "<metadata>" not in html and "<dc:date>" not in html and "<?xml" not in html
     assert 'width="100%"' in html and 'height="' not in html.split(">", 1)[0]  # scales with the page
