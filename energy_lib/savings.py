@@ -14,8 +14,18 @@
   biased low). Meters with no known intervention between the two years (placebo meters) show how
   wide the band must be: :func:`band_calibration` finds the factor that makes 90% of their
   savings fall inside, and :func:`calibrate_bands` applies it (the ``band`` of the derived tables).
+* **Floor**: no band is narrower than the measurement and the model allow. A fit to a few bills
+  can have a residual error of almost nothing (a band of 10⁻⁸ m³ for a saving of 487 m³); the
+  ``floor_band`` is the Guideline 14 FSU band of the same meter with the residual error at least a
+  configured CV(RMSE) of its baseline mean, or the metering resolution, and no negative
+  autocorrelation (``config/savings.toml``, ``[band_floor]``). The reported ``band`` starts from
+  the larger of the two.
 * **Aggregation** to ward, gu and building type adds savings and combines the meters'
-  uncertainties in quadrature (independent meters): the portfolio FSU.
+  uncertainties. Meter bands calibrated for 90% coverage of single meters overstate the variance
+  that sums add up (the calibration quantile follows the meters' heavy tails), and errors are
+  correlated (every meter shares the weather and the year). :func:`aggregate_calibration`
+  estimates, on placebo sums, each meter's standard error for sums and the part of it common to
+  every meter of its carrier and method (a one-factor model); :func:`aggregate` adds them.
 * **Units**: every figure in the carrier's unit, kWh, toe, kgCO2eq and won (:mod:`energy_lib.units`).
 
 References
@@ -31,12 +41,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from energy_lib import units
+from energy_lib import configuration, units
 from energy_lib.baselines.caltrack import CalTRACKFit, Periods, predict_caltrack
 from energy_lib.baselines.towt import TOWTModel
 
 __all__ = ["metered_savings", "towt_savings", "error_bands", "band_calibration", "calibrate_bands", "normalised_savings", "aggregate", "in_units",
-           "FSU_POLYNOMIAL", "Z_90"]
+           "aggregate_calibration", "aggregate_errors", "floored_band", "FSU_POLYNOMIAL", "Z_90", "BAND_FLOOR"]
 
 FSU_POLYNOMIAL = {"daily": (-0.00024, 0.03535, 1.00286), "billing": (-0.00022, 0.03306, 0.94054),
                   "hourly": (0.0, 0.0, 1.0)}
@@ -46,6 +56,11 @@ hourly data (OpenEEmeter 2.10 gives hourly savings no band): the formula is used
 
 Z_90 = stats.norm.ppf(0.95)
 """Two-sided 90% normal quantile (1.645), to turn a 90% band into a standard error."""
+
+BAND_FLOOR = configuration.load("savings")["band_floor"]
+"""Per interval (``billing``, ``daily``, ``hourly``): ``min_cvrmse``, the smallest residual error
+a baseline may claim as a fraction of its mean use, and ``resolution``, the metering resolution of
+a reading [the meter's unit] (``config/savings.toml``)."""
 
 
 def _reporting_months(periods: Periods, valid: np.ndarray, interval: str) -> np.ndarray:
@@ -61,7 +76,8 @@ def _reporting_months(periods: Periods, valid: np.ndarray, interval: str) -> np.
 
 
 def error_bands(baseline: dict[str, np.ndarray], reporting_observed_mean: np.ndarray, reporting_months: np.ndarray,
-                interval: str, *, confidence: float = 0.90) -> dict[str, np.ndarray]:
+                interval: str, *, confidence: float = 0.90, min_cvrmse: float | None = None,
+                resolution: float | None = None) -> dict[str, np.ndarray]:
     """Uncertainty bands of savings [the meter's unit] at ``confidence``, per meter.
 
     Parameters
@@ -77,10 +93,22 @@ def error_bands(baseline: dict[str, np.ndarray], reporting_observed_mean: np.nda
     interval : str
         ``daily``, ``billing`` or ``hourly``.
 
+    min_cvrmse, resolution : float, optional
+        The floor (:data:`BAND_FLOOR` of ``interval`` by default): the smallest residual error
+        [fraction of the baseline mean] and the metering resolution [the meter's unit].
+
     Returns
     -------
     dict of numpy.ndarray
-        ``fsu_band``, ``ols_band``, ``ols_model_error``, ``ols_noise``; NaN where undefined.
+        ``fsu_band``, ``ols_band``, ``ols_model_error``, ``ols_noise`` and ``floor_band``; NaN where
+        undefined. ``fsu_band`` is Guideline 14's (and OpenEEmeter's) band as such; ``floor_band``
+        is the same formula with :math:`\\sigma` raised to
+        :math:`\\max(\\sigma, c_{min} |\\bar y_b|, r / \\sqrt{12})` (the residual error no model of
+        a meter's use can beat, and the rounding error of a reading read to a resolution
+        :math:`r`, uniform over :math:`\\pm r/2`) and :math:`\\rho` to :math:`\\max(\\rho, 0)`. A
+        band is used as :func:`floored_band`, the larger of the two: a fit to three bills can leave
+        almost no residual (:math:`\\sigma \\approx 0`), and its band would claim a certainty no
+        meter has.
 
     Notes
     -----
@@ -111,8 +139,22 @@ def error_bands(baseline: dict[str, np.ndarray], reporting_observed_mean: np.nda
         noise = t * sigma * np.sqrt(P * n / n_prime)
         fsu = (mean_b * n) * t * (a * M ** 2 + b * M + c) * (sigma / mean_b) * np.sqrt((n / n_prime) * (1 + 2 / n_prime) / P)
         ols = np.sqrt(model ** 2 + noise ** 2)
+        floor = BAND_FLOOR[interval]
+        sigma_min = np.maximum(np.abs(mean_b) * (floor["min_cvrmse"] if min_cvrmse is None else min_cvrmse),
+                               (floor["resolution"] if resolution is None else resolution) / np.sqrt(12.0))
+        n_floor = n * (1 - np.maximum(rho, 0.0)) / (1 + np.maximum(rho, 0.0))
+        floor_band = np.abs((n * t * (a * M ** 2 + b * M + c)) * np.maximum(sigma, sigma_min)
+                            * np.sqrt((n / n_floor) * (1 + 2 / n_floor) / P))
     return {name: np.where(defined, value, np.nan) for name, value in
-            (("fsu_band", fsu), ("ols_band", ols), ("ols_model_error", model), ("ols_noise", noise))}
+            (("fsu_band", fsu), ("ols_band", ols), ("ols_model_error", model), ("ols_noise", noise),
+             ("floor_band", floor_band))}
+
+
+def floored_band(fsu_band: np.ndarray | pd.Series, floor_band: np.ndarray | pd.Series) -> np.ndarray:
+    """The band a savings figure may state [its unit]: Guideline 14's band, at least the floor
+    (:func:`error_bands`); NaN where either is undefined."""
+    fsu, floor = np.asarray(fsu_band, dtype=float), np.asarray(floor_band, dtype=float)
+    return np.where(np.isnan(fsu) | np.isnan(floor), np.nan, np.maximum(fsu, floor))
 
 
 def metered_savings(fit: CalTRACKFit, reporting: Periods, *, confidence: float = 0.90) -> pd.DataFrame:
@@ -130,8 +172,8 @@ def metered_savings(fit: CalTRACKFit, reporting: Periods, *, confidence: float =
     pandas.DataFrame
         One row per meter: ``counterfactual``, ``observed``, ``savings`` [the meter's unit] summed
         over the periods with both a prediction and a reading; ``base``, ``heating``, ``cooling``
-        parts of the counterfactual; ``fsu_band`` and ``ols_band`` (± at 90%), ``fsu`` (band /
-        savings) and ``n_reporting_periods``.
+        parts of the counterfactual; ``fsu_band``, ``ols_band`` and ``floor_band`` (± at 90%,
+        :func:`error_bands`), ``fsu`` (band / savings) and ``n_reporting_periods``.
     """
     predicted = predict_caltrack(fit, reporting)
     observed = reporting.usage
@@ -211,7 +253,9 @@ def normalised_savings(baseline: CalTRACKFit, reporting: CalTRACKFit, normal_tem
     -------
     pandas.DataFrame
         ``baseline_normal``, ``reporting_normal``, ``savings`` [the meter's unit per year] and
-        ``band`` (± at 90%: the two models' prediction noise over the year, combined in quadrature).
+        ``band`` (± at 90%: the two models' prediction noise over the year, combined in quadrature;
+        each model's residual error at least the floor of :func:`error_bands`, its residual
+        autocorrelation at least 0).
     """
     if not baseline.periods.meter_ids.equals(reporting.periods.meter_ids):
         raise ValueError("the baseline and reporting fits must be of the same meters, in the same order")
@@ -226,8 +270,10 @@ def normalised_savings(baseline: CalTRACKFit, reporting: CalTRACKFit, normal_tem
 
     def noise(fit: CalTRACKFit) -> np.ndarray:
         # daily-equivalent prediction noise of the model over the year's days (OLS noise term)
-        per_day_sigma = fit.avgs_metrics["rmse_adj"]
-        rho = fit.avgs_metrics["autocorr_resid"]
+        # at least the floor's residual error (min_cvrmse of the mean use per day, see error_bands)
+        per_day_sigma = np.maximum(fit.avgs_metrics["rmse_adj"], BAND_FLOOR[fit.settings.interval]["min_cvrmse"]
+                                   * np.abs(fit.avgs_metrics["observed_mean"]))
+        rho = np.maximum(fit.avgs_metrics["autocorr_resid"], 0.0)
         n = fit.avgs_metrics["n"]
         with np.errstate(invalid="ignore", divide="ignore"):
             n_prime = n * (1 - rho) / (1 + rho)
@@ -293,22 +339,174 @@ def calibrate_bands(frame: pd.DataFrame, calibration: pd.DataFrame, by: list[str
     return frame[band].to_numpy(dtype=float) * factor.to_numpy()
 
 
-def aggregate(savings: pd.DataFrame, by: list[str], *, value: str = "savings", band: str = "fsu_band") -> pd.DataFrame:
+def aggregate_calibration(placebo: pd.DataFrame, by: list[str], *, value: str = "savings", band: str = "fsu_band",
+                          min_meters: int = 30, salt: str = "aggregate") -> pd.DataFrame:
+    """How the errors of placebo meters add up in sums: per group, the scale and correlation of a
+    one-factor model of the meters' errors, estimated on sums of placebo meters.
+
+    Parameters
+    ----------
+    placebo : pandas.DataFrame
+        ``meter_id``, ``value`` (savings whose truth is zero) and ``band`` (the stated 90% band,
+        floored: its standard error is ``band`` / 1.645), and the ``by`` columns.
+    by : list of str
+        Groups calibrated separately (carrier and method): errors are correlated within a group
+        only.
+    min_meters : int
+        Groups with fewer placebo meters keep independent errors at their stated bands
+        (``scale`` 1, ``correlation`` 0, ``calibrated`` False).
+    salt : str
+        Salt of the hash that draws the sums' meters (the same salt, the same sums).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per group: ``meters``, ``sums`` (placebo sums used), ``scale`` :math:`c` (a meter's
+        standard error for sums is :math:`c\\,s_i`, :math:`s_i = B_i / 1.645`), ``correlation``
+        :math:`\\rho` (the share of its variance common to every meter of the group) and
+        ``calibrated``.
+
+    Notes
+    -----
+    Meter :math:`i`'s error is modelled as :math:`e_i = c\\,s_i(\\sqrt{\\rho}\\,w + \\sqrt{1-\\rho}\\,z_i)`,
+    :math:`w` shared by the group's meters (the weather, the year), :math:`z_i` its own, both of
+    unit variance. A sum :math:`G` of meters then has
+    :math:`E[(\\sum_G e_i)^2] / \\sum_G s_i^2 = c^2(1-\\rho) + c^2\\rho\\,(\\sum_G s_i)^2 / \\sum_G s_i^2`.
+    The placebo meters of a group are drawn (by a hash of their id) into disjoint sums of 1, 2, 4,
+    … meters, up to an eighth of them, and the squared standardised sums
+    :math:`(\\sum_G S_i)^2 / \\sum_G s_i^2` are regressed (least squares, equal weight per sum) on
+    :math:`(\\sum_G s_i)^2 / \\sum_G s_i^2`: the intercept estimates :math:`c^2(1-\\rho)` and the
+    slope :math:`c^2\\rho` (both kept at 0 or more). Variances, not the 90% quantile of single
+    meters (:func:`band_calibration`), are what add up in a sum: by the central limit theorem a
+    ward's sum is close to normal even when single meters have heavy tails. This is the
+    calibration of aggregate uncertainty on non-participants that Koran et al. (2017) compare
+    with the Guideline 14 formula.
+
+    References
+    ----------
+    .. [1] Koran, B., Boyer, E., Khawaja, M. S., Rushton, J. and Stewart, J. (2017). A comparison
+       of approaches to estimating the time-aggregated uncertainty of savings estimated from meter
+       data. IEPEC, Baltimore.
+    .. [2] ASHRAE Guideline 14-2014, Annex B (uncertainty of savings; aggregation of meters).
+    """
+    rows = placebo.dropna(subset=[value, band])
+    rows = rows[rows[band] > 0]
+    s = rows[band].to_numpy(dtype=float) / Z_90
+    error = rows[value].to_numpy(dtype=float)
+    grouped = rows.groupby(by, sort=True, observed=True)
+    group_codes = grouped.ngroup().to_numpy()
+    groups = grouped.size().index
+    meter = rows["meter_id"].astype(str) + f":{salt}:"
+    x_parts, y_parts, g_parts = [], [], []
+    count = np.bincount(group_codes, minlength=len(groups))
+    size = 1
+    while size == 1 or size * 8 <= count.max(initial=0):
+        salted = pd.util.hash_array((meter + str(size)).to_numpy(object))  # a new draw per size
+        order = np.lexsort((salted, group_codes))
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order)) - np.repeat(np.cumsum(count) - count, count)
+        whole = (rank // size + 1) * size <= count[group_codes]  # the last, incomplete sum is left out
+        if size > 1:
+            whole &= size * 8 <= count[group_codes]
+        sum_id = group_codes[whole] * (len(rows) + 1) + rank[whole] // size
+        ids, inverse = np.unique(sum_id, return_inverse=True)
+        total = np.bincount(inverse, weights=error[whole])
+        variance = np.bincount(inverse, weights=s[whole] ** 2)
+        linear = np.bincount(inverse, weights=s[whole])
+        x_parts.append(linear ** 2 / variance)
+        y_parts.append(total ** 2 / variance)
+        g_parts.append(ids // (len(rows) + 1))
+        size *= 2
+    x, y, g = (np.concatenate(p) if p else np.zeros(0) for p in (x_parts, y_parts, g_parts))
+    out = pd.DataFrame(index=groups)
+    out["meters"] = count
+    out["sums"] = np.bincount(g.astype(np.int64), minlength=len(groups))
+    intercept, slope = np.ones(len(groups)), np.zeros(len(groups))
+    for code in range(len(groups)):  # a few groups (carrier × method)
+        mine = g == code
+        if count[code] < min_meters or not mine.any() or np.ptp(x[mine]) == 0:
+            continue
+        slope[code], intercept[code] = np.polyfit(x[mine], y[mine], 1)
+    slope = np.maximum(slope, 0.0)
+    intercept = np.maximum(intercept, 0.0)
+    calibrated = count >= min_meters
+    variance = np.where(calibrated, intercept + slope, 1.0)
+    out["scale"] = np.sqrt(variance)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["correlation"] = np.where(calibrated & (variance > 0), slope / variance, 0.0)
+    out["calibrated"] = calibrated
+    return out.reset_index()
+
+
+def aggregate_errors(frame: pd.DataFrame, calibration: pd.DataFrame, by: list[str], *,
+                     band: str = "fsu_band") -> tuple[np.ndarray, np.ndarray]:
+    """Each row's standard error for sums and its common part [the row's unit], from its stated
+    90% ``band`` and its group's :func:`aggregate_calibration` (independent errors at the stated
+    band where the group has none): :math:`c\\,s_i` and :math:`\\sqrt{\\rho}\\,c\\,s_i`."""
+    joined = frame[by].merge(calibration[by + ["scale", "correlation"]], on=by, how="left")
+    scale = joined["scale"].fillna(1.0).to_numpy()
+    correlation = joined["correlation"].fillna(0.0).to_numpy()
+    se = frame[band].to_numpy(dtype=float) / Z_90 * scale
+    return se, np.sqrt(correlation) * se
+
+
+def aggregate(savings: pd.DataFrame, by: list[str], *, value: str = "savings", band: str = "fsu_band",
+              se: str | None = None, se_common: str | None = None, left_out: tuple[str, ...] = ()) -> pd.DataFrame:
     """Savings of groups of meters (ward, gu, building type, programme) with their uncertainty.
 
-    Bands are 90% half-widths; meters are independent, so standard errors add in quadrature:
-    :math:`B_g = \\sqrt{\\sum_{i \\in g} B_i^2}` and the portfolio FSU is :math:`B_g / |S_g|`.
-    Meters without a band (no qualified baseline) are left out of both sums and counted.
+    Parameters
+    ----------
+    savings : pandas.DataFrame
+        One row per meter: ``by``, ``value`` and ``band`` (90% half-width); ``se`` and
+        ``se_common`` when given; the ``left_out`` columns.
+    se, se_common : str, optional
+        Columns of each meter's standard error for sums and its part common to other meters
+        (:func:`aggregate_errors`). Without them, meters are independent at their bands.
+    left_out : tuple of str
+        Boolean columns: a meter with a savings figure and a band that is True in one of them
+        (a baseline failing data sufficiency, say) is left out of the sums and counted in
+        ``meters_<column>`` (in each such column it is True in).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per group: ``meters`` (summed), ``savings``, ``band``, ``fsu``, ``meters_without_baseline``
+        (no savings or no band) and ``meters_<column>`` for each ``left_out`` column.
+
+    Notes
+    -----
+    Without ``se``, standard errors add in quadrature: :math:`B_g = \\sqrt{\\sum_{i \\in g} B_i^2}`.
+    With them, under the one-factor model of :func:`aggregate_calibration`,
+    :math:`B_g = 1.645\\sqrt{\\sum_i (\\sigma_i^2 - \\kappa_i^2) + (\\sum_i \\kappa_i)^2}`
+    (:math:`\\sigma_i` = ``se``, :math:`\\kappa_i` = ``se_common``). The portfolio FSU is
+    :math:`B_g / |S_g|`.
     """
-    rows = savings.dropna(subset=[value, band])
-    grouped = rows.assign(_var=rows[band] ** 2).groupby(by, observed=True, sort=True)
-    out = grouped.agg(meters=(value, "size"), savings=(value, "sum"), variance=("_var", "sum")).reset_index()
-    out["band"] = np.sqrt(out.pop("variance"))
+    has = savings[[value, band]].notna().all(axis=1).to_numpy()
+    excluded = np.zeros(len(savings), dtype=bool)
+    for column in left_out:
+        excluded |= savings[column].to_numpy(dtype=bool)
+    rows = savings[has & ~excluded]
+    if se is None:
+        own, common = rows[band].to_numpy(dtype=float) / Z_90, np.zeros(len(rows))
+    else:
+        own = rows[se].to_numpy(dtype=float)
+        common = rows[se_common].to_numpy(dtype=float) if se_common else np.zeros(len(rows))
+        missing = np.isnan(own)
+        own = np.where(missing, rows[band].to_numpy(dtype=float) / Z_90, own)
+        common = np.where(missing | np.isnan(common), 0.0, common)
+    grouped = rows.assign(_var=own ** 2 - common ** 2, _common=common).groupby(by, observed=True, sort=True)
+    out = grouped.agg(meters=(value, "size"), savings=(value, "sum"), variance=("_var", "sum"),
+                      common=("_common", "sum")).reset_index()
+    out["band"] = Z_90 * np.sqrt(np.maximum(out.pop("variance"), 0.0) + out.pop("common") ** 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         out["fsu"] = np.abs(out["band"] / out["savings"])
-    left_out = savings[savings[[value, band]].isna().any(axis=1)].groupby(by, observed=True).size()
-    out["meters_without_baseline"] = out.set_index(by).index.map(left_out).fillna(0).astype(int) \
-        if len(out) else pd.Series(dtype=int)
+    counts = {"meters_without_baseline": ~has}
+    for column in left_out:
+        counts[f"meters_{column}"] = has & savings[column].to_numpy(dtype=bool)
+    index = out.set_index(by).index
+    for name, mask in counts.items():
+        counted = savings[mask].groupby(by, observed=True).size()
+        out[name] = index.map(counted).fillna(0).astype(int) if len(out) else pd.Series(dtype=int)
     return out
 
 
