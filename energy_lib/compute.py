@@ -62,6 +62,10 @@ BILL_RESOLUTIONS = ("billing", "monthly")
 MODELLED_CARRIERS = ("electricity", "gas", "heat")
 """Carriers with a weather model; water has the Carbon Point rule only."""
 CITY_CODE = "29"
+AREAS = {"ward": "ward_code", "gu": "gu_code"}
+"""Areas whose meters may share an error in sums (:func:`energy_lib.savings.aggregate_calibration`)."""
+SHARED = {"se_common": None, "se_ward": "ward_code", "se_gu": "gu_code"}
+"""The shared parts of a meter's error in sums and the areas sharing them."""
 
 
 class NothingToCompute(ValueError):
@@ -260,14 +264,15 @@ def towt_analysis(readings: pd.DataFrame, hourly_temp_c: pd.Series, edges: pd.Se
 
 def calibrate(frame: pd.DataFrame, programme_sites: pd.Series) -> pd.DataFrame:
     """Calibrate the savings bands on placebo meters, in place (``band``, ``normal_band``, ``se``,
-    ``se_common``).
+    ``se_common``, ``se_ward``, ``se_gu``).
 
     Placebo meters are the annual analysis's meters at sites in no programme: their true savings
     are zero as far as the city knows. Factors are per carrier and method and apply to every
     analysis: a meter's ``band`` is its floored Guideline 14 band
     (:func:`energy_lib.savings.floored_band`) widened so that 90% of placebo meters fall inside
-    (:func:`energy_lib.savings.band_calibration`); its ``se`` and ``se_common``, what its error
-    adds to sums, come from sums of the placebo meters whose baseline passes data sufficiency
+    (:func:`energy_lib.savings.band_calibration`); its ``se`` and the parts of it shared by every
+    meter, by its ward and by its gu (``se_common``, ``se_ward``, ``se_gu``), what its error adds
+    to sums, come from sums of the placebo meters whose baseline passes data sufficiency
     (:func:`energy_lib.savings.aggregate_calibration`).
 
     Returns
@@ -283,10 +288,13 @@ def calibrate(frame: pd.DataFrame, programme_sites: pd.Series) -> pd.DataFrame:
         table = savings.band_calibration(placebo, by, value=quantity, band=band)
         frame["band" if quantity == "savings" else band] = savings.calibrate_bands(frame, table, by, band=band)
         tables.append(table.assign(quantity=quantity))
-    sums = savings.aggregate_calibration(placebo[placebo["sufficiency"] == "pass"], by, band="floored_band")
-    frame["se"], frame["se_common"] = savings.aggregate_errors(frame, sums, by, band="floored_band")
-    tables[0] = tables[0].merge(sums[by + ["meters", "sums", "scale", "correlation"]].rename(columns={
-        "meters": "sum_meters", "sums": "sums", "scale": "sum_scale", "correlation": "sum_correlation"}), on=by, how="left")
+    sums = savings.aggregate_calibration(placebo[placebo["sufficiency"] == "pass"], by, band="floored_band", areas=AREAS)
+    errors = savings.aggregate_errors(frame, sums, by, band="floored_band", areas=tuple(AREAS))
+    for column in errors.columns:
+        frame[column] = errors[column].to_numpy()
+    tables[0] = tables[0].merge(sums[by + ["meters", "sums", "scale", "correlation", "correlation_ward", "correlation_gu"]].rename(
+        columns={"meters": "sum_meters", "scale": "sum_scale", "correlation": "sum_correlation",
+                 "correlation_ward": "sum_correlation_ward", "correlation_gu": "sum_correlation_gu"}), on=by, how="left")
     del frame["floored_band"]
     return pd.concat(tables, ignore_index=True)
 
@@ -315,7 +323,7 @@ def mark_totals(frame: pd.DataFrame, enrolled: pd.DataFrame, reporting_start: pd
 def savings_by_group(frame: pd.DataFrame) -> pd.DataFrame:
     """The primary savings of meters summed per analysis and carrier for the city, each gu, ward
     and building type, with bands from the meters' calibrated errors for sums
-    (:func:`energy_lib.savings.aggregate`, ``se`` and ``se_common``). Meters failing data
+    (:func:`energy_lib.savings.aggregate`, ``se`` and its shared parts). Meters failing data
     sufficiency and meters whose programme began in the baseline year are counted
     (``meters_insufficient``, ``meters_programme_in_baseline``), not summed."""
     primary = frame[frame["primary"]].assign(city=CITY_CODE, insufficient=lambda f: f["sufficiency"] != "pass")
@@ -323,7 +331,7 @@ def savings_by_group(frame: pd.DataFrame) -> pd.DataFrame:
     parts = []
     for level, column in (("city", "city"), ("gu", "gu_code"), ("ward", "ward_code"), ("building_type", "building_type")):
         keys = ["analysis", "carrier", column]
-        total = savings.aggregate(primary, keys, band="band", se="se", se_common="se_common",
+        total = savings.aggregate(primary, keys, band="band", se="se", shared=SHARED,
                                   left_out=("insufficient", "programme_in_baseline"))
         extra = summed.groupby(keys, observed=True).agg(
             counterfactual=("counterfactual", "sum"), observed=("observed", "sum"),

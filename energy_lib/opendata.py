@@ -319,10 +319,12 @@ def savings_table(protected: disclosure.ProtectedRelease, savings: pd.DataFrame)
 
     area, building = disclosure.dimensions(ward_table())
     by = ["analysis", "area", "building_type", "carrier"]
-    rows = savings[savings["in_totals"]].rename(columns={"ward_code": "area"})  # as savings_by_group sums them
+    rows = savings[savings["in_totals"]].assign(ward=lambda f: f["ward_code"]).rename(columns={"ward_code": "area"})
     rows = rows.dropna(subset=["savings", "band"]).assign(building_type=lambda f: f["building_type"].astype(str))
     lifted = lift(rows, [area, building])
-    totals = portfolio(lifted, by, band="band", se="se", se_common="se_common")[by + ["band"]]
+    # summed as savings_by_group sums them: the meters in_totals, their errors' shared parts by area
+    shared = {"se_common": None, "se_ward": "ward", "se_gu": "gu_code"}
+    totals = portfolio(lifted, by, band="band", se="se", shared=shared)[by + ["band"]]
     normal = portfolio(lifted.dropna(subset=["normal_savings", "normal_band"]), by, value="normal_savings",
                        band="normal_band")[by + ["savings", "band"]].rename(
         columns={"savings": "normal_savings", "band": "normal_band"})

@@ -340,47 +340,58 @@ def calibrate_bands(frame: pd.DataFrame, calibration: pd.DataFrame, by: list[str
 
 
 def aggregate_calibration(placebo: pd.DataFrame, by: list[str], *, value: str = "savings", band: str = "fsu_band",
-                          min_meters: int = 30, salt: str = "aggregate") -> pd.DataFrame:
-    """How the errors of placebo meters add up in sums: per group, the scale and correlation of a
-    one-factor model of the meters' errors, estimated on sums of placebo meters.
+                          areas: dict[str, str] | None = None, min_meters: int = 30,
+                          salt: str = "aggregate") -> pd.DataFrame:
+    r"""How the errors of placebo meters add up in sums: per group, the scale of the meters'
+    errors and the shares of their variance shared within an area and by every meter, estimated
+    on sums of placebo meters.
 
     Parameters
     ----------
     placebo : pandas.DataFrame
-        ``meter_id``, ``value`` (savings whose truth is zero) and ``band`` (the stated 90% band,
-        floored: its standard error is ``band`` / 1.645), and the ``by`` columns.
+        ``meter_id``, ``value`` (savings whose truth is zero), ``band`` (the stated 90% band,
+        floored: its standard error is ``band`` / 1.645), the ``by`` columns and the ``areas``
+        columns.
     by : list of str
         Groups calibrated separately (carrier and method): errors are correlated within a group
         only.
+    areas : dict of str, optional
+        Name → column of nested areas whose meters may share an error (``{"ward": "ward_code",
+        "gu": "gu_code"}``: meters read on the same days, with the same weather station, of the
+        same housing stock).
     min_meters : int
         Groups with fewer placebo meters keep independent errors at their stated bands
-        (``scale`` 1, ``correlation`` 0, ``calibrated`` False).
+        (``scale`` 1, shares 0, ``calibrated`` False).
     salt : str
-        Salt of the hash that draws the sums' meters (the same salt, the same sums).
+        Salt of the hash that draws the random sums' meters (the same salt, the same sums).
 
     Returns
     -------
     pandas.DataFrame
         Per group: ``meters``, ``sums`` (placebo sums used), ``scale`` :math:`c` (a meter's
-        standard error for sums is :math:`c\\,s_i`, :math:`s_i = B_i / 1.645`), ``correlation``
-        :math:`\\rho` (the share of its variance common to every meter of the group) and
-        ``calibrated``.
+        standard error is :math:`c\,s_i`, :math:`s_i = B_i / 1.645`), ``correlation`` (the share
+        :math:`\rho_0` of its variance common to every meter of the group), ``correlation_<area>``
+        (the share :math:`\rho_a` common to the meters of its area) and ``calibrated``.
 
     Notes
     -----
-    Meter :math:`i`'s error is modelled as :math:`e_i = c\\,s_i(\\sqrt{\\rho}\\,w + \\sqrt{1-\\rho}\\,z_i)`,
-    :math:`w` shared by the group's meters (the weather, the year), :math:`z_i` its own, both of
-    unit variance. A sum :math:`G` of meters then has
-    :math:`E[(\\sum_G e_i)^2] / \\sum_G s_i^2 = c^2(1-\\rho) + c^2\\rho\\,(\\sum_G s_i)^2 / \\sum_G s_i^2`.
-    The placebo meters of a group are drawn (by a hash of their id) into disjoint sums of 1, 2, 4,
-    … meters, up to an eighth of them, and the squared standardised sums
-    :math:`(\\sum_G S_i)^2 / \\sum_G s_i^2` are regressed (least squares, equal weight per sum) on
-    :math:`(\\sum_G s_i)^2 / \\sum_G s_i^2`: the intercept estimates :math:`c^2(1-\\rho)` and the
-    slope :math:`c^2\\rho` (both kept at 0 or more). Variances, not the 90% quantile of single
-    meters (:func:`band_calibration`), are what add up in a sum: by the central limit theorem a
-    ward's sum is close to normal even when single meters have heavy tails. This is the
-    calibration of aggregate uncertainty on non-participants that Koran et al. (2017) compare
-    with the Guideline 14 formula.
+    Meter :math:`i`'s error is modelled as
+    :math:`e_i = c\,s_i(\sqrt{1-\rho_0-\sum_a\rho_a}\,z_i + \sqrt{\rho_0}\,w + \sum_a\sqrt{\rho_a}\,w_{a(i)})`,
+    with :math:`w` shared by every meter of the group (the year's weather), :math:`w_{a(i)}` by
+    the meters of its area :math:`a(i)`, all of unit variance. A sum :math:`G` then has
+    :math:`E[(\sum_G e_i)^2] = c^2(1-\rho_0-\sum_a\rho_a)\sum_G s_i^2 + c^2\rho_0(\sum_G s_i)^2
+    + \sum_a c^2\rho_a\sum_h(\sum_{G\cap h} s_i)^2` (:math:`h` the areas of kind :math:`a`).
+    The placebo meters are summed in many ways: drawn at random (a hash of their id) into
+    disjoint sums of 1, 2, 4, … meters up to an eighth of them, and by their real areas and
+    all together; the squared sums are regressed on these terms (non-negative least squares; each
+    sum :math:`G` weighted by :math:`1/(\sum_G s_i^2\,\overline{\sum s^2})`, the mean over the
+    sums of its kind: every sum weighs about the same, and within a kind by its variance, as
+    meters count in a sum). The
+    coefficients are :math:`c^2(1-\rho_0-\sum_a\rho_a)`, :math:`c^2\rho_0` and :math:`c^2\rho_a`.
+    Variances, not the 90% quantile of single meters (:func:`band_calibration`), are what add up
+    in a sum: by the central limit theorem a ward's sum is close to normal even when single
+    meters have heavy tails. This is the calibration of aggregate uncertainty on
+    non-participants that Koran et al. (2017) compare with the Guideline 14 formula.
 
     References
     ----------
@@ -389,6 +400,9 @@ def aggregate_calibration(placebo: pd.DataFrame, by: list[str], *, value: str = 
        data. IEPEC, Baltimore.
     .. [2] ASHRAE Guideline 14-2014, Annex B (uncertainty of savings; aggregation of meters).
     """
+    from scipy.optimize import nnls
+
+    areas = dict(areas or {})
     rows = placebo.dropna(subset=[value, band])
     rows = rows[rows[band] > 0]
     s = rows[band].to_numpy(dtype=float) / Z_90
@@ -396,72 +410,106 @@ def aggregate_calibration(placebo: pd.DataFrame, by: list[str], *, value: str = 
     grouped = rows.groupby(by, sort=True, observed=True)
     group_codes = grouped.ngroup().to_numpy()
     groups = grouped.size().index
-    meter = rows["meter_id"].astype(str) + f":{salt}:"
-    x_parts, y_parts, g_parts = [], [], []
     count = np.bincount(group_codes, minlength=len(groups))
+    area_codes = [pd.factorize(rows[column].astype(str))[0] for column in areas.values()]
+    meter = rows["meter_id"].astype(str) + f":{salt}:"
+    n = len(rows) + 1
+
+    partitions = []  # per kind of sum: each row's sum (-1: in none)
     size = 1
     while size == 1 or size * 8 <= count.max(initial=0):
         salted = pd.util.hash_array((meter + str(size)).to_numpy(object))  # a new draw per size
         order = np.lexsort((salted, group_codes))
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order)) - np.repeat(np.cumsum(count) - count, count)
-        whole = (rank // size + 1) * size <= count[group_codes]  # the last, incomplete sum is left out
-        if size > 1:
-            whole &= size * 8 <= count[group_codes]
-        sum_id = group_codes[whole] * (len(rows) + 1) + rank[whole] // size
-        ids, inverse = np.unique(sum_id, return_inverse=True)
-        total = np.bincount(inverse, weights=error[whole])
-        variance = np.bincount(inverse, weights=s[whole] ** 2)
-        linear = np.bincount(inverse, weights=s[whole])
-        x_parts.append(linear ** 2 / variance)
-        y_parts.append(total ** 2 / variance)
-        g_parts.append(ids // (len(rows) + 1))
+        whole = ((rank // size + 1) * size <= count[group_codes]) & ((size == 1) | (size * 8 <= count[group_codes]))
+        partitions.append(np.where(whole, group_codes * n + rank // size, -1))  # the last, incomplete sum left out
         size *= 2
-    x, y, g = (np.concatenate(p) if p else np.zeros(0) for p in (x_parts, y_parts, g_parts))
+    partitions += [group_codes * n + codes for codes in area_codes] + [group_codes * n]
+
+    columns = {name: [] for name in ("y", "own", "common", *areas, "weight", "group")}
+    for sum_id in partitions:
+        used = sum_id >= 0
+        ids, inverse = np.unique(sum_id[used], return_inverse=True)
+        s_used = s[used]
+        own = np.bincount(inverse, weights=s_used ** 2)
+        columns["y"].append(np.bincount(inverse, weights=error[used]) ** 2)
+        columns["own"].append(own)
+        columns["common"].append(np.bincount(inverse, weights=s_used) ** 2)
+        for name, codes in zip(areas, area_codes):
+            pair = inverse.astype(np.int64) * (int(codes.max(initial=0)) + 1) + codes[used]
+            keys, within = np.unique(pair, return_inverse=True)
+            columns[name].append(np.bincount(keys // (int(codes.max(initial=0)) + 1),
+                                             weights=np.bincount(within, weights=s_used) ** 2, minlength=len(ids)))
+        # a sum's squared error varies as its variance squared: each sum weighs about as much as
+        # another, and within a kind of sum by its variance (as meters count in a sum)
+        columns["weight"].append(len(own) / (own * own.sum()))
+        columns["group"].append(ids // n)
+    data = {name: np.concatenate(parts) for name, parts in columns.items()}
+    terms = ["own", "common", *areas]
+    coefficients = np.zeros((len(groups), len(terms)))
+    coefficients[:, 0] = 1.0
+    sums = np.bincount(data["group"].astype(np.int64), minlength=len(groups))
+    for code in range(len(groups)):  # a few groups (carrier × method)
+        mine = data["group"] == code
+        if count[code] < min_meters:
+            continue
+        root = np.sqrt(data["weight"][mine])
+        design = np.column_stack([data[t][mine] for t in terms]) * root[:, None]
+        coefficients[code] = nnls(design, data["y"][mine] * root)[0]
+    variance = coefficients.sum(axis=1)
+    calibrated = count >= min_meters
     out = pd.DataFrame(index=groups)
     out["meters"] = count
-    out["sums"] = np.bincount(g.astype(np.int64), minlength=len(groups))
-    intercept, slope = np.ones(len(groups)), np.zeros(len(groups))
-    for code in range(len(groups)):  # a few groups (carrier × method)
-        mine = g == code
-        if count[code] < min_meters or not mine.any() or np.ptp(x[mine]) == 0:
-            continue
-        slope[code], intercept[code] = np.polyfit(x[mine], y[mine], 1)
-    slope = np.maximum(slope, 0.0)
-    intercept = np.maximum(intercept, 0.0)
-    calibrated = count >= min_meters
-    variance = np.where(calibrated, intercept + slope, 1.0)
+    out["sums"] = sums
     out["scale"] = np.sqrt(variance)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["correlation"] = np.where(calibrated & (variance > 0), slope / variance, 0.0)
+        shares = np.where(variance[:, None] > 0, coefficients / variance[:, None], 0.0)
+    out["correlation"] = shares[:, 1]
+    for k, name in enumerate(areas):
+        out[f"correlation_{name}"] = shares[:, 2 + k]
     out["calibrated"] = calibrated
     return out.reset_index()
 
 
-def aggregate_errors(frame: pd.DataFrame, calibration: pd.DataFrame, by: list[str], *,
-                     band: str = "fsu_band") -> tuple[np.ndarray, np.ndarray]:
-    """Each row's standard error for sums and its common part [the row's unit], from its stated
+def aggregate_errors(frame: pd.DataFrame, calibration: pd.DataFrame, by: list[str], *, band: str = "fsu_band",
+                     areas: tuple[str, ...] = ()) -> pd.DataFrame:
+    r"""Each row's standard error for sums and its shared parts [the row's unit], from its stated
     90% ``band`` and its group's :func:`aggregate_calibration` (independent errors at the stated
-    band where the group has none): :math:`c\\,s_i` and :math:`\\sqrt{\\rho}\\,c\\,s_i`."""
-    joined = frame[by].merge(calibration[by + ["scale", "correlation"]], on=by, how="left")
-    scale = joined["scale"].fillna(1.0).to_numpy()
-    correlation = joined["correlation"].fillna(0.0).to_numpy()
-    se = frame[band].to_numpy(dtype=float) / Z_90 * scale
-    return se, np.sqrt(correlation) * se
+    band where the group has none).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``se`` (:math:`c\,s_i`), ``se_common`` (:math:`\sqrt{\rho_0}\,c\,s_i`) and ``se_<area>``
+        (:math:`\sqrt{\rho_a}\,c\,s_i`) for each of ``areas``, indexed as ``frame``.
+    """
+    shares = ["correlation", *(f"correlation_{a}" for a in areas)]
+    joined = frame[by].merge(calibration[by + ["scale", *shares]], on=by, how="left")
+    se = frame[band].to_numpy(dtype=float) / Z_90 * joined["scale"].fillna(1.0).to_numpy()
+    out = pd.DataFrame({"se": se}, index=frame.index)
+    for share, name in zip(shares, ["common", *areas]):
+        out[f"se_{name}"] = np.sqrt(joined[share].fillna(0.0).to_numpy()) * se
+    return out
 
 
 def aggregate(savings: pd.DataFrame, by: list[str], *, value: str = "savings", band: str = "fsu_band",
-              se: str | None = None, se_common: str | None = None, left_out: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Savings of groups of meters (ward, gu, building type, programme) with their uncertainty.
+              se: str | None = None, shared: dict[str, str | None] | None = None,
+              left_out: tuple[str, ...] = ()) -> pd.DataFrame:
+    r"""Savings of groups of meters (ward, gu, building type, programme) with their uncertainty.
 
     Parameters
     ----------
     savings : pandas.DataFrame
-        One row per meter: ``by``, ``value`` and ``band`` (90% half-width); ``se`` and
-        ``se_common`` when given; the ``left_out`` columns.
-    se, se_common : str, optional
-        Columns of each meter's standard error for sums and its part common to other meters
-        (:func:`aggregate_errors`). Without them, meters are independent at their bands.
+        One row per meter: ``by``, ``value`` and ``band`` (90% half-width); ``se`` and the
+        ``shared`` columns when given; the ``left_out`` columns.
+    se : str, optional
+        Column of each meter's standard error for sums (:func:`aggregate_errors`). Without it,
+        meters are independent at their bands.
+    shared : dict, optional
+        Columns of the parts of ``se`` shared with other meters → the column of the area whose
+        meters share it, or None for every meter (``{"se_common": None, "se_ward": "ward_code",
+        "se_gu": "gu_code"}``).
     left_out : tuple of str
         Boolean columns: a meter with a savings figure and a band that is True in one of them
         (a baseline failing data sufficiency, say) is left out of the sums and counted in
@@ -475,35 +523,41 @@ def aggregate(savings: pd.DataFrame, by: list[str], *, value: str = "savings", b
 
     Notes
     -----
-    Without ``se``, standard errors add in quadrature: :math:`B_g = \\sqrt{\\sum_{i \\in g} B_i^2}`.
-    With them, under the one-factor model of :func:`aggregate_calibration`,
-    :math:`B_g = 1.645\\sqrt{\\sum_i (\\sigma_i^2 - \\kappa_i^2) + (\\sum_i \\kappa_i)^2}`
-    (:math:`\\sigma_i` = ``se``, :math:`\\kappa_i` = ``se_common``). The portfolio FSU is
+    Without ``se``, standard errors add in quadrature: :math:`B_g = \sqrt{\sum_{i \in g} B_i^2}`.
+    With them, under the model of :func:`aggregate_calibration`, with :math:`\sigma_i` = ``se``
+    and :math:`\kappa_{l,i}` its shared parts,
+    :math:`B_g = 1.645\sqrt{\sum_i (\sigma_i^2 - \sum_l \kappa_{l,i}^2) + \sum_l \sum_h (\sum_{i \in g \cap h} \kappa_{l,i})^2}`
+    (:math:`h` the areas of part :math:`l`; one area for the common part). The portfolio FSU is
     :math:`B_g / |S_g|`.
     """
+    shared = dict(shared or {}) if se is not None else {}
     has = savings[[value, band]].notna().all(axis=1).to_numpy()
     excluded = np.zeros(len(savings), dtype=bool)
     for column in left_out:
         excluded |= savings[column].to_numpy(dtype=bool)
     rows = savings[has & ~excluded]
-    if se is None:
-        own, common = rows[band].to_numpy(dtype=float) / Z_90, np.zeros(len(rows))
-    else:
-        own = rows[se].to_numpy(dtype=float)
-        common = rows[se_common].to_numpy(dtype=float) if se_common else np.zeros(len(rows))
-        missing = np.isnan(own)
-        own = np.where(missing, rows[band].to_numpy(dtype=float) / Z_90, own)
-        common = np.where(missing | np.isnan(common), 0.0, common)
-    grouped = rows.assign(_var=own ** 2 - common ** 2, _common=common).groupby(by, observed=True, sort=True)
-    out = grouped.agg(meters=(value, "size"), savings=(value, "sum"), variance=("_var", "sum"),
-                      common=("_common", "sum")).reset_index()
-    out["band"] = Z_90 * np.sqrt(np.maximum(out.pop("variance"), 0.0) + out.pop("common") ** 2)
+    stated = rows[band].to_numpy(dtype=float) / Z_90
+    own = stated if se is None else np.where(rows[se].isna(), stated, rows[se].to_numpy(dtype=float))
+    missing = np.zeros(len(rows), dtype=bool) if se is None else rows[se].isna().to_numpy()
+    parts = {column: np.where(missing, 0.0, rows[column].fillna(0.0).to_numpy(dtype=float)) for column in shared}
+    independent = own ** 2 - sum((p ** 2 for p in parts.values()), np.zeros(len(rows)))
+    frame = rows.assign(_var=independent, **{f"_{c}": p for c, p in parts.items()})
+    grouped = frame.groupby(by, observed=True, sort=True)
+    out = grouped.agg(meters=(value, "size"), savings=(value, "sum"), variance=("_var", "sum")).reset_index()
+    variance = np.maximum(out.pop("variance").to_numpy(), 0.0)
+    index = out.set_index(by).index
+    for column, area in shared.items():
+        keys = by + [area] if area and area not in by else by
+        within = frame.groupby(keys, observed=True, sort=True)[f"_{column}"].sum() ** 2
+        if area:
+            within = within.groupby(level=list(range(len(by))), observed=True).sum()
+        variance = variance + within.reindex(index).fillna(0.0).to_numpy()
+    out["band"] = Z_90 * np.sqrt(variance)
     with np.errstate(invalid="ignore", divide="ignore"):
         out["fsu"] = np.abs(out["band"] / out["savings"])
     counts = {"meters_without_baseline": ~has}
     for column in left_out:
         counts[f"meters_{column}"] = has & savings[column].to_numpy(dtype=bool)
-    index = out.set_index(by).index
     for name, mask in counts.items():
         counted = savings[mask].groupby(by, observed=True).size()
         out[name] = index.map(counted).fillna(0).astype(int) if len(out) else pd.Series(dtype=int)

@@ -207,6 +207,7 @@ def band_coverage(rows: pd.DataFrame, programme_sites: set, *, splits: int = 20)
         90% band).
     """
     from energy_lib import savings as sv
+    from energy_lib.compute import AREAS, SHARED
 
     by = ["carrier", "method"]
     rows = rows.assign(floored=sv.floored_band(rows["fsu_band"], rows["floor_band"]), city="29")
@@ -216,16 +217,17 @@ def band_coverage(rows: pd.DataFrame, programme_sites: set, *, splits: int = 20)
         calibration, held = rows[half], rows[~half].copy()
         placebo = calibration[~calibration["site_id"].isin(programme_sites)]
         factors = sv.band_calibration(placebo, by, band="floored")
-        sums = sv.aggregate_calibration(placebo[placebo["sufficiency"] == "pass"], by, band="floored")
+        sums = sv.aggregate_calibration(placebo[placebo["sufficiency"] == "pass"], by, band="floored", areas=AREAS)
         held["band"] = sv.calibrate_bands(held, factors, by, band="floored")
-        held["se"], held["se_common"] = sv.aggregate_errors(held, sums, by, band="floored")
+        errors = sv.aggregate_errors(held, sums, by, band="floored", areas=tuple(AREAS))
+        held[list(errors.columns)] = errors.to_numpy()
         held = held[held["in_totals"]]
         error = (held["savings"] - held["true_savings"]).abs()
         parts.append(pd.DataFrame({"level": "meter", "carrier": held["carrier"].to_numpy(),
                                    "error": error.to_numpy(), "band": held["band"].to_numpy()}))
         for level, column in (("ward", "ward_code"), ("gu", "gu_code"), ("city", "city")):
             keys = ["carrier", column]
-            total = sv.aggregate(held, keys, band="band", se="se", se_common="se_common")
+            total = sv.aggregate(held, keys, band="band", se="se", shared=SHARED)
             truth = held.groupby(keys, observed=True)["true_savings"].sum()
             error = (total["savings"] - total.set_index(keys).index.map(truth).to_numpy()).abs()
             parts.append(pd.DataFrame({"level": level, "carrier": total["carrier"].to_numpy(),

@@ -76,8 +76,10 @@ def test_groups_add_up_to_the_city(computed):
         city = rows[rows["level"] == "city"].iloc[0]
         assert city["meters"] == len(meters)
         assert city["savings"] == pytest.approx(meters["savings"].sum())
-        own = (meters["se"] ** 2 - meters["se_common"] ** 2).sum()
-        assert city["band"] == pytest.approx(1.6448536 * np.sqrt(own + meters["se_common"].sum() ** 2))
+        own = (meters["se"] ** 2 - meters["se_common"] ** 2 - meters["se_ward"] ** 2 - meters["se_gu"] ** 2).sum()
+        shared = (meters["se_common"].sum() ** 2 + (meters.groupby("ward_code")["se_ward"].sum() ** 2).sum()
+                  + (meters.groupby("gu_code")["se_gu"].sum() ** 2).sum())
+        assert city["band"] == pytest.approx(1.6448536 * np.sqrt(own + shared))
         for level in ("gu", "building_type"):
             assert rows.loc[rows["level"] == level, "savings"].sum() == pytest.approx(city["savings"])
             assert rows.loc[rows["level"] == level, "meters"].sum() == city["meters"]
