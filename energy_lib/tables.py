@@ -410,7 +410,7 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "savings_by_group",
-            "Savings of the city, each gu, ward and building type, and each programme: sums with portfolio uncertainty.",
+            "Savings of the city, each gu, ward and building type, and each programme: sums of the meters `in_totals` (see savings) with portfolio uncertainty; meters left out are counted, by reason.",
             ("analysis", "carrier", "level", "group"),
             (
                 _c("analysis", "string", "See baselines."),
