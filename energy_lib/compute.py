@@ -292,9 +292,9 @@ def calibrate(frame: pd.DataFrame, programme_sites: pd.Series) -> pd.DataFrame:
     errors = savings.aggregate_errors(frame, sums, by, band="floored_band", areas=tuple(AREAS))
     for column in errors.columns:
         frame[column] = errors[column].to_numpy()
-    tables[0] = tables[0].merge(sums[by + ["meters", "sums", "scale", "correlation", "correlation_ward", "correlation_gu"]].rename(
-        columns={"meters": "sum_meters", "scale": "sum_scale", "correlation": "sum_correlation",
-                 "correlation_ward": "sum_correlation_ward", "correlation_gu": "sum_correlation_gu"}), on=by, how="left")
+    names = {"meters": "sum_meters", "sums": "sums", "scale": "sum_scale", "correlation": "sum_correlation",
+             "correlation_ward": "sum_correlation_ward", "correlation_gu": "sum_correlation_gu"}
+    tables[0] = tables[0].merge(sums[by + list(names)].rename(columns=names), on=by, how="left")
     del frame["floored_band"]
     return pd.concat(tables, ignore_index=True)
 
@@ -308,13 +308,14 @@ def mark_totals(frame: pd.DataFrame, enrolled: pd.DataFrame, reporting_start: pd
       30.4)`` billing months before ``reporting_start``): its baseline mixes use before and after
       the programme, so its annual savings are neither the programme's nor the year's.
     * ``in_totals``: the row is summed in ``savings_by_group`` (primary method, savings and a
-      band (``fsu_band``), a baseline passing CalTRACK data sufficiency, not ``programme_in_baseline``). A
-      baseline failing sufficiency (92 days of data, three bills) is not a baseline to add up:
-      its meter is counted, not summed (CalTRACK 2.0, 2.2).
+      band (``fsu_band``), a baseline passing CalTRACK data sufficiency, not
+      ``programme_in_baseline``). A baseline failing sufficiency (92 days of data, three bills)
+      is not a baseline to add up: its meter is counted, not summed (CalTRACK 2.0, 2.2).
     """
     first = reporting_start - pd.DateOffset(months=round(baseline_days / 30.4))
     during = enrolled[(enrolled["enrolled_on"] >= first) & (enrolled["enrolled_on"] < reporting_start)]
-    out = frame.assign(programme_in_baseline=(frame["analysis"] == "annual") & frame["meter_id"].isin(during["meter_id"]))
+    annual = frame["analysis"] == "annual"
+    out = frame.assign(programme_in_baseline=annual & frame["meter_id"].isin(during["meter_id"]))
     out["in_totals"] = out["primary"] & out[["savings", "fsu_band"]].notna().all(axis=1) \
         & (out["sufficiency"] == "pass") & ~out["programme_in_baseline"]
     return out
