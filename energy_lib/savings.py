@@ -548,9 +548,10 @@ def aggregate(savings: pd.DataFrame, by: list[str], *, value: str = "savings", b
     index = out.set_index(by).index
     for column, area in shared.items():
         keys = by + [area] if area and area not in by else by
-        within = frame.groupby(keys, observed=True, sort=True)[f"_{column}"].sum() ** 2
+        # dropna=False: a meter without an area code still adds its shared part (alone)
+        within = frame.groupby(keys, observed=True, sort=True, dropna=False)[f"_{column}"].sum() ** 2
         if area:
-            within = within.groupby(level=list(range(len(by))), observed=True).sum()
+            within = within.groupby(level=list(range(len(by))), observed=True, dropna=False).sum()
         variance = variance + within.reindex(index).fillna(0.0).to_numpy()
     out["band"] = Z_90 * np.sqrt(variance)
     with np.errstate(invalid="ignore", divide="ignore"):
