@@ -91,6 +91,21 @@ def _columns(readings: pd.DataFrame) -> tuple[np.ndarray, pd.Index, np.ndarray, 
             readings["period_end"].to_numpy("datetime64[us]"), readings["value_canonical"].to_numpy(dtype=float))
 
 
+def _daily_grid(temp_c: pd.Series) -> tuple[np.datetime64, np.ndarray]:
+    """Daily temperatures [°C] on a gapless grid of days from the first: the first day and the
+    values, position ``i`` holding day ``first + i``. Values are placed by their date, so a day
+    without a row is NaN instead of shifting every later day (a series with gaps, unsorted or
+    with times of day is read by date; of two rows of one day the later row wins)."""
+    if not len(temp_c):
+        return np.datetime64("1970-01-01", "D"), np.zeros(0)
+    day = pd.DatetimeIndex(temp_c.index).to_numpy().astype("datetime64[D]")
+    first = day.min()
+    offset = (day - first).astype(np.int64)
+    series = np.full(int(offset.max()) + 1, np.nan)
+    series[offset] = temp_c.to_numpy(dtype=float)
+    return first, series
+
+
 def _periods(codes: np.ndarray, meters: pd.Index, start: np.ndarray, end: np.ndarray, value: np.ndarray,
              temp_c: pd.Series, meter_ids: pd.Index | None, cap_days: int | None,
              min_temperature_coverage: float) -> Periods:
@@ -113,8 +128,7 @@ def _periods(codes: np.ndarray, meters: pd.Index, start: np.ndarray, end: np.nda
     length = (end - start) / np.timedelta64(1, "D")
     whole_days = np.ceil(length).astype(np.int64)
     depth = max(int(min(whole_days.max() if len(whole_days) else 1, cap_days or np.inf)), 1)
-    first_day = np.datetime64(temp_c.index.min().date(), "D") if len(temp_c) else np.datetime64("1970-01-01")
-    series = temp_c.to_numpy(dtype=float)
+    first_day, series = _daily_grid(temp_c)
     offset = (start.astype("datetime64[D]") - first_day).astype(np.int64)[:, None] + np.arange(depth)[None, :]
     usable = (np.arange(depth)[None, :] < whole_days[:, None]) & (offset >= 0) & (offset < len(series))
     day_temp = np.where(usable, series[np.clip(offset, 0, max(len(series) - 1, 0))], np.nan)

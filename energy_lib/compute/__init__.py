@@ -12,7 +12,9 @@ and writes, atomically, the derived tables of ``data/derived/`` (see data/README
     enrolment against the year before (CalTRACK, whole periods, the enrolment bill left out).
 
 * ``savings_by_group``: the meters' savings summed by city, gu, ward and building type (and per
-  programme), with the portfolio uncertainty.
+  programme), with the portfolio uncertainty. Meters whose baseline fails CalTRACK data
+  sufficiency, and in the annual analysis meters whose programme began in the baseline year, are
+  counted but not summed (:func:`mark_totals`).
 * ``carbon_point``: the Carbon Point rule per bill meter and half-year.
 * ``programme_*``: each programme against a matched comparison group, by difference in
   differences (:mod:`energy_lib.evaluation`): effects, event study, balance, savings, cost and
@@ -54,13 +56,18 @@ from energy_lib.store import NothingToCompute, Store
 from energy_lib.core.tables import TABLES
 
 __all__ = ["ComputeSettings", "ComputeReport", "compute", "caltrack_analysis", "towt_analysis",
-           "savings_by_group", "calibrate", "carbon_point_table", "default_reporting_start", "DERIVED_TABLES"]
+           "savings_by_group", "calibrate", "mark_totals", "carbon_point_table", "default_reporting_start",
+           "DERIVED_TABLES"]
 
 DERIVED_TABLES = ("baselines", "savings", "savings_by_group", "band_calibration", "carbon_point")
 BILL_RESOLUTIONS = ("billing", "monthly")
 MODELLED_CARRIERS = ("electricity", "gas", "heat")
 """Carriers with a weather model; water has the Carbon Point rule only."""
 CITY_CODE = "29"
+AREAS = {"ward": "ward_code", "gu": "gu_code"}
+"""Areas whose meters may share an error in sums (:func:`energy_lib.savings.aggregate_calibration`)."""
+SHARED = {"se_common": None, "se_ward": "ward_code", "se_gu": "gu_code"}
+"""The shared parts of a meter's error in sums and the areas sharing them."""
 
 
 @dataclass(frozen=True)
@@ -205,7 +212,7 @@ def caltrack_analysis(readings: pd.DataFrame, temp_c: pd.Series, edges: pd.Serie
         reporting_end=end.to_numpy(dtype="datetime64[us]"),
         normal_baseline=normal["baseline_normal"].to_numpy(), normal_reporting=normal["reporting_normal"].to_numpy(),
         normal_savings=normal["savings"].to_numpy(), normal_band=normal["band"].to_numpy(),
-        unit=units.canonical_unit(carrier),
+        sufficiency=checked["status"].to_numpy(), unit=units.canonical_unit(carrier),
     )
     return baselines, result
 
@@ -247,43 +254,85 @@ def towt_analysis(readings: pd.DataFrame, hourly_temp_c: pd.Series, edges: pd.Se
         })
         results.append({"meter_id": meter_id, "method": "towt", "carrier": "electricity", "reporting_start": edge,
                         "reporting_end": end, **savings.towt_savings(model, report, hourly_temp_c, confidence=confidence),
-                        "unit": "kWh"})
+                        "sufficiency": checked["status"], "unit": "kWh"})
         if progress:
             progress()
     return pd.DataFrame(baselines), pd.DataFrame(results)
 
 
 def calibrate(frame: pd.DataFrame, programme_sites: pd.Series) -> pd.DataFrame:
-    """Calibrate the savings bands on placebo meters, in place (``band``, ``normal_band``).
+    """Calibrate the savings bands on placebo meters, in place (``band``, ``normal_band``, ``se``,
+    ``se_common``, ``se_ward``, ``se_gu``).
 
     Placebo meters are the annual analysis's meters at sites in no programme: their true savings
-    are zero as far as the city knows. Factors are per carrier and method
-    (:func:`energy_lib.savings.band_calibration`) and apply to every analysis.
+    are zero as far as the city knows. Factors are per carrier and method and apply to every
+    analysis: a meter's ``band`` is its floored Guideline 14 band
+    (:func:`energy_lib.savings.floored_band`) widened so that 90% of placebo meters fall inside
+    (:func:`energy_lib.savings.band_calibration`); its ``se`` and the parts of it shared by every
+    meter, by its ward and by its gu (``se_common``, ``se_ward``, ``se_gu``), what its error adds
+    to sums, come from sums of the placebo meters whose baseline passes data sufficiency
+    (:func:`energy_lib.savings.aggregate_calibration`).
 
     Returns
     -------
     pandas.DataFrame
         The ``band_calibration`` table.
     """
+    frame["floored_band"] = savings.floored_band(frame["fsu_band"], frame["floor_band"])
     placebo = frame[(frame["analysis"] == "annual") & ~frame["site_id"].isin(programme_sites)]
     by = ["carrier", "method"]
     tables = []
-    for quantity, band in (("savings", "fsu_band"), ("normal_savings", "normal_band")):
+    for quantity, band in (("savings", "floored_band"), ("normal_savings", "normal_band")):
         table = savings.band_calibration(placebo, by, value=quantity, band=band)
         frame["band" if quantity == "savings" else band] = savings.calibrate_bands(frame, table, by, band=band)
         tables.append(table.assign(quantity=quantity))
+    sums = savings.aggregate_calibration(placebo[placebo["sufficiency"] == "pass"], by, band="floored_band", areas=AREAS)
+    errors = savings.aggregate_errors(frame, sums, by, band="floored_band", areas=tuple(AREAS))
+    for column in errors.columns:
+        frame[column] = errors[column].to_numpy()
+    names = {"meters": "sum_meters", "sums": "sums", "scale": "sum_scale", "correlation": "sum_correlation",
+             "correlation_ward": "sum_correlation_ward", "correlation_gu": "sum_correlation_gu"}
+    tables[0] = tables[0].merge(sums[by + list(names)].rename(columns=names), on=by, how="left")
+    del frame["floored_band"]
     return pd.concat(tables, ignore_index=True)
+
+
+def mark_totals(frame: pd.DataFrame, enrolled: pd.DataFrame, reporting_start: pd.Timestamp, *,
+                baseline_days: int = 365) -> pd.DataFrame:
+    """``frame`` (savings rows) with ``programme_in_baseline`` and ``in_totals``.
+
+    * ``programme_in_baseline``: a meter of the annual analysis enrolled in a programme of its
+      carrier (:func:`_enrolled_meters`) during the baseline year (the ``round(baseline_days /
+      30.4)`` billing months before ``reporting_start``): its baseline mixes use before and after
+      the programme, so its annual savings are neither the programme's nor the year's.
+    * ``in_totals``: the row is summed in ``savings_by_group`` (primary method, savings and a
+      band (``fsu_band``), a baseline passing CalTRACK data sufficiency, not
+      ``programme_in_baseline``). A baseline failing sufficiency (92 days of data, three bills)
+      is not a baseline to add up: its meter is counted, not summed (CalTRACK 2.0, 2.2).
+    """
+    first = reporting_start - pd.DateOffset(months=round(baseline_days / 30.4))
+    during = enrolled[(enrolled["enrolled_on"] >= first) & (enrolled["enrolled_on"] < reporting_start)]
+    annual = frame["analysis"] == "annual"
+    out = frame.assign(programme_in_baseline=annual & frame["meter_id"].isin(during["meter_id"]))
+    out["in_totals"] = out["primary"] & out[["savings", "fsu_band"]].notna().all(axis=1) \
+        & (out["sufficiency"] == "pass") & ~out["programme_in_baseline"]
+    return out
 
 
 def savings_by_group(frame: pd.DataFrame) -> pd.DataFrame:
     """The primary savings of meters summed per analysis and carrier for the city, each gu, ward
-    and building type, with bands in quadrature (:func:`energy_lib.savings.aggregate`)."""
-    primary = frame[frame["primary"]].assign(city=CITY_CODE)
+    and building type, with bands from the meters' calibrated errors for sums
+    (:func:`energy_lib.savings.aggregate`, ``se`` and its shared parts). Meters failing data
+    sufficiency and meters whose programme began in the baseline year are counted
+    (``meters_insufficient``, ``meters_programme_in_baseline``), not summed."""
+    primary = frame[frame["primary"]].assign(city=CITY_CODE, insufficient=lambda f: f["sufficiency"] != "pass")
+    summed = primary[primary["in_totals"]]
     parts = []
     for level, column in (("city", "city"), ("gu", "gu_code"), ("ward", "ward_code"), ("building_type", "building_type")):
         keys = ["analysis", "carrier", column]
-        total = savings.aggregate(primary, keys, band="band")
-        extra = primary.dropna(subset=["savings", "band"]).groupby(keys, observed=True).agg(
+        total = savings.aggregate(primary, keys, band="band", se="se", shared=SHARED,
+                                  left_out=("insufficient", "programme_in_baseline"))
+        extra = summed.groupby(keys, observed=True).agg(
             counterfactual=("counterfactual", "sum"), observed=("observed", "sum"),
             normal_savings=("normal_savings", "sum"),
             normal_variance=("normal_band", lambda b: float(np.nansum(np.square(b)))),
@@ -482,6 +531,7 @@ def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSet
             ["analysis", "meter_id", "method"], kind="stable", ignore_index=True)
         carbon = pa.concat_tables(carbons).sort_by([("meter_id", "ascending"), ("half_year", "ascending")])
         del baselines, results, carbons
+        savings_table = mark_totals(savings_table, enrolled, reporting_start, baseline_days=settings.baseline_days)
         calibration = calibrate(savings_table, participation["site_id"])
         groups = savings_by_group(savings_table)
         lap("aggregate")

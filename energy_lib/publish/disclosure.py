@@ -160,7 +160,8 @@ def build_release(*, use: pd.DataFrame, savings: pd.DataFrame, carbon_point: pd.
         builder, "consumption", use, ["area", "building_type", "carrier", "period"], value="total",
         customer=None, dimensions=[area, building, period], period="period", **common)}
 
-    rows = savings[savings["primary"]].dropna(subset=["savings", "band"]).rename(columns={"ward_code": "area"})
+    # the meters summed in savings_by_group (in_totals: sufficient baselines, no programme in the baseline year)
+    rows = savings[savings["in_totals"]].dropna(subset=["savings", "band"]).rename(columns={"ward_code": "area"})
     normal = rows["normal_band"].notna()  # the published normal savings and band count these meters only
     rows = rows.assign(building_type=rows["building_type"].astype(str), meters=1.0,
                        normal_savings=rows["normal_savings"].where(normal), band_variance=rows["band"] ** 2,

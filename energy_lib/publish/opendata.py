@@ -305,23 +305,26 @@ def _design(frame: pd.DataFrame, protected: disclosure.ProtectedRelease, table: 
 
 def savings_table(protected: disclosure.ProtectedRelease, savings: pd.DataFrame) -> pd.DataFrame:
     """Savings per analysis × area level × building type × carrier, as protected (the rule applies to
-    the meters' observed use, the protection to the signed savings; bands add in quadrature,
-    :func:`energy_lib.savings.aggregate`, and are withheld with their row). The observed use and
-    the counterfactual are not published (docs/privacy.md).
+    the meters' observed use, the protection to the signed savings; bands add the meters' errors
+    calibrated for sums, :func:`energy_lib.savings.aggregate`, and are withheld with their row).
+    The observed use and the counterfactual are not published (docs/privacy.md).
 
     Parameters
     ----------
     savings : pandas.DataFrame
-        The derived ``savings`` table (primary rows: one method per meter and analysis).
+        The derived ``savings`` table; the rows ``in_totals`` are summed (primary method, a
+        sufficient baseline, no programme begun in the baseline year).
     """
     from energy_lib.savings import aggregate as portfolio
 
     area, building = disclosure.dimensions(ward_table())
     by = ["analysis", "area", "building_type", "carrier"]
-    rows = savings[savings["primary"]].rename(columns={"ward_code": "area"})
+    rows = savings[savings["in_totals"]].assign(ward=lambda f: f["ward_code"]).rename(columns={"ward_code": "area"})
     rows = rows.dropna(subset=["savings", "band"]).assign(building_type=lambda f: f["building_type"].astype(str))
     lifted = lift(rows, [area, building])
-    totals = portfolio(lifted, by, band="band")[by + ["band"]]
+    # summed as savings_by_group sums them: the meters in_totals, their errors' shared parts by area
+    shared = {"se_common": None, "se_ward": "ward", "se_gu": "gu_code"}
+    totals = portfolio(lifted, by, band="band", se="se", shared=shared)[by + ["band"]]
     normal = portfolio(lifted.dropna(subset=["normal_savings", "normal_band"]), by, value="normal_savings",
                        band="normal_band")[by + ["savings", "band"]].rename(
         columns={"savings": "normal_savings", "band": "normal_band"})

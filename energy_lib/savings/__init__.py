@@ -14,8 +14,18 @@
   biased low). Meters with no known intervention between the two years (placebo meters) show how
   wide the band must be: :func:`band_calibration` finds the factor that makes 90% of their
   savings fall inside, and :func:`calibrate_bands` applies it (the ``band`` of the derived tables).
+* **Floor**: no band is narrower than the measurement and the model allow. A fit to a few bills
+  can have a residual error of almost nothing (a band of 10⁻⁸ m³ for a saving of 487 m³); the
+  ``floor_band`` is the Guideline 14 FSU band of the same meter with the residual error at least a
+  configured CV(RMSE) of its baseline mean, or the metering resolution, and no negative
+  autocorrelation (``config/savings.toml``, ``[band_floor]``). The reported ``band`` starts from
+  the larger of the two.
 * **Aggregation** to ward, gu and building type adds savings and combines the meters'
-  uncertainties in quadrature (independent meters): the portfolio FSU.
+  uncertainties. Meter bands calibrated for 90% coverage of single meters overstate the variance
+  that sums add up (the calibration quantile follows the meters' heavy tails), and errors are
+  correlated (every meter shares the weather and the year). :func:`aggregate_calibration`
+  estimates, on placebo sums, each meter's standard error for sums and the part of it common to
+  every meter of its carrier and method (a one-factor model); :func:`aggregate` adds them.
 * **Units**: every figure in the carrier's unit, kWh, toe, kgCO2eq and won (:mod:`energy_lib.core.units`).
 
 References
@@ -31,12 +41,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from energy_lib.core import units
+from energy_lib.core import configuration, units
 from energy_lib.baselines.caltrack import CalTRACKFit, Periods, predict_caltrack
 from energy_lib.baselines.towt import TOWTModel
 
 __all__ = ["metered_savings", "towt_savings", "error_bands", "band_calibration", "calibrate_bands", "normalised_savings", "aggregate", "in_units",
-           "FSU_POLYNOMIAL", "Z_90"]
+           "aggregate_calibration", "aggregate_errors", "floored_band", "FSU_POLYNOMIAL", "Z_90", "BAND_FLOOR"]
 
 FSU_POLYNOMIAL = {"daily": (-0.00024, 0.03535, 1.00286), "billing": (-0.00022, 0.03306, 0.94054),
                   "hourly": (0.0, 0.0, 1.0)}
@@ -46,6 +56,11 @@ hourly data (OpenEEmeter 2.10 gives hourly savings no band): the formula is used
 
 Z_90 = stats.norm.ppf(0.95)
 """Two-sided 90% normal quantile (1.645), to turn a 90% band into a standard error."""
+
+BAND_FLOOR = configuration.load("savings")["band_floor"]
+"""Per interval (``billing``, ``daily``, ``hourly``): ``min_cvrmse``, the smallest residual error
+a baseline may claim as a fraction of its mean use, and ``resolution``, the metering resolution of
+a reading [the meter's unit] (``config/savings.toml``)."""
 
 
 def _reporting_months(periods: Periods, valid: np.ndarray, interval: str) -> np.ndarray:
@@ -61,7 +76,8 @@ def _reporting_months(periods: Periods, valid: np.ndarray, interval: str) -> np.
 
 
 def error_bands(baseline: dict[str, np.ndarray], reporting_observed_mean: np.ndarray, reporting_months: np.ndarray,
-                interval: str, *, confidence: float = 0.90) -> dict[str, np.ndarray]:
+                interval: str, *, confidence: float = 0.90, min_cvrmse: float | None = None,
+                resolution: float | None = None) -> dict[str, np.ndarray]:
     """Uncertainty bands of savings [the meter's unit] at ``confidence``, per meter.
 
     Parameters
@@ -77,10 +93,22 @@ def error_bands(baseline: dict[str, np.ndarray], reporting_observed_mean: np.nda
     interval : str
         ``daily``, ``billing`` or ``hourly``.
 
+    min_cvrmse, resolution : float, optional
+        The floor (:data:`BAND_FLOOR` of ``interval`` by default): the smallest residual error
+        [fraction of the baseline mean] and the metering resolution [the meter's unit].
+
     Returns
     -------
     dict of numpy.ndarray
-        ``fsu_band``, ``ols_band``, ``ols_model_error``, ``ols_noise``; NaN where undefined.
+        ``fsu_band``, ``ols_band``, ``ols_model_error``, ``ols_noise`` and ``floor_band``; NaN where
+        undefined. ``fsu_band`` is Guideline 14's (and OpenEEmeter's) band as such; ``floor_band``
+        is the same formula with :math:`\\sigma` raised to
+        :math:`\\max(\\sigma, c_{min} |\\bar y_b|, r / \\sqrt{12})` (the residual error no model of
+        a meter's use can beat, and the rounding error of a reading read to a resolution
+        :math:`r`, uniform over :math:`\\pm r/2`) and :math:`\\rho` to :math:`\\max(\\rho, 0)`. A
+        band is used as :func:`floored_band`, the larger of the two: a fit to three bills can leave
+        almost no residual (:math:`\\sigma \\approx 0`), and its band would claim a certainty no
+        meter has.
 
     Notes
     -----
@@ -111,8 +139,22 @@ def error_bands(baseline: dict[str, np.ndarray], reporting_observed_mean: np.nda
         noise = t * sigma * np.sqrt(P * n / n_prime)
         fsu = (mean_b * n) * t * (a * M ** 2 + b * M + c) * (sigma / mean_b) * np.sqrt((n / n_prime) * (1 + 2 / n_prime) / P)
         ols = np.sqrt(model ** 2 + noise ** 2)
+        floor = BAND_FLOOR[interval]
+        sigma_min = np.maximum(np.abs(mean_b) * (floor["min_cvrmse"] if min_cvrmse is None else min_cvrmse),
+                               (floor["resolution"] if resolution is None else resolution) / np.sqrt(12.0))
+        n_floor = n * (1 - np.maximum(rho, 0.0)) / (1 + np.maximum(rho, 0.0))
+        floor_band = np.abs((n * t * (a * M ** 2 + b * M + c)) * np.maximum(sigma, sigma_min)
+                            * np.sqrt((n / n_floor) * (1 + 2 / n_floor) / P))
     return {name: np.where(defined, value, np.nan) for name, value in
-            (("fsu_band", fsu), ("ols_band", ols), ("ols_model_error", model), ("ols_noise", noise))}
+            (("fsu_band", fsu), ("ols_band", ols), ("ols_model_error", model), ("ols_noise", noise),
+             ("floor_band", floor_band))}
+
+
+def floored_band(fsu_band: np.ndarray | pd.Series, floor_band: np.ndarray | pd.Series) -> np.ndarray:
+    """The band a savings figure may state [its unit]: Guideline 14's band, at least the floor
+    (:func:`error_bands`); NaN where either is undefined."""
+    fsu, floor = np.asarray(fsu_band, dtype=float), np.asarray(floor_band, dtype=float)
+    return np.where(np.isnan(fsu) | np.isnan(floor), np.nan, np.maximum(fsu, floor))
 
 
 def metered_savings(fit: CalTRACKFit, reporting: Periods, *, confidence: float = 0.90) -> pd.DataFrame:
@@ -130,8 +172,8 @@ def metered_savings(fit: CalTRACKFit, reporting: Periods, *, confidence: float =
     pandas.DataFrame
         One row per meter: ``counterfactual``, ``observed``, ``savings`` [the meter's unit] summed
         over the periods with both a prediction and a reading; ``base``, ``heating``, ``cooling``
-        parts of the counterfactual; ``fsu_band`` and ``ols_band`` (± at 90%), ``fsu`` (band /
-        savings) and ``n_reporting_periods``.
+        parts of the counterfactual; ``fsu_band``, ``ols_band`` and ``floor_band`` (± at 90%,
+        :func:`error_bands`), ``fsu`` (band / savings) and ``n_reporting_periods``.
     """
     predicted = predict_caltrack(fit, reporting)
     observed = reporting.usage
@@ -211,7 +253,9 @@ def normalised_savings(baseline: CalTRACKFit, reporting: CalTRACKFit, normal_tem
     -------
     pandas.DataFrame
         ``baseline_normal``, ``reporting_normal``, ``savings`` [the meter's unit per year] and
-        ``band`` (± at 90%: the two models' prediction noise over the year, combined in quadrature).
+        ``band`` (± at 90%: the two models' prediction noise over the year, combined in quadrature;
+        each model's residual error at least the floor of :func:`error_bands`, its residual
+        autocorrelation at least 0).
     """
     if not baseline.periods.meter_ids.equals(reporting.periods.meter_ids):
         raise ValueError("the baseline and reporting fits must be of the same meters, in the same order")
@@ -226,8 +270,10 @@ def normalised_savings(baseline: CalTRACKFit, reporting: CalTRACKFit, normal_tem
 
     def noise(fit: CalTRACKFit) -> np.ndarray:
         # daily-equivalent prediction noise of the model over the year's days (OLS noise term)
-        per_day_sigma = fit.avgs_metrics["rmse_adj"]
-        rho = fit.avgs_metrics["autocorr_resid"]
+        # at least the floor's residual error (min_cvrmse of the mean use per day, see error_bands)
+        per_day_sigma = np.maximum(fit.avgs_metrics["rmse_adj"], BAND_FLOOR[fit.settings.interval]["min_cvrmse"]
+                                   * np.abs(fit.avgs_metrics["observed_mean"]))
+        rho = np.maximum(fit.avgs_metrics["autocorr_resid"], 0.0)
         n = fit.avgs_metrics["n"]
         with np.errstate(invalid="ignore", divide="ignore"):
             n_prime = n * (1 - rho) / (1 + rho)
@@ -293,22 +339,229 @@ def calibrate_bands(frame: pd.DataFrame, calibration: pd.DataFrame, by: list[str
     return frame[band].to_numpy(dtype=float) * factor.to_numpy()
 
 
-def aggregate(savings: pd.DataFrame, by: list[str], *, value: str = "savings", band: str = "fsu_band") -> pd.DataFrame:
-    """Savings of groups of meters (ward, gu, building type, programme) with their uncertainty.
+def aggregate_calibration(placebo: pd.DataFrame, by: list[str], *, value: str = "savings", band: str = "fsu_band",
+                          areas: dict[str, str] | None = None, min_meters: int = 30,
+                          salt: str = "aggregate") -> pd.DataFrame:
+    r"""How the errors of placebo meters add up in sums: per group, the scale of the meters'
+    errors and the shares of their variance shared within an area and by every meter, estimated
+    on sums of placebo meters.
 
-    Bands are 90% half-widths; meters are independent, so standard errors add in quadrature:
-    :math:`B_g = \\sqrt{\\sum_{i \\in g} B_i^2}` and the portfolio FSU is :math:`B_g / |S_g|`.
-    Meters without a band (no qualified baseline) are left out of both sums and counted.
+    Parameters
+    ----------
+    placebo : pandas.DataFrame
+        ``meter_id``, ``value`` (savings whose truth is zero), ``band`` (the stated 90% band,
+        floored: its standard error is ``band`` / 1.645), the ``by`` columns and the ``areas``
+        columns.
+    by : list of str
+        Groups calibrated separately (carrier and method): errors are correlated within a group
+        only.
+    areas : dict of str, optional
+        Name → column of nested areas whose meters may share an error (``{"ward": "ward_code",
+        "gu": "gu_code"}``: meters read on the same days, with the same weather station, of the
+        same housing stock).
+    min_meters : int
+        Groups with fewer placebo meters keep independent errors at their stated bands
+        (``scale`` 1, shares 0, ``calibrated`` False).
+    salt : str
+        Salt of the hash that draws the random sums' meters (the same salt, the same sums).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per group: ``meters``, ``sums`` (placebo sums used), ``scale`` :math:`c` (a meter's
+        standard error is :math:`c\,s_i`, :math:`s_i = B_i / 1.645`), ``correlation`` (the share
+        :math:`\rho_0` of its variance common to every meter of the group), ``correlation_<area>``
+        (the share :math:`\rho_a` common to the meters of its area) and ``calibrated``.
+
+    Notes
+    -----
+    Meter :math:`i`'s error is modelled as
+    :math:`e_i = c\,s_i(\sqrt{1-\rho_0-\sum_a\rho_a}\,z_i + \sqrt{\rho_0}\,w + \sum_a\sqrt{\rho_a}\,w_{a(i)})`,
+    with :math:`w` shared by every meter of the group (the year's weather), :math:`w_{a(i)}` by
+    the meters of its area :math:`a(i)`, all of unit variance. A sum :math:`G` then has
+    :math:`E[(\sum_G e_i)^2] = c^2(1-\rho_0-\sum_a\rho_a)\sum_G s_i^2 + c^2\rho_0(\sum_G s_i)^2
+    + \sum_a c^2\rho_a\sum_h(\sum_{G\cap h} s_i)^2` (:math:`h` the areas of kind :math:`a`).
+    The placebo meters are summed in many ways: drawn at random (a hash of their id) into
+    disjoint sums of 1, 2, 4, … meters up to an eighth of them, and by their real areas and
+    all together; the squared sums are regressed on these terms (non-negative least squares; each
+    sum :math:`G` weighted by :math:`1/(\sum_G s_i^2\,\overline{\sum s^2})`, the mean over the
+    sums of its kind: every sum weighs about the same, and within a kind by its variance, as
+    meters count in a sum). The
+    coefficients are :math:`c^2(1-\rho_0-\sum_a\rho_a)`, :math:`c^2\rho_0` and :math:`c^2\rho_a`.
+    Variances, not the 90% quantile of single meters (:func:`band_calibration`), are what add up
+    in a sum: by the central limit theorem a ward's sum is close to normal even when single
+    meters have heavy tails. This is the calibration of aggregate uncertainty on
+    non-participants that Koran et al. (2017) compare with the Guideline 14 formula.
+
+    References
+    ----------
+    .. [1] Koran, B., Boyer, E., Khawaja, M. S., Rushton, J. and Stewart, J. (2017). A comparison
+       of approaches to estimating the time-aggregated uncertainty of savings estimated from meter
+       data. IEPEC, Baltimore.
+    .. [2] ASHRAE Guideline 14-2014, Annex B (uncertainty of savings; aggregation of meters).
     """
-    rows = savings.dropna(subset=[value, band])
-    grouped = rows.assign(_var=rows[band] ** 2).groupby(by, observed=True, sort=True)
+    from scipy.optimize import nnls
+
+    areas = dict(areas or {})
+    rows = placebo.dropna(subset=[value, band])
+    rows = rows[rows[band] > 0]
+    s = rows[band].to_numpy(dtype=float) / Z_90
+    error = rows[value].to_numpy(dtype=float)
+    grouped = rows.groupby(by, sort=True, observed=True)
+    group_codes = grouped.ngroup().to_numpy()
+    groups = grouped.size().index
+    count = np.bincount(group_codes, minlength=len(groups))
+    area_codes = [pd.factorize(rows[column].astype(str))[0] for column in areas.values()]
+    meter = rows["meter_id"].astype(str) + f":{salt}:"
+    n = len(rows) + 1
+
+    partitions = []  # per kind of sum: each row's sum (-1: in none)
+    size = 1
+    while size == 1 or size * 8 <= count.max(initial=0):
+        salted = pd.util.hash_array((meter + str(size)).to_numpy(object))  # a new draw per size
+        order = np.lexsort((salted, group_codes))
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order)) - np.repeat(np.cumsum(count) - count, count)
+        whole = ((rank // size + 1) * size <= count[group_codes]) & ((size == 1) | (size * 8 <= count[group_codes]))
+        partitions.append(np.where(whole, group_codes * n + rank // size, -1))  # the last, incomplete sum left out
+        size *= 2
+    partitions += [group_codes * n + codes for codes in area_codes] + [group_codes * n]
+
+    columns = {name: [] for name in ("y", "own", "common", *areas, "weight", "group")}
+    for sum_id in partitions:
+        used = sum_id >= 0
+        ids, inverse = np.unique(sum_id[used], return_inverse=True)
+        s_used = s[used]
+        own = np.bincount(inverse, weights=s_used ** 2)
+        columns["y"].append(np.bincount(inverse, weights=error[used]) ** 2)
+        columns["own"].append(own)
+        columns["common"].append(np.bincount(inverse, weights=s_used) ** 2)
+        for name, codes in zip(areas, area_codes):
+            pair = inverse.astype(np.int64) * (int(codes.max(initial=0)) + 1) + codes[used]
+            keys, within = np.unique(pair, return_inverse=True)
+            columns[name].append(np.bincount(keys // (int(codes.max(initial=0)) + 1),
+                                             weights=np.bincount(within, weights=s_used) ** 2, minlength=len(ids)))
+        # a sum's squared error varies as its variance squared: each sum weighs about as much as
+        # another, and within a kind of sum by its variance (as meters count in a sum)
+        columns["weight"].append(len(own) / (own * own.sum()))
+        columns["group"].append(ids // n)
+    data = {name: np.concatenate(parts) for name, parts in columns.items()}
+    terms = ["own", "common", *areas]
+    coefficients = np.zeros((len(groups), len(terms)))
+    coefficients[:, 0] = 1.0
+    sums = np.bincount(data["group"].astype(np.int64), minlength=len(groups))
+    for code in range(len(groups)):  # a few groups (carrier × method)
+        mine = data["group"] == code
+        if count[code] < min_meters:
+            continue
+        root = np.sqrt(data["weight"][mine])
+        design = np.column_stack([data[t][mine] for t in terms]) * root[:, None]
+        coefficients[code] = nnls(design, data["y"][mine] * root)[0]
+    variance = coefficients.sum(axis=1)
+    calibrated = count >= min_meters
+    out = pd.DataFrame(index=groups)
+    out["meters"] = count
+    out["sums"] = sums
+    out["scale"] = np.sqrt(variance)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = np.where(variance[:, None] > 0, coefficients / variance[:, None], 0.0)
+    out["correlation"] = shares[:, 1]
+    for k, name in enumerate(areas):
+        out[f"correlation_{name}"] = shares[:, 2 + k]
+    out["calibrated"] = calibrated
+    return out.reset_index()
+
+
+def aggregate_errors(frame: pd.DataFrame, calibration: pd.DataFrame, by: list[str], *, band: str = "fsu_band",
+                     areas: tuple[str, ...] = ()) -> pd.DataFrame:
+    r"""Each row's standard error for sums and its shared parts [the row's unit], from its stated
+    90% ``band`` and its group's :func:`aggregate_calibration` (independent errors at the stated
+    band where the group has none).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``se`` (:math:`c\,s_i`), ``se_common`` (:math:`\sqrt{\rho_0}\,c\,s_i`) and ``se_<area>``
+        (:math:`\sqrt{\rho_a}\,c\,s_i`) for each of ``areas``, indexed as ``frame``.
+    """
+    shares = ["correlation", *(f"correlation_{a}" for a in areas)]
+    joined = frame[by].merge(calibration[by + ["scale", *shares]], on=by, how="left")
+    se = frame[band].to_numpy(dtype=float) / Z_90 * joined["scale"].fillna(1.0).to_numpy()
+    out = pd.DataFrame({"se": se}, index=frame.index)
+    for share, name in zip(shares, ["common", *areas]):
+        out[f"se_{name}"] = np.sqrt(joined[share].fillna(0.0).to_numpy()) * se
+    return out
+
+
+def aggregate(savings: pd.DataFrame, by: list[str], *, value: str = "savings", band: str = "fsu_band",
+              se: str | None = None, shared: dict[str, str | None] | None = None,
+              left_out: tuple[str, ...] = ()) -> pd.DataFrame:
+    r"""Savings of groups of meters (ward, gu, building type, programme) with their uncertainty.
+
+    Parameters
+    ----------
+    savings : pandas.DataFrame
+        One row per meter: ``by``, ``value`` and ``band`` (90% half-width); ``se`` and the
+        ``shared`` columns when given; the ``left_out`` columns.
+    se : str, optional
+        Column of each meter's standard error for sums (:func:`aggregate_errors`). Without it,
+        meters are independent at their bands.
+    shared : dict, optional
+        Columns of the parts of ``se`` shared with other meters → the column of the area whose
+        meters share it, or None for every meter (``{"se_common": None, "se_ward": "ward_code",
+        "se_gu": "gu_code"}``).
+    left_out : tuple of str
+        Boolean columns: a meter with a savings figure and a band that is True in one of them
+        (a baseline failing data sufficiency, say) is left out of the sums and counted in
+        ``meters_<column>`` (in each such column it is True in).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per group: ``meters`` (summed), ``savings``, ``band``, ``fsu``, ``meters_without_baseline``
+        (no savings or no band) and ``meters_<column>`` for each ``left_out`` column.
+
+    Notes
+    -----
+    Without ``se``, standard errors add in quadrature: :math:`B_g = \sqrt{\sum_{i \in g} B_i^2}`.
+    With them, under the model of :func:`aggregate_calibration`, with :math:`\sigma_i` = ``se``
+    and :math:`\kappa_{l,i}` its shared parts,
+    :math:`B_g = 1.645\sqrt{\sum_i (\sigma_i^2 - \sum_l \kappa_{l,i}^2) + \sum_l \sum_h (\sum_{i \in g \cap h} \kappa_{l,i})^2}`
+    (:math:`h` the areas of part :math:`l`; one area for the common part). The portfolio FSU is
+    :math:`B_g / |S_g|`.
+    """
+    shared = dict(shared or {}) if se is not None else {}
+    has = savings[[value, band]].notna().all(axis=1).to_numpy()
+    excluded = np.zeros(len(savings), dtype=bool)
+    for column in left_out:
+        excluded |= savings[column].to_numpy(dtype=bool)
+    rows = savings[has & ~excluded]
+    stated = rows[band].to_numpy(dtype=float) / Z_90
+    own = stated if se is None else np.where(rows[se].isna(), stated, rows[se].to_numpy(dtype=float))
+    missing = np.zeros(len(rows), dtype=bool) if se is None else rows[se].isna().to_numpy()
+    parts = {column: np.where(missing, 0.0, rows[column].fillna(0.0).to_numpy(dtype=float)) for column in shared}
+    independent = own ** 2 - sum((p ** 2 for p in parts.values()), np.zeros(len(rows)))
+    frame = rows.assign(_var=independent, **{f"_{c}": p for c, p in parts.items()})
+    grouped = frame.groupby(by, observed=True, sort=True)
     out = grouped.agg(meters=(value, "size"), savings=(value, "sum"), variance=("_var", "sum")).reset_index()
-    out["band"] = np.sqrt(out.pop("variance"))
+    variance = np.maximum(out.pop("variance").to_numpy(), 0.0)
+    index = out.set_index(by).index
+    for column, area in shared.items():
+        keys = by + [area] if area and area not in by else by
+        # dropna=False: a meter without an area code still adds its shared part (alone)
+        within = frame.groupby(keys, observed=True, sort=True, dropna=False)[f"_{column}"].sum() ** 2
+        if area:
+            within = within.groupby(level=list(range(len(by))), observed=True, dropna=False).sum()
+        variance = variance + within.reindex(index).fillna(0.0).to_numpy()
+    out["band"] = Z_90 * np.sqrt(variance)
     with np.errstate(invalid="ignore", divide="ignore"):
         out["fsu"] = np.abs(out["band"] / out["savings"])
-    left_out = savings[savings[[value, band]].isna().any(axis=1)].groupby(by, observed=True).size()
-    out["meters_without_baseline"] = out.set_index(by).index.map(left_out).fillna(0).astype(int) \
-        if len(out) else pd.Series(dtype=int)
+    counts = {"meters_without_baseline": ~has}
+    for column in left_out:
+        counts[f"meters_{column}"] = has & savings[column].to_numpy(dtype=bool)
+    for name, mask in counts.items():
+        counted = savings[mask].groupby(by, observed=True).size()
+        out[name] = index.map(counted).fillna(0).astype(int) if len(out) else pd.Series(dtype=int)
     return out
 
 

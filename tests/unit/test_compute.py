@@ -70,15 +70,36 @@ def test_units_follow_the_configured_factors(computed):
 def test_groups_add_up_to_the_city(computed):
     groups = computed["savings_by_group"]
     primary = computed["savings"][computed["savings"]["primary"]].dropna(subset=["savings", "band"])
-    for (analysis, carrier), meters in primary.groupby(["analysis", "carrier"]):
+    summed = primary[primary["in_totals"]]
+    for (analysis, carrier), meters in summed.groupby(["analysis", "carrier"]):
         rows = groups[(groups["analysis"] == analysis) & (groups["carrier"] == carrier)]
         city = rows[rows["level"] == "city"].iloc[0]
         assert city["meters"] == len(meters)
         assert city["savings"] == pytest.approx(meters["savings"].sum())
-        assert city["band"] == pytest.approx(np.sqrt((meters["band"] ** 2).sum()))
+        own = (meters["se"] ** 2 - meters["se_common"] ** 2 - meters["se_ward"] ** 2 - meters["se_gu"] ** 2).sum()
+        shared = (meters["se_common"].sum() ** 2 + (meters.groupby("ward_code")["se_ward"].sum() ** 2).sum()
+                  + (meters.groupby("gu_code")["se_gu"].sum() ** 2).sum())
+        assert city["band"] == pytest.approx(1.6448536 * np.sqrt(own + shared))
         for level in ("gu", "building_type"):
             assert rows.loc[rows["level"] == level, "savings"].sum() == pytest.approx(city["savings"])
             assert rows.loc[rows["level"] == level, "meters"].sum() == city["meters"]
+
+
+def test_insufficient_baselines_are_counted_not_summed(computed):
+    """Issue 16: a meter whose baseline fails CalTRACK data sufficiency (a few bills) adds no
+    savings to a ward, a gu or the city; each group says how many it left out."""
+    savings, groups = computed["savings"], computed["savings_by_group"]
+    primary = savings[savings["primary"]].dropna(subset=["savings", "band"])
+    insufficient = primary[primary["sufficiency"] == "fail"]
+    assert len(insufficient) > 0 and not insufficient["in_totals"].any()
+    wards = groups[groups["level"] == "ward"].set_index(["analysis", "carrier", "group"])
+    expected = insufficient.groupby(["analysis", "carrier", "ward_code"]).size()
+    shown = wards["meters_insufficient"].reindex(expected.index)
+    # a ward whose every meter is insufficient has nothing summed, hence no row
+    assert (shown.dropna() == expected[shown.notna()]).all() and shown.notna().any()
+    city = groups[groups["level"] == "city"].set_index(["analysis", "carrier"])["meters_insufficient"]
+    assert (city.reindex(insufficient.groupby(["analysis", "carrier"]).size().index)
+            == insufficient.groupby(["analysis", "carrier"]).size()).all()
 
 
 def test_interval_meters_count_once_in_sums(computed):

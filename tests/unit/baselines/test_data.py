@@ -123,3 +123,20 @@ def test_missing_temperature_is_its_own_reason():
     assert table.loc[0, "status"] == "fail"
     assert "too_many_days_with_missing_temperature_data" in table.loc[0, "warnings"]
     assert "too_many_days_with_missing_meter_data" not in table.loc[0, "warnings"]
+
+
+def test_temperatures_are_matched_by_date_when_the_weather_misses_a_day():
+    """A weather series missing a row (not a NaN) must not shift the later days' temperatures:
+    each period gets the temperature of its own dates, and the missing day is missing."""
+    temp = TEMP.drop(pd.Timestamp("2024-03-10"))
+    bills = _bills("m", ["2024-03-01", "2024-04-01", "2024-05-01"], [1.0, 2.0])
+    periods = billing_periods(bills, temp)
+    march = TEMP["2024-03-01":"2024-03-31"].to_numpy().copy()
+    march[9] = np.nan  # 10 March: no row, so no temperature
+    np.testing.assert_allclose(periods.temp_c[0, 0, :31], march)
+    np.testing.assert_allclose(periods.temp_c[0, 1, :30], TEMP["2024-04-01":"2024-04-30"])
+    assert periods.weight[0, 0] == 30 and periods.weight[0, 1] == 30
+    hours = pd.date_range("2024-03-11", periods=48, freq="h")
+    daily = daily_periods(pd.DataFrame({"meter_id": "m", "period_start": hours,
+                                        "period_end": hours + pd.Timedelta(hours=1), "value_canonical": 1.0}), temp)
+    np.testing.assert_allclose(daily.temp_c[0, :, 0], TEMP["2024-03-11":"2024-03-12"])

@@ -1,0 +1,168 @@
+"""Issue 16, honest aggregates: the band floor, meters left out of sums, the calibration of sums
+on placebo meters (synthetic data with known errors) and the flag of a programme begun in the
+baseline year."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from energy_lib import savings
+from energy_lib.compute import mark_totals
+
+Z = 1.6448536269514722
+
+
+def _metrics(sigma: float, rho: float = 0.0, n: float = 12.0, mean: float = 300.0) -> dict:
+    return {"n": np.array([n]), "n_params": np.array([2.0]), "rmse_adj": np.array([sigma]),
+            "autocorr_resid": np.array([rho]), "observed_mean": np.array([mean]),
+            "observed_variance": np.array([900.0])}
+
+
+def test_a_near_perfect_fit_gets_the_floor_not_a_band_of_nothing():
+    """A fit to three bills leaves σ ≈ 0: Guideline 14's band is ~0, the floor is the same formula
+    with σ = min_cvrmse × mean use (of config/savings.toml)."""
+    floor = savings.BAND_FLOOR["billing"]["min_cvrmse"]
+    assert 0 < floor < 0.15  # a floor under Guideline 14's monthly limit
+    tiny = savings.error_bands(_metrics(1e-9, n=3.0), np.array([280.0]), np.array([12.0]), "billing")
+    honest = savings.error_bands(_metrics(floor * 300.0, n=3.0), np.array([280.0]), np.array([12.0]), "billing")
+    assert tiny["fsu_band"][0] < 1e-6
+    assert tiny["floor_band"][0] == pytest.approx(honest["fsu_band"][0], rel=1e-12)
+    assert savings.floored_band(tiny["fsu_band"], tiny["floor_band"])[0] == pytest.approx(honest["fsu_band"][0])
+    # negative autocorrelation does not narrow the floor (n' is at most n)
+    negative = savings.error_bands(_metrics(1e-9, rho=-0.5, n=3.0), np.array([280.0]), np.array([12.0]), "billing")
+    assert negative["floor_band"][0] == pytest.approx(honest["fsu_band"][0], rel=1e-12)
+    # a fit worse than the floor keeps its own band; the metering resolution floors a tiny meter
+    wide = savings.error_bands(_metrics(60.0), np.array([280.0]), np.array([12.0]), "billing")
+    assert wide["floor_band"][0] == pytest.approx(wide["fsu_band"][0])
+    small = savings.error_bands(_metrics(0.0, mean=2.0), np.array([2.0]), np.array([12.0]), "billing",
+                                min_cvrmse=0.0, resolution=1.0)
+    assert small["floor_band"][0] == pytest.approx(
+        savings.error_bands(_metrics(1 / np.sqrt(12), mean=2.0), np.array([2.0]), np.array([12.0]), "billing")["fsu_band"][0])
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "ward": ["a", "a", "a", "b", "b"], "savings": [10.0, 20.0, 27_000.0, 5.0, np.nan],
+        "band": [3.0, 4.0, 1e-8, 12.0, np.nan], "insufficient": [False, False, True, False, False],
+        "programme_in_baseline": [False, False, False, True, False]})
+
+
+def test_meters_left_out_are_counted_not_summed():
+    out = savings.aggregate(_frame(), ["ward"], band="band", left_out=("insufficient", "programme_in_baseline"))
+    a = out.set_index("ward").loc["a"]
+    assert a["meters"] == 2 and a["savings"] == 30.0 and a["band"] == pytest.approx(5.0)
+    assert a["meters_insufficient"] == 1 and a["meters_programme_in_baseline"] == 0
+    # ward b: its only summable meter began a programme in the baseline year; nothing is summed
+    assert list(out["ward"]) == ["a"]
+    everything = savings.aggregate(_frame(), ["ward"], band="band")
+    assert everything.set_index("ward").loc["a", "savings"] == 27_030.0  # what the sums used to show
+
+
+def test_correlated_errors_add_linearly():
+    frame = pd.DataFrame({"g": ["x"] * 3, "savings": [1.0, 2.0, 3.0], "band": [Z, Z, Z],
+                          "se": [1.0, 2.0, 2.0], "se_common": [0.0, 1.0, 2.0]})
+    out = savings.aggregate(frame, ["g"], band="band", se="se", shared={"se_common": None}).iloc[0]
+    # own parts 1, 3, 0 in quadrature, common parts 0 + 1 + 2 added linearly
+    assert out["band"] == pytest.approx(Z * np.sqrt(1 + 3 + 0 + 3.0 ** 2))
+    # a part shared within an area adds linearly within it, in quadrature across areas
+    areas = frame.assign(area=["p", "q", "q"], se_common=0.0, se_area=[0.0, 1.0, 2.0])
+    out = savings.aggregate(areas, ["g"], band="band", se="se", shared={"se_area": "area"}).iloc[0]
+    assert out["band"] == pytest.approx(Z * np.sqrt(1 + 3 + 0 + 0.0 ** 2 + 3.0 ** 2))
+    split = savings.aggregate(areas.assign(area=["p", "q", "r"]), ["g"], band="band", se="se",
+                              shared={"se_area": "area"}).iloc[0]
+    assert split["band"] == pytest.approx(Z * np.sqrt(1 + 3 + 0 + 1 + 4))
+
+
+def _placebo(rng: np.random.Generator, n: int, scale: float, common: float, tail: float | None = None,
+             ward: float = 0.0) -> pd.DataFrame:
+    """Meters with stated bands B_i and errors scale · s_i · z_i + common · s_i + ward · s_i · w_ward
+    (s_i = B_i / 1.645; 80 wards of about 50 meters; 5 gu of 16 wards), z_i normal or Student-t
+    (``tail`` degrees of freedom, rescaled to unit variance), w_ward normal."""
+    band = rng.lognormal(np.log(100.0), 0.8, n)
+    s = band / Z
+    z = rng.standard_normal(n) if tail is None else rng.standard_t(tail, n) / np.sqrt(tail / (tail - 2))
+    wards = rng.integers(0, 80, n)
+    return pd.DataFrame({"meter_id": [f"m{i:05d}" for i in range(n)], "carrier": "gas", "method": "caltrack_billing",
+                         "savings": scale * s * z + common * s + ward * s * rng.standard_normal(80)[wards], "band": band,
+                         "ward_code": wards.astype(str), "gu_code": (wards // 16).astype(str)})
+
+
+def test_independent_errors_give_their_scale_and_no_correlation():
+    rng = np.random.default_rng(16)
+    table = savings.aggregate_calibration(_placebo(rng, 4_000, 0.6, 0.0), ["carrier", "method"], band="band").iloc[0]
+    assert table["calibrated"] and table["meters"] == 4_000 and table["sums"] > 4_000
+    assert table["scale"] == pytest.approx(0.6, rel=0.08)
+    assert table["correlation"] < 0.02
+
+
+def test_a_common_error_is_found_and_covered_in_sums():
+    """Every meter off by the same 0.3 s_i (one year's weather): a sum of m meters is off by
+    0.3 Σ s_i, far outside its bands in quadrature once m is large; the calibration sees it in
+    the placebo sums and the sums' bands cover it."""
+    rng = np.random.default_rng(7)
+    placebo = _placebo(rng, 4_000, 0.6, 0.3)
+    table = savings.aggregate_calibration(placebo, ["carrier", "method"], band="band")
+    c2_rho = table["scale"].iloc[0] ** 2 * table["correlation"].iloc[0]
+    assert c2_rho == pytest.approx(0.09, rel=0.3)
+    errors = savings.aggregate_errors(placebo, table, ["carrier", "method"], band="band")
+    sums = placebo.assign(se=errors["se"], se_common=errors["se_common"], ward=np.arange(len(placebo)) // 100)
+    out = savings.aggregate(sums, ["ward"], band="band", se="se", shared={"se_common": None})
+    naive = savings.aggregate(sums, ["ward"], band="band")
+    assert (out["savings"].abs() <= out["band"]).mean() >= 0.85
+    assert (naive["savings"].abs() <= naive["band"]).mean() < 0.5
+
+
+@pytest.mark.parametrize("tail", [None, 3.0])
+def test_sums_of_held_apart_meters_are_covered_90_percent(tail):
+    """Calibrated on one half of the placebo meters, the bands of sums of 50 meters of the other
+    half cover 90% ± 4% of them, with normal and heavy-tailed (t, 3 degrees of freedom) errors."""
+    covered = []
+    for seed in range(20):
+        rng = np.random.default_rng(100 + seed)
+        placebo = _placebo(rng, 4_000, 1.5, 0.0, tail)
+        half = placebo.index % 2 == 0
+        table = savings.aggregate_calibration(placebo[half], ["carrier", "method"], band="band")
+        held = placebo[~half]
+        errors = savings.aggregate_errors(held, table, ["carrier", "method"], band="band")
+        sums = savings.aggregate(held.assign(se=errors["se"], se_common=errors["se_common"], ward=np.arange(len(held)) // 50),
+                                 ["ward"], band="band", se="se", shared={"se_common": None})
+        covered.append((sums["savings"].abs() <= sums["band"]).to_numpy())
+    assert np.concatenate(covered).mean() == pytest.approx(0.90, abs=0.04)
+
+
+def test_a_programme_begun_in_the_baseline_year_is_flagged_and_left_out():
+    frame = pd.DataFrame({
+        "analysis": ["annual", "annual", "annual", "programme:p"], "meter_id": ["in", "before", "after", "in"],
+        "primary": True, "savings": 1.0, "fsu_band": 1.0, "sufficiency": "pass"})
+    enrolled = pd.DataFrame({"programme_id": "p", "meter_id": ["in", "before", "after"], "carrier": "gas",
+                             "enrolled_on": pd.to_datetime(["2025-03-15", "2024-10-31", "2025-11-01"])})
+    out = mark_totals(frame, enrolled, pd.Timestamp("2025-11-01"))
+    assert out["programme_in_baseline"].tolist() == [True, False, False, False]
+    assert out["in_totals"].tolist() == [False, True, True, True]
+    failing = mark_totals(frame.assign(sufficiency="fail"), enrolled.iloc[:0], pd.Timestamp("2025-11-01"))
+    assert not failing["in_totals"].any()
+
+
+def test_an_error_shared_within_wards_is_found_and_covered_in_ward_sums():
+    """Meters of a ward share part of their error (read on the same days, say): ward sums are off
+    by far more than their bands in quadrature say. Calibrated with the ward as an area, on one
+    half of the meters, the other half's ward sums are covered about 90% of the time."""
+    covered, naive_covered = [], []
+    for seed in range(10):
+        rng = np.random.default_rng(300 + seed)
+        placebo = _placebo(rng, 8_000, 1.0, 0.0, ward=0.25)
+        half = placebo.index % 2 == 0
+        areas = {"ward": "ward_code", "gu": "gu_code"}
+        table = savings.aggregate_calibration(placebo[half], ["carrier", "method"], band="band", areas=areas)
+        assert table["correlation_ward"].iloc[0] > 0.02 and table["correlation"].iloc[0] < 0.02
+        held = placebo[~half]
+        errors = savings.aggregate_errors(held, table, ["carrier", "method"], band="band", areas=tuple(areas))
+        shared = {"se_common": None, "se_ward": "ward_code", "se_gu": "gu_code"}
+        sums = savings.aggregate(held.assign(**errors), ["ward_code"], band="band", se="se", shared=shared)
+        naive = savings.aggregate(held, ["ward_code"], band="band")
+        covered.append((sums["savings"].abs() <= sums["band"]).to_numpy())
+        naive_covered.append((naive["savings"].abs() <= naive["band"]).to_numpy())
+    assert np.concatenate(covered).mean() == pytest.approx(0.90, abs=0.05)
+    assert np.concatenate(naive_covered).mean() < 0.75
