@@ -1,6 +1,7 @@
 """pyproject.toml is the single list of dependencies; environment.yml and requirements.lock must
 agree with it, and nothing the pages load comes from a CDN."""
 
+import fnmatch
 import re
 import tomllib
 from pathlib import Path
@@ -87,3 +88,24 @@ def test_no_template_or_notebook_loads_an_asset_from_another_site():
     offending = [(str(path.relative_to(ROOT)), match.group(0)) for path, text in markup.items()
                  for match in _CDN.finditer(text)]
     assert offending == []
+
+
+def test_every_file_the_package_reads_ships_in_the_wheel():
+    """Each non-Python file under energy_lib/ (configuration, reference tables, templates) matches
+    a package-data pattern of pyproject.toml, so that an installed wheel builds a site."""
+    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    package = ROOT / "energy_lib"
+    missing = []
+    for path in sorted(p for p in package.rglob("*") if p.is_file() and p.suffix not in {".py", ".pyc"}
+                       and "__pycache__" not in p.parts):
+        relative = path.relative_to(ROOT)
+        shipped = False
+        for owner, patterns in package_data.items():
+            folder = ROOT.joinpath(*owner.split("."))
+            if folder in path.parents:
+                inner = path.relative_to(folder).as_posix()
+                shipped |= any(fnmatch.fnmatchcase(inner, pattern) and inner.count("/") == pattern.count("/")
+                               for pattern in patterns)
+        if not shipped:
+            missing.append(str(relative))
+    assert not missing, f"not in [tool.setuptools.package-data]: {missing}"
