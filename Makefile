@@ -28,7 +28,7 @@ PYTEST_ARGS ?=
 EEMETER2 := .venv-eemeter/.installed
 EEMETER4 := .venv-eemeter4/.installed
 
-.PHONY: help venv lock data compute reports serve live test bench clean reference-venvs reference-eemeter
+.PHONY: help venv lock data compute reports serve live test bench mutation clean reference-venvs reference-eemeter
 
 help:
 	@echo "make reports   create .venv, build and ingest the demo city, compute, publish reports/site/"
@@ -36,6 +36,7 @@ help:
 	@echo "make serve     serve the citizen apps with Voila on http://127.0.0.1:8866/ (after make reports)"
 	@echo "make live      watch real-time monitoring work: the demo feed, energy watch and the live app"
 	@echo "make bench     run the benchmarks, against OpenEEmeter where an issue names it (docs/benchmarks.md)"
+	@echo "make mutation  mutation testing of disclosure control and Carbon Point with their unit tests (mutmut)"
 	@echo "make lock      renew requirements.lock (pinned versions with hashes) after a dependency change"
 	@echo "make reference-eemeter   rebuild the OpenEEmeter 2.10 fixtures in tests/reference/"
 	@echo "make clean     remove the generated store, raw demo files and reports"
@@ -50,6 +51,15 @@ $(STAMP): pyproject.toml requirements.lock
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# Mutation testing (mutmut, [tool.mutmut] in pyproject.toml): protection.py (disclosure control) and
+# carbon_point.py mutated, each mutant run against their own unit tests only; about 25 minutes on two
+# cores (docs/benchmarks.md). `.venv/bin/mutmut results` lists the survivors, `mutmut show NAME` one.
+MUTATION_TIMEOUT ?= 3600
+mutation: venv
+	rm -rf mutants
+	timeout $(MUTATION_TIMEOUT) $(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results --all true | awk '{print $$NF}' | sort | uniq -c
 
 # Renew requirements.lock after a change of pyproject.toml's dependencies (keeps the versions it
 # has where they still fit; `make lock LOCK_OPTS=--upgrade` takes the newest). uv resolves for

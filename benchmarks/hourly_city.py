@@ -77,7 +77,7 @@ def build(store: Store, n_sites: int, seed: int = 2026) -> int:
     with store.writer() as writer:
         writer.append("sites", pd.DataFrame({
             "site_id": sites["site_id"], "ward_code": sites["ward_code"], "building_type": sites["building_type"],
-            "placement": "reported", "origin": "benchmark", "source_file": SOURCE}))
+            "placement": "reported", "origin": "benchmark", "series_public": False, "source_file": SOURCE}))
         writer.append("meters", pd.DataFrame({"meter_id": sites["meter_id"], "site_id": sites["site_id"],
                                               "carrier": "electricity", "provider": "kepco", "source_file": SOURCE}))
     written = 0

@@ -22,6 +22,8 @@ import sys
 from conftest import ENERGY, ROOT
 from test_full_scale_ingest import HOUSEHOLDS, _exports
 
+from energy_lib.store import Store
+
 WORKERS = os.environ.get("BENCH_WORKERS", "2")
 SITES = int(os.environ.get("BENCH_SITES", "10000"))
 DATA = ROOT / "benchmarks" / ".data"
@@ -98,3 +100,13 @@ def test_hourly_at_scale(benchmark, measured, tmp_path):
     _print(f"hourly at scale ({SITES:,} sites × 8,760 hours)", result, stages)
     print(f"  {per_meter * 1000:.0f} ms per meter and core: 650,000 meters in an hour need "
           f"{cores_for_an_hour:.0f} cores")
+    # every hourly site has its CalTRACK daily and its TOWT baseline, fitted on the year of hours
+    rows = {k: int(v.replace(",", "")) for k, v in re.findall(r"(\w+): +([\d,]+) rows", result.output)}
+    assert rows["savings"] == rows["baselines"] > 0
+    readings = int(re.search(r"([\d,]+) interval readings", result.output).group(1).replace(",", ""))
+    assert readings >= SITES * 8_760
+    baselines = Store(derived).read("baselines")
+    hourly = baselines[baselines["meter_id"].str.startswith("m-hourly-") & (baselines["analysis"] == "annual")]
+    assert hourly.groupby("method")["meter_id"].nunique().to_dict() == {"caltrack_daily": SITES, "towt": SITES}
+    towt = hourly[hourly["method"] == "towt"]
+    assert (towt["status"] == "qualified").mean() > 0.95 and (towt["n_periods"] >= 0.99 * 8_760).all()

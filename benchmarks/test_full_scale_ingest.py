@@ -15,6 +15,8 @@ from pathlib import Path
 
 from conftest import ENERGY, ROOT
 
+from energy_lib.store import Store
+
 HOUSEHOLDS = int(os.environ.get("BENCH_HOUSEHOLDS", "650000"))
 WORKERS = os.environ.get("BENCH_WORKERS", "2")
 
@@ -56,3 +58,12 @@ def test_full_scale_ingest(benchmark, measured, tmp_path):
                                  "workers": WORKERS})
     print(f"\nfull-scale ingest: {rows + quarantined:,} rows from {files} files in {result.seconds:.0f} s = "
           f"{rate:,.0f} rows/s with {WORKERS} workers; peak memory {result.peak_rss_bytes / 2**30:.2f} GiB")
+    # every row of every file is accounted for: stored or quarantined, file by file, as the store logged it
+    assert result.output.rstrip().endswith(" 0 rejected"), result.output[-500:]
+    log = Store(store).read("ingest_log")
+    assert len(log) == files and (log["status"] == "stored").all()
+    assert (log["rows_in"] == log["rows_stored"] + log["rows_quarantined"]).all()
+    assert (int(log["rows_stored"].sum()), int(log["rows_quarantined"].sum())) == (rows, quarantined)
+    assert Store(store).rows("quarantine") == quarantined
+    # a monthly bill for every household's electricity and gas over 4+ years, and few rows refused
+    assert rows > HOUSEHOLDS * 2 * 48 and quarantined < 0.01 * (rows + quarantined)

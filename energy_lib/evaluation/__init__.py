@@ -40,9 +40,10 @@ References
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
@@ -70,25 +71,35 @@ _FEATURES = ("level", "heating_ratio", "cooling_ratio")
 _UNITS = ("native", "kwh", "toe", "kgco2eq", "won")
 
 
+def _configured(name: str) -> int | float:
+    """The entry ``name`` of ``config/evaluation.toml`` (any section): the only default of a setting."""
+    config = configuration.load("evaluation")
+    return {**config["window"], **config["matching"], **config["inference"]}[name]
+
+
+def _default(name: str):
+    """A dataclass field whose default is read from the configuration when an instance is made."""
+    return field(default_factory=functools.partial(_configured, name))
+
+
 @dataclass(frozen=True)
 class EvaluationSettings:
-    """Windows, matching and inference settings (defaults: ``config/evaluation.toml``)."""
+    """Windows, matching and inference settings; a setting not passed is read from
+    ``config/evaluation.toml`` (the code has no defaults of its own)."""
 
-    pre_months: int = 12
-    post_months: int = 12
-    transition_months: int = 2
-    min_months: int = 9
-    controls_per_participant: int = 3
-    caliper: float = 0.5
-    max_abs_smd: float = 0.1
-    confidence: float = 0.95
+    pre_months: int = _default("pre_months")
+    post_months: int = _default("post_months")
+    transition_months: int = _default("transition_months")
+    min_months: int = _default("min_months")
+    controls_per_participant: int = _default("controls_per_participant")
+    caliper: float = _default("caliper")
+    max_abs_smd: float = _default("max_abs_smd")
+    confidence: float = _default("confidence")
 
     @classmethod
     def configured(cls) -> EvaluationSettings:
         """The settings of ``config/evaluation.toml``."""
-        config = configuration.load("evaluation")
-        flat = {**config["window"], **config["matching"], **config["inference"]}
-        return cls(**{f.name: flat[f.name] for f in fields(cls)})
+        return cls()
 
     @property
     def events(self) -> np.ndarray:

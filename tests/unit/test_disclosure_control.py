@@ -118,6 +118,26 @@ def test_protected_release_has_no_recoverable_number(seed, customers, gus, dongs
     assert np.allclose(both.loc[exact, "upper"], both.loc[exact, "upper_audit"], rtol=1e-6, atol=1e-6)
 
 
+
+@pytest.mark.parametrize("seed, customers, gus, dongs, months", [(9806, 150, 2, 3, 3), (3435, 101, 3, 3, 1),
+                                                                  (331, 147, 2, 3, 3)])
+def test_failures_left_by_the_local_rounds_get_complements_that_hold(monkeypatch, seed, customers, gus, dongs, months):
+    """Tables where the local rounds leave a failure to the audit (found by a search over the
+    property test's space): the complements chosen for it leave no primary number recoverable by
+    the independent attacker. A fast, fixed counterpart of the property test (which the mutation
+    run leaves out), reaching the complement search of the audit's failures."""
+    searches = []
+    search = protection._complements_for_failures
+    monkeypatch.setattr(protection, "_complements_for_failures", lambda *a, **k: searches.append(1) or search(*a, **k))
+    release = _release(_city(seed, customers, gus, dongs, months, 0), gus, dongs, months)
+    result = protection.protect(release, level=LEVEL)
+    assert searches, "the case no longer needs the complement search: choose another"
+    assert result.audit.passed and result.audit.intervals["variable"].nunique() > 0
+    assert (result.hidden >= (release.row_primary != "")).all()
+    assert (result.hidden & (release.row_primary == "")).any(), "complements were withheld"
+    independent = _independent_attack(release, result.hidden)
+    assert len(independent) and _recoverable(independent).empty, _recoverable(independent).head()
+
 @settings(max_examples=15, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 10_000), customers=st.integers(40, 300), dominant=st.integers(0, 3))
 def test_audit_finds_what_primary_suppression_alone_leaves_open(seed, customers, dominant):

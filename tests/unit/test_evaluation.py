@@ -11,7 +11,8 @@ import statsmodels.api as sm
 from energy_lib import evaluation as ev
 from energy_lib.demo import truth
 
-SETTINGS = ev.EvaluationSettings(confidence=0.95)
+SETTINGS = ev.EvaluationSettings()
+"""The configured settings (config/evaluation.toml is the only place with defaults)."""
 
 
 def _city(effect_per_day: float = -2.0, *, seed: int = 7, meters_per_ward: int = 60, participants_per_ward: int = 12,
@@ -83,8 +84,11 @@ def test_no_effect_is_not_found_where_there_is_none():
 
 def test_the_event_study_is_flat_before_enrolment_and_shows_the_effect_after():
     use, treated, pool = _city(-2.0)
-    *_, panel, _ = _estimate(use, treated, pool)
-    study, pretrend = ev.event_study(panel, SETTINGS)
+    # a caliper of 0.5 sd, not the configured 1.0: this city's season scales with a meter's level,
+    # and controls up to 1 sd away in level trend apart enough for the pre-trend test to see it (p = 0.0002)
+    settings = ev.EvaluationSettings(caliper=0.5)
+    *_, panel, _ = _estimate(use, treated, pool, settings)
+    study, pretrend = ev.event_study(panel, settings)
     assert list(study["event"]) == list(SETTINGS.events)
     assert study.set_index("event").loc[-1, "effect"] == 0.0
     before = study[study["event"] < -1]
@@ -113,6 +117,28 @@ def test_controls_share_the_participants_carrier_building_type_and_ward_and_are_
                                matched.set_index("row").loc[matches["participant_row"], "enrol_month"].to_numpy(), 12)
     chosen = np.abs(features["level"].to_numpy() - matched.set_index("row").loc[matches["participant_row"], "level"].to_numpy())
     assert chosen.mean() < 0.1
+
+
+def test_settings_not_given_are_the_configured_ones_and_follow_a_change_of_configuration(monkeypatch):
+    """config/evaluation.toml is the only default: a setting not passed is read from it, and a
+    changed caliper there changes which candidates matching finds close enough in the ward."""
+    from energy_lib.core import configuration
+
+    config = configuration.load("evaluation")
+    flat = {**config["window"], **config["matching"], **config["inference"]}
+    assert ev.EvaluationSettings() == ev.EvaluationSettings.configured()
+    assert {name: getattr(ev.EvaluationSettings(), name) for name in flat} == flat
+    use, treated, pool = _city(meters_per_ward=300)
+    _, wide, *_ = ev.match_controls(use, treated, pool, ev.EvaluationSettings())
+    narrow_config = {**config, "matching": {**config["matching"], "caliper": 0.05}}
+    monkeypatch.setattr(configuration, "load", lambda name: narrow_config if name == "evaluation" else config)
+    narrow_settings = ev.EvaluationSettings()
+    assert narrow_settings.caliper == 0.05 and ev.EvaluationSettings(caliper=2.0).caliper == 2.0
+    _, narrow, *_ = ev.match_controls(use, treated, pool, narrow_settings)
+    in_ward = narrow["level"] == "ward"
+    assert (narrow.loc[in_ward, "distance"] <= 0.05).all()
+    # the narrower caliper sends participants to their gu that the configured one matched in their ward
+    assert in_ward.sum() < (wide["level"] == "ward").sum()
 
 
 def test_a_ward_with_too_few_candidates_is_matched_in_its_gu():

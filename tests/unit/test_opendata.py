@@ -14,7 +14,8 @@ from energy_lib.publish import opendata, privacy
 
 pytestmark = pytest.mark.xdist_group("published")
 
-VALUES = {"consumption_monthly": "total", "savings": "savings", "carbon_point": "meters", "generation": "total"}
+VALUES = {"consumption_monthly": "total", "savings": "savings", "carbon_point": "meters", "generation": "total",
+          "stock": "sites"}
 
 
 def test_every_table_is_written_as_parquet_and_excel_readable_csv(published):
@@ -26,12 +27,32 @@ def test_every_table_is_written_as_parquet_and_excel_readable_csv(published):
         assert len(pd.read_csv(published["data"] / f"{name}.csv", encoding="utf-8-sig", dtype=str)) == len(frame)
 
 
-def test_no_identifier_of_a_meter_site_or_customer_is_published(published):
-    for path in published["data"].rglob("*"):
+def _identifiers(published, demo) -> set[str]:
+    """Every meter and site pseudonym of the store (with and without its ``m-``/``s-`` prefix) and
+    every customer number of the demo's raw files."""
+    from cleartext import demo_customer_numbers
+
+    store = published["store"]
+    ids = set(store.read("meters")["meter_id"].dropna()) | set(store.read("meters")["site_id"].dropna())
+    ids |= set(store.read("sites")["site_id"].dropna())
+    assert len(ids) > 1_000 and all(i.startswith(("m-", "s-")) for i in ids)
+    return ids | {i[2:] for i in ids} | demo_customer_numbers(demo["raw"])
+
+
+def test_no_identifier_of_a_meter_site_or_customer_is_published(published, demo):
+    """Every file of the open data (Parquet, CSV, JSON, the API) read cell by cell against the
+    store's actual meter and site pseudonyms and the demo's customer numbers."""
+    from cleartext import leaks
+
+    files = [p for p in published["data"].rglob("*") if p.is_file()]
+    assert {p.suffix for p in files} >= {".parquet", ".csv", ".json"}
+    assert {f"{name}.parquet" for name in opendata.TABLES} <= {p.name for p in files}
+    found = leaks(files, _identifiers(published, demo))
+    assert not found, found
+    for path in files:
         if path.suffix in {".csv", ".json"}:
             text = path.read_text("utf-8-sig")
             assert "meter_id" not in text and "site_id" not in text, path
-            assert not any(token.startswith(("m-", "s-")) and len(token) == 22 for token in text.replace('"', " ").split()), path
 
 
 @pytest.mark.parametrize("name", sorted(VALUES))
@@ -42,9 +63,9 @@ def test_published_cells_hold_enough_customers(published, name):
     if name != "generation":  # the small demo has too few PV sites for any published cell
         assert len(hidden) and len(shown), "the small demo has cells on both sides"
     assert hidden[VALUES[name]].isna().all()
-    count = "customers" if "customers" in frame else "meters"
+    count = next(c for c in ("customers", "meters", "sites") if c in frame)
     # a complex's district-heat meter stands for its households: one meter can be many customers
-    counted = shown if count == "customers" else shown[shown["carrier"] != "heat"]
+    counted = shown[shown["carrier"] != "heat"] if count == "meters" else shown
     assert (counted[count] >= privacy.SuppressionRule.configured().min_customers).all()
     assert hidden[count].isna().all(), "counts of hidden cells would say why they are hidden"
 

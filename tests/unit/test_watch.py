@@ -39,6 +39,17 @@ def _hour(hour: int) -> dict[str, pd.DataFrame]:
     return hour_files(day_load(DAY, 2026), DAY, hour)
 
 
+def _poll_until(watcher: Watcher, seconds: float) -> list:
+    """The watcher's first poll that reads something, within ``seconds`` [s] (a look every 0.05 s)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        reports = watcher.poll()
+        if reports:
+            return reports
+        time.sleep(0.05)
+    pytest.fail(f"nothing read within {seconds} s")
+
+
 def _age(path, seconds: float = 5.0) -> None:
     """Make a file look as if it was last written ``seconds`` ago."""
     then = time.time() - seconds
@@ -94,8 +105,7 @@ def test_a_half_written_file_waits_and_then_adds_every_row_once(watcher):
     with open(path, "ab") as handle:  # the writer goes on: the size changes
         handle.write(text[cut:])
     assert watcher.poll() == []  # just changed: not settled
-    time.sleep(0.25)
-    reports = watcher.poll()
+    reports = _poll_until(watcher, seconds=10.0)  # read once unchanged for the settle time (0.2 s)
     assert [(r.rows_stored, r.rows_quarantined, r.warnings) for r in reports] == [(4, 0, [])]
     stored = watcher.store.sql("SELECT count(*) AS n FROM readings WHERE source_file = ?", [name])["n"].iloc[0]
     assert stored == 4 and watcher.pending_files() == 0

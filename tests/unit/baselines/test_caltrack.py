@@ -37,12 +37,12 @@ def test_selected_model_and_coefficients(case):
     assert fit.status[0] == "qualified"
     assert fit.model_type[0] == {"cdd_hdd": "hdd_cdd"}.get(selected["model_type"], selected["model_type"])
     params = tied_reference(sample, fit)["params"]
-    assert fit.intercept[0] == pytest.approx(params["intercept"], rel=1e-6)
+    assert fit.intercept[0] == pytest.approx(params["intercept"], rel=1e-9)
     if "beta_hdd" in params:
-        assert fit.beta_hdd[0] * 5 / 9 == pytest.approx(params["beta_hdd"], rel=1e-6)
+        assert fit.beta_hdd[0] * 5 / 9 == pytest.approx(params["beta_hdd"], rel=1e-9)
         assert fit.heating_balance_point[0] * 9 / 5 + 32 == pytest.approx(params["heating_balance_point"], abs=1e-9)
     if "beta_cdd" in params:
-        assert fit.beta_cdd[0] * 5 / 9 == pytest.approx(params["beta_cdd"], rel=1e-6)
+        assert fit.beta_cdd[0] * 5 / 9 == pytest.approx(params["beta_cdd"], rel=1e-9)
         assert fit.cooling_balance_point[0] * 9 / 5 + 32 == pytest.approx(params["cooling_balance_point"], abs=1e-9)
     assert fit.r_squared_adj[0] == pytest.approx(selected["r_squared_adj"], rel=1e-9, abs=1e-12)
 
@@ -74,7 +74,9 @@ def test_fit_metrics_match(case):
         for key in ("r_squared", "r_squared_adj", "rmse_adj", "cvrmse_adj", "autocorr_resid", "n_prime",
                     "degrees_of_freedom", "fsu_base_term", "observed_mean", "observed_variance"):
             if reference.get(key) is not None:
-                assert metrics[key][0] == pytest.approx(reference[key], rel=1e-8), (name, key)
+                # the FSU term agrees to 1e-8 only (largest measured: 3.5e-9); docs/baselines.md
+                tolerance = 1e-8 if key == "fsu_base_term" else 1e-9
+                assert metrics[key][0] == pytest.approx(reference[key], rel=tolerance), (name, key)
         assert metrics["nmbe"][0] == pytest.approx(reference["nmbe"], abs=1e-12)  # both rounding noise around 0
 
 
@@ -89,12 +91,13 @@ def test_predictions_savings_and_error_bands(case):
                              and rows["n_days"][i] is not None]]
         np.testing.assert_allclose(predicted, expected, rtol=1e-9)
     savings = metered_savings(fit, reporting).iloc[0]
-    assert savings["savings"] == pytest.approx(reference["savings"], rel=1e-8)
+    assert savings["savings"] == pytest.approx(reference["savings"], rel=1e-9)
     assert savings["counterfactual"] == pytest.approx(reference["counterfactual"], rel=1e-9)
     bands = sample["metered_savings"]["error_bands"]
     if not sample["candidates"]["selection_is_floating_point_tie"]:
-        assert savings["fsu_band"] == pytest.approx(bands["FSU Error Band"], rel=1e-7)
-        assert savings["ols_band"] == pytest.approx(bands["OLS Error Band"], rel=1e-7)
+        # the bands agree to 1e-8 only (largest measured: 2.3e-9 both); docs/baselines.md
+        assert savings["fsu_band"] == pytest.approx(bands["FSU Error Band"], rel=1e-8)
+        assert savings["ols_band"] == pytest.approx(bands["OLS Error Band"], rel=1e-8)
 
 
 def _daily(usage: np.ndarray, temp_c: np.ndarray) -> Periods:
@@ -159,7 +162,8 @@ def test_comparison_table_shows_agreement_on_every_sample():
     table = compare_caltrack(FIXTURE)
     assert len(table) == len(SAMPLES)
     assert (table["model_ours"] == table["model_eemeter"]).all()
-    assert (table["coef_rel_diff"] < 1e-6).all() and (table["savings_rel_diff"] < 1e-6).all()
+    # docs/baselines.md: 1e-9 relative or better (measured: at most 3e-14 on the 12 samples)
+    assert (table["coef_rel_diff"] < 1e-9).all() and (table["savings_rel_diff"] < 1e-9).all()
     assert (table["valid_days_ours"] == table["valid_days_eemeter"]).all()
 
 
