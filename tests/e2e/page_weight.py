@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-__all__ = ["PHONE", "Load", "first_load", "deflated", "external", "voila_ready"]
+__all__ = ["PHONE", "Load", "first_load", "deflated", "external", "voila_ready", "until_quiet"]
 
 PHONE = {"width": 390, "height": 844}
 """The phone viewport of issue 14 [CSS px]."""
@@ -121,18 +121,34 @@ def first_load(browser, url: str, ready: Callable | None = None, *, viewport: di
         ready(page)
     page.evaluate("document.fonts.ready.then(() => true)")
     page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(500)  # late font and image requests of the last layout
+    until_quiet(page, 500)  # late font and image requests of the last layout
     if keep_open:
         return load, page
     context.close()
     return load
 
 
-def voila_ready(page, settle_ms: int = 3000) -> None:
-    """A Voila page is complete: its cells are shown (``#rendered_cells``) and the widgets had
-    ``settle_ms`` [ms] to draw."""
+_QUIET = """quiet => {
+    const count = performance.getEntriesByType('resource').length
+        + document.querySelectorAll('.jupyter-widgets, .jp-OutputArea-output').length;
+    const now = performance.now();
+    if (window.__settledCount !== count) { window.__settledCount = count; window.__settledSince = now; return false; }
+    return now - window.__settledSince >= quiet;
+}"""
+
+
+def until_quiet(page, quiet_ms: int, *, timeout_ms: int = 30_000) -> None:
+    """Wait until the page has started no request and drawn no widget or output for ``quiet_ms``
+    [ms], within ``timeout_ms`` [ms]: a condition with a deadline, not a fixed pause."""
+    page.evaluate("() => { delete window.__settledCount; }")
+    page.wait_for_function(_QUIET, arg=quiet_ms, polling=100, timeout=timeout_ms)
+
+
+def voila_ready(page, quiet_ms: int = 1000) -> None:
+    """A Voila page is complete: its cells are shown (``#rendered_cells``) and its widgets and
+    requests have been still for ``quiet_ms`` [ms]."""
     page.wait_for_selector("#rendered_cells", state="visible", timeout=120_000)
-    page.wait_for_timeout(settle_ms)
+    until_quiet(page, quiet_ms, timeout_ms=60_000)
 
 
 if __name__ == "__main__":

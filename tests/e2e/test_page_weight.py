@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 import pytest
-from page_weight import PHONE, external, first_load
+from page_weight import PHONE, external, first_load, until_quiet
 from test_apps import codes, voila  # noqa: F401  (fixtures: the Voila server over the test site)
 from test_programme_pages import programme_site  # noqa: F401  (fixture: the programme pages)
 
@@ -42,7 +42,8 @@ def _screenshots(page, name: str) -> list[Path]:
     paths = []
     for width, viewport in ((390, PHONE), (1280, DESKTOP)):
         page.set_viewport_size(viewport)
-        page.wait_for_timeout(200)
+        page.wait_for_function("width => window.innerWidth === width", arg=viewport["width"], timeout=10_000)
+        until_quiet(page, 200)  # the new width's layout: no late image or widget
         paths.append(folder / f"{name}-{width}.png")
         page.screenshot(path=str(paths[-1]), full_page=True)
     return paths
@@ -112,7 +113,7 @@ def _app_ready(page) -> None:
     """The app ran its cells (Voila shows them) and its widgets are drawn."""
     page.wait_for_selector("#rendered_cells", state="visible", timeout=90_000)
     page.wait_for_function("document.querySelectorAll('.jp-OutputArea-output').length > 0", timeout=60_000)
-    page.wait_for_timeout(2_000)
+    until_quiet(page, 1_000, timeout_ms=60_000)  # the widgets are drawn and ask for nothing more
 
 
 APPS = ("index.ipynb", "ward_explorer.ipynb", "my_savings.ipynb", "board.ipynb", "live.ipynb")
