@@ -22,28 +22,13 @@ import numpy as np
 import pandas as pd
 
 from energy_lib.core import templating
-from energy_lib.core.status import Severity, Status, WarningCode
+from energy_lib.core.status import ModelWarning, Status, json_safe
 
 __all__ = ["STATUSES", "ModelWarning", "BaselineResult", "CalTRACKResult", "TOWTResult", "json_safe",
            "check_version", "array_to_dict", "array_from_dict", "frame_to_dict", "frame_from_dict"]
 
 STATUSES = tuple(Status)
 """The statuses of a result (:class:`energy_lib.core.status.Status`)."""
-
-
-def json_safe(value: Any) -> Any:
-    """``value`` with NaN and infinities as None, NumPy scalars and arrays as Python values."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [json_safe(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def array_to_dict(values: np.ndarray) -> dict:
@@ -87,48 +72,6 @@ def check_version(data: dict, method: str, version: str) -> None:
     if data.get("method", method) != method or data.get("version") != version:
         raise ValueError(f"a result of {data.get('method')!r} version {data.get('version')!r} is not a "
                          f"{method!r} version {version!r} result")
-
-
-@dataclass(frozen=True)
-class ModelWarning:
-    """A warning as data: a code, its severity, a message, its subject and JSON-safe data showing why.
-
-    Example: ``ModelWarning(WarningCode.MISSING_MONTHS, subject="m-001", data={"months": [2, 3]})``.
-
-    Attributes
-    ----------
-    code : WarningCode
-        What happened (an unknown code is refused).
-    message : str
-        What it means here; the code's default message (:attr:`WarningCode.message`) if empty.
-    subject : str or None
-        What it is about: a meter id or a file.
-    severity : Severity
-        ``info``, ``warning`` or ``error``; the code's default (:attr:`WarningCode.severity`) if None.
-    data : dict
-        JSON-safe values that show why.
-    """
-
-    code: WarningCode
-    message: str = ""
-    subject: str | None = None
-    severity: Severity | None = None
-    data: dict = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        code = WarningCode(self.code)
-        object.__setattr__(self, "code", code)
-        object.__setattr__(self, "severity", Severity(self.severity) if self.severity is not None else code.severity)
-        object.__setattr__(self, "message", self.message or code.message)
-
-    def to_dict(self) -> dict:
-        return {"code": str(self.code), "severity": str(self.severity), "message": self.message,
-                "subject": self.subject, "data": json_safe(self.data)}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> ModelWarning:
-        return cls(WarningCode(data["code"]), data.get("message", ""), data.get("subject"),
-                   Severity(data["severity"]) if data.get("severity") else None, dict(data.get("data") or {}))
 
 
 @dataclass(frozen=True)

@@ -4,15 +4,23 @@ Each is a ``str`` Enum (:class:`enum.StrEnum`): a member *is* its value, so tabl
 and JSON hold the same strings as before, while code compares members (``status ==
 Status.QUALIFIED``) and an unknown value is refused (``Status("qualifed")`` raises ``ValueError``).
 
+A warning is data (:class:`ModelWarning`): a code, its severity, a message, its subject (a meter
+or a file) and JSON-safe values that show why.
+
 Vocabularies that describe another idea (an ingested file's outcome, a page build's outcome, a
 board post's visibility) are small Enums next to their owners.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
-__all__ = ["Status", "Sufficiency", "Severity", "WarningCode", "SEVERITY", "MESSAGES"]
+import numpy as np
+
+__all__ = ["Status", "Sufficiency", "Severity", "WarningCode", "SEVERITY", "MESSAGES", "ModelWarning", "json_safe"]
 
 
 class Status(StrEnum):
@@ -115,3 +123,63 @@ MESSAGES: dict[WarningCode, str] = {
     WarningCode.NO_FINAL_LINE_BREAK: "The file does not end with a line break: its last row may be cut off.",
 }
 """The default message of each code (a warning may carry a more precise one)."""
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with NaN and infinities as None, NumPy scalars and arrays as Python values."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [json_safe(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class ModelWarning:
+    """A warning as data: a code, its severity, a message, its subject and JSON-safe data showing why.
+
+    Example: ``ModelWarning(WarningCode.MISSING_MONTHS, subject="m-001", data={"months": [2, 3]})``.
+
+    Attributes
+    ----------
+    code : WarningCode
+        What happened (an unknown code is refused).
+    message : str
+        What it means here; the code's default message (:attr:`WarningCode.message`) if empty.
+    subject : str or None
+        What it is about: a meter id or a file.
+    severity : Severity
+        ``info``, ``warning`` or ``error``; the code's default (:attr:`WarningCode.severity`) if None.
+    data : dict
+        JSON-safe values that show why.
+    """
+
+    code: WarningCode
+    message: str = ""
+    subject: str | None = None
+    severity: Severity | None = None
+    data: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        code = WarningCode(self.code)
+        object.__setattr__(self, "code", code)
+        object.__setattr__(self, "severity", Severity(self.severity) if self.severity is not None else code.severity)
+        object.__setattr__(self, "message", self.message or code.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_dict(self) -> dict:
+        return {"code": str(self.code), "severity": str(self.severity), "message": self.message,
+                "subject": self.subject, "data": json_safe(self.data)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ModelWarning:
+        return cls(WarningCode(data["code"]), data.get("message", ""), data.get("subject"),
+                   Severity(data["severity"]) if data.get("severity") else None, dict(data.get("data") or {}))
