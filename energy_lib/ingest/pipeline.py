@@ -291,7 +291,7 @@ def _already_ingested(store: Store, sha256: str) -> dict | None:
     if not store.rows("ingest_log"):
         return None
     found = store.sql("SELECT source_file, adapter, ingested_at FROM ingest_log "
-                      "WHERE sha256 = ? AND status = 'stored' ORDER BY ingested_at LIMIT 1", [sha256])
+                      "WHERE sha256 = ? AND status = ? ORDER BY ingested_at LIMIT 1", [sha256, IngestOutcome.STORED.value])
     return None if found.empty else found.iloc[0].to_dict()
 
 

@@ -203,8 +203,8 @@ class Watcher:
         """The digests among ``digests`` whose content the store already ingested."""
         if not digests or not self.store.rows("ingest_log"):
             return set()
-        found = self.store.sql("SELECT DISTINCT sha256 FROM ingest_log WHERE status = 'stored' AND sha256 IN ?",
-                               [digests])
+        found = self.store.sql("SELECT DISTINCT sha256 FROM ingest_log WHERE status = ? AND sha256 IN ?",
+                               [IngestOutcome.STORED.value, digests])
         return set(found["sha256"])
 
     def _name(self, path: Path) -> str:
