@@ -51,6 +51,7 @@ def frame_to_dict(frame: pd.DataFrame) -> dict:
     for name, column in frame.items():
         if isinstance(column.dtype, pd.CategoricalDtype):
             columns[str(name)] = {"categories": json_safe(column.cat.categories.to_numpy()),
+                                  "categories_name": column.cat.categories.name,
                                   "codes": array_to_dict(column.cat.codes.to_numpy())}
         else:
             columns[str(name)] = array_to_dict(column.to_numpy())
@@ -61,7 +62,8 @@ def frame_from_dict(data: dict) -> pd.DataFrame:
     columns = {}
     for name, column in data["columns"].items():
         if "categories" in column:
-            columns[name] = pd.Categorical.from_codes(array_from_dict(column["codes"]), column["categories"])
+            categories = pd.Index(column["categories"], name=column.get("categories_name"))
+            columns[name] = pd.Categorical.from_codes(array_from_dict(column["codes"]), categories)
         else:
             columns[name] = array_from_dict(column)
     return pd.DataFrame(columns)
