@@ -357,7 +357,8 @@ def carbon_point(usage: MonthlyUsage, settings: CarbonPointSettings | None = Non
         "use": use_total.ravel(), "baseline": baseline_total.ravel(), "reduction": reduction.ravel(),
         "tier": tier.ravel().astype(np.int8), "maintenance": maintenance.ravel(),
         "points": points.ravel(), "won": points.ravel() * settings.won_per_point,
-        "status": pd.Categorical.from_codes((~complete).ravel().astype(np.int8), [Status.QUALIFIED.value, Status.DISQUALIFIED.value]),
+        "status": pd.Categorical.from_codes((~complete).ravel().astype(np.int8),
+                                            [Status.QUALIFIED.value, Status.DISQUALIFIED.value]),
         "reason": pd.Categorical.from_codes(_reasons(usage.values, baseline, usage.first_month, complete).ravel(),
                                             ["", f"{__name__}.missing_bill", f"{__name__}.no_baseline"]),
     })

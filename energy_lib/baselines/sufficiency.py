@@ -144,7 +144,8 @@ def hourly_sufficiency(usage: pd.Series, temp_c: pd.Series, start: pd.Timestamp,
     critical = bool(names)
     if extreme:
         names.append(WarningCode.EXTREME_VALUES_DETECTED)
-    return {"meter_id": meter_id, "status": Sufficiency.FAIL if critical else Sufficiency.PASS, "valid_days": valid.sum() / 24.0,
+    return {"meter_id": meter_id, "status": Sufficiency.FAIL if critical else Sufficiency.PASS,
+            "valid_days": valid.sum() / 24.0,
             "coverage": valid.mean() if len(valid) else 0.0, "negative_periods": negative,
             "extreme_periods": extreme, "warnings": ";".join(f"{_PREFIX}.{n}" for n in names),
             "thin_months": thin}

@@ -129,7 +129,8 @@ class ComputeReport:
             out += [f"{'buckets':>17}: {self.buckets:>10,} of "
                     + ", ".join(f"{n:,} {kind}" for kind, n in self.readings.items()) + " readings; inside them "
                     + ", ".join(f"{k} {v:.1f} s" for k, v in self.bucket_seconds.items())]
-        out += [f"{'warnings':>17}: " + ", ".join(f"{code} {n:,}" for code, n in self.warnings.items())] if self.warnings else []
+        if self.warnings:  # rows of the warnings table per code
+            out += [f"{'warnings':>17}: " + ", ".join(f"{code} {n:,}" for code, n in self.warnings.items())]
         return out
 
 
@@ -249,7 +250,8 @@ def towt_analysis(readings: pd.DataFrame, hourly_temp_c: pd.Series, edges: pd.Se
         model = fit_towt(base, hourly_temp_c, meter_id=str(meter_id))
         checked = hourly_sufficiency(base, hourly_temp_c, start, edge, meter_id=meter_id)
         m = model.result.metrics
-        warnings = [w for w in checked["warnings"].split(";") if w] + [f"{fit_towt.__module__}.{w.code}" for w in model.result.warnings]
+        warnings = [w for w in checked["warnings"].split(";") if w] + [f"{fit_towt.__module__}.{w.code}"
+                                                                       for w in model.result.warnings]
         baselines.append({
             "meter_id": meter_id, "carrier": "electricity", "method": "towt", "baseline_start": start,
             "baseline_end": edge, "status": model.result.status, "model_type": model.result.model_type,
