@@ -44,6 +44,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -59,6 +60,7 @@ from energy_lib.core import templating
 __all__ = [
     "Board",
     "BoardSettings",
+    "Visibility",
     "Post",
     "Page",
     "Report",
@@ -80,7 +82,16 @@ KST = timezone(timedelta(hours=9), "KST")
 """Korea Standard Time. Korea has no daylight saving time, so a fixed offset is exact."""
 
 _T = TypeVar("_T")
-_STATUSES = ("visible", "hidden", "all")
+
+
+class Visibility(StrEnum):
+    """Which posts a listing shows (:meth:`Board.posts`): citizens see ``visible`` posts only; the
+    other two are for moderators."""
+
+    VISIBLE = "visible"
+    HIDDEN = "hidden"
+    ALL = "all"
+
 
 ACTIONS = ("hide", "unhide", "delete", "auto-hide", "refused-post")
 """What the moderation log records: a moderator's ``hide``, ``unhide`` and ``delete``, the reports'
@@ -645,7 +656,7 @@ class Board:
         return self._run(work, write=True)
 
     def posts(self, category: str | None = None, ward_code: str | None = None, page: int = 1,
-              per_page: int = 10, *, status: str = "visible", reported: bool = False) -> Page:
+              per_page: int = 10, *, status: Visibility | str = Visibility.VISIBLE, reported: bool = False) -> Page:
         """One page of posts, newest first (ties: higher id first).
 
         Parameters
@@ -656,8 +667,8 @@ class Board:
             From 1; a page past the last is empty.
         per_page : int
             1 to ``max_per_page``.
-        status : {"visible", "hidden", "all"}
-            Citizens see ``"visible"`` posts only; the other two are for moderators.
+        status : Visibility
+            Citizens see ``visible`` posts only; ``hidden`` and ``all`` are for moderators.
         reported : bool
             Only posts with reports no moderator has reviewed.
 
@@ -666,8 +677,8 @@ class Board:
         PostRejected
             Unknown category or ward code.
         """
-        if status not in _STATUSES:
-            raise ValueError(f"status must be one of {', '.join(_STATUSES)}, not {status!r}")
+        if status not in set(Visibility):
+            raise ValueError(f"status must be one of {', '.join(Visibility)}, not {status!r}")
         if page < 1 or not 1 <= per_page <= self.settings.max_per_page:
             raise ValueError(f"page must be 1 or more and per_page 1 to {self.settings.max_per_page}")
         conditions = []
@@ -675,8 +686,8 @@ class Board:
             conditions.append(_POSTS.c.category == self._checked_category(category))
         if (ward := _checked_ward(ward_code)) is not None:
             conditions.append(_POSTS.c.ward_code == ward)
-        if status != "all":
-            conditions.append(_POSTS.c.hidden == (status == "hidden"))
+        if status != Visibility.ALL:
+            conditions.append(_POSTS.c.hidden == (status == Visibility.HIDDEN))
         if reported:
             conditions.append(_POSTS.c.id.in_(sa.select(_REPORTS.c.post_id).where(_IS_OPEN)))
 

@@ -29,22 +29,37 @@ References
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from energy_lib.baselines import metrics
-from energy_lib.baselines.result import BaselineResult, ModelWarning
+from energy_lib.baselines.result import CalTRACKResult, ModelWarning
+from energy_lib.core.status import Status
 
 __all__ = ["CalTRACKSettings", "Periods", "CalTRACKFit", "fit_caltrack", "predict_caltrack",
-           "FAHRENHEIT_GRID", "MODEL_TYPES", "CANDIDATE_STATUS"]
+           "FAHRENHEIT_GRID", "MODEL_TYPES", "CandidateStatus", "CANDIDATE_STATUS"]
 
 FAHRENHEIT_GRID = np.arange(30, 91, dtype=float)
 """OpenEEmeter's balance points [°F]."""
 
 MODEL_TYPES = ("intercept_only", "hdd_only", "cdd_only", "hdd_cdd")
-CANDIDATE_STATUS = {0: "qualified", 1: "disqualified", 2: "not_attempted", 3: "error"}
+
+
+class CandidateStatus(StrEnum):
+    """The status of one candidate model: a result's statuses, and ``not_attempted`` (too few
+    degree days at its balance points, CalTRACK 2.0, 3.2.1)."""
+
+    QUALIFIED = Status.QUALIFIED.value
+    DISQUALIFIED = Status.DISQUALIFIED.value
+    NOT_ATTEMPTED = "not_attempted"
+    ERROR = Status.ERROR.value
+
+
+CANDIDATE_STATUS = {0: CandidateStatus.QUALIFIED, 1: CandidateStatus.DISQUALIFIED, 2: CandidateStatus.NOT_ATTEMPTED,
+                    3: CandidateStatus.ERROR}
 
 _F_TO_C = 5.0 / 9.0
 
@@ -214,8 +229,8 @@ class CalTRACKFit:
             "fsu_base_term": self.totals_metrics["fsu_base_term"],
         })
 
-    def result(self, i: int, warnings: tuple[ModelWarning, ...] = ()) -> BaselineResult:
-        """The shared result object of meter *i* (with every candidate when the fit kept them)."""
+    def result(self, i: int, warnings: tuple[ModelWarning, ...] = ()) -> CalTRACKResult:
+        """The result object of meter *i* (with every candidate when the fit kept them)."""
         grid = np.asarray(self.settings.balance_points_c)
         candidates = [] if not self.candidate_status else [{"model_type": "intercept_only", "status": CANDIDATE_STATUS[int(self.candidate_status["intercept_only"][i])],
                        "r_squared_adj": float(self.candidate_r2_adj["intercept_only"][i])}]
@@ -238,8 +253,8 @@ class CalTRACKFit:
             params |= {"beta_hdd_per_c": self.beta_hdd[i], "heating_balance_point_c": self.heating_balance_point[i]}
         if self.model_type[i] in ("cdd_only", "hdd_cdd"):
             params |= {"beta_cdd_per_c": self.beta_cdd[i], "cooling_balance_point_c": self.cooling_balance_point[i]}
-        return BaselineResult(
-            method=f"caltrack_{self.settings.interval}", status=str(self.status[i]),
+        return CalTRACKResult(
+            method=f"caltrack_{self.settings.interval}", status=Status(self.status[i]),
             meter_id=str(self.periods.meter_ids[i]), model_type=self.model_type[i] or None,
             params={k: float(v) for k, v in params.items()},
             metrics={k: float(v[i]) for k, v in self.totals_metrics.items()},
@@ -458,7 +473,7 @@ def _fit_chunk(periods: Periods, settings: CalTRACKSettings, keep_candidates: bo
     k = np.select([model_type == "hdd_cdd", np.isin(model_type, ["hdd_only", "cdd_only"])], [2, 1], 0)
     avgs = metrics.fit_metrics_batch(observed, predicted, k)
     totals = metrics.fit_metrics_batch(observed * periods.days, predicted * periods.days, k)
-    result_status = np.where(n == 0, "no_data", np.where(has_model, "qualified", "disqualified"))
+    result_status = np.where(n == 0, Status.NO_DATA, np.where(has_model, Status.QUALIFIED, Status.DISQUALIFIED))
     if not keep_candidates:
         status, r2_adj = {}, {}
     elif "hdd_cdd" in status:

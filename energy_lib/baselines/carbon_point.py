@@ -18,12 +18,17 @@ References
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
+from energy_lib.baselines.result import (array_from_dict, array_to_dict, check_version, frame_from_dict,
+                                         frame_to_dict, json_safe)
 from energy_lib.core import configuration
+from energy_lib.core.status import Status
 
 __all__ = ["MonthlyUsage", "same_month_baseline", "CarbonPointSettings", "CarbonPointResult",
            "carbon_point", "half_year_reduction", "reduction_tier", "MONTH_STATUS"]
@@ -238,11 +243,52 @@ class CarbonPointResult:
     settings : CarbonPointSettings
     """
 
+    METHOD: ClassVar[str] = "carbon_point"
+    VERSION: ClassVar[str] = "1"
+    """The revision of this implementation of the rule (raised when its results change)."""
+
     usage: MonthlyUsage
     baseline: np.ndarray
     baseline_years: np.ndarray
     half_years: pd.DataFrame
     settings: CarbonPointSettings
+
+    @property
+    def method(self) -> str:
+        return self.METHOD
+
+    @property
+    def version(self) -> str:
+        return self.VERSION
+
+    def to_dict(self) -> dict:
+        """A JSON-safe dictionary (NaN → None) of the inputs, settings and outputs, with the
+        method's name and version; :meth:`from_dict` reverses it."""
+        return {"method": self.method, "version": self.version, "settings": json_safe(asdict(self.settings)),
+                "usage": {"meters": array_to_dict(self.usage.meters.to_numpy()),
+                          "carriers": array_to_dict(self.usage.carriers), "first_month": str(self.usage.first_month),
+                          "values": array_to_dict(self.usage.values)},
+                "baseline": array_to_dict(self.baseline), "baseline_years": array_to_dict(self.baseline_years),
+                "half_years": frame_to_dict(self.half_years)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> CarbonPointResult:
+        check_version(data, cls.METHOD, cls.VERSION)
+        u, c = data["usage"], data["settings"]
+        usage = MonthlyUsage(pd.Index(array_from_dict(u["meters"])), array_from_dict(u["carriers"]),
+                             np.datetime64(u["first_month"], "M"), array_from_dict(u["values"]))
+        settings = CarbonPointSettings(tuple(c["tier_lower_bounds"]), {k: tuple(v) for k, v in c["points"].items()},
+                                       tuple(c["maintenance_bounds"]), c["maintenance_after"],
+                                       dict(c["maintenance_points"]), c["won_per_point"], tuple(c["years_back"]))
+        return cls(usage, array_from_dict(data["baseline"]), array_from_dict(data["baseline_years"]),
+                   frame_from_dict(data["half_years"]), settings)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> CarbonPointResult:
+        return cls.from_dict(json.loads(text))
 
     def monthly(self) -> pd.DataFrame:
         """One row per meter and month: use, baseline, years averaged, reduction, status."""
@@ -311,7 +357,8 @@ def carbon_point(usage: MonthlyUsage, settings: CarbonPointSettings | None = Non
         "use": use_total.ravel(), "baseline": baseline_total.ravel(), "reduction": reduction.ravel(),
         "tier": tier.ravel().astype(np.int8), "maintenance": maintenance.ravel(),
         "points": points.ravel(), "won": points.ravel() * settings.won_per_point,
-        "status": pd.Categorical.from_codes((~complete).ravel().astype(np.int8), ["qualified", "disqualified"]),
+        "status": pd.Categorical.from_codes((~complete).ravel().astype(np.int8),
+                                            [Status.QUALIFIED.value, Status.DISQUALIFIED.value]),
         "reason": pd.Categorical.from_codes(_reasons(usage.values, baseline, usage.first_month, complete).ravel(),
                                             ["", f"{__name__}.missing_bill", f"{__name__}.no_baseline"]),
     })

@@ -14,13 +14,19 @@ References
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
 
+from energy_lib.baselines.result import check_version, frame_from_dict, frame_to_dict
 from energy_lib.core import configuration, units
+from energy_lib.core.status import Status
 from energy_lib.baselines.carbon_point import MonthlyUsage, half_year_reduction, reduction_tier, same_month_baseline
 
-__all__ = ["eco_mileage", "CO2_FACTORS"]
+__all__ = ["eco_mileage", "EcoMileageResult", "CO2_FACTORS"]
 
 CO2_FACTORS = {
     "electricity": "emissions.carbon_point_electricity_kgco2_per_kwh",
@@ -30,7 +36,49 @@ CO2_FACTORS = {
 """Carbon Point factor of each carrier's canonical unit [kgCO2/kWh or kgCO2/m³]."""
 
 
-def eco_mileage(usage: MonthlyUsage, site_of_meter: pd.Series) -> pd.DataFrame:
+@dataclass(frozen=True)
+class EcoMileageResult:
+    """Eco-Mileage outcomes of many sites.
+
+    Attributes
+    ----------
+    half_years : pandas.DataFrame
+        One row per site and half-year (see :func:`eco_mileage`).
+    """
+
+    METHOD: ClassVar[str] = "eco_mileage"
+    VERSION: ClassVar[str] = "1"
+    """The revision of this implementation of the rule (raised when its results change)."""
+
+    half_years: pd.DataFrame
+
+    @property
+    def method(self) -> str:
+        return self.METHOD
+
+    @property
+    def version(self) -> str:
+        return self.VERSION
+
+    def to_dict(self) -> dict:
+        """A JSON-safe dictionary (NaN → None) with the method's name and version; :meth:`from_dict`
+        reverses it."""
+        return {"method": self.method, "version": self.version, "half_years": frame_to_dict(self.half_years)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> EcoMileageResult:
+        check_version(data, cls.METHOD, cls.VERSION)
+        return cls(frame_from_dict(data["half_years"]))
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> EcoMileageResult:
+        return cls.from_dict(json.loads(text))
+
+
+def eco_mileage(usage: MonthlyUsage, site_of_meter: pd.Series) -> EcoMileageResult:
     """Eco-Mileage reduction rates and tiers per site and half-year.
 
     Parameters
@@ -42,8 +90,8 @@ def eco_mileage(usage: MonthlyUsage, site_of_meter: pd.Series) -> pd.DataFrame:
 
     Returns
     -------
-    pandas.DataFrame
-        One row per site and half-year: ``co2_kg`` and ``baseline_co2_kg`` [kgCO2] over the six
+    EcoMileageResult
+        ``half_years``, one row per site and half-year: ``co2_kg`` and ``baseline_co2_kg`` [kgCO2] over the six
         months, ``reduction`` [fraction], ``tier`` (0–3), ``mileage`` (NaN where not configured),
         ``status`` (``qualified`` where every meter of the site has every bill and a baseline),
         ``carriers_used``.
@@ -75,10 +123,10 @@ def eco_mileage(usage: MonthlyUsage, site_of_meter: pd.Series) -> pd.DataFrame:
     amounts = np.array([0.0, *config["mileage"]]) if config["mileage"] else None
     carriers_used = ", ".join(sorted(set(usage.carriers[counted])))
     n_half = len(halves)
-    return pd.DataFrame({
+    return EcoMileageResult(pd.DataFrame({
         "site_id": np.repeat(site_ids, n_half), "half_year": np.tile(halves.to_numpy(), n_sites),
         "co2_kg": co2_total.ravel(), "baseline_co2_kg": baseline_total.ravel(), "reduction": reduction.ravel(),
         "tier": tier.ravel().astype(np.int8),
         "mileage": amounts[tier.ravel()] if amounts is not None else np.nan,
-        "status": np.where(complete.ravel(), "qualified", "disqualified"), "carriers_used": carriers_used,
-    })
+        "status": np.where(complete.ravel(), Status.QUALIFIED, Status.DISQUALIFIED), "carriers_used": carriers_used,
+    }))

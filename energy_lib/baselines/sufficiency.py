@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from energy_lib.baselines.caltrack import Periods
+from energy_lib.core.status import Sufficiency, WarningCode
 
 __all__ = ["sufficiency", "hourly_sufficiency", "REQUIRED_DAYS", "MIN_COVERAGE"]
 
@@ -65,12 +66,13 @@ def sufficiency(periods: Periods, *, required_days: int = REQUIRED_DAYS, min_cov
     q25, median, q75 = _row_quantiles(np.where(meter_ok, per_day, np.nan), (0.25, 0.5, 0.75))
     extreme = (np.where(meter_ok, per_day, -np.inf) > (median + 3 * (q75 - q25))[:, None]).sum(axis=1)
     checks = [
-        (~meter_ok.any(axis=1), "no_data", True),
-        (coverage < min_coverage, "too_many_days_with_missing_data", True),
-        (meter_days / required_days < min_coverage, "too_many_days_with_missing_meter_data", True),
-        (temperature_days / required_days < min_coverage, "too_many_days_with_missing_temperature_data", True),
-        (negative > 0, "negative_meter_values", True),
-        (extreme > 0, "extreme_values_detected", False),
+        (~meter_ok.any(axis=1), WarningCode.NO_DATA, True),
+        (coverage < min_coverage, WarningCode.TOO_MANY_DAYS_WITH_MISSING_DATA, True),
+        (meter_days / required_days < min_coverage, WarningCode.TOO_MANY_DAYS_WITH_MISSING_METER_DATA, True),
+        (temperature_days / required_days < min_coverage, WarningCode.TOO_MANY_DAYS_WITH_MISSING_TEMPERATURE_DATA,
+         True),
+        (negative > 0, WarningCode.NEGATIVE_METER_VALUES, True),
+        (extreme > 0, WarningCode.EXTREME_VALUES_DETECTED, False),
     ]
     names = np.full(periods.n_meters, "", dtype=object)
     failed = np.zeros(periods.n_meters, dtype=bool)
@@ -78,7 +80,7 @@ def sufficiency(periods: Periods, *, required_days: int = REQUIRED_DAYS, min_cov
         names = np.where(mask, names + np.where(names == "", "", ";") + f"{_PREFIX}.{name}", names)
         if critical:
             failed |= mask
-    return pd.DataFrame({"meter_id": periods.meter_ids, "status": np.where(failed, "fail", "pass"),
+    return pd.DataFrame({"meter_id": periods.meter_ids, "status": np.where(failed, Sufficiency.FAIL, Sufficiency.PASS),
                          "valid_days": valid_days, "coverage": coverage, "negative_periods": negative,
                          "extreme_periods": extreme, "warnings": names})
 
@@ -134,15 +136,16 @@ def hourly_sufficiency(usage: pd.Series, temp_c: pd.Series, start: pd.Timestamp,
         extreme = int((used > median + 3 * (q75 - q25)).sum())
     names = []
     if not valid.any():
-        names.append("no_data")
+        names.append(WarningCode.NO_DATA)
     if thin:
-        names.append("too_many_hours_missing_in_month")
+        names.append(WarningCode.TOO_MANY_HOURS_MISSING_IN_MONTH)
     if negative:
-        names.append("negative_meter_values")
+        names.append(WarningCode.NEGATIVE_METER_VALUES)
     critical = bool(names)
     if extreme:
-        names.append("extreme_values_detected")
-    return {"meter_id": meter_id, "status": "fail" if critical else "pass", "valid_days": valid.sum() / 24.0,
+        names.append(WarningCode.EXTREME_VALUES_DETECTED)
+    return {"meter_id": meter_id, "status": Sufficiency.FAIL if critical else Sufficiency.PASS,
+            "valid_days": valid.sum() / 24.0,
             "coverage": valid.mean() if len(valid) else 0.0, "negative_periods": negative,
             "extreme_periods": extreme, "warnings": ";".join(f"{_PREFIX}.{n}" for n in names),
             "thin_months": thin}

@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 
 from energy_lib.baselines import metrics
-from energy_lib.baselines.result import BaselineResult, ModelWarning
+from energy_lib.baselines.result import ModelWarning, TOWTResult
+from energy_lib.core.status import Status, WarningCode
 
 __all__ = ["TOWTSettings", "TOWTModel", "fit_towt", "fahrenheit_to_celsius", "SEGMENT_NAMES"]
 
@@ -177,12 +178,12 @@ class _Segment:
 class TOWTModel:
     """A fitted TOWT baseline: one model per segment, each predicting its centre month.
 
-    ``result`` is the shared :class:`~energy_lib.baselines.result.BaselineResult` (status,
+    ``result`` is its :class:`~energy_lib.baselines.result.TOWTResult` (status,
     metrics of the whole baseline, warnings); ``segments`` hold each segment's occupancy,
     bins, coefficients and metrics.
     """
 
-    result: BaselineResult
+    result: TOWTResult
     segments: tuple[_Segment | None, ...] = field(repr=False)
     settings: TOWTSettings = field(repr=False)
 
@@ -243,8 +244,9 @@ def fit_towt(usage: pd.Series, temp_c: pd.Series, *, meter_id: str | None = None
     warnings: list[ModelWarning] = []
     base = {"method": "towt", "meter_id": meter_id, "settings": settings.to_dict()}
     if valid.sum() == 0:
-        return TOWTModel(BaselineResult(status="no_data", warnings=(ModelWarning(
-            f"{__name__}.no_data", "No hour has both use and temperature.", {"n_hours": int(len(y))}),), **base),
+        return TOWTModel(TOWTResult(status=Status.NO_DATA, warnings=(ModelWarning(
+            WarningCode.NO_DATA, "No hour has both use and temperature.", meter_id, data={"n_hours": int(len(y))}),),
+            **base),
             (None,) * 12, settings)
     index = usage.index[valid]
     y, temp = y[valid], temp[valid]
@@ -256,8 +258,8 @@ def fit_towt(usage: pd.Series, temp_c: pd.Series, *, meter_id: str | None = None
         w = weights[:, s]
         rows = w > 0
         if not rows.any():
-            warnings.append(ModelWarning(f"{__name__}.empty_segment", "A segment has no hours with data; its "
-                                         "month cannot be predicted.", {"segment": name}))
+            warnings.append(ModelWarning(WarningCode.EMPTY_SEGMENT, "A segment has no hours with data; its "
+                                         "month cannot be predicted.", meter_id, data={"segment": name}))
             segments.append(None)
             continue
         occupied = _occupancy(y, temp, how, w, settings)
@@ -270,16 +272,16 @@ def fit_towt(usage: pd.Series, temp_c: pd.Series, *, meter_id: str | None = None
         fitted = _predict(coefficients, how[centre], _bin_features(temp[centre], endpoints), occupied, split)
         segment_metrics = metrics.fit_metrics(y[centre], fitted, n_params=len(coefficients))
         segments.append(_Segment(name, occupied, endpoints, split, coefficients, segment_metrics))
-    model = TOWTModel(BaselineResult(status="qualified", **base), tuple(segments), settings)
+    model = TOWTModel(TOWTResult(status=Status.QUALIFIED, **base), tuple(segments), settings)
     predicted = model.predict(index, temp)
     overall = metrics.fit_metrics(y, predicted, n_params=1)
     missing_months = sorted(set(range(1, 13)) - set(np.unique(month).tolist()))
     if missing_months:
-        warnings.append(ModelWarning(f"{__name__}.missing_months", "The baseline has no data in some calendar "
+        warnings.append(ModelWarning(WarningCode.MISSING_MONTHS, "The baseline has no data in some calendar "
                                      "months; those months are predicted from their neighbours' half weight.",
-                                     {"months": missing_months}))
-    status = "qualified" if len(np.unique(month)) >= 12 else "disqualified"
-    result = BaselineResult(status=status, model_type="towt", metrics=overall, warnings=tuple(warnings),
+                                     meter_id, data={"months": missing_months}))
+    status = Status.QUALIFIED if len(np.unique(month)) >= 12 else Status.DISQUALIFIED
+    result = TOWTResult(status=status, model_type="towt", metrics=overall, warnings=tuple(warnings),
                             params={"occupied_hours_mean": float(np.mean([s.occupied.sum() for s in segments
                                                                           if s is not None]))}, **base)
     return TOWTModel(result, tuple(segments), settings)

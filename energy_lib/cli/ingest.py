@@ -11,14 +11,15 @@ import typer
 from energy_lib.cli.app import StoreOption, WorkersOption, app, open_store
 from energy_lib.cli.keys import require_key
 from energy_lib.ingest.formats import Options
-from energy_lib.ingest.pipeline import DATA_SUFFIXES, IngestReport, data_files, ingest_files
+from energy_lib.ingest.pipeline import DATA_SUFFIXES, IngestOutcome, IngestReport, data_files, ingest_files
 from energy_lib.ingest.problems import excerpt
 from energy_lib.ingest.registry import FORMATS
 from energy_lib.store import Store
 
 
 def _print_report(report: IngestReport, target: Store, show: int) -> None:
-    mark = {"stored": "ok", "already_ingested": "skip", "rejected": "REJECTED"}[report.status]
+    mark = {IngestOutcome.STORED: "ok", IngestOutcome.ALREADY_INGESTED: "skip",
+            IngestOutcome.REJECTED: "REJECTED"}[report.status]
     typer.echo(f"[{mark}] {report.file} ({report.format or '?'}): {report.message}")
     for warning in report.warnings:
         typer.echo(f"   warning: {warning}")

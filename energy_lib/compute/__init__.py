@@ -15,6 +15,8 @@ and writes, atomically, the derived tables of ``data/derived/`` (see data/README
   programme), with the portfolio uncertainty. Meters whose baseline fails CalTRACK data
   sufficiency, and in the annual analysis meters whose programme began in the baseline year, are
   counted but not summed (:func:`mark_totals`).
+* ``warnings``: one row per data sufficiency or model warning of a baseline, by code and severity
+  (:func:`warnings_table`).
 * ``carbon_point``: the Carbon Point rule per bill meter and half-year.
 * ``programme_*``: each programme against a matched comparison group, by difference in
   differences (:mod:`energy_lib.evaluation`): effects, event study, balance, savings, cost and
@@ -53,13 +55,15 @@ from energy_lib.baselines.towt import fit_towt
 from energy_lib.core.scratch import scratch_folder
 from energy_lib.compute.partitions import Partitions, write_partitions
 from energy_lib.store import NothingToCompute, Store
+from energy_lib.core.status import MESSAGES, SEVERITY, Sufficiency, WarningCode
 from energy_lib.core.tables import TABLES
 
 __all__ = ["ComputeSettings", "ComputeReport", "compute", "caltrack_analysis", "towt_analysis",
            "savings_by_group", "calibrate", "mark_totals", "carbon_point_table", "default_reporting_start",
+           "warnings_table",
            "DERIVED_TABLES"]
 
-DERIVED_TABLES = ("baselines", "savings", "savings_by_group", "band_calibration", "carbon_point")
+DERIVED_TABLES = ("baselines", "warnings", "savings", "savings_by_group", "band_calibration", "carbon_point")
 BILL_RESOLUTIONS = ("billing", "monthly")
 MODELLED_CARRIERS = ("electricity", "gas", "heat")
 """Carriers with a weather model; water has the Carbon Point rule only."""
@@ -113,6 +117,8 @@ class ComputeReport:
     bucket_seconds: dict[str, float] = field(default_factory=dict)
     buckets: int = 0
     readings: dict[str, int] = field(default_factory=dict)
+    warnings: dict[str, int] = field(default_factory=dict)
+    """Rows of the ``warnings`` table per code, most frequent first."""
 
     def lines(self) -> list[str]:
         out = [f"annual analysis: reporting year from {self.reporting_start:%Y-%m}"]
@@ -123,6 +129,8 @@ class ComputeReport:
             out += [f"{'buckets':>17}: {self.buckets:>10,} of "
                     + ", ".join(f"{n:,} {kind}" for kind, n in self.readings.items()) + " readings; inside them "
                     + ", ".join(f"{k} {v:.1f} s" for k, v in self.bucket_seconds.items())]
+        if self.warnings:  # rows of the warnings table per code
+            out += [f"{'warnings':>17}: " + ", ".join(f"{code} {n:,}" for code, n in self.warnings.items())]
         return out
 
 
@@ -242,7 +250,8 @@ def towt_analysis(readings: pd.DataFrame, hourly_temp_c: pd.Series, edges: pd.Se
         model = fit_towt(base, hourly_temp_c, meter_id=str(meter_id))
         checked = hourly_sufficiency(base, hourly_temp_c, start, edge, meter_id=meter_id)
         m = model.result.metrics
-        warnings = [w for w in checked["warnings"].split(";") if w] + [w.qualified_name for w in model.result.warnings]
+        warnings = [w for w in checked["warnings"].split(";") if w] + [f"{fit_towt.__module__}.{w.code}"
+                                                                       for w in model.result.warnings]
         baselines.append({
             "meter_id": meter_id, "carrier": "electricity", "method": "towt", "baseline_start": start,
             "baseline_end": edge, "status": model.result.status, "model_type": model.result.model_type,
@@ -258,6 +267,41 @@ def towt_analysis(readings: pd.DataFrame, hourly_temp_c: pd.Series, edges: pd.Se
         if progress:
             progress()
     return pd.DataFrame(baselines), pd.DataFrame(results)
+
+
+def warnings_table(baselines: pd.DataFrame) -> pd.DataFrame:
+    """The ``warnings`` table: one row per warning named in the baselines' ``warnings`` column.
+
+    Parameters
+    ----------
+    baselines : pandas.DataFrame
+        Rows of the ``baselines`` table (``analysis``, ``meter_id``, ``method``, ``warnings``: qualified
+        names, ``;``-separated).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``analysis``, ``meter_id``, ``method``, ``code``, ``severity``, ``message``; a code named
+        twice for one baseline (sufficiency and TOWT both find no data) gives one row.
+
+    Raises
+    ------
+    ValueError
+        If a name's code is not a :class:`~energy_lib.core.status.WarningCode` (a bug: every
+        warning the library emits has one).
+    """
+    keys = ["analysis", "meter_id", "method"]
+    names = baselines[keys].assign(name=baselines["warnings"].fillna("").str.split(";")).explode("name")
+    names = names[names["name"].fillna("") != ""]
+    codes = names["name"].str.rsplit(".", n=1).str[-1]
+    unknown = sorted(set(codes) - set(WarningCode))
+    if unknown:
+        raise ValueError(f"warnings without a WarningCode: {', '.join(unknown)}")
+    table = names[keys].assign(code=codes).drop_duplicates(keys + ["code"], ignore_index=True)
+    by_code = {str(code): code for code in WarningCode}
+    table["severity"] = table["code"].map({k: str(SEVERITY[c]) for k, c in by_code.items()})
+    table["message"] = table["code"].map({k: MESSAGES[c] for k, c in by_code.items()})
+    return table.sort_values(keys + ["code"], kind="stable", ignore_index=True)
 
 
 def calibrate(frame: pd.DataFrame, programme_sites: pd.Series) -> pd.DataFrame:
@@ -286,7 +330,7 @@ def calibrate(frame: pd.DataFrame, programme_sites: pd.Series) -> pd.DataFrame:
         table = savings.band_calibration(placebo, by, value=quantity, band=band)
         frame["band" if quantity == "savings" else band] = savings.calibrate_bands(frame, table, by, band=band)
         tables.append(table.assign(quantity=quantity))
-    sums = savings.aggregate_calibration(placebo[placebo["sufficiency"] == "pass"], by, band="floored_band", areas=AREAS)
+    sums = savings.aggregate_calibration(placebo[placebo["sufficiency"] == Sufficiency.PASS], by, band="floored_band", areas=AREAS)
     errors = savings.aggregate_errors(frame, sums, by, band="floored_band", areas=tuple(AREAS))
     for column in errors.columns:
         frame[column] = errors[column].to_numpy()
@@ -315,7 +359,7 @@ def mark_totals(frame: pd.DataFrame, enrolled: pd.DataFrame, reporting_start: pd
     annual = frame["analysis"] == "annual"
     out = frame.assign(programme_in_baseline=annual & frame["meter_id"].isin(during["meter_id"]))
     out["in_totals"] = out["primary"] & out[["savings", "fsu_band"]].notna().all(axis=1) \
-        & (out["sufficiency"] == "pass") & ~out["programme_in_baseline"]
+        & (out["sufficiency"] == Sufficiency.PASS) & ~out["programme_in_baseline"]
     return out
 
 
@@ -325,7 +369,7 @@ def savings_by_group(frame: pd.DataFrame) -> pd.DataFrame:
     (:func:`energy_lib.savings.aggregate`, ``se`` and its shared parts). Meters failing data
     sufficiency and meters whose programme began in the baseline year are counted
     (``meters_insufficient``, ``meters_programme_in_baseline``), not summed."""
-    primary = frame[frame["primary"]].assign(city=CITY_CODE, insufficient=lambda f: f["sufficiency"] != "pass")
+    primary = frame[frame["primary"]].assign(city=CITY_CODE, insufficient=lambda f: f["sufficiency"] != Sufficiency.PASS)
     summed = primary[primary["in_totals"]]
     parts = []
     for level, column in (("city", "city"), ("gu", "gu_code"), ("ward", "ward_code"), ("building_type", "building_type")):
@@ -531,6 +575,7 @@ def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSet
             ["analysis", "meter_id", "method"], kind="stable", ignore_index=True)
         carbon = pa.concat_tables(carbons).sort_by([("meter_id", "ascending"), ("half_year", "ascending")])
         del baselines, results, carbons
+        warning_table = warnings_table(baseline_table)
         savings_table = mark_totals(savings_table, enrolled, reporting_start, baseline_days=settings.baseline_days)
         calibration = calibrate(savings_table, participation["site_id"])
         groups = savings_by_group(savings_table)
@@ -539,6 +584,7 @@ def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSet
         lap("evaluation")
     with derived.writer() as writer:
         writer.replace("baselines", baseline_table)
+        writer.replace("warnings", warning_table)
         writer.replace("savings", savings_table)
         writer.replace("savings_by_group", groups)
         writer.replace("band_calibration", calibration)
@@ -546,10 +592,12 @@ def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSet
         for name, frame in evaluations.items():
             writer.replace(name, frame if len(frame) else TABLES[name].empty())
     lap("write")
-    rows = {"baselines": len(baseline_table), "savings": len(savings_table), "savings_by_group": len(groups),
+    rows = {"baselines": len(baseline_table), "warnings": len(warning_table), "savings": len(savings_table), "savings_by_group": len(groups),
             "band_calibration": len(calibration), "carbon_point": carbon.num_rows,
             **{name: len(frame) for name, frame in evaluations.items()}}
-    return ComputeReport(reporting_start, rows, lap.seconds, inside, parts.buckets, dict(parts.rows))
+    counts = warning_table["code"].value_counts(sort=True)
+    return ComputeReport(reporting_start, rows, lap.seconds, inside, parts.buckets, dict(parts.rows),
+                         {str(code): int(n) for code, n in counts.items()})
 
 
 def _enrolled_meters(participation: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from energy_lib.baselines.data import window
 from energy_lib.core.identity import pseudonyms
+from energy_lib.core.status import Sufficiency
 from energy_lib.ingest.formats import default_provider
 from energy_lib.savings import aggregate
 from energy_lib.store import Store
@@ -217,7 +218,7 @@ def band_coverage(rows: pd.DataFrame, programme_sites: set, *, splits: int = 20)
         calibration, held = rows[half], rows[~half].copy()
         placebo = calibration[~calibration["site_id"].isin(programme_sites)]
         factors = sv.band_calibration(placebo, by, band="floored")
-        sums = sv.aggregate_calibration(placebo[placebo["sufficiency"] == "pass"], by, band="floored", areas=AREAS)
+        sums = sv.aggregate_calibration(placebo[placebo["sufficiency"] == Sufficiency.PASS], by, band="floored", areas=AREAS)
         held["band"] = sv.calibrate_bands(held, factors, by, band="floored")
         errors = sv.aggregate_errors(held, sums, by, band="floored", areas=tuple(AREAS))
         held[list(errors.columns)] = errors.to_numpy()

@@ -44,6 +44,7 @@ import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import duckdb
 import numpy as np
@@ -54,10 +55,21 @@ from energy_lib.core import configuration
 from energy_lib.savings import in_units
 from energy_lib.store import Store
 
-__all__ = ["EvaluationSettings", "MonthlyUse", "Evaluation", "monthly_use", "participants", "comparison_pool",
+__all__ = ["EffectStatus", "EvaluationSettings", "MonthlyUse", "Evaluation", "monthly_use", "participants", "comparison_pool",
            "pre_features", "match_controls", "balance", "stacked_panel", "absorb", "difference_in_differences",
            "event_study", "annual_savings", "cost_effectiveness", "prosumer_balance", "evaluate", "evaluate_all",
            "ENERGY_CARRIERS", "DAYS_PER_YEAR"]
+
+
+
+class EffectStatus(StrEnum):
+    """Whether a programme's effect on a carrier was estimated (the ``status`` of ``programme_effects``)."""
+
+    ESTIMATED = "estimated"
+    """Difference in differences and event study estimated."""
+    TOO_FEW = "too_few"
+    """Fewer than two participants or three sites in the panel: nothing estimated."""
+
 
 ENERGY_CARRIERS = ("electricity", "gas", "heat")
 """Carriers evaluated for a programme that names none (e.g. an energy-independent village)."""
@@ -789,14 +801,14 @@ def evaluate(store: Store, programme_id: str, settings: EvaluationSettings | Non
         row = {"programme_id": programme_id, "carrier": carrier, "enrolled": enrolled,
                "matched_in_gu": float((in_gu == "gu").mean()) if len(in_gu) else np.nan}
         if mine["stack"].nunique() < 2 or mine["site_id"].nunique() < 3:
-            effects.append({**row, "status": "too_few", "participants": int(mine["stack"].nunique())})
+            effects.append({**row, "status": EffectStatus.TOO_FEW, "participants": int(mine["stack"].nunique())})
             continue
         estimate = difference_in_differences(mine, settings)
         study, pretrend = event_study(mine, settings)
-        effects.append({**row, **estimate, "pretrend_p_value": pretrend, "status": "estimated"})
+        effects.append({**row, **estimate, "pretrend_p_value": pretrend, "status": EffectStatus.ESTIMATED})
         studies.append(study.assign(programme_id=programme_id, carrier=carrier))
     effects = pd.DataFrame(effects)
-    estimated = effects[effects["status"] == "estimated"] if len(effects) else effects
+    estimated = effects[effects["status"] == EffectStatus.ESTIMATED] if len(effects) else effects
     savings = annual_savings(estimated, estimated.set_index(["programme_id", "carrier"])["enrolled"]) \
         if len(estimated) else pd.DataFrame()
     info = pd.DataFrame([{"programme_id": programme_id, "cost_won_per_participant": programme["cost_won_per_participant"],

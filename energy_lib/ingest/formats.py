@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from energy_lib.core import configuration, units, wards
+from energy_lib.core.status import ModelWarning
 from energy_lib.ingest import parse, vocab
 from energy_lib.ingest.problems import IngestError, Issues, excerpt
 from energy_lib.ingest.textfile import RawFile, normalise_header, unit_in_header
@@ -138,7 +139,7 @@ class Converted:
     target: str
     records: pd.DataFrame
     issues: Issues
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[ModelWarning] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
     """Headers for fields derived from other columns (e.g. ``unit`` from ``사용량(kWh)``)."""
 

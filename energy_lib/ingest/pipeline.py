@@ -16,6 +16,7 @@ import multiprocessing
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -24,13 +25,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from energy_lib.core import wards
+from energy_lib.core.status import ModelWarning, WarningCode
 from energy_lib.ingest import registry
 from energy_lib.ingest.formats import Columns, Converted, Format, Options, Reference, detect
 from energy_lib.ingest.problems import MAX_MESSAGE, IngestError, Issues, excerpt
 from energy_lib.ingest.textfile import RawFile, read_raw
 from energy_lib.store import Store
 
-__all__ = ["IngestReport", "ingest_file", "ingest_files", "ensure_reference", "data_files", "DATA_SUFFIXES"]
+__all__ = ["IngestOutcome", "IngestReport", "ingest_file", "ingest_files", "ensure_reference", "data_files", "DATA_SUFFIXES"]
 
 _log = logging.getLogger(__name__)
 # A library does not print: without this, Python's last-resort handler would write warnings and
@@ -45,24 +47,38 @@ _EXCERPT = 100
 """Longest excerpt of a field kept in the quarantine's ``raw`` column [characters]."""
 
 
+class IngestOutcome(StrEnum):
+    """What became of one file (the ``status`` of its ``ingest_log`` row)."""
+
+    STORED = "stored"
+    """Read and committed (its rows stored or quarantined)."""
+    ALREADY_INGESTED = "already_ingested"
+    """The same content was ingested before; nothing added."""
+    REJECTED = "rejected"
+    """The file cannot be read; nothing added."""
+
+
 @dataclass
 class IngestReport:
     """What became of one file."""
 
     file: str
-    status: str  # "stored", "already_ingested" or "rejected"
+    status: IngestOutcome
     format: str | None = None
     rows_in: int = 0
     rows_stored: int = 0
     rows_quarantined: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     message: str = ""
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[ModelWarning] = field(default_factory=list)
     seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.status = IngestOutcome(self.status)
 
     @property
     def ok(self) -> bool:
-        return self.status != "rejected"
+        return self.status != IngestOutcome.REJECTED
 
 
 def ensure_reference(store: Store, *, rebuild: bool = False) -> None:
@@ -130,7 +146,7 @@ def _prepare(store: Store, path: str | Path, options: Options, name: str | None)
             converted = Converted(fmt.target, pd.DataFrame({"source_row": np.array([], dtype=np.int64)}), Issues(0))
     except IngestError as error:
         _log_rejection(store, name, path, error, options)
-        return IngestReport(name, "rejected", options.format, message=str(error),
+        return IngestReport(name, IngestOutcome.REJECTED, options.format, message=str(error),
                             seconds=time.perf_counter() - started)
     headers = {**columns.mapping, **converted.headers}
     _flag_damaged_text(raw, converted)
@@ -146,7 +162,7 @@ def _commit(store: Store, prepared: _Prepared) -> IngestReport:
     with store.writer() as writer:
         previous = _already_ingested(store, raw.sha256)
         if previous is not None:
-            return IngestReport(name, "already_ingested", previous["adapter"], raw.records, 0, 0,
+            return IngestReport(name, IngestOutcome.ALREADY_INGESTED, previous["adapter"], raw.records, 0, 0,
                                 message=f"the same content was ingested on {previous['ingested_at']:%Y-%m-%d %H:%M} "
                                         f"UTC as {previous['source_file']}; nothing added.",
                                 seconds=time.perf_counter() - prepared.started)
@@ -162,8 +178,10 @@ def _commit(store: Store, prepared: _Prepared) -> IngestReport:
         if not raw.ends_with_newline:
             last = max([int(raw.rows[-1]) if len(raw.rows) else 2, *(m.row for m in raw.malformed),
                         *raw.empty_rows[-1:].tolist()])
-            warnings.append(f"the file does not end with a line break: check that its last row "
-                            f"(row {last}) is complete, or export the file again.")
+            warnings.append(ModelWarning(WarningCode.NO_FINAL_LINE_BREAK,
+                                         f"the file does not end with a line break: check that its last row "
+                                         f"(row {last}) is complete, or export the file again.", name,
+                                         data={"last_row": last}))
         for warning in warnings:
             _log.warning("%s: %s", name, warning)
         reasons = {str(k): int(v) for k, v in quarantine["reason"].value_counts(sort=False).items() if v}
@@ -173,10 +191,10 @@ def _commit(store: Store, prepared: _Prepared) -> IngestReport:
         _write_log_line(store, writer, pd.DataFrame([{
             "source_file": name, "sha256": raw.sha256, "adapter": fmt.name, "encoding": raw.encoding,
             "rows_in": rows_in, "rows_stored": stored, "rows_quarantined": len(quarantine),
-            "status": "stored", "message": excerpt(logged, MAX_MESSAGE - 30),
+            "status": IngestOutcome.STORED.value, "message": excerpt(logged, MAX_MESSAGE - 30),
             "ingested_at": ingested_at,
         }]))
-    return IngestReport(name, "stored", fmt.name, rows_in, stored, len(quarantine), reasons,
+    return IngestReport(name, IngestOutcome.STORED, fmt.name, rows_in, stored, len(quarantine), reasons,
                         summary, warnings, time.perf_counter() - prepared.started)
 
 
@@ -255,7 +273,7 @@ def _guarded(store: Store, path: str | Path, options: Options, work: Callable[[]
                                          f"{excerpt(str(error), 100)}); nothing of it was stored.",
                               "This is a bug: report it with the file. The other files were ingested.")
         _log_rejection(store, str(path), path, problem, options)
-        return IngestReport(str(path), "rejected", options.format, message=str(problem),
+        return IngestReport(str(path), IngestOutcome.REJECTED, options.format, message=str(problem),
                             seconds=time.perf_counter() - started)
 
 
@@ -273,7 +291,7 @@ def _already_ingested(store: Store, sha256: str) -> dict | None:
     if not store.rows("ingest_log"):
         return None
     found = store.sql("SELECT source_file, adapter, ingested_at FROM ingest_log "
-                      "WHERE sha256 = ? AND status = 'stored' ORDER BY ingested_at LIMIT 1", [sha256])
+                      "WHERE sha256 = ? AND status = ? ORDER BY ingested_at LIMIT 1", [sha256, IngestOutcome.STORED.value])
     return None if found.empty else found.iloc[0].to_dict()
 
 
@@ -286,13 +304,13 @@ def _log_rejection(store: Store, name: str, path: str | Path, error: IngestError
         digest = ""
     line = pd.DataFrame([{
         "source_file": name, "sha256": digest, "adapter": options.format or "unknown", "encoding": None,
-        "rows_in": 0, "rows_stored": 0, "rows_quarantined": 0, "status": "rejected",
+        "rows_in": 0, "rows_stored": 0, "rows_quarantined": 0, "status": IngestOutcome.REJECTED.value,
         "message": str(error), "ingested_at": _now_utc(),
     }])
     with store.writer() as writer:
         if store.rows("ingest_log"):
             logged = store.sql("SELECT status FROM ingest_log WHERE sha256 = ?", [digest])
-            if (logged["status"] == "stored").any():
+            if (logged["status"] == IngestOutcome.STORED).any():
                 return
         _write_log_line(store, writer, line)
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from energy_lib.core.status import Status
 from energy_lib.publish import privacy
 from energy_lib.publish.audit import AuditResult
 from energy_lib.publish.cells import CostModel, Dimension, magnitude_table
@@ -181,7 +182,7 @@ def build_release(*, use: pd.DataFrame, savings: pd.DataFrame, carbon_point: pd.
         extra={column: column for column in [*published_savings, "meters"]}, variables=published_savings,
         protected=tuple(published_savings), **common)
 
-    points = carbon_point[carbon_point["status"] == "qualified"].merge(
+    points = carbon_point[carbon_point["status"] == Status.QUALIFIED].merge(
         meter_sites.merge(sites[["site_id", "ward_code", "building_type"]], on="site_id"), on="meter_id")
     points = points.rename(columns={"ward_code": "area"}).merge(meter_households, on="meter_id", how="left")
     cells["carbon_point"] = magnitude_table(

@@ -30,6 +30,8 @@ import pandas as pd
 
 import energy_lib
 from energy_lib.core import configuration, i18n, templating
+from energy_lib.core.status import Status
+from energy_lib.evaluation import EffectStatus
 from energy_lib.publish import aggregate, privacy
 from energy_lib.publish import disclosure
 from energy_lib.publish.audit import attack
@@ -354,7 +356,7 @@ def carbon_point_table(protected: disclosure.ProtectedRelease, carbon_point: pd.
         ``meter_id``, ``ward_code``, ``building_type`` of every meter.
     """
     by = ["area", "building_type", "carrier", "half_year"]
-    rows = carbon_point[carbon_point["status"] == "qualified"].merge(meter_sites, on="meter_id", how="inner")
+    rows = carbon_point[carbon_point["status"] == Status.QUALIFIED].merge(meter_sites, on="meter_id", how="inner")
     rows = rows.rename(columns={"ward_code": "area"})
     lifted = lift(rows.assign(**{f"tier_{t}": rows["tier"].eq(t) for t in (1, 2, 3)}),
                    list(disclosure.dimensions(ward_table())))
@@ -402,7 +404,7 @@ def programme_tables(store: Store, derived: Store, rule: privacy.SuppressionRule
                p.cost_won_per_participant, count(DISTINCT q.site_id) AS participants
         FROM programmes p LEFT JOIN participation q USING (programme_id) GROUP BY ALL ORDER BY p.programme_id""")
     effects = derived.read("programme_effects")
-    hidden = ((effects["status"] != "estimated") | (effects["participants"] < rule.min_customers)
+    hidden = ((effects["status"] != EffectStatus.ESTIMATED) | (effects["participants"] < rule.min_customers)
               | (effects["controls"].fillna(0) < rule.min_customers))
     flags = effects[["programme_id", "carrier"]].assign(suppressed=hidden.to_numpy())
     by_programme = flags.groupby("programme_id")["suppressed"].any().rename("suppressed").reset_index()
@@ -537,7 +539,7 @@ def _qualified_carbon_points(derived: Store) -> pd.DataFrame:
     """The derived ``carbon_point`` rows that count (status ``qualified``), with the columns the
     tables use: the full city has 19 million rows, most of them not qualified."""
     return derived.sql("SELECT meter_id, carrier, half_year, tier, maintenance, points, won, status FROM carbon_point "
-                       "WHERE status = 'qualified' ORDER BY meter_id, carrier, half_year")
+                       "WHERE status = ? ORDER BY meter_id, carrier, half_year", [Status.QUALIFIED.value])
 
 
 def audit_site(out: Path, store: Store, derived: Store) -> pd.DataFrame:

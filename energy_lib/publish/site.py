@@ -28,13 +28,14 @@ import multiprocessing
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 import energy_lib
 from energy_lib.core import i18n, templating
 from energy_lib.publish import fonts
 
-__all__ = ["Page", "PageResult", "BuildSummary", "plan", "page_key", "code_fingerprint",
+__all__ = ["Page", "PageOutcome", "PageResult", "BuildSummary", "plan", "page_key", "code_fingerprint",
            "render_html", "build", "site_css"]
 
 
@@ -58,6 +59,14 @@ class Page:
         return self.parameters["lang"]
 
 
+class PageOutcome(StrEnum):
+    """What happened to a page in a build."""
+
+    EXECUTED = "executed"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+
+
 @dataclass
 class PageResult:
     """What happened to a page in a build: ``executed``, ``unchanged`` or ``failed``, and where
@@ -65,7 +74,7 @@ class PageResult:
     loading the open data), the other cells (views and figures) and rendering HTML."""
 
     path: str
-    status: str
+    status: PageOutcome
     seconds: float = 0.0
     error: str = ""
     parts: dict[str, float] = field(default_factory=dict)
@@ -80,7 +89,7 @@ class BuildSummary:
 
     @property
     def failed(self) -> list[PageResult]:
-        return [r for r in self.results if r.status == "failed"]
+        return [r for r in self.results if r.status == PageOutcome.FAILED]
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -261,10 +270,10 @@ def _execute(job: tuple[Page, str, str | None, str, str]) -> PageResult:
         parts["render"] = time.perf_counter() - rendering
     except Exception as error:  # a page's failure is reported, never stops the site
         message = f"{type(error).__name__}: {getattr(error, 'evalue', None) or error}"
-        return PageResult(page.path, "failed", time.perf_counter() - started, message.splitlines()[0][:500], parts)
+        return PageResult(page.path, PageOutcome.FAILED, time.perf_counter() - started, message.splitlines()[0][:500], parts)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, "utf-8")
-    return PageResult(page.path, "executed", time.perf_counter() - started, parts=parts | _cell_seconds(notebook))
+    return PageResult(page.path, PageOutcome.EXECUTED, time.perf_counter() - started, parts=parts | _cell_seconds(notebook))
 
 
 def _cell_seconds(notebook) -> dict[str, float]:
@@ -318,7 +327,7 @@ def build(site: Path, pages: list[Page], data_hash: str, *, notebooks: Path, wor
         key = page_key(page, data_hash, code_hash, notebooks)
         other = _other_language(page, by_path)
         if not force and state.get(page.path) == key and (site / page.path).exists():
-            result = PageResult(page.path, "unchanged")
+            result = PageResult(page.path, PageOutcome.UNCHANGED)
             summary.results.append(result)
             if progress:
                 progress(result)
@@ -332,7 +341,7 @@ def build(site: Path, pages: list[Page], data_hash: str, *, notebooks: Path, wor
         try:
             for result in pool.imap_unordered(_execute, jobs):
                 summary.results.append(result)
-                if result.status == "executed":
+                if result.status == PageOutcome.EXECUTED:
                     state[result.path] = keys[result.path]
                 else:
                     state.pop(result.path, None)
@@ -352,7 +361,7 @@ def build(site: Path, pages: list[Page], data_hash: str, *, notebooks: Path, wor
     summary.seconds["fonts"] = time.perf_counter() - fonts_started
     state_path.write_text(json.dumps(state, indent=1, sort_keys=True), "utf-8")
     summary.seconds["total"] = time.perf_counter() - started
-    executed = [r for r in summary.results if r.status == "executed"]
+    executed = [r for r in summary.results if r.status == PageOutcome.EXECUTED]
     summary.seconds["page_parts"] = {part: round(sum(r.parts.get(part, 0.0) for r in executed), 2)
                                      for part in ("kernel", "setup", "cells", "render")}
     (site / "build-summary.json").write_text(json.dumps({

@@ -33,6 +33,7 @@ from scipy.spatial import ConvexHull, Voronoi
 
 from energy_lib.core import wards as ward_reference
 from energy_lib.baselines.result import ModelWarning
+from energy_lib.core.status import WarningCode
 
 __all__ = ["ORIGIN", "EARTH_RADIUS_KM", "CODE_PROPERTIES", "WardShapes", "project", "schematic_cells",
            "read_boundaries", "gu_outline", "edges", "outline_mask", "signed_area"]
@@ -320,20 +321,20 @@ def read_boundaries(path: str | Path, ward_table: pd.DataFrame | None = None, *,
     if shapes.missing:
         names = table.set_index("ward_code").loc[list(shapes.missing), "dong_name_ko"]
         warnings.append(ModelWarning(
-            "energy_lib.publish.ward_shapes.ward_without_boundary",
-            f"{len(shapes.missing)} ward(s) have no feature in {path.name}; they are drawn as points.",
-            {"ward_codes": list(shapes.missing), "dong_names": names.tolist()}))
+            WarningCode.WARD_WITHOUT_BOUNDARY,
+            f"{len(shapes.missing)} ward(s) have no feature in {path.name}; they are drawn as points.", path.name,
+            data={"ward_codes": list(shapes.missing), "dong_names": names.tolist()}))
     if outside:
-        warnings.append(ModelWarning("energy_lib.publish.ward_shapes.features_outside_gwangju",
-                                     f"{len(outside)} feature(s) outside Gwangju were skipped.",
-                                     {"n_features": len(outside), "examples": outside[:5]}))
+        warnings.append(ModelWarning(WarningCode.FEATURES_OUTSIDE_GWANGJU,
+                                     f"{len(outside)} feature(s) outside Gwangju were skipped.", path.name,
+                                     data={"n_features": len(outside), "examples": outside[:5]}))
     points = shapes.points()
     astray = [c for c in shapes.rings if not shapes.contains(c, points.loc[c].to_numpy())[0]]
     if astray:
         warnings.append(ModelWarning(
-            "energy_lib.publish.ward_shapes.point_outside_boundary",
-            "These wards' representative points lie outside their boundary: check the features' codes.",
-            {"ward_codes": astray}))
+            WarningCode.POINT_OUTSIDE_BOUNDARY,
+            "These wards' representative points lie outside their boundary: check the features' codes.", path.name,
+            data={"ward_codes": astray}))
     return WardShapes(shapes.rings, table, schematic=False, source=str(path), warnings=tuple(warnings))
 
 

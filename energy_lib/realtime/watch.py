@@ -38,7 +38,7 @@ from pathlib import Path
 
 
 from energy_lib.store import NothingToCompute
-from energy_lib.ingest.pipeline import IngestReport, ingest_file
+from energy_lib.ingest.pipeline import IngestOutcome, IngestReport, ingest_file
 from energy_lib.realtime.live import LiveMonitor, utc_now
 from energy_lib.store import Store
 
@@ -203,8 +203,8 @@ class Watcher:
         """The digests among ``digests`` whose content the store already ingested."""
         if not digests or not self.store.rows("ingest_log"):
             return set()
-        found = self.store.sql("SELECT DISTINCT sha256 FROM ingest_log WHERE status = 'stored' AND sha256 IN ?",
-                               [digests])
+        found = self.store.sql("SELECT DISTINCT sha256 FROM ingest_log WHERE status = ? AND sha256 IN ?",
+                               [IngestOutcome.STORED.value, digests])
         return set(found["sha256"])
 
     def _name(self, path: Path) -> str:
@@ -265,7 +265,7 @@ class Watcher:
                 continue
             reports.append(report)
             self.echo(_report_line(report))
-            if report.status == "rejected":
+            if report.status == IngestOutcome.REJECTED:
                 self._reject(path, report.message)
             if report.rows_stored:
                 last = (report.file, seen.first_seen)
@@ -314,6 +314,7 @@ def _clock() -> str:
 
 def _report_line(report: IngestReport) -> str:
     """``[ok] name (format): N stored, M quarantined (reasons) · seconds`` and its warnings."""
-    mark = {"stored": "ok", "already_ingested": "skip", "rejected": "REJECTED"}[report.status]
+    mark = {IngestOutcome.STORED: "ok", IngestOutcome.ALREADY_INGESTED: "skip",
+            IngestOutcome.REJECTED: "REJECTED"}[report.status]
     line = f"{_clock()} [{mark}] {report.file} ({report.format or '?'}): {report.message} · {report.seconds:.2f} s"
     return "\n".join([line, *(f"   warning: {w}" for w in report.warnings)])

@@ -42,6 +42,7 @@ import pandas as pd
 from scipy import stats
 
 from energy_lib.core import configuration, units
+from energy_lib.core.status import Status
 from energy_lib.baselines.caltrack import CalTRACKFit, Periods, predict_caltrack
 from energy_lib.baselines.towt import TOWTModel
 
@@ -189,7 +190,7 @@ def metered_savings(fit: CalTRACKFit, reporting: Periods, *, confidence: float =
     months = _reporting_months(reporting, both, fit.settings.interval)
     bands = error_bands(fit.totals_metrics, observed_mean, months, fit.settings.interval, confidence=confidence)
     savings = counterfactual - observed_total
-    has = (count > 0) & (fit.status == "qualified")
+    has = (count > 0) & (fit.status == Status.QUALIFIED)
     frame = pd.DataFrame({
         "meter_id": fit.periods.meter_ids, "counterfactual": counterfactual, "observed": observed_total,
         "savings": savings, "base": total(predicted["base"]), "heating": total(predicted["heating"]),
@@ -230,7 +231,7 @@ def towt_savings(model: TOWTModel, usage: pd.Series, temp_c: pd.Series, *, confi
     counterfactual, observed_total = float(predicted[both].sum()), float(observed[both].sum())
     observed_mean = np.array([observed_total / count if count else np.nan])
     bands = error_bands(metrics_, observed_mean, np.array([float(count)]), "hourly", confidence=confidence)
-    ok = count > 0 and model.result.status == "qualified"
+    ok = count > 0 and model.result.status == Status.QUALIFIED
     row = {"counterfactual": counterfactual, "observed": observed_total, "savings": counterfactual - observed_total,
            "base": np.nan, "heating": np.nan, "cooling": np.nan, **{k: float(v[0]) for k, v in bands.items()}}
     row = {k: (v if ok else np.nan) for k, v in row.items()}
@@ -281,7 +282,7 @@ def normalised_savings(baseline: CalTRACKFit, reporting: CalTRACKFit, normal_tem
             return np.where(n_prime > 0, Z_90 * per_day_sigma * np.sqrt(n_days * n_days / n_prime), np.nan)
 
     band = np.sqrt(noise(baseline) ** 2 + noise(reporting) ** 2)
-    ok = (baseline.status == "qualified") & (reporting.status == "qualified")
+    ok = (baseline.status == Status.QUALIFIED) & (reporting.status == Status.QUALIFIED)
     return pd.DataFrame({"meter_id": baseline.periods.meter_ids, "baseline_normal": np.where(ok, before, np.nan),
                          "reporting_normal": np.where(ok, after, np.nan),
                          "savings": np.where(ok, before - after, np.nan), "band": np.where(ok, band, np.nan)})

@@ -16,6 +16,7 @@ from energy_lib.core import units
 from energy_lib.cli import app
 from energy_lib.compute import ComputeSettings, compute, default_reporting_start
 from energy_lib.core.scratch import new_scratch_folder, remove_abandoned
+from energy_lib.core.status import Severity, Sufficiency, WarningCode
 from energy_lib.store import Store
 from energy_lib.core.tables import TABLES
 
@@ -132,6 +133,23 @@ def test_carbon_point_table(computed):
     assert (carbon.loc[carbon["status"] == "disqualified", "reason"] != "").all()
 
 
+def test_warnings_reach_the_derived_table_by_code_and_severity(computed):
+    warnings, baselines = computed["warnings"], computed["baselines"]
+    assert len(warnings) > 0 and computed["report"].rows["warnings"] == len(warnings)
+    assert set(warnings["code"]) <= set(WarningCode) and set(warnings["severity"]) <= set(Severity)
+    # every code named in a baseline's `warnings` column has its row, and no other row exists
+    keys = ["analysis", "meter_id", "method"]
+    named = {(*k, name.rsplit(".", 1)[1]) for *k, names in baselines[keys + ["warnings"]].itertuples(index=False)
+             for name in names.split(";") if name}
+    assert set(warnings[keys + ["code"]].itertuples(index=False, name=None)) == named
+    # a baseline failing data sufficiency has an error-severity warning that says why
+    failing = baselines.loc[baselines["sufficiency"] == Sufficiency.FAIL, keys]
+    errors = warnings.loc[warnings["severity"] == Severity.ERROR, keys].drop_duplicates()
+    assert len(failing) > 0 and len(failing.merge(errors, on=keys)) == len(failing)
+    assert warnings["message"].str.len().gt(0).all()
+    assert computed["report"].warnings == warnings["code"].value_counts().to_dict()
+
+
 def test_tables_conform_to_the_data_dictionary(computed):
     for name in computed["report"].rows:
         assert list(computed[name].columns) == TABLES[name].column_names
@@ -150,6 +168,7 @@ def test_cli_compute(demo, tmp_path):
                                  "--reporting-start", "2025-06"])
     assert result.exit_code == 0, result.output
     assert "reporting year from 2025-06" in result.output
+    assert "warnings: " in result.output and str(WarningCode.NO_DATA) in result.output  # counts per code
     assert Store(tmp_path / "d").rows("savings") > 0
     bad = runner.invoke(app, ["compute", "--store", str(demo["store"].root), "--derived", str(tmp_path / "d"),
                               "--reporting-start", "June"])

@@ -12,6 +12,7 @@ from matplotlib import pyplot as plt
 from scipy.spatial import ConvexHull
 
 from energy_lib.core import wards
+from energy_lib.core.status import WarningCode
 from energy_lib.publish import maps, plots, ward_shapes
 
 matplotlib.use("Agg")
@@ -155,11 +156,10 @@ def test_boundary_file_missing_wards_and_other_regions_are_warnings(tmp_path, ce
     path = _boundary_file(tmp_path, cells, table, skip={CHIPYEONG}, extra=[seoul])
     shapes = maps.read_boundaries(path, code_property="adm_cd2")
     assert shapes.missing == (CHIPYEONG,)
-    found = {w.qualified_name: w.data for w in shapes.warnings}
-    assert found["energy_lib.publish.ward_shapes.ward_without_boundary"] == {"ward_codes": [CHIPYEONG],
-                                                             "dong_names": ["치평동"]}
-    assert found["energy_lib.publish.ward_shapes.features_outside_gwangju"] == {"n_features": 1,
-                                                                 "examples": ["1111053000"]}
+    found = {w.code: w.data for w in shapes.warnings}
+    assert found[WarningCode.WARD_WITHOUT_BOUNDARY] == {"ward_codes": [CHIPYEONG], "dong_names": ["치평동"]}
+    assert found[WarningCode.FEATURES_OUTSIDE_GWANGJU] == {"n_features": 1, "examples": ["1111053000"]}
+    assert {w.subject for w in shapes.warnings} == {path.name}
     fig = maps.draw_map(pd.Series({CHIPYEONG: 5.0}), MEASURE, title="경계", shapes=shapes,
                         highlight=CHIPYEONG)
     assert len(_gid(fig, "no_boundary")) == 2  # the missing ward as a point, in both panels

@@ -19,6 +19,7 @@ from energy_lib.core import i18n
 from energy_lib.publish import charts, opendata, plots
 from energy_lib.baselines.result import BaselineResult, ModelWarning
 from energy_lib.core import templating
+from energy_lib.core.status import WarningCode
 from energy_lib.apps import serving
 from energy_lib.publish import site
 
@@ -167,7 +168,7 @@ def test_open_data_index_period_and_code_version(payload, tmp_path):
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_baseline_summary_meter_ids_and_warnings(payload):
     result = BaselineResult("caltrack", "qualified", meter_id=payload, model_type=payload, params={payload: payload},
-                            warnings=(ModelWarning(payload, payload),))
+                            warnings=(ModelWarning(WarningCode.NO_DATA, payload, payload),))
     _assert_escaped(result._repr_html_(), payload)
 
 

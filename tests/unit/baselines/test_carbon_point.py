@@ -87,7 +87,7 @@ def test_several_bills_in_one_billing_month_are_added():
 def test_eco_mileage_converts_to_co2_and_compares_six_months():
     usage = _usage({("e", "electricity"): _yearly(300, 300, 300, 255), ("g", "gas"): _yearly(50, 50, 50, 42.5),
                     ("w", "water"): _yearly(10, 10, 10, 8.5), ("x", "heat"): _yearly(1, 1, 1, 1)})
-    result = eco_mileage(usage, pd.Series({"e": "s", "g": "s", "w": "s", "x": "s"})).set_index("half_year")
+    result = eco_mileage(usage, pd.Series({"e": "s", "g": "s", "w": "s", "x": "s"})).half_years.set_index("half_year")
     expected = (300 * 0.424 + 50 * 2.78 + 10 * 0.332) * 6
     assert result.loc["2023H1", "baseline_co2_kg"] == pytest.approx(expected)
     assert result.loc["2024H1", "reduction"] == pytest.approx(0.15) and result.loc["2024H1", "tier"] == 3

@@ -8,6 +8,7 @@ import pytest
 
 from energy_lib.savings.reference import compare_towt, fit_towt_sample, load_fixture, towt_window
 from energy_lib.baselines.towt import SEGMENT_NAMES, fahrenheit_to_celsius, fit_towt
+from energy_lib.core.status import Status, WarningCode
 
 FIXTURE_DIR = Path(__file__).resolve().parents[2] / "reference"  # the committed eemeter fixtures
 FIXTURE = load_fixture(FIXTURE_DIR / "eemeter_2_10_hourly_fixture.json")
@@ -61,10 +62,10 @@ def test_result_is_a_qualified_baseline_result(fitted):
 def test_bad_data_gives_a_status_not_an_exception():
     index = pd.date_range("2024-01-01", periods=24 * 60, freq="h")
     empty = fit_towt(pd.Series(np.nan, index=index), pd.Series(5.0, index=index))
-    assert empty.result.status == "no_data" and empty.result.warnings[0].qualified_name.endswith("no_data")
+    assert empty.result.status == Status.NO_DATA and empty.result.warnings[0].code == WarningCode.NO_DATA
     short = fit_towt(pd.Series(1.0, index=index), pd.Series(np.linspace(-5, 5, len(index)), index=index))
-    assert short.result.status == "disqualified"
-    assert any(w.qualified_name.endswith("missing_months") for w in short.result.warnings)
+    assert short.result.status == Status.DISQUALIFIED
+    assert any(w.code == WarningCode.MISSING_MONTHS for w in short.result.warnings)
     assert np.isnan(short.predict(pd.date_range("2024-07-01", periods=3, freq="h"), np.zeros(3))).all()
 
 
