@@ -101,7 +101,7 @@ def list_posts(
 @app.command()
 def show(post_id: PostId, db: DbOption = None) -> None:
     """Show one post in full (hidden ones too), with its status and open reports."""
-    from energy_lib.apps.board import Board, BoardError, Visibility
+    from energy_lib.apps.board import Board, BoardError
 
     try:
         post = Board(db).get(post_id, include_hidden=True)
@@ -126,7 +126,7 @@ def hide(
     db: DbOption = None,
 ) -> None:
     """Hide a post from citizens; its open reports count as reviewed. Logged as hide."""
-    from energy_lib.apps.board import Board, BoardError, Visibility
+    from energy_lib.apps.board import Board, BoardError
 
     try:
         post = Board(db).hide(post_id, reason, _moderator(moderator))
@@ -144,7 +144,7 @@ def restore(
 ) -> None:
     """Show a hidden post to citizens again; its open reports count as reviewed, so only new
     reports from other clients can hide it again. Logged as unhide."""
-    from energy_lib.apps.board import Board, BoardError, Visibility
+    from energy_lib.apps.board import Board, BoardError
 
     try:
         post = Board(db).restore(post_id, _moderator(moderator), reason)
@@ -162,7 +162,7 @@ def delete(
 ) -> None:
     """Delete a post and its reports for good (e.g. unlawful content); the log keeps its number
     and the reason, not its text. Logged as delete."""
-    from energy_lib.apps.board import Board, BoardError, Visibility
+    from energy_lib.apps.board import Board, BoardError
 
     try:
         Board(db).delete(post_id, reason, _moderator(moderator))
