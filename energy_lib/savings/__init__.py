@@ -25,7 +25,10 @@
   that sums add up (the calibration quantile follows the meters' heavy tails), and errors are
   correlated (every meter shares the weather and the year). :func:`aggregate_calibration`
   estimates, on placebo sums, each meter's standard error for sums and the part of it common to
-  every meter of its carrier and method (a one-factor model); :func:`aggregate` adds them.
+  every meter of its carrier and method (a one-factor model); :func:`aggregate` adds them. A
+  meter's error scales with its size more than with its stated band (:func:`size_exponent`), and
+  a few meters carry most of a sum's variance, so sums are heavy-tailed: the standard errors are
+  scaled so that 90% of placebo sums are covered (:func:`sum_coverage_factor`).
 * **Units**: every figure in the carrier's unit, kWh, toe, kgCO2eq and won (:mod:`energy_lib.core.units`).
 
 References
@@ -480,7 +483,8 @@ def aggregate_calibration(placebo: pd.DataFrame, by: list[str], *, value: str = 
         Per group: ``meters``, ``sums`` (placebo sums used), ``scale`` :math:`c` (a meter's
         standard error is :math:`c\,s_i`, :math:`s_i = B_i / 1.645`), ``correlation`` (the share
         :math:`\rho_0` of its variance common to every meter of the group), ``correlation_<area>``
-        (the share :math:`\rho_a` common to the meters of its area), ``size_exponent`` and
+        (the share :math:`\rho_a` common to the meters of its area), ``coverage_factor``
+        (:math:`k`, below), ``size_exponent`` and
         ``size_reference`` (:func:`size_exponent`; 0 and 1 without ``size``) and ``calibrated``.
 
     Notes
@@ -501,8 +505,13 @@ def aggregate_calibration(placebo: pd.DataFrame, by: list[str], *, value: str = 
     coefficients are :math:`c^2(1-\rho_0-\sum_a\rho_a)`, :math:`c^2\rho_0` and :math:`c^2\rho_a`.
     Variances, not the 90% quantile of single meters (:func:`band_calibration`), are what add up
     in a sum: by the central limit theorem a ward's sum is close to normal even when single
-    meters have heavy tails. This is the calibration of aggregate uncertainty on
-    non-participants that Koran et al. (2017) compare with the Guideline 14 formula.
+    meters have heavy tails — when many meters share the variance. When a few carry it (the
+    demo's gas wards: an effective 5 meters of 100), a sum is as heavy-tailed as they are and
+    1.645 standard errors cover more than 90% of sums: the fitted coefficients are then
+    multiplied by :math:`k^2`, :math:`k` = :func:`sum_coverage_factor` of the placebo sums of two
+    or more meters (``coverage_factor``; ``scale`` includes it). This is the calibration of
+    aggregate uncertainty on non-participants that Koran et al. (2017) compare with the
+    Guideline 14 formula.
 
     References
     ----------
