@@ -235,3 +235,19 @@ def test_sums_of_meters_whose_errors_follow_their_size_are_covered_90_percent():
         sums = savings.aggregate(held.assign(**errors), ["ward_code"], band="band", se="se", shared={"se_common": None})
         covered.append((sums["savings"].abs() <= sums["band"]).to_numpy())
     assert np.concatenate(covered).mean() == pytest.approx(0.90, abs=0.04)
+
+
+def test_pseudo_areas_keep_wards_whole_and_are_as_many_as_the_gu():
+    from energy_lib.demo.truth import pseudo_areas
+
+    rng = np.random.default_rng(3)
+    ward = pd.Series(rng.integers(0, 97, 5_000).astype(str))
+    gu = pd.Series((ward.astype(int) // 20).astype(str))  # 5 gu
+    areas = pseudo_areas(ward, gu, "draw:1")
+    assert (areas.groupby(ward)["pseudo_gu"].nunique() == 1).all()  # no ward is split
+    wards_per_group = areas.assign(ward=ward).groupby("pseudo_gu")["ward"].nunique()
+    assert len(wards_per_group) == 5 and wards_per_group.max() - wards_per_group.min() <= 1
+    halves = areas.assign(ward=ward).groupby("half_city")["ward"].nunique()
+    assert sorted(halves) == [48, 49]
+    assert areas.equals(pseudo_areas(ward, gu, "draw:1"))  # the same salt, the same areas
+    assert not areas["pseudo_gu"].equals(pseudo_areas(ward, gu, "draw:2")["pseudo_gu"])
