@@ -1,5 +1,5 @@
-"""Issue 16, item 4: do the 90% savings bands hold the truth 90% of the time, for a meter, a ward
-(dong), a gu and the city?
+"""Issue 16, items 4 and 5: do the 90% savings bands hold the truth 90% of the time, for a meter, a
+ward (dong), a gu and the city?
 
 The demo city (10,000 households; BENCH_HOUSEHOLDS for another scale) is generated, ingested and
 computed into ``benchmarks/.data/coverage-<households>`` (again when the demo's or the compute
@@ -8,8 +8,11 @@ stage's code is newer). The annual analysis's savings are compared with the demo
 participants with no effect in their baseline year) on meters held apart from the calibration:
 each of BENCH_SPLITS draws (200) calibrates on half of the meters and measures the other half
 (:func:`energy_lib.demo.truth.band_coverage`). The table goes to docs/benchmarks.md; the target is
-88–92% at every level where the sums are many (meters, wards), and the gu and city rows are
-printed with their counts (5 gu and 1 city per draw: their coverage is the share of draws).
+88–92% for electricity and gas at every level measured on many sums. Meters and wards are held to
+it; sums of gu size (random groups of wards, ``pseudo-gu``) and of half the city (random halves
+of the wards, ``half-city``) are measured on at least one sum per draw but are still under it
+(see LARGE). The real gu and city rows are printed with their counts (5 gu and 1 city per draw:
+their coverage is the share of draws of a handful of realised errors) and not asserted.
 """
 
 from __future__ import annotations
@@ -24,9 +27,15 @@ from conftest import ROOT
 HOUSEHOLDS = int(os.environ.get("BENCH_HOUSEHOLDS", "10000"))
 SPLITS = int(os.environ.get("BENCH_SPLITS", "200"))
 DATA = ROOT / "benchmarks" / ".data" / f"coverage-{HOUSEHOLDS}"
+TARGET = ("meter", "ward")
+"""Levels held to the issue's 88–92%: many sums, nearly independent of one another."""
+LARGE = ("pseudo-gu", "half-city")
+"""Sums of gu and half-city size (at least one per draw, but sharing most of their meters from
+draw to draw): 86.5–89% on the default demo, under the target (docs/benchmarks.md); held to
+85–95% so that a regression shows."""
 CODE = [*(ROOT / "energy_lib" / "demo").glob("*.py"), ROOT / "energy_lib" / "config" / "demo.toml"]
-COMPUTE = [ROOT / "energy_lib" / name for name in ("compute.py", "savings.py", "evaluation.py")] + \
-    list((ROOT / "energy_lib" / "baselines").glob("*.py")) + [ROOT / "energy_lib" / "config" / "savings.toml"]
+COMPUTE = [path for name in ("compute", "savings", "evaluation", "baselines")
+           for path in (ROOT / "energy_lib" / name).glob("*.py")] + [ROOT / "energy_lib" / "config" / "savings.toml"]
 
 
 def _newest(paths) -> float:
@@ -77,6 +86,8 @@ def test_savings_band_coverage(benchmark):
         print("annual analysis, meters with savings:\n" + left_out.to_string())
     benchmark.extra_info.update({"households": HOUSEHOLDS, "splits": SPLITS,
                                  "coverage": table.round(4).to_dict("records")})
-    main = table[table["carrier"].isin(["electricity", "gas"]) & table["level"].isin(["meter", "ward"])]
-    # no level under-covers; meters within the target (wards: docs/benchmarks.md)
-    assert (main["coverage"] >= 0.88).all() and main.loc[main["level"] == "meter", "coverage"].le(0.92).all(), main
+    main = table[table["carrier"].isin(["electricity", "gas"])].set_index("level")
+    measured = main.loc[[*TARGET, *LARGE]]
+    assert len(measured) == 2 * len(TARGET + LARGE) and (measured["n"] >= SPLITS).all(), measured
+    assert main.loc[list(TARGET), "coverage"].between(0.88, 0.92).all(), main
+    assert main.loc[list(LARGE), "coverage"].between(0.85, 0.95).all(), main

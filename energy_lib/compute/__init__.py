@@ -72,6 +72,9 @@ AREAS = {"ward": "ward_code", "gu": "gu_code"}
 """Areas whose meters may share an error in sums (:func:`energy_lib.savings.aggregate_calibration`)."""
 SHARED = {"se_common": None, "se_ward": "ward_code", "se_gu": "gu_code"}
 """The shared parts of a meter's error in sums and the areas sharing them."""
+SIZE = "counterfactual"
+"""A meter's size for the scale of its error in sums: its counterfactual use over the reporting
+period [its unit] (:func:`energy_lib.savings.size_exponent`)."""
 
 
 @dataclass(frozen=True)
@@ -330,12 +333,15 @@ def calibrate(frame: pd.DataFrame, programme_sites: pd.Series) -> pd.DataFrame:
         table = savings.band_calibration(placebo, by, value=quantity, band=band)
         frame["band" if quantity == "savings" else band] = savings.calibrate_bands(frame, table, by, band=band)
         tables.append(table.assign(quantity=quantity))
-    sums = savings.aggregate_calibration(placebo[placebo["sufficiency"] == Sufficiency.PASS], by, band="floored_band", areas=AREAS)
-    errors = savings.aggregate_errors(frame, sums, by, band="floored_band", areas=tuple(AREAS))
+    sums = savings.aggregate_calibration(placebo[placebo["sufficiency"] == Sufficiency.PASS], by, band="floored_band",
+                                         areas=AREAS, size=SIZE)
+    errors = savings.aggregate_errors(frame, sums, by, band="floored_band", areas=tuple(AREAS), size=SIZE)
     for column in errors.columns:
         frame[column] = errors[column].to_numpy()
     names = {"meters": "sum_meters", "sums": "sums", "scale": "sum_scale", "correlation": "sum_correlation",
-             "correlation_ward": "sum_correlation_ward", "correlation_gu": "sum_correlation_gu"}
+             "correlation_ward": "sum_correlation_ward", "correlation_gu": "sum_correlation_gu",
+             "coverage_factor": "sum_coverage_factor", "size_exponent": "sum_size_exponent",
+             "size_reference": "sum_size_reference"}
     tables[0] = tables[0].merge(sums[by + list(names)].rename(columns=names), on=by, how="left")
     del frame["floored_band"]
     return pd.concat(tables, ignore_index=True)

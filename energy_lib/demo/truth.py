@@ -21,7 +21,7 @@ from energy_lib.savings import aggregate
 from energy_lib.store import Store
 
 __all__ = ["programme_effects", "true_savings", "compare_with_truth", "recovery_summary", "true_effect", "annual_truth",
-           "band_coverage"]
+           "band_coverage", "pseudo_areas"]
 
 
 def programme_effects(raw: str | Path) -> pd.DataFrame:
@@ -182,15 +182,48 @@ def annual_truth(store: Store, derived: Store, effects: pd.DataFrame) -> pd.Data
     return rows[~participant | known].reset_index(drop=True)
 
 
+def pseudo_areas(ward: pd.Series, gu: pd.Series, salt: str) -> pd.DataFrame:
+    """Random areas of gu and city size made of whole wards, to measure the bands of sums of that
+    size on more sums than a city has.
+
+    Parameters
+    ----------
+    ward, gu : pandas.Series
+        Each meter's ward and gu code.
+    salt : str
+        Salt of the hash of the ward codes that orders the wards (the same salt, the same areas).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``pseudo_gu`` (the wards in hash order cut into as many groups of consecutive wards as
+        there are gu, of equal size ± 1 ward) and ``half_city`` (the same order cut in two),
+        indexed as ``ward``.
+    """
+    codes, uniques = pd.factorize(ward.astype(str))
+    order = np.argsort(pd.util.hash_array((uniques.to_numpy(object) + f":{salt}").astype(object)), kind="stable")
+    rank = np.empty(len(uniques), dtype=np.int64)
+    rank[order] = np.arange(len(uniques))
+    n_gu = max(gu.nunique(), 1)
+    return pd.DataFrame({"pseudo_gu": (rank * n_gu // max(len(uniques), 1))[codes],
+                         "half_city": (rank * 2 // max(len(uniques), 1))[codes]}, index=ward.index)
+
+
 def band_coverage(rows: pd.DataFrame, programme_sites: set, *, splits: int = 20) -> pd.DataFrame:
     """Coverage of the 90% savings bands against the truth on meters held apart from the
-    calibration, for meters, wards, gu and the city.
+    calibration, for meters, wards, gu and the city, and for sums of gu and city size
+    (:func:`pseudo_areas`).
 
     Each of ``splits`` draws (a hash of the meter id and the draw) puts half of the meters in a
     calibration half and half in an evaluation half. The bands are calibrated on the placebo
     meters (sites in no programme) of the calibration half exactly as the compute stage does
     (:func:`energy_lib.compute.calibrate`); the evaluation half's meters that sums count
-    (``in_totals``) are summed per ward, gu and city and compared with their true sums.
+    (``in_totals``) are summed per ward, gu and city and compared with their true sums. A demo
+    has 5 gu and one city: their coverage over the draws is the share of draws of a handful of
+    realised errors. The draws also sum random groups of wards as many as a gu has
+    (``pseudo-gu``) and the two halves of a random split of the wards (``half-city``): as many
+    sums of those sizes as draws allow, with their bands computed exactly as a gu's (each
+    meter's ward and gu part added within its real ward and gu).
 
     Parameters
     ----------
@@ -202,13 +235,14 @@ def band_coverage(rows: pd.DataFrame, programme_sites: set, *, splits: int = 20)
     Returns
     -------
     pandas.DataFrame
-        Per ``level`` (``meter``, ``ward``, ``gu``, ``city``) and ``carrier``: ``n`` (meters or
+        Per ``level`` (``meter``, ``ward``, ``gu``, ``city``, ``pseudo-gu``, ``half-city``) and
+        ``carrier``: ``n`` (meters or
         sums over all draws), ``coverage`` (share with |estimate − truth| ≤ band) and
         ``error_ratio`` (mean |estimate − truth| / band; 0.61 for normal errors under an honest
         90% band).
     """
     from energy_lib import savings as sv
-    from energy_lib.compute import AREAS, SHARED
+    from energy_lib.compute import AREAS, SHARED, SIZE
 
     by = ["carrier", "method"]
     rows = rows.assign(floored=sv.floored_band(rows["fsu_band"], rows["floor_band"]), city="29")
@@ -218,15 +252,18 @@ def band_coverage(rows: pd.DataFrame, programme_sites: set, *, splits: int = 20)
         calibration, held = rows[half], rows[~half].copy()
         placebo = calibration[~calibration["site_id"].isin(programme_sites)]
         factors = sv.band_calibration(placebo, by, band="floored")
-        sums = sv.aggregate_calibration(placebo[placebo["sufficiency"] == Sufficiency.PASS], by, band="floored", areas=AREAS)
+        sums = sv.aggregate_calibration(placebo[placebo["sufficiency"] == Sufficiency.PASS], by, band="floored",
+                                        areas=AREAS, size=SIZE)
         held["band"] = sv.calibrate_bands(held, factors, by, band="floored")
-        errors = sv.aggregate_errors(held, sums, by, band="floored", areas=tuple(AREAS))
+        errors = sv.aggregate_errors(held, sums, by, band="floored", areas=tuple(AREAS), size=SIZE)
         held[list(errors.columns)] = errors.to_numpy()
         held = held[held["in_totals"]]
         error = (held["savings"] - held["true_savings"]).abs()
         parts.append(pd.DataFrame({"level": "meter", "carrier": held["carrier"].to_numpy(),
                                    "error": error.to_numpy(), "band": held["band"].to_numpy()}))
-        for level, column in (("ward", "ward_code"), ("gu", "gu_code"), ("city", "city")):
+        held = held.assign(**pseudo_areas(held["ward_code"], held["gu_code"], f"coverage:{draw}"))
+        for level, column in (("ward", "ward_code"), ("gu", "gu_code"), ("city", "city"),
+                              ("pseudo-gu", "pseudo_gu"), ("half-city", "half_city")):
             keys = ["carrier", column]
             total = sv.aggregate(held, keys, band="band", se="se", shared=SHARED)
             truth = held.groupby(keys, observed=True)["true_savings"].sum()

@@ -166,3 +166,88 @@ def test_an_error_shared_within_wards_is_found_and_covered_in_ward_sums():
         naive_covered.append((naive["savings"].abs() <= naive["band"]).to_numpy())
     assert np.concatenate(covered).mean() == pytest.approx(0.90, abs=0.05)
     assert np.concatenate(naive_covered).mean() < 0.75
+
+
+def _sized(rng: np.random.Generator, n: int, exponent: float) -> pd.DataFrame:
+    """Meters of sizes m_i (counterfactual use) with stated bands whose relative width r_i = s_i / m_i
+    varies tenfold, and errors of sd s_i (r_i / r̄)^−exponent (exponent 1: in proportion to the
+    size, whatever the band says; 0: as the band says); 80 wards, 5 gu."""
+    size = rng.lognormal(np.log(1_000.0), 0.7, n)
+    relative = rng.lognormal(np.log(0.02), 0.6, n)
+    s = relative * size
+    sd = s * (relative / np.exp(np.mean(np.log(relative)))) ** -exponent
+    wards = rng.integers(0, 80, n)
+    return pd.DataFrame({"meter_id": [f"m{i:05d}" for i in range(n)], "carrier": "gas", "method": "caltrack_billing",
+                         "savings": sd * rng.standard_normal(n), "band": s * Z, "counterfactual": size,
+                         "ward_code": wards.astype(str), "gu_code": (wards // 16).astype(str)})
+
+
+@pytest.mark.parametrize("exponent", [0.0, 0.5, 1.0])
+def test_the_size_exponent_of_a_known_variance_function_is_found(exponent):
+    """Errors of sd s_i (r_i / r̄)^−γ: the log-regression finds γ (Harvey 1976), and the rescaled
+    errors z_i / factor_i have one variance across the relative bands."""
+    rng = np.random.default_rng(51)
+    meters = _sized(rng, 6_000, exponent)
+    s = meters["band"].to_numpy() / Z
+    found, reference = savings.size_exponent(meters["savings"].to_numpy(), s, meters["counterfactual"].to_numpy(),
+                                             np.zeros(len(meters), dtype=int), 1)
+    assert found[0] == pytest.approx(exponent, abs=0.06)
+    assert reference[0] == pytest.approx(0.02, rel=0.05)
+    scaled = meters["savings"].to_numpy() / (s * savings.relative_scale(s, meters["counterfactual"], found, reference))
+    narrow = s / meters["counterfactual"].to_numpy() < reference[0]
+    assert np.var(scaled[narrow]) == pytest.approx(np.var(scaled[~narrow]), rel=0.12)
+
+
+def test_relative_scale_is_one_at_the_reference_and_without_a_size():
+    s = np.array([2.0, 8.0, 2.0, 2.0])
+    factor = savings.relative_scale(s, np.array([100.0, 100.0, 0.0, np.nan]), 0.5, 0.02)
+    # r = 0.02 (the reference) → 1; r = 0.08 → (4)^−0.5 = 0.5; no size → 1
+    assert factor == pytest.approx([1.0, 0.5, 1.0, 1.0])
+
+
+def test_the_sum_coverage_factor_is_one_for_normal_sums_and_below_for_heavy_tails():
+    rng = np.random.default_rng(5)
+    normal = np.abs(rng.standard_normal(40_000))
+    assert savings.sum_coverage_factor(normal, np.ones(len(normal))) == pytest.approx(1.0, abs=0.02)
+    # unit variance, but a few sums carry it: most fall well inside 1.645 standard errors
+    mixture = np.abs(rng.standard_normal(40_000) * np.where(rng.random(40_000) < 0.05, 3.0, 1.0)) / np.sqrt(1.4)
+    heavy = savings.sum_coverage_factor(mixture, np.ones(len(mixture)))
+    assert 0.75 < heavy < 0.95
+    assert np.mean(mixture <= heavy * Z) == pytest.approx(0.90, abs=0.005)
+    # weights: sums of weight 0 do not count; no finite ratio leaves the errors as modelled
+    assert savings.sum_coverage_factor(np.r_[normal, np.full(10_000, 50.0)], np.r_[np.ones(len(normal)), np.zeros(10_000)]) \
+        == pytest.approx(1.0, abs=0.02)
+    assert savings.sum_coverage_factor(np.array([np.nan]), np.ones(1)) == 1.0
+
+
+def test_sums_of_meters_whose_errors_follow_their_size_are_covered_90_percent():
+    """Bands that misstate which meters are uncertain (errors in proportion to the meters' size,
+    bands tenfold apart in relative width): calibrated with the size on one half, the other half's
+    ward sums are covered 90% ± 4%, and the calibration reports γ near 1."""
+    covered = []
+    for seed in range(10):
+        meters = _sized(np.random.default_rng(600 + seed), 8_000, 1.0)
+        half = meters.index % 2 == 0
+        table = savings.aggregate_calibration(meters[half], ["carrier", "method"], band="band", size="counterfactual")
+        assert table["size_exponent"].iloc[0] > 0.9
+        held = meters[~half]
+        errors = savings.aggregate_errors(held, table, ["carrier", "method"], band="band", size="counterfactual")
+        sums = savings.aggregate(held.assign(**errors), ["ward_code"], band="band", se="se", shared={"se_common": None})
+        covered.append((sums["savings"].abs() <= sums["band"]).to_numpy())
+    assert np.concatenate(covered).mean() == pytest.approx(0.90, abs=0.04)
+
+
+def test_pseudo_areas_keep_wards_whole_and_are_as_many_as_the_gu():
+    from energy_lib.demo.truth import pseudo_areas
+
+    rng = np.random.default_rng(3)
+    ward = pd.Series(rng.integers(0, 97, 5_000).astype(str))
+    gu = pd.Series((ward.astype(int) // 20).astype(str))  # 5 gu
+    areas = pseudo_areas(ward, gu, "draw:1")
+    assert (areas.groupby(ward)["pseudo_gu"].nunique() == 1).all()  # no ward is split
+    wards_per_group = areas.assign(ward=ward).groupby("pseudo_gu")["ward"].nunique()
+    assert len(wards_per_group) == 5 and wards_per_group.max() - wards_per_group.min() <= 1
+    halves = areas.assign(ward=ward).groupby("half_city")["ward"].nunique()
+    assert sorted(halves) == [48, 49]
+    assert areas.equals(pseudo_areas(ward, gu, "draw:1"))  # the same salt, the same areas
+    assert not areas["pseudo_gu"].equals(pseudo_areas(ward, gu, "draw:2")["pseudo_gu"])
