@@ -20,8 +20,8 @@ import pandas as pd
 __all__ = ["IngestError", "Issues", "location", "excerpt", "REASONS", "MAX_MESSAGE"]
 
 MAX_MESSAGE = 500
-"""Longest message [characters] shown for a file or a record: long enough to name the file, row,
-column and what to do, short enough that a garbled 50 KB field is never echoed whole."""
+"""A message for a file or a record is shorter than this [characters]: long enough to name the
+file, row, column and what to do, short enough that a garbled 50 KB field is never echoed whole."""
 
 REASONS: dict[str, str] = {
     "malformed_row": "the row cannot be split into the header's fields (a cut-off line, a stray delimiter)",
@@ -176,18 +176,18 @@ class Issues:
 
 
 def _clip(message: str, tail: str) -> str:
-    """``message`` within :data:`MAX_MESSAGE` characters, keeping its end (what to do) whole."""
-    if len(message) <= MAX_MESSAGE:
+    """``message`` in fewer than :data:`MAX_MESSAGE` characters, keeping its end (what to do) whole."""
+    if len(message) < MAX_MESSAGE:
         return message
     keep = max(MAX_MESSAGE - len(tail) - 2, 40)
     return message[:keep - 1] + "… " + tail[-(MAX_MESSAGE - keep - 2):]
 
 
 def clip_messages(messages: np.ndarray) -> np.ndarray:
-    """Record messages within :data:`MAX_MESSAGE` characters: a long one keeps its first 200 and
+    """Record messages in fewer than :data:`MAX_MESSAGE` characters: a long one keeps its first 200 and
     last 250 characters (what is wrong, and what to do), so an echoed field never floods it."""
     text = pd.Series(messages, dtype=object).astype(str)
-    long = text.str.len() > MAX_MESSAGE
+    long = text.str.len() >= MAX_MESSAGE
     if long.any():
         text[long] = text[long].str.slice(0, 200) + " … " + text[long].str.slice(-250)
     return text.to_numpy(dtype=object)

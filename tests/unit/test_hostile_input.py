@@ -322,3 +322,15 @@ def test_a_bug_on_one_file_shows_no_traceback_in_the_command(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and "REJECTED" in result.stdout and "ZeroDivisionError" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_message_of_exactly_the_limit_is_clipped_below_it():
+    """The limit holds for every length of the file's path (a temporary folder's name varies):
+    a message of exactly MAX_MESSAGE characters was let through whole."""
+    from energy_lib.ingest.problems import MAX_MESSAGE, IngestError
+
+    file, action = "/tmp/fuzz_interval_wide_265.csv", "Rename the column in the header."
+    for length in range(MAX_MESSAGE - 3, MAX_MESSAGE + 3):
+        problem = "p" * (length - len(file) - len(": ") - len(" ") - len(action))
+        message = str(IngestError(file, problem, action))
+        assert len(message) < MAX_MESSAGE and message.endswith(action)
