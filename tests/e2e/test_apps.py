@@ -382,7 +382,7 @@ def _open_board(context, voila: str):
 
 
 def _reload(page) -> None:
-    page.reload()  # a new page load: a new kernel, the same browser
+    page.reload(wait_until="commit")  # a new page load: a new kernel, the same browser; the page streams its cells
     page.wait_for_selector("text=주민 에너지 게시판", timeout=60_000)
     expect(page.locator(".board-page")).to_contain_text("쪽", timeout=ANSWER_MS)
 
