@@ -3,7 +3,7 @@ paragraphs and status lines (from the templates of ``core/templates/apps/``, esc
 
 from __future__ import annotations
 
-from energy_lib.core import templating
+from energy_lib.core import i18n, templating
 
 __all__ = ["language_buttons", "heading_html", "paragraph_html", "status_html", "OK_COLOUR", "ACT_COLOUR"]
 
@@ -17,7 +17,7 @@ def language_buttons(lang: str):
     """The language choice every app starts with: one language at a time, Korean first."""
     import ipywidgets as widgets
 
-    return widgets.ToggleButtons(options=[("한국어", "ko"), ("English", "en")], value=lang)
+    return widgets.ToggleButtons(options=[(i18n.text("nav.language", code), code) for code in i18n.LANGUAGES], value=lang)
 
 
 def heading_html(title: str, lang: str, intro: str | None = None, *, level: int = 1) -> str:

@@ -16,10 +16,8 @@ from energy_lib.apps import controls, explorer, live_view
 from energy_lib.core import i18n, templating
 from energy_lib.realtime import live
 
-__all__ = ["LiveApp", "DEFAULT_FOLDER"]
+__all__ = ["LiveApp"]
 
-DEFAULT_FOLDER = "../../data/live"
-"""The status folder when ``$ENERGY_LIVE_DIR`` is not set (the kernel runs in ``notebooks/apps``)."""
 
 
 class LiveApp:
@@ -31,14 +29,15 @@ class LiveApp:
         The language shown first; the citizen can switch.
     every : float
         Seconds between checks of the live status [s] (a check is one stat of ``status.json``).
-    folder : str, optional
-        The watcher's status folder; default ``$ENERGY_LIVE_DIR`` or :data:`DEFAULT_FOLDER`.
+    default_folder : str
+        The watcher's status folder when ``$ENERGY_LIVE_DIR`` is not set (the notebook's
+        parameter, relative to the kernel's folder ``notebooks/apps``).
     """
 
-    def __init__(self, lang: str = "ko", every: float = 0.5, folder: str | None = None) -> None:
+    def __init__(self, lang: str, every: float, default_folder: str) -> None:
         import ipywidgets as widgets
 
-        self.folder = folder or os.environ.get("ENERGY_LIVE_DIR", DEFAULT_FOLDER)
+        self.folder = os.environ.get("ENERGY_LIVE_DIR", default_folder)
         self.every = every
         self.heading, self.about, self.status = widgets.HTML(), widgets.HTML(), widgets.HTML()
         self.language = controls.language_buttons(lang)

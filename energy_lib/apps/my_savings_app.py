@@ -15,10 +15,8 @@ from energy_lib.apps import controls, explorer, household, my_savings
 from energy_lib.apps.client import client_key
 from energy_lib.core import i18n
 
-__all__ = ["MySavingsApp", "DEFAULT_INDEX"]
+__all__ = ["MySavingsApp"]
 
-DEFAULT_INDEX = "../../data/apps/household_index.parquet"
-"""The household index when ``$ENERGY_HOUSEHOLD_INDEX`` is not set (the kernel runs in ``notebooks/apps``)."""
 
 
 class MySavingsApp:
@@ -28,14 +26,15 @@ class MySavingsApp:
     ----------
     lang : str
         The language shown first; the citizen can switch.
-    index : str, optional
-        The household index; default ``$ENERGY_HOUSEHOLD_INDEX`` or :data:`DEFAULT_INDEX`.
+    default_index : str
+        The household index when ``$ENERGY_HOUSEHOLD_INDEX`` is not set (the notebook's
+        parameter, relative to the kernel's folder ``notebooks/apps``).
     """
 
-    def __init__(self, lang: str = "ko", index: str | None = None) -> None:
+    def __init__(self, lang: str, default_index: str) -> None:
         import ipywidgets as widgets
 
-        self.lookup = household.Lookup(index or os.environ.get("ENERGY_HOUSEHOLD_INDEX", DEFAULT_INDEX))
+        self.lookup = household.Lookup(os.environ.get("ENERGY_HOUSEHOLD_INDEX", default_index))
         wide = widgets.Layout(width="calc(100% - 4px)", max_width="24em")
         self.language = controls.language_buttons(lang)
         self.heading = widgets.HTML()

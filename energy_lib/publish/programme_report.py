@@ -63,8 +63,10 @@ def open_programme(report: Report, programme_id: str) -> Programme:
     programmes = opendata.read(report.data, "programmes").set_index("programme_id")
     if programme_id not in programmes.index:
         raise ValueError(f"programme_id must be one of {', '.join(programmes.index)}, not {programme_id!r}")
-    tables = {name: opendata.read(report.data, f"programme_{name}").query("programme_id == @programme_id")
-              for name in ("effects", "event_study", "balance", "savings", "cost", "prosumers")}
+    tables = {}
+    for name in ("effects", "event_study", "balance", "savings", "cost", "prosumers"):
+        table = opendata.read(report.data, f"programme_{name}")
+        tables[name] = table[table["programme_id"] == programme_id]
     return Programme(report=report, programme_id=programme_id, info=programmes.loc[programme_id],
                      effects=tables["effects"], study=tables["event_study"], balance=tables["balance"],
                      savings=tables["savings"], cost=tables["cost"], prosumers=tables["prosumers"],
@@ -203,8 +205,10 @@ def groups(programme: Programme) -> None:
     report = programme.report
     t, lang = report.text, report.lang
     report.heading("programme.group_heading")
-    covariates = {c: t(f"programme.covariate_{c}")
-                  for c in ("use_per_day", "level", "heating_ratio", "cooling_ratio", "floor_area_m2")}
+    covariates = {"use_per_day": t("programme.covariate_use_per_day"), "level": t("programme.covariate_level"),
+                  "heating_ratio": t("programme.covariate_heating_ratio"),
+                  "cooling_ratio": t("programme.covariate_cooling_ratio"),
+                  "floor_area_m2": t("programme.covariate_floor_area_m2")}
     balance = programme.balance
     for row in programme.published.itertuples():
         parts = [t("programme.group_text", carrier=t("carrier." + row.carrier), participants=i18n.number(row.participants, lang),

@@ -13,8 +13,9 @@ from tests.conftest import NOTEBOOKS
 
 pytestmark = pytest.mark.xdist_group("published")
 
-VARYING = {"build-summary.json"}
-"""How long the build took [s]: the one file that is about the build, not about its inputs."""
+VARYING = {"build-summary.json", ".fonts.json"}
+"""Files about the build, not about its inputs: how long it took [s], and the font cache's key
+(each page's size and modification time, so that an unchanged site costs a few ``stat`` calls)."""
 
 
 def _files(folder) -> dict[str, bytes]:
@@ -38,4 +39,9 @@ def test_two_builds_of_the_same_inputs_are_byte_identical(published, tmp_path):
     assert sorted(first) == sorted(second)
     assert [page.path for page in pages if page.path not in first] == []
     differ = [path for path in first if first[path] != second[path]]
-    assert differ == []
+    assert differ == [], _first_difference(first[differ[0]], second[differ[0]])
+
+
+def _first_difference(one: bytes, other: bytes) -> str:
+    at = next((i for i, (a, b) in enumerate(zip(one, other)) if a != b), min(len(one), len(other)))
+    return f"first difference at byte {at}: {one[max(0, at - 80):at + 80]!r} / {other[max(0, at - 80):at + 80]!r}"
