@@ -219,7 +219,8 @@ def write_site_fonts(site: Path) -> dict:
 
 def app_characters(notebooks: Path | None = None) -> set[str]:
     """What the apps show by themselves: the catalogue and other configuration
-    (``config/*.toml``), the reference tables (ward names) and the text of the notebooks in
+    (``config/*.toml``), the reference tables (ward names), the apps' controllers
+    (``apps/*_app.py``) and the text of the notebooks in
     ``notebooks`` and its sub-folders (the apps, and the reports the ward explorer shows).
 
     The site's own pages are not read, so the apps' fonts do not change with every build of the
@@ -227,7 +228,8 @@ def app_characters(notebooks: Path | None = None) -> set[str]:
     """
     package = Path(__file__).resolve().parents[1]
     characters: set[str] = set()
-    sources = [*(package / "config").glob("*.toml"), *(package / "core" / "reference").glob("*.csv")]
+    sources = [*(package / "config").glob("*.toml"), *(package / "core" / "reference").glob("*.csv"),
+               *(package / "apps").glob("*_app.py")]  # the apps' controllers (the language buttons' names)
     if notebooks is not None:
         sources += notebooks.rglob("*.ipynb")
     for path in sorted(sources):

@@ -36,7 +36,7 @@ from energy_lib.core import i18n, templating
 from energy_lib.publish import fonts
 
 __all__ = ["Page", "PageOutcome", "PageResult", "BuildSummary", "plan", "page_key", "code_fingerprint",
-           "render_html", "build", "site_css"]
+           "render_html", "deterministic", "build", "site_css"]
 
 
 _STATE = ".build.json"
@@ -194,10 +194,43 @@ def render_html(notebook, page: Page, other_path: str | None) -> str:
     # cells tagged "notes" speak to whoever opens the notebook, not to the page's readers
     exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"notes"}), enabled=True)
     exporter.language_code = page.lang
+    notebook = deterministic(notebook)
     notebook.metadata["title"] = page.title
     body, _ = exporter.from_notebook_node(notebook, resources={
         "site_css": site_css(_relative(page.path, "assets/")), "site_nav": navigation(page.path, page.lang, other_path)})
     return focusable_tables(body)
+
+
+_RUN_METADATA = ("papermill", "execution", "collapsed", "scrolled")
+"""Cell metadata a run writes (papermill's start and end times and duration, nbclient's
+``execution`` timestamps, a front end's view state): about the run, never about the page."""
+
+
+def deterministic(notebook):
+    """A copy of an executed notebook with nothing that differs between two runs of the same inputs.
+
+    Papermill gives the cell it injects (``injected-parameters``) a random id, nbformat gives one
+    to any cell that has none, and the lab template writes every cell's id into the page
+    (``id="cell-id=..."``); papermill and nbclient stamp the notebook and every cell with times.
+    The copy's cells are numbered in order (``cell-0``, ``cell-1``, ...) and those stamps are
+    dropped, so two builds of a page from the same inputs are byte-identical. Figures are
+    deterministic already (:func:`energy_lib.publish.plots.to_svg` salts matplotlib's ids with the
+    alt text and drops the date).
+    """
+    import copy
+
+    notebook = copy.deepcopy(notebook)
+    notebook.metadata.pop("papermill", None)
+    for index, cell in enumerate(notebook.cells):
+        cell["id"] = f"cell-{index}"
+        for key in _RUN_METADATA:
+            cell.metadata.pop(key, None)
+        if cell.cell_type == "code":
+            cell.execution_count = None
+            for output in cell.get("outputs", []):
+                if "execution_count" in output:
+                    output["execution_count"] = None
+    return notebook
 
 
 _UNFOCUSABLE_TABLE = re.compile(r"<table(?![^>]*tabindex)")
