@@ -70,12 +70,11 @@ def readings(meters: int, temp_c: np.ndarray) -> pd.DataFrame:
 
 
 def run_ours(meters: int) -> str:
+    import energy_lib
     from energy_lib.baselines.caltrack import CalTRACKSettings, fit_caltrack
     from energy_lib.baselines.data import daily_periods, window
     from energy_lib.compute import ComputeSettings
     from energy_lib.savings import metered_savings
-
-    import energy_lib
 
     temp_c = temperatures_c()
     temp = pd.Series(temp_c, index=pd.date_range(FIRST_DAY, periods=DAYS, freq="D"))

@@ -25,11 +25,11 @@ from scipy.ndimage import convolve1d
 from tqdm.auto import tqdm
 
 from energy_lib.core import weather
+from energy_lib.core.tables import TABLES
 from energy_lib.demo.city import interval_sites
 from energy_lib.demo.climate import rng
 from energy_lib.demo.usage import occupancy
 from energy_lib.store import Store
-from energy_lib.core.tables import TABLES
 
 YEAR_START = pd.Timestamp("2025-11-01")
 """The year of readings: the baseline year of an annual analysis reporting from 2026-11."""

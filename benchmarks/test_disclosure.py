@@ -16,11 +16,10 @@ import time
 
 import pytest
 from conftest import ENERGY, ROOT
-
-from energy_lib.publish import opendata
-from energy_lib.publish import disclosure
-from energy_lib.store import Store
 from test_full_scale_ingest import HOUSEHOLDS
+
+from energy_lib.publish import disclosure, opendata
+from energy_lib.store import Store
 
 DATA = ROOT / "benchmarks" / ".data"
 

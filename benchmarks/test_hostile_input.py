@@ -14,7 +14,6 @@ import shutil
 import zipfile
 
 import pytest
-
 from conftest import ENERGY
 
 GIB = 2**30

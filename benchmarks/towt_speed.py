@@ -31,8 +31,8 @@ FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "reference" / "eemeter
 
 def run_ours(rounds: int) -> tuple[str, list[float]]:
     import energy_lib
-    from energy_lib.savings.reference import load_fixture, towt_inputs, towt_window
     from energy_lib.baselines.towt import fit_towt
+    from energy_lib.savings.reference import load_fixture, towt_inputs, towt_window
 
     sample = load_fixture(FIXTURE)["samples"][SAMPLE]
     usage, temp = towt_inputs(sample)

@@ -12,8 +12,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from energy_lib.core import personal_codes
-from energy_lib.demo.personal_codes import demo_codes
 from energy_lib.demo.generate import manifest_jobs
+from energy_lib.demo.personal_codes import demo_codes
 from energy_lib.ingest import registry
 from energy_lib.ingest.formats import Columns, detect
 from energy_lib.ingest.textfile import read_raw

@@ -112,8 +112,8 @@ def recovery_open_data(recovery_city) -> dict:
 def published(demo, tmp_path_factory) -> dict:
     """The small demo city computed and its open data built once per session: ``site`` (with
     ``data/``), ``derived`` and the open-data ``manifest``."""
-    from energy_lib.publish import opendata
     from energy_lib.compute import compute
+    from energy_lib.publish import opendata
 
     root = tmp_path_factory.mktemp("published")
     derived = Store(root / "derived")

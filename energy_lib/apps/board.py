@@ -54,8 +54,7 @@ from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from energy_lib.apps import personal_numbers
-from energy_lib.core import configuration, i18n, identity, wards
-from energy_lib.core import templating
+from energy_lib.core import configuration, i18n, identity, templating, wards
 
 __all__ = [
     "Board",

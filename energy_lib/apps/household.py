@@ -31,14 +31,13 @@ import numpy as np
 import pandas as pd
 
 from energy_lib.apps import peers
-from energy_lib.core import i18n, units
+from energy_lib.apps.peers import PeerSettings
 from energy_lib.baselines.carbon_point import MonthlyUsage, carbon_point, reduction_tier
 from energy_lib.baselines.data import billing_month
-from energy_lib.core import keys
-from energy_lib.core.personal_codes import code_hash, parse_hash, verify_code
+from energy_lib.core import i18n, keys, units
 from energy_lib.core.identity import pseudonyms
+from energy_lib.core.personal_codes import code_hash, parse_hash, verify_code
 from energy_lib.ingest.formats import default_provider
-from energy_lib.apps.peers import PeerSettings
 from energy_lib.store import Store
 
 __all__ = ["customer_pseudonym",

@@ -30,11 +30,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from energy_lib.core import i18n
+from energy_lib.core import i18n, templating
 from energy_lib.publish import plots
-from energy_lib.realtime import live
-from energy_lib.core import templating
 from energy_lib.publish.privacy import SuppressionRule
+from energy_lib.realtime import live
 
 __all__ = ["status_stamp", "follow", "combine", "city_hourly", "Published", "published", "published_hourly",
            "site_intervals", "site_summary", "site_choices", "day_figure_html", "city_figure_html", "site_figure_html",

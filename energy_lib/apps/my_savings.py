@@ -19,9 +19,8 @@ from __future__ import annotations
 import re
 
 from energy_lib.apps import peers
-from energy_lib.core import i18n
-from energy_lib.core import templating
 from energy_lib.apps.household import CarrierView, HouseholdView, Refused
+from energy_lib.core import i18n, templating
 
 __all__ = ["view_html", "refused_html", "style", "UNIT_KEYS"]
 

@@ -50,10 +50,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import tornado.web
-from tornado.ioloop import PeriodicCallback
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from jupyter_server.utils import url_path_join
+from tornado.ioloop import PeriodicCallback
 from traitlets import Float, Integer, default
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler

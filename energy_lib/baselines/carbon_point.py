@@ -25,8 +25,14 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from energy_lib.baselines.result import (array_from_dict, array_to_dict, check_version, frame_from_dict,
-                                         frame_to_dict, json_safe)
+from energy_lib.baselines.result import (
+    array_from_dict,
+    array_to_dict,
+    check_version,
+    frame_from_dict,
+    frame_to_dict,
+    json_safe,
+)
 from energy_lib.core import configuration
 from energy_lib.core.status import Status
 

@@ -21,10 +21,10 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from energy_lib.baselines.carbon_point import MonthlyUsage, half_year_reduction, reduction_tier, same_month_baseline
 from energy_lib.baselines.result import check_version, frame_from_dict, frame_to_dict
 from energy_lib.core import configuration, units
 from energy_lib.core.status import Status
-from energy_lib.baselines.carbon_point import MonthlyUsage, half_year_reduction, reduction_tier, same_month_baseline
 
 __all__ = ["eco_mileage", "EcoMileageResult", "CO2_FACTORS"]
 

@@ -35,9 +35,8 @@ def compute_command(
     """Compute baselines and savings of every meter (Carbon Point, CalTRACK billing and daily, TOWT),
     their sums by city, gu, ward and building type, the programme evaluations, and write the
     derived tables atomically. The same tables with --engine local or dask."""
-    from energy_lib.compute import ComputeSettings, compute
+    from energy_lib.compute import ComputeSettings, compute, engines
     from energy_lib.store import NothingToCompute
-    from energy_lib.compute import engines
 
     try:
         engines.check(engine, scheduler)

@@ -63,8 +63,8 @@ def rotate(
     """Add a new key and move every pseudonym of the store, the derived tables and the "my savings"
     index to it, from the stored pseudonyms alone (new id = HMAC(new key, old id)). Stop ingest,
     watch and the apps first; run again to finish an interrupted rotation."""
-    from energy_lib.store.rekey import rotate as rotate_keys
     from energy_lib.store import Store
+    from energy_lib.store.rekey import rotate as rotate_keys
 
     require_key()
     try:

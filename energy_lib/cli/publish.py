@@ -34,10 +34,10 @@ def publish(
 
     from tqdm.auto import tqdm
 
+    from energy_lib.core.wards import wards
     from energy_lib.publish import opendata
     from energy_lib.publish.protection import ProtectionError
     from energy_lib.publish.site import build, plan
-    from energy_lib.core.wards import wards
 
     require_key()
     started = time.perf_counter()

@@ -40,8 +40,8 @@ def serve(
     $ENERGY_BOARD_URL (default data/board.sqlite3); the household index $ENERGY_HOUSEHOLD_INDEX
     (default data/apps/household_index.parquet, from `energy household-index`). Client ids (rate
     limits, lockouts) and the cookies behind them are keyed with the secret key (energy keys)."""
-    from energy_lib.publish import fonts
     from energy_lib.apps.serving import APP_TEMPLATES, serving_settings
+    from energy_lib.publish import fonts
 
     require_key()  # "my savings" turns customer numbers into pseudonyms with it
     try:

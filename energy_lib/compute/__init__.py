@@ -45,18 +45,18 @@ from tqdm.auto import tqdm
 
 from energy_lib import evaluation, savings
 from energy_lib.baselines import metrics
-from energy_lib.core import units, weather
-from energy_lib.compute.engines import engine_for
 from energy_lib.baselines.caltrack import CalTRACKSettings, fit_caltrack
 from energy_lib.baselines.carbon_point import MonthlyUsage, carbon_point
 from energy_lib.baselines.data import billing_month, billing_periods, daily_periods, hourly_usage, window
 from energy_lib.baselines.sufficiency import hourly_sufficiency, sufficiency
 from energy_lib.baselines.towt import fit_towt
-from energy_lib.core.scratch import scratch_folder
+from energy_lib.compute.engines import engine_for
 from energy_lib.compute.partitions import Partitions, write_partitions
-from energy_lib.store import NothingToCompute, Store
+from energy_lib.core import units, weather
+from energy_lib.core.scratch import scratch_folder
 from energy_lib.core.status import MESSAGES, SEVERITY, Sufficiency, WarningCode
 from energy_lib.core.tables import TABLES
+from energy_lib.store import NothingToCompute, Store
 
 __all__ = ["ComputeSettings", "ComputeReport", "compute", "caltrack_analysis", "towt_analysis",
            "savings_by_group", "calibrate", "mark_totals", "carbon_point_table", "default_reporting_start",

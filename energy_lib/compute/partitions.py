@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from energy_lib.store import Store
 from energy_lib.core.vectors import duckdb_cursor
+from energy_lib.store import Store
 
 __all__ = ["Partitions", "write_partitions", "KINDS"]
 

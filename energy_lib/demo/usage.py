@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from energy_lib.core.weather import cooling_degree_days, heating_degree_days
 from energy_lib.demo.city import DemoSettings
 from energy_lib.demo.climate import rng
-from energy_lib.core.weather import cooling_degree_days, heating_degree_days
 
 __all__ = ["Calendar", "household_bills", "water_bills", "pv_generation", "building_use", "complex_heat",
            "interval_load", "building_drivers", "PV_YIELD"]

@@ -21,11 +21,11 @@ import functools
 import numpy as np
 import pandas as pd
 
+from energy_lib.core.vectors import map_values
 from energy_lib.ingest import metered, vocab
 from energy_lib.ingest.formats import Columns, Converted, Field, Format, Options, Reference, default_provider
 from energy_lib.ingest.problems import IngestError, Issues
 from energy_lib.ingest.sinks import MeteredSink
-from energy_lib.core.vectors import map_values
 
 __all__ = ["FORMAT", "HEAT_FORMAT", "carrier_and_unit"]
 

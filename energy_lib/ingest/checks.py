@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from energy_lib.ingest.problems import Issues
 from energy_lib.core.vectors import group_ids
+from energy_lib.ingest.problems import Issues
 
 __all__ = ["Rule", "validate", "duplicates_within", "overlaps_within", "against_stored"]
 

@@ -38,11 +38,11 @@ import pyarrow.compute as pc
 
 from energy_lib.core import configuration, units
 from energy_lib.core.identity import pseudonyms
+from energy_lib.core.tables import table
+from energy_lib.core.vectors import arrow_strings, duckdb_cursor, group_ids, map_values
 from energy_lib.ingest import checks
 from energy_lib.ingest.problems import Issues
 from energy_lib.store import Writer
-from energy_lib.core.tables import table
-from energy_lib.core.vectors import arrow_strings, duckdb_cursor, group_ids, map_values
 
 __all__ = ["prepare", "stage", "MeteredTarget", "READINGS", "GENERATION"]
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 import pandas as pd
 
 from energy_lib.core.identity import pseudonyms
+from energy_lib.core.vectors import is_in
 from energy_lib.ingest import checks, vocab
 from energy_lib.ingest.formats import Columns, Converted, Field, Format, Options, Reference, default_provider
 from energy_lib.ingest.problems import Issues
 from energy_lib.ingest.sinks import DimensionSink, KeyedFactSink
 from energy_lib.ingest.sites import register_site_ids
-from energy_lib.core.vectors import is_in
 
 __all__ = ["FORMAT", "PARTICIPATION_FORMAT"]
 

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from energy_lib.core.tables import table
+from energy_lib.core.vectors import duckdb_cursor
 from energy_lib.ingest import checks, metered
 from energy_lib.ingest.formats import Converted, Options
 from energy_lib.ingest.problems import Issues
 from energy_lib.store import Writer
-from energy_lib.core.tables import table
-from energy_lib.core.vectors import duckdb_cursor
 
 __all__ = ["Sink", "MeteredSink", "KeyedFactSink", "DimensionSink"]
 

@@ -22,13 +22,13 @@ import pandas as pd
 
 from energy_lib.core import units, wards
 from energy_lib.core.identity import pseudonyms
+from energy_lib.core.tables import table
+from energy_lib.core.vectors import is_in
 from energy_lib.ingest import checks, vocab
 from energy_lib.ingest.building import lot_number
 from energy_lib.ingest.formats import Columns, Converted, Field, Format, Options, Reference, default_provider
 from energy_lib.ingest.problems import Issues
 from energy_lib.ingest.sinks import Sink
-from energy_lib.core.tables import table
-from energy_lib.core.vectors import is_in
 
 __all__ = ["FORMAT", "register_site_ids"]
 

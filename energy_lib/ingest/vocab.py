@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from energy_lib.ingest.textfile import normalise_header
 from energy_lib.core.vectors import map_values
+from energy_lib.ingest.textfile import normalise_header
 
 __all__ = ["BUILDING_TYPES", "CONTRACT_TYPES", "to_building_type", "to_carrier", "to_quality",
            "to_contract_type", "to_flag", "is_residential_use"]

@@ -21,9 +21,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import Formatter, MaxNLocator
 
-from energy_lib.core import formatting, i18n
+from energy_lib.core import formatting, i18n, templating
 from energy_lib.publish import plots
-from energy_lib.core import templating
 
 __all__ = ["Chart", "Withheld", "CARRIERS", "withheld", "nothing_published", "monthly_by_carrier", "stacked_shares",
            "labelled_bars", "carrier_bars", "intervals", "half_year", "tier_bars", "distribution", "re100", "emissions",

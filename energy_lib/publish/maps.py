@@ -51,10 +51,17 @@ from matplotlib.patches import Patch, PathPatch, Rectangle
 from matplotlib.transforms import offset_copy
 
 from energy_lib.core import i18n
-from energy_lib.publish import plots
 from energy_lib.core import wards as ward_reference
-from energy_lib.publish.ward_shapes import (WardShapes, edges, gu_outline, outline_mask, read_boundaries, schematic_cells,
-                                     signed_area)
+from energy_lib.publish import plots
+from energy_lib.publish.ward_shapes import (
+    WardShapes,
+    edges,
+    gu_outline,
+    outline_mask,
+    read_boundaries,
+    schematic_cells,
+    signed_area,
+)
 
 # The shapes come from energy_lib.publish.ward_shapes; the names most used with a map are here too.
 __all__ = ["CORE_AREA_KM2", "Measure", "MapText", "WardShapes", "schematic_cells", "read_boundaries", "gu_outline",

@@ -31,14 +31,13 @@ import pandas as pd
 import energy_lib
 from energy_lib.core import configuration, i18n, templating
 from energy_lib.core.status import Status
-from energy_lib.evaluation import EffectStatus
-from energy_lib.publish import aggregate, privacy
-from energy_lib.publish import disclosure
-from energy_lib.publish.audit import attack
-from energy_lib.publish.protection import REASONS
-from energy_lib.publish.cells import lift
-from energy_lib.store import Store
 from energy_lib.core.wards import wards as ward_table
+from energy_lib.evaluation import EffectStatus
+from energy_lib.publish import aggregate, disclosure, privacy
+from energy_lib.publish.audit import attack
+from energy_lib.publish.cells import lift
+from energy_lib.publish.protection import REASONS
+from energy_lib.store import Store
 
 __all__ = ["TABLES", "AREA_LEVELS", "ALL_TYPES", "BUILDING_TYPES", "SECTORS", "build", "read", "manifest", "inputs_hash", "code_version",
            "consumption_tables", "savings_table", "carbon_point_table", "generation_table", "stock_table", "protect",

@@ -36,9 +36,8 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from matplotlib import font_manager
 
-from energy_lib.core import i18n
+from energy_lib.core import i18n, templating
 from energy_lib.publish import korean_font
-from energy_lib.core import templating
 
 __all__ = ["FONT_FAMILY", "PALETTE", "PHONE_WIDTH_IN", "PHONE_CONTENT_PX", "DESKTOP_MAX_PX", "MIN_FONT_PT",
            "korean_font_files", "use_style", "figure", "tip", "legible", "to_png", "to_svg", "figure_html", "show"]

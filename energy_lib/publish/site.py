@@ -23,8 +23,8 @@ from __future__ import annotations
 import atexit
 import hashlib
 import json
-import re
 import multiprocessing
+import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -186,7 +186,6 @@ def render_html(notebook, page: Page, other_path: str | None) -> str:
     """HTML of an executed notebook: no code, no prompts, no cells tagged ``notes``, the site's
     style and navigation."""
     from nbconvert import HTMLExporter
-
     from nbconvert.preprocessors import TagRemovePreprocessor
 
     exporter = HTMLExporter(template_name="workbook", extra_template_basedirs=[str(TEMPLATES)],

@@ -31,8 +31,8 @@ import pandas as pd
 from matplotlib.path import Path as MplPath
 from scipy.spatial import ConvexHull, Voronoi
 
-from energy_lib.core import wards as ward_reference
 from energy_lib.baselines.result import ModelWarning
+from energy_lib.core import wards as ward_reference
 from energy_lib.core.status import WarningCode
 
 __all__ = ["ORIGIN", "EARTH_RADIUS_KM", "CODE_PROPERTIES", "WardShapes", "project", "schematic_cells",

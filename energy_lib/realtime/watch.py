@@ -36,11 +36,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-
-from energy_lib.store import NothingToCompute
 from energy_lib.ingest.pipeline import IngestOutcome, IngestReport, ingest_file
 from energy_lib.realtime.live import LiveMonitor, utc_now
-from energy_lib.store import Store
+from energy_lib.store import NothingToCompute, Store
 
 __all__ = ["WatchSettings", "Watcher", "ignored"]
 

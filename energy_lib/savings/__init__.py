@@ -44,10 +44,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from energy_lib.core import configuration, units
-from energy_lib.core.status import Status
 from energy_lib.baselines.caltrack import CalTRACKFit, Periods, predict_caltrack
 from energy_lib.baselines.towt import TOWTModel
+from energy_lib.core import configuration, units
+from energy_lib.core.status import Status
 
 __all__ = ["metered_savings", "towt_savings", "error_bands", "band_calibration", "calibrate_bands", "normalised_savings", "aggregate", "in_units",
            "aggregate_calibration", "aggregate_errors", "size_exponent", "relative_scale", "sum_coverage_factor",

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from energy_lib.store import Store
 from energy_lib.core.tables import TABLES
+from energy_lib.store import Store
 
 __all__ = ["StoreSummary", "summarise", "render"]
 

@@ -25,10 +25,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from energy_lib.core import identity
-from energy_lib.core import keys
-from energy_lib.store import Store
+from energy_lib.core import identity, keys
 from energy_lib.core.tables import TABLES
+from energy_lib.store import Store
 
 __all__ = ["Rotation", "rekey_store", "rekey_file", "journal_path", "rotate"]
 

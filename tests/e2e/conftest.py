@@ -6,8 +6,8 @@ import pytest
 from browser import INSTALL_HINT, executable
 from http_site import http_server
 
-from energy_lib.publish import site as publish
 from energy_lib.core.wards import wards
+from energy_lib.publish import site as publish
 from tests.conftest import NOTEBOOKS
 
 BROKEN = publish.Page("area.ipynb", {"lang": "ko", "level": "ward", "code": "0000000000"}, "ko/dong/0000000000.html",

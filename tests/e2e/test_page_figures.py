@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from energy_lib.core import configuration, i18n
+from energy_lib.core.wards import wards
 from energy_lib.publish import opendata
 from energy_lib.publish import site as publish
-from energy_lib.core.wards import wards
 from tests.conftest import NOTEBOOKS
 
 pytestmark = pytest.mark.xdist_group("recovery")

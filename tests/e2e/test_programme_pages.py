@@ -9,9 +9,9 @@ import pytest
 from http_site import http_server
 
 from energy_lib.core import i18n
+from energy_lib.core.wards import wards
 from energy_lib.publish import opendata
 from energy_lib.publish import site as publish
-from energy_lib.core.wards import wards
 from tests.conftest import NOTEBOOKS
 
 pytestmark = pytest.mark.xdist_group("recovery")

@@ -52,10 +52,9 @@ import warnings as py_warnings
 from datetime import timedelta
 from pathlib import Path
 
+import eemeter
 import numpy as np
 import pandas as pd
-
-import eemeter
 import scipy
 import statsmodels
 

@@ -76,10 +76,9 @@ import time
 import warnings
 from pathlib import Path
 
+import eemeter
 import numpy as np
 import pandas as pd
-
-import eemeter
 
 EXPECTED_EEMETER = "2.10.11"
 DEFAULT_OUTPUT = Path(__file__).resolve().with_name("eemeter_2_10_hourly_fixture.json")

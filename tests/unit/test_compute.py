@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from energy_lib.core import units
 from energy_lib.cli import app
 from energy_lib.compute import ComputeSettings, compute, default_reporting_start
+from energy_lib.core import units
 from energy_lib.core.scratch import new_scratch_folder, remove_abandoned
 from energy_lib.core.status import Severity, Sufficiency, WarningCode
-from energy_lib.store import Store
 from energy_lib.core.tables import TABLES
+from energy_lib.store import Store
 
 pytestmark = pytest.mark.xdist_group("demo")
 

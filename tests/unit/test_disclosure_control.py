@@ -13,8 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from energy_lib.publish import privacy
-from energy_lib.publish import audit, protection
+from energy_lib.publish import audit, privacy, protection
 from energy_lib.publish.cells import CostModel, Dimension, magnitude_table
 from energy_lib.publish.release import ReleaseBuilder, Table, sum_relations
 

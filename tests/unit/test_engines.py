@@ -7,8 +7,7 @@ import time
 import pandas as pd
 import pytest
 
-from energy_lib.compute import engines
-from energy_lib.compute import ComputeSettings, compute
+from energy_lib.compute import ComputeSettings, compute, engines
 from energy_lib.store import Store
 
 

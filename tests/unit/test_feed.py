@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from energy_lib.realtime import live
 from energy_lib.cli import app
 from energy_lib.demo.city import interval_sites
 from energy_lib.demo.feed import Anomaly, FeedSettings, day_load, default_day, run_feed
 from energy_lib.ingest.pipeline import ingest_file
+from energy_lib.realtime import live
 from energy_lib.store import Store
 
 DAY = pd.Timestamp("2026-11-01")

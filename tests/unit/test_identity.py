@@ -7,8 +7,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from energy_lib.core import identity
-from energy_lib.core import keys
+from energy_lib.core import identity, keys
 from energy_lib.core.identity import pseudonyms
 
 

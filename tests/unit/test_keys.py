@@ -128,7 +128,6 @@ def test_an_interrupted_rotation_is_finished_by_running_it_again(monkeypatch, tm
 
 def _demo_settings():
     from energy_lib.demo.city import DemoSettings
-
     from tests.conftest import DEMO_HOUSEHOLDS
 
     return DemoSettings(households=DEMO_HOUSEHOLDS)

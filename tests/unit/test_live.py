@@ -9,14 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from energy_lib.core import weather
-from energy_lib.realtime import live
 from energy_lib.baselines.data import hourly_usage
 from energy_lib.baselines.towt import fit_towt
-from energy_lib.store import NothingToCompute
+from energy_lib.core import weather
 from energy_lib.demo.feed import day_load, hour_files, write_atomically
 from energy_lib.ingest.pipeline import ingest_file
-from energy_lib.store import Store
+from energy_lib.realtime import live
+from energy_lib.store import NothingToCompute, Store
 
 DAY = pd.Timestamp("2026-10-31")  # the demo's last day of interval readings
 

@@ -25,6 +25,7 @@ from babel.numbers import parse_decimal
 import energy_lib
 from energy_lib.apps import household, my_savings
 from energy_lib.core import formatting, i18n
+
 CONFIG = Path(energy_lib.__file__).parent / "config"
 CARRIERS = ("electricity", "gas", "water")
 METHODS = ("caltrack_billing", "caltrack_daily", "towt")  # the page's order of preference: bills first

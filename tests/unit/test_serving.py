@@ -7,9 +7,8 @@ import re
 
 import pytest
 
-from energy_lib.apps import client
+from energy_lib.apps import client, serving
 from energy_lib.core import keys
-from energy_lib.apps import serving
 
 GIB = 1024 ** 3
 

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from energy_lib import store as store_module
-from energy_lib.store import Store
 from energy_lib.core.tables import TABLES
+from energy_lib.store import Store
 
 
 def _weather(n: int, first: str = "2023-01-01", source: str = "w.csv") -> pd.DataFrame:

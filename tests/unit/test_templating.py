@@ -14,14 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from energy_lib.apps import board, explorer, household, live_view, my_savings
-from energy_lib.core import i18n
-from energy_lib.publish import charts, opendata, plots
+from energy_lib.apps import board, explorer, household, live_view, my_savings, serving
 from energy_lib.baselines.result import BaselineResult, ModelWarning
-from energy_lib.core import templating
+from energy_lib.core import i18n, templating
 from energy_lib.core.status import WarningCode
-from energy_lib.apps import serving
-from energy_lib.publish import site
+from energy_lib.publish import charts, opendata, plots, site
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "energy_lib"

@@ -9,11 +9,11 @@ import time
 import pandas as pd
 import pytest
 
+from energy_lib.demo.feed import FeedSettings, day_load, hour_files, run_feed, weather_file, write_atomically
 from energy_lib.realtime import live
 from energy_lib.realtime import watch as watch_module
-from energy_lib.demo.feed import FeedSettings, day_load, hour_files, run_feed, weather_file, write_atomically
-from energy_lib.store import Store
 from energy_lib.realtime.watch import Watcher, WatchSettings, ignored
+from energy_lib.store import Store
 
 DAY = pd.Timestamp("2026-11-01")  # the day after the demo's last interval reading
 

@@ -12,11 +12,10 @@ import pandas as pd
 import pytest
 
 from energy_lib.baselines.caltrack import CalTRACKSettings, Periods, fit_caltrack, predict_caltrack
-from energy_lib.savings.reference import (caltrack_periods, compare_caltrack, fit_sample,
-                                          load_fixture, tied_reference)
-from energy_lib.baselines.towt import fahrenheit_to_celsius
 from energy_lib.baselines.sufficiency import sufficiency
+from energy_lib.baselines.towt import fahrenheit_to_celsius
 from energy_lib.savings import metered_savings
+from energy_lib.savings.reference import caltrack_periods, compare_caltrack, fit_sample, load_fixture, tied_reference
 
 FIXTURE_DIR = Path(__file__).resolve().parents[2] / "reference"  # the committed eemeter fixtures
 FIXTURE = load_fixture(FIXTURE_DIR / "eemeter_2_10_fixture.json")

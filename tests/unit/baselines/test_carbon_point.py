@@ -4,8 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from energy_lib.baselines.carbon_point import (CarbonPointSettings, MonthlyUsage, carbon_point, reduction_tier,
-                                               same_month_baseline)
+from energy_lib.baselines.carbon_point import (
+    CarbonPointSettings,
+    MonthlyUsage,
+    carbon_point,
+    reduction_tier,
+    same_month_baseline,
+)
 from energy_lib.baselines.eco_mileage import eco_mileage
 
 MONTHS = pd.date_range("2021-01-01", "2024-12-01", freq="MS")

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from energy_lib.savings.reference import compare_towt, fit_towt_sample, load_fixture, towt_window
 from energy_lib.baselines.towt import SEGMENT_NAMES, fahrenheit_to_celsius, fit_towt
 from energy_lib.core.status import Status, WarningCode
+from energy_lib.savings.reference import compare_towt, fit_towt_sample, load_fixture, towt_window
 
 FIXTURE_DIR = Path(__file__).resolve().parents[2] / "reference"  # the committed eemeter fixtures
 FIXTURE = load_fixture(FIXTURE_DIR / "eemeter_2_10_hourly_fixture.json")
