@@ -25,7 +25,7 @@ TYPES = list(opendata.BUILDING_TYPES)
 SUPPRESSED = i18n.text("common.suppressed", "ko")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # built once per worker: its tests may not run one after another
 def figures_site(recovery_open_data, tmp_path_factory):
     """The city, a gu and two building types' pages of the recovery city, in a site of their own."""
     site = tmp_path_factory.mktemp("figures") / "site"

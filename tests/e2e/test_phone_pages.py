@@ -54,7 +54,7 @@ def _ten_dongs() -> list[str]:
     return sorted(set(chosen[:9]) | {"2914074500"})
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # built once per worker: its tests may not run one after another
 def phone_site(published, tmp_path_factory):
     """The city, every gu, ten dongs and every building type in Korean, and one of each in
     English, built from the small demo's open data into a site of their own, served over HTTP."""

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.xdist_group("recovery")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # built once per worker: its tests may not run one after another
 def programme_site(recovery_open_data):
     """Every programme page in both languages, built by `publish.build` and served over HTTP."""
     site = recovery_open_data["data"].parent

@@ -23,7 +23,7 @@ from energy_lib.store import Store
 pytestmark = pytest.mark.xdist_group("demo")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # built once per worker: its tests may not run one after another
 def computed(demo, tmp_path_factory) -> dict:
     derived = Store(tmp_path_factory.mktemp("derived"))
     report = compute(demo["store"], derived, progress=False)

@@ -20,7 +20,7 @@ SITE_CONTRACTS = {"주택용", "일반용", "교육용", "산업용"}  # the oth
 TOLERANCE = 0.10
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # built once per worker: its tests may not run one after another
 def default_city(tmp_path_factory) -> dict:
     settings = DemoSettings()
     raw = tmp_path_factory.mktemp("calibrated") / "raw"
