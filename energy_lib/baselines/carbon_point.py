@@ -18,7 +18,6 @@ References
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from typing import ClassVar
 
@@ -26,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from energy_lib.baselines.result import (
+    JSONResult,
     array_from_dict,
     array_to_dict,
     check_version,
@@ -231,7 +231,7 @@ def reduction_tier(reduction: np.ndarray, lower_bounds: np.ndarray) -> np.ndarra
 
 
 @dataclass(frozen=True)
-class CarbonPointResult:
+class CarbonPointResult(JSONResult):
     """Monthly baselines and half-year outcomes of many meters.
 
     Attributes
@@ -263,10 +263,6 @@ class CarbonPointResult:
     def method(self) -> str:
         return self.METHOD
 
-    @property
-    def version(self) -> str:
-        return self.VERSION
-
     def to_dict(self) -> dict:
         """A JSON-safe dictionary (NaN → None) of the inputs, settings and outputs, with the
         method's name and version; :meth:`from_dict` reverses it."""
@@ -289,12 +285,6 @@ class CarbonPointResult:
         return cls(usage, array_from_dict(data["baseline"]), array_from_dict(data["baseline_years"]),
                    frame_from_dict(data["half_years"]), settings)
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False)
-
-    @classmethod
-    def from_json(cls, text: str) -> CarbonPointResult:
-        return cls.from_dict(json.loads(text))
 
     def monthly(self) -> pd.DataFrame:
         """One row per meter and month: use, baseline, years averaged, reduction, status."""

@@ -14,7 +14,6 @@ References
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -22,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from energy_lib.baselines.carbon_point import MonthlyUsage, half_year_reduction, reduction_tier, same_month_baseline
-from energy_lib.baselines.result import check_version, frame_from_dict, frame_to_dict
+from energy_lib.baselines.result import JSONResult, check_version, frame_from_dict, frame_to_dict
 from energy_lib.core import configuration, units
 from energy_lib.core.status import Status
 
@@ -37,7 +36,7 @@ CO2_FACTORS = {
 
 
 @dataclass(frozen=True)
-class EcoMileageResult:
+class EcoMileageResult(JSONResult):
     """Eco-Mileage outcomes of many sites.
 
     Attributes
@@ -56,10 +55,6 @@ class EcoMileageResult:
     def method(self) -> str:
         return self.METHOD
 
-    @property
-    def version(self) -> str:
-        return self.VERSION
-
     def to_dict(self) -> dict:
         """A JSON-safe dictionary (NaN → None) with the method's name and version; :meth:`from_dict`
         reverses it."""
@@ -70,12 +65,6 @@ class EcoMileageResult:
         check_version(data, cls.METHOD, cls.VERSION)
         return cls(frame_from_dict(data["half_years"]))
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False)
-
-    @classmethod
-    def from_json(cls, text: str) -> EcoMileageResult:
-        return cls.from_dict(json.loads(text))
 
 
 def eco_mileage(usage: MonthlyUsage, site_of_meter: pd.Series) -> EcoMileageResult:

@@ -24,7 +24,7 @@ import pandas as pd
 from energy_lib.core import templating
 from energy_lib.core.status import ModelWarning, Status, json_safe
 
-__all__ = ["STATUSES", "ModelWarning", "BaselineResult", "CalTRACKResult", "TOWTResult", "json_safe",
+__all__ = ["STATUSES", "ModelWarning", "JSONResult", "BaselineResult", "CalTRACKResult", "TOWTResult", "json_safe",
            "check_version", "array_to_dict", "array_from_dict", "frame_to_dict", "frame_from_dict"]
 
 STATUSES = tuple(Status)
@@ -76,8 +76,26 @@ def check_version(data: dict, method: str, version: str) -> None:
                          f"{method!r} version {version!r} result")
 
 
+class JSONResult:
+    """The JSON text of a result type that has ``to_dict`` and ``from_dict`` (which carry the
+    method's name and version); every method's result type shares it."""
+
+    VERSION: ClassVar[str] = ""
+
+    @property
+    def version(self) -> str:
+        return self.VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str):
+        return cls.from_dict(json.loads(text))
+
+
 @dataclass(frozen=True)
-class BaselineResult:
+class BaselineResult(JSONResult):
     """The baseline of one meter by one method (the base of each method's result type).
 
     Attributes
@@ -122,10 +140,6 @@ class BaselineResult:
             raise ValueError(f"{type(self).__name__} is a result of {', '.join(self.METHODS)}, not {self.method!r}")
 
     @property
-    def version(self) -> str:
-        return self.VERSION
-
-    @property
     def qualified(self) -> bool:
         return self.status == Status.QUALIFIED
 
@@ -148,13 +162,6 @@ class BaselineResult:
         values["warnings"] = tuple(ModelWarning.from_dict(w) for w in data.get("warnings", ()))
         values["candidates"] = tuple(data.get("candidates", ()))
         return kind(**values)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False)
-
-    @classmethod
-    def from_json(cls, text: str) -> BaselineResult:
-        return cls.from_dict(json.loads(text))
 
     def _repr_html_(self) -> str:
         """The same summary in a notebook, in nbconvert and in Voila."""
