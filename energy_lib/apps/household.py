@@ -120,9 +120,22 @@ def _monthly(store: Store, months: int) -> tuple[pd.DataFrame, pd.Timestamp]:
 
 
 def _savings(derived: Store) -> pd.DataFrame:
-    """The annual CalTRACK savings per meter (one method per meter, bills first)."""
-    frame = derived.sql("""SELECT meter_id, method, savings, band, normal_savings, normal_band, savings_kwh,
-                                  savings_kgco2eq, savings_won FROM savings WHERE analysis = 'annual'""")
+    """The annual CalTRACK savings per meter (one method per meter, bills first), with what the
+    household must know to read them: ``savings_note`` is ``insufficient`` (the baseline fails
+    CalTRACK data sufficiency, so the figures are not shown, as the city's totals leave them out),
+    ``programme_in_baseline`` (a programme of the carrier began in the baseline year: the figure
+    misses the part already saved then) or missing; ``savings_warning`` is the baseline's most
+    severe warning code (:class:`energy_lib.core.status.WarningCode`; missing if none)."""
+    frame = derived.sql("""
+        SELECT s.meter_id, s.method, s.savings, s.band, s.normal_savings, s.normal_band, s.savings_kwh,
+               s.savings_kgco2eq, s.savings_won,
+               CASE WHEN s.sufficiency <> 'pass' THEN 'insufficient'
+                    WHEN s.programme_in_baseline THEN 'programme_in_baseline' END AS savings_note,
+               (SELECT w.code FROM warnings w
+                 WHERE w.analysis = s.analysis AND w.meter_id = s.meter_id AND w.method = s.method
+                 ORDER BY CASE w.severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, w.code
+                 LIMIT 1) AS savings_warning
+        FROM savings s WHERE s.analysis = 'annual'""")
     frame["priority"] = frame["method"].map(_METHOD_PRIORITY).fillna(9)
     frame = frame.sort_values(["meter_id", "priority"], kind="stable").drop_duplicates("meter_id")
     return frame.drop(columns=["method", "priority"]).set_index("meter_id")
@@ -164,7 +177,7 @@ def build_index(store: Store, derived: Store, codes: pd.DataFrame, *, settings: 
         baseline), ``cp_reduction`` [fraction], ``cp_tier``, ``cp_points`` [points], ``cp_won`` [won] of the
         current half-year so far, ``savings``, ``band``, ``normal_savings``, ``normal_band``
         [kWh or m³], ``savings_kwh`` [kWh], ``savings_kgco2eq`` [kgCO2eq], ``savings_won``
-        [won], ``peer_typical``, ``peer_efficient`` [kWh or m³] (the peer group's published
+        [won], ``savings_note`` and ``savings_warning`` (:func:`_savings`), ``peer_typical``, ``peer_efficient`` [kWh or m³] (the peer group's published
         figures, :mod:`energy_lib.apps.peers`), ``judgement``; and ``kgco2eq_12m`` with
         ``peer_typical_kgco2eq``/``peer_efficient_kgco2eq`` [kgCO2eq], ``peer_level``,
         ``peer_key``, ``peer_households``, ``judgement`` and ``tip_carrier``.
@@ -328,6 +341,8 @@ class CarrierView:
     savings_kwh: float
     savings_kgco2eq: float
     savings_won: float
+    savings_note: str | None
+    savings_warning: str | None
     peer_typical: float
     peer_efficient: float
     judgement: str | None

@@ -72,7 +72,8 @@ def _row(label_key: str | None, value: Parts, lang: str) -> dict:
 
 def _carrier_card(c: CarrierView, lang: str) -> dict:
     """One carrier's card: use, this half-year against its Carbon Point baseline, the tier and
-    points it is on track for, and the weather-adjusted savings in its unit, won and CO2."""
+    points it is on track for, and the weather-adjusted savings in its unit, won and CO2 — or,
+    where the baseline fails data sufficiency, why they are not shown."""
     unit = UNIT_KEYS[c.unit]
     amount = lambda field, value, decimals=0, key=unit: _field(field, i18n.quantity(value, key, lang, decimals))  # noqa: E731
     rows = [_row("my_savings.use", [amount("use_12m", c.use_12m)], lang)]
@@ -86,7 +87,10 @@ def _carrier_card(c: CarrierView, lang: str) -> dict:
         rows.append(_row("my_savings.on_track", [_field("cp_tier", tier), " · ", amount("cp_points", c.cp_points, key="points")], lang))
     else:
         rows.append(_row("my_savings.reduction", [_field("cp_reduction", i18n.text("my_savings.no_baseline", lang))], lang))
-    if c.savings == c.savings:
+    if c.savings_note == "insufficient":  # not a figure to trust: the city's totals leave it out too
+        reason = i18n.text(f"warning.{c.savings_warning or 'too_many_days_with_missing_data'}", lang)
+        rows.append(_row("column.savings", [_field("savings_note", i18n.text("my_savings.insufficient", lang, reason=reason))], lang))
+    elif c.savings == c.savings:
         band = _sentence("my_savings.band", lang, band=("band", i18n.quantity(c.band, unit, lang)))
         rows.append(_row("column.savings", [amount("savings", c.savings), " ", {"band": band}], lang))
         if c.normal_savings == c.normal_savings:
@@ -94,6 +98,8 @@ def _carrier_card(c: CarrierView, lang: str) -> dict:
             rows.append(_row("my_savings.normal", [amount("normal_savings", c.normal_savings), " ", {"band": normal_band}], lang))
         rows += [_row("my_savings.won", [amount("savings_won", c.savings_won, key="won")], lang),
                  _row("my_savings.co2", [amount("savings_kgco2eq", c.savings_kgco2eq, key="kgco2eq")], lang)]
+        if c.savings_note == "programme_in_baseline":
+            rows.append(_row(None, [_field("savings_note", i18n.text("my_savings.programme_in_baseline", lang))], lang))
     else:
         rows.append(_row("column.savings", [_field("savings", i18n.text("my_savings.no_savings", lang))], lang))
     return {"carrier": c.carrier, "name": i18n.text("carrier." + c.carrier, lang), "rows": rows}

@@ -97,6 +97,13 @@ def savings(report: Report, area: str) -> None:
     chosen = chosen.assign(name=[i18n.area_name(a, report.lang) for a in chosen["area"]])
     charts.intervals(chosen, lang=report.lang, label=report.text("column.savings"), unit="MWh",
                      alt_key="report.savings_alt", scale=1000, area=area).show()  # [kWh] → [MWh]
+    covered = chosen[~chosen["suppressed"]]
+    if len(covered):  # what each sum holds and which meters it leaves out, so no one reads it as every home's
+        report.paragraphs(*(report.text("report.savings_meters", name=row.name,
+                                        meters=formatting.number(row.meters, report.lang),
+                                        insufficient=formatting.number(row.meters_insufficient, report.lang),
+                                        programme=formatting.number(row.meters_programme_in_baseline, report.lang))
+                            for row in covered.itertuples()))
 
 
 def solar(report: Report, area: str) -> None:

@@ -30,7 +30,7 @@ import pandas as pd
 
 import energy_lib
 from energy_lib.core import configuration, i18n, templating
-from energy_lib.core.status import Status
+from energy_lib.core.status import Status, Sufficiency
 from energy_lib.core.wards import wards as ward_table
 from energy_lib.evaluation import EffectStatus
 from energy_lib.publish import aggregate, disclosure, privacy
@@ -99,7 +99,12 @@ TABLES: dict[str, list[Column]] = {
     "savings": _AREA + [
         Column("analysis", "", "`annual` (last 12 billing months against the 12 before) or `programme:<id>`."),
         Column("carrier", "", "Carrier."),
-        Column("meters", "", "Meters with a baseline."),
+        Column("meters", "", "Meters summed: a sufficient baseline and, in the annual analysis, no programme begun in "
+                             "its baseline year."),
+        Column("meters_insufficient", "", "Meters with a savings figure left out of the sum: their baseline fails "
+                                          "CalTRACK data sufficiency."),
+        Column("meters_programme_in_baseline", "", "Annual analysis: meters left out of the sum because their "
+                                                   "programme began during their baseline year."),
         Column("savings", "kWh or m³", "Avoided energy use (counterfactual − observed; positive is a saving)."),
         Column("band", "kWh or m³", "Half-width of the 90% interval of `savings` (calibrated)."),
         Column("normal_savings", "kWh or m³", "Savings in a typical weather year."),
@@ -304,6 +309,24 @@ def _design(frame: pd.DataFrame, protected: disclosure.ProtectedRelease, table: 
     return frame.merge(protected.cells[table][by], on=by, how="inner")
 
 
+LEFT_OUT = ("meters_insufficient", "meters_programme_in_baseline")
+"""The counts of :func:`left_out_counts`, published beside each sum of savings."""
+
+
+def left_out_counts(savings: pd.DataFrame, dimensions: list, by: list[str]) -> pd.DataFrame:
+    """Per cell ``by`` (areas and building types lifted along ``dimensions``, as the sums are): the
+    primary meters with a savings figure and a band left out of the sum, as
+    :func:`energy_lib.compute.savings_by_group` counts them — ``meters_insufficient`` (baseline
+    failing data sufficiency) and ``meters_programme_in_baseline`` (a meter may be in both).
+    Counts of meters, no use: they say how much of a cell its sum covers."""
+    rows = savings[savings["primary"] & ~savings["in_totals"]].dropna(subset=["savings", "band"])
+    rows = rows.assign(ward=rows["ward_code"], building_type=rows["building_type"].astype(str),
+                       meters_insufficient=(rows["sufficiency"] != Sufficiency.PASS).astype(np.int64),
+                       meters_programme_in_baseline=rows["programme_in_baseline"].astype(bool).astype(np.int64))
+    lifted = lift(rows.rename(columns={"ward_code": "area"}), dimensions)
+    return lifted.groupby(by, sort=True)[list(LEFT_OUT)].sum().reset_index()
+
+
 def savings_table(protected: disclosure.ProtectedRelease, savings: pd.DataFrame) -> pd.DataFrame:
     """Savings per analysis × area level × building type × carrier, as protected (the rule applies to
     the meters' observed use, the protection to the signed savings; bands add the meters' errors
@@ -332,11 +355,13 @@ def savings_table(protected: disclosure.ProtectedRelease, savings: pd.DataFrame)
     kgco2eq = lifted.groupby(by, sort=True)["savings_kgco2eq"].sum().reset_index()
     cells = protected.cells["savings"]
     table = cells[by + ["meters", "savings"]].merge(totals, on=by, how="left").merge(
-        normal, on=by, how="left").merge(kgco2eq, on=by, how="left")
-    table["meters"] = table["meters"].round().astype(np.int64)
+        normal, on=by, how="left").merge(kgco2eq, on=by, how="left").merge(
+        left_out_counts(savings, [area, building], by), on=by, how="left")
+    counts = ["meters", *LEFT_OUT]
+    table[counts] = table[counts].fillna(0).round().astype(np.int64)
     table = disclosure.published(protected, "savings", table, by,
-                                 values=["meters", "savings", "band", "normal_savings", "normal_band", "savings_kgco2eq"])
-    table = _with_dong_totals(table, by, ["meters", "savings", "normal_savings", "savings_kgco2eq"],
+                                 values=[*counts, "savings", "band", "normal_savings", "normal_band", "savings_kgco2eq"])
+    table = _with_dong_totals(table, by, [*counts, "savings", "normal_savings", "savings_kgco2eq"],
                               quadrature=("band", "normal_band"))
     table["unit"] = _unit(table["carrier"])
     return _with_area_columns(table)

@@ -34,6 +34,29 @@ def test_report_notebook_runs_and_every_figure_has_words(execute, published, nam
     if lang == "en":
         assert not any("가" <= ch <= "힣" for alt in alts for ch in alt if alt), "English alt text in Korean"
     assert "<details><summary>" in html  # the table alternative of the charts
+    if name == "area.ipynb":
+        _says_what_each_savings_sum_holds(html, published, parameters["code"], lang)
+
+
+def _says_what_each_savings_sum_holds(html: str, published, code: str, lang: str) -> None:
+    """Under the savings chart: each published sum's meters, and the meters it leaves out and why."""
+    import html as markup
+
+    from energy_lib.core import formatting, i18n
+    from energy_lib.publish import opendata
+
+    savings = opendata.read(published["data"], "savings")
+    shown = savings[(savings["analysis"] == "annual") & savings["area"].isin([code, "city"])
+                    & (savings["building_type"] == "residential") & (savings["carrier"] == "electricity")
+                    & ~savings["suppressed"]]
+    assert len(shown), "the small demo publishes the city's residential electricity savings"
+    text = markup.unescape(html)
+    for row in shown.itertuples():
+        said = i18n.text("report.savings_meters", lang, name=i18n.area_name(row.area, lang),
+                         meters=formatting.number(row.meters, lang),
+                         insufficient=formatting.number(row.meters_insufficient, lang),
+                         programme=formatting.number(row.meters_programme_in_baseline, lang))
+        assert said in text
 
 
 def test_a_wrong_area_code_says_what_is_allowed(execute, published):

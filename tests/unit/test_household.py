@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 
 import numpy as np
 import pandas as pd
@@ -255,6 +256,41 @@ def test_page_says_why_there_is_no_comparison(city, tmp_path):
     alone = dataclasses.replace(view, judgement=None, peer_households=None, kgco2eq_12m=1000.0)
     for lang, words in (("ko", "15가구보다 적어"), ("en", "fewer than 15 similar households")):
         assert words in my_savings.view_html(alone, lang)
+
+
+def test_the_index_says_which_savings_are_not_to_be_trusted_and_why(city):
+    """A household's savings note follows its meter's row of the derived ``savings`` table and its
+    most severe baseline warning the ``warnings`` table."""
+    derived = city["derived"]
+    savings = derived.sql("SELECT meter_id, sufficiency, programme_in_baseline FROM savings "
+                          "WHERE analysis = 'annual' AND method = 'caltrack_billing'").set_index("meter_id")
+    warnings = derived.sql("SELECT meter_id, code, severity FROM warnings WHERE analysis = 'annual' "
+                           "AND method = 'caltrack_billing'")
+    index = city["index"].set_index("meter_id")
+    mine = index.join(savings, how="inner")
+    assert len(mine) > 100
+    expected = np.where(mine["sufficiency"] != "pass", "insufficient",
+                        np.where(mine["programme_in_baseline"], "programme_in_baseline", None))
+    assert list(mine["electricity_savings_note"].fillna("none")) == list(pd.Series(expected).fillna("none"))
+    assert (mine["electricity_savings_note"] == "insufficient").sum() >= 1  # the demo leaves some baselines short
+    errors = warnings[warnings["severity"] == "error"].groupby("meter_id")["code"].min()
+    short = mine[mine["electricity_savings_note"] == "insufficient"]
+    assert (short["electricity_savings_warning"] == errors.reindex(short.index)).all()
+
+
+def test_the_page_withholds_a_saving_on_a_short_baseline_and_says_why(city, tmp_path):
+    view = lookup(city, tmp_path).find(city["accounts"][0], city["codes"][0], client="n")
+    electricity = next(c for c in view.carriers if c.carrier == "electricity")
+    short = dataclasses.replace(electricity, savings=1234.0, band=50.0, savings_note="insufficient",
+                                savings_warning="too_many_days_with_missing_meter_data")
+    page = my_savings.view_html(dataclasses.replace(view, carriers=(short,)), "ko")
+    assert "절감량을 보여 드리지 않습니다" in page and "사용량을 읽은 날이 90%보다 적습니다" in page
+    assert "1,234" not in page
+    english = html.unescape(my_savings.view_html(dataclasses.replace(view, carriers=(short,)), "en"))
+    assert "fewer than 90% of the baseline's days have readings" in english and "1,234" not in english
+    early = dataclasses.replace(electricity, savings=1234.0, band=50.0, savings_note="programme_in_baseline")
+    page = html.unescape(my_savings.view_html(dataclasses.replace(view, carriers=(early,)), "en"))
+    assert "1,234" in page and "began during the baseline year" in page
 
 
 def test_judge_and_tips():

@@ -30,7 +30,7 @@ def test_every_entry_has_both_languages_with_the_same_placeholders():
 
 DYNAMIC = ("carrier.", "building_type.", "column.", "section.", "my_savings.judgement_", "my_savings.half_", "map.", "unit.",
            "stat.", "common.half_", "board.categories.", "board.fields.", "board.personal_numbers.", "board.messages.",
-           "saving_tips.", "opendata.")
+           "saving_tips.", "opendata.", "warning.")
 """Key families the code builds from data (``t("carrier." + carrier)``)."""
 
 
@@ -152,3 +152,11 @@ def test_the_board_and_tips_words_are_in_the_catalogue_only():
     assert [len(i18n.group(f"saving_tips.{c}")) for c in ("electricity", "gas", "water")] == [4, 4, 4]
     assert i18n.group("saving_tips.gas")["1"]["en"].startswith("Keep rooms at about 20 °C")
     assert i18n.group("no.such_prefix") == {}
+
+
+def test_every_warning_code_has_words_in_both_languages():
+    """The pages show a warning by its code (``t("warning." + code)``), so each code needs its text."""
+    from energy_lib.core.status import WarningCode
+
+    for code in WarningCode:
+        assert i18n.text(f"warning.{code}", "ko") and i18n.text(f"warning.{code}", "en"), code

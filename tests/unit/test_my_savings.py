@@ -91,8 +91,12 @@ def expected_figures(store, derived, bills: pd.DataFrame, account: str) -> dict:
                         "cp_tier": tier, "cp_points": rule["points"][carrier][tier - 1] if tier else 0}
         rows = savings[savings["meter_id"] == meters[carrier]]
         rows = rows.assign(order=rows["method"].map({m: i for i, m in enumerate(METHODS)}).fillna(9)).sort_values("order")
-        if len(rows) and pd.notna(rows["savings"].iloc[0]):
+        if len(rows) and pd.notna(rows["savings"].iloc[0]) and rows["sufficiency"].iloc[0] != "pass":
+            figures["savings_note"] = "insufficient"  # a short baseline: words, no figure
+        elif len(rows) and pd.notna(rows["savings"].iloc[0]):
             row = rows.iloc[0]
+            if row["programme_in_baseline"]:
+                figures["savings_note"] = "programme_in_baseline"
             figures |= {"savings": row["savings"], "band": row["band"], "normal_savings": row["normal_savings"],
                         "normal_band": row["normal_band"], "savings_won": row["savings_won"],
                         "savings_kgco2eq": row["savings"] * factor[carrier]}
@@ -169,6 +173,12 @@ def check_page(page: str, expected: dict, lang: str) -> int:
             if name in want and pd.notna(want[name]):
                 assert _close(number(fields[(carrier, name)], lang), want[name], 0), (carrier, name, fields, want)
                 compared += 1
+        note = want.get("savings_note")
+        if note == "insufficient":
+            assert (carrier, "savings") not in fields and (carrier, "band") not in fields
+            assert fields[(carrier, "savings_note")].startswith(i18n.text("my_savings.insufficient", lang, reason="")[:12])
+        else:
+            assert ((carrier, "savings_note") in fields) == (note == "programme_in_baseline"), (carrier, fields)
         if "cp_reduction" in want:
             shown = fields[(carrier, "cp_reduction")]
             assert shown.endswith("%"), shown
@@ -192,7 +202,8 @@ def check_page(page: str, expected: dict, lang: str) -> int:
 
 def test_a_reduction_is_shown_as_its_percentage_once():
     carrier = household.CarrierView("electricity", "kWh", 3000.0, 12, 1500.0, 1900.0, 5, 1205.0, 1600.0, 0.247, 2, 10000.0,
-                                    20000.0, 120.0, 40.0, 110.0, 45.0, 120.0, 50.0, 18000.0, 3000.0, 2800.0, None)
+                                    20000.0, 120.0, 40.0, 110.0, 45.0, 120.0, 50.0, 18000.0, None, None, 3000.0,
+                                    2800.0, None)
     view = household.HouseholdView("2026H2", pd.Timestamp("2026-10-01"), "2914074500", "apartment", "60-85", (carrier,),
                                    1252.0, 1300.0, 1100.0, "dong", 40, "good", "electricity")
     for lang in ("ko", "en"):
@@ -227,6 +238,7 @@ def test_every_number_on_the_page_agrees_with_the_store(city):
         kinds |= {f"tier{expected[c].get('cp_tier')}" for c in CARRIERS if c in expected}
         kinds |= {"compared"} if pd.notna(index.loc[meter, "judgement"]) else {"not compared"}
         kinds |= {"savings"} if any("savings" in expected[c] for c in CARRIERS if c in expected) else set()
+        kinds |= {expected[c].get("savings_note") for c in CARRIERS if c in expected} - {None}
     assert pages >= 10 and compared >= 200, (pages, compared)
     # the households checked cover every carrier, tiers reached and not, and the comparison shown and not
     assert {"electricity", "gas", "water", "tier0", "compared", "savings"} <= kinds, kinds

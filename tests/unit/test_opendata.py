@@ -138,15 +138,21 @@ def test_savings_sum_the_meters_in_totals_with_their_shared_errors(published):
     rows = derived[derived["in_totals"] & (derived["analysis"] == "annual")].dropna(subset=["savings", "band"])
     assert (derived["primary"] & (derived["analysis"] == "annual") & (derived["sufficiency"] == "fail")
             & derived["savings"].notna()).any(), "the small demo has insufficient baselines to leave out"
+    left_out = derived[derived["primary"] & ~derived["in_totals"] & (derived["analysis"] == "annual")].dropna(
+        subset=["savings", "band"])
     shown = savings[(savings["area"] == "city") & (savings["analysis"] == "annual") & ~savings["suppressed"]]
-    assert len(shown)
+    assert len(shown) and shown["meters_insufficient"].sum() > 0
     for cell in shown.itertuples():
-        mine = rows[rows["carrier"] == cell.carrier]
+        mine, out = rows[rows["carrier"] == cell.carrier], left_out[left_out["carrier"] == cell.carrier]
         if cell.building_type in opendata.SECTORS:
-            mine = mine[mine["building_type"] == cell.building_type]
+            mine, out = mine[mine["building_type"] == cell.building_type], out[out["building_type"] == cell.building_type]
         elif cell.building_type != opendata.ALL_TYPES:
             mine = mine[mine["building_type"].map(opendata.SECTORS) == cell.building_type]
+            out = out[out["building_type"].map(opendata.SECTORS) == cell.building_type]
         assert cell.meters == len(mine)
+        # the meters left out are counted beside the sum, by reason
+        assert cell.meters_insufficient == (out["sufficiency"] == "fail").sum()
+        assert cell.meters_programme_in_baseline == out["programme_in_baseline"].sum()
         assert cell.savings == pytest.approx(mine["savings"].sum())
         own = (mine["se"] ** 2 - mine["se_common"] ** 2 - mine["se_ward"] ** 2 - mine["se_gu"] ** 2).sum()
         shared = (mine["se_common"].sum() ** 2 + (mine.groupby("ward_code")["se_ward"].sum() ** 2).sum()

@@ -109,7 +109,8 @@ def test_dong_names_in_a_chart_title_alt_text_table_and_tooltips(payload, format
 
 def _view(tips: tuple[dict, ...]) -> household.HouseholdView:
     carrier = household.CarrierView("electricity", "kWh", 3000.0, 7, 1500.0, 1900.0, 5, 1205.0, 1600.0, 0.247, 2, 10000.0,
-                                    20000.0, 120.0, 40.0, 110.0, 45.0, 120.0, 50.0, 18000.0, 3000.0, 2800.0, None)
+                                    20000.0, 120.0, 40.0, 110.0, 45.0, 120.0, 50.0, 18000.0, None, None, 3000.0,
+                                    2800.0, None)
     return household.HouseholdView("2026H2", pd.Timestamp("2026-10-01"), "2914074500", "apartment", "60-85", (carrier,),
                                    1252.0, 1300.0, 1100.0, "dong", 40, "good", "electricity", tips)
 
