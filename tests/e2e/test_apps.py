@@ -91,12 +91,26 @@ def voila(site, codes, tmp_path_factory):
     log.close()
 
 
+APP_S = 120.0
+"""[s] how long a test waits for an app's page: its kernel may wait behind others warming up, while
+the server answers "busy, try again" (503) as it would to a visitor, and the test tries again."""
+
+
+def _visit(page, url: str, heading: str) -> None:
+    """Open an app's ``url`` in ``page`` as a patient visitor, until its ``heading`` is on screen:
+    while the server answers busy (every warm-up slot taken, docs/apps.md), ask again."""
+    deadline = time.monotonic() + APP_S
+    while (response := page.goto(url, wait_until="commit")) is not None and response.status == 503:
+        assert time.monotonic() < deadline, f"{url} stayed busy for {APP_S:.0f} s"
+        page.wait_for_timeout(500)  # the poll's interval: the condition is the server's answer
+    page.wait_for_selector(f"text={heading}", timeout=max(1.0, deadline - time.monotonic()) * 1000)
+
+
 @contextlib.contextmanager
 def _app(browser, voila: str, notebook: str, heading: str):
     """An app open at phone width, once its heading is on screen; closed afterwards."""
     page = browser.new_page(viewport=PHONE)
-    page.goto(f"{voila}/voila/render/{notebook}")
-    page.wait_for_selector(f"text={heading}", timeout=60_000)
+    _visit(page, f"{voila}/voila/render/{notebook}", heading)
     try:
         yield page
     finally:
@@ -198,8 +212,11 @@ def test_index_links_the_apps_only_in_the_korean_font_and_one_language(voila, br
     with _app(browser, voila, "index.ipynb", "광주 에너지 시민 앱") as page:
         hrefs = page.eval_on_selector_all("a", "links => links.map(a => a.getAttribute('href'))")
         assert sorted(hrefs) == sorted(f"/voila/render/{notebook}" for notebook, _, _ in APPS)  # no /voila/tree
-        for href in hrefs:
-            assert page.request.get(f"{voila}{href}").ok, href
+        for href in hrefs:  # each link serves its app (after "busy, try again" answers, as a visitor would)
+            deadline = time.monotonic() + APP_S
+            while (answer := page.request.get(f"{voila}{href}")).status == 503 and time.monotonic() < deadline:
+                page.wait_for_timeout(500)
+            assert answer.ok, (href, answer.status)
         page.evaluate("document.fonts.ready")
         assert page.evaluate("document.fonts.check('16px NanumGothic', '광주')")
         for selector in ("h1", "ul.apps a", "ul.apps li"):
@@ -376,14 +393,12 @@ def _report_in(page, title: str) -> str:
 def _open_board(context, voila: str):
     """The board in a browser ``context`` (one person), once its heading is on screen."""
     page = context.new_page()
-    page.goto(f"{voila}/voila/render/board.ipynb")
-    page.wait_for_selector("text=주민 에너지 게시판", timeout=60_000)
+    _visit(page, f"{voila}/voila/render/board.ipynb", "주민 에너지 게시판")
     return page
 
 
 def _reload(page) -> None:
-    page.reload(wait_until="commit")  # a new page load: a new kernel, the same browser; the page streams its cells
-    page.wait_for_selector("text=주민 에너지 게시판", timeout=60_000)
+    _visit(page, page.url, "주민 에너지 게시판")  # a new page load: a new kernel, the same browser
     expect(page.locator(".board-page")).to_contain_text("쪽", timeout=ANSWER_MS)
 
 
