@@ -26,17 +26,22 @@ import numpy as np
 import pandas as pd
 
 from energy_lib.core import configuration
+from energy_lib.ingest import vocab
 from energy_lib.store import Store
 
 __all__ = ["electricity_against_kepco", "by_year", "coverage", "agreement", "tolerance", "Agreement",
-           "published_totals", "CONTRACT_OF_BUILDING", "CONTRACT_TYPES"]
+           "published_totals", "CONTRACT_OF_BUILDING", "CONTRACT_TYPES", "STORE_SIDE"]
 
 CONTRACT_OF_BUILDING = {"commercial": "general", "public": "general", "education": "education",
                         "industrial": "industrial", "apartment": "general", "detached": "general",
                         "unknown": "general"}
-CONTRACT_TYPES = {"residential": "주택용", "general": "일반용", "education": "교육용", "industrial": "산업용",
-                  "agricultural": "농사용", "streetlight": "가로등", "night": "심야"}
-"""KEPCO's contract types, in the order KEPCO lists them, with their Korean names."""
+CONTRACT_TYPES = ("residential", "general", "education", "industrial", "agricultural", "streetlight", "night")
+"""KEPCO's contract types, in the order KEPCO lists them (their names: :data:`energy_lib.ingest.vocab.CONTRACT_TYPES`)."""
+STORE_SIDE = {"all": "all", "residential": "residential"}
+"""The published store figure (``consumption_annual`` building type or sector) set beside each
+KEPCO category in the open data: the total beside KEPCO's total, the residential sector (homes and
+apartments: households) beside 주택용. The other contract types have no published counterpart
+(docs/reconcile.md)."""
 
 
 class Agreement(StrEnum):
@@ -167,9 +172,10 @@ def published_totals(store: Store, consumption_annual: pd.DataFrame) -> pd.DataF
 
     The utility's figures are public at gu × contract type (KEPCO publishes them), so they are
     shown as they are. The store's side is taken only from ``consumption_annual`` (area × year,
-    building type ``all``, electricity) — the table the disclosure control has already protected —
-    so nothing about a household or a small group of sites is published here that is not there:
-    a withheld cell stays withheld (status ``withheld``).
+    electricity; building type ``all`` beside the total, the residential sector beside 주택용:
+    :data:`STORE_SIDE`) — the table the disclosure control has already protected — so nothing about
+    a household or a small group of sites is published here that is not there: a withheld cell
+    stays withheld (status ``withheld``).
 
     Returns
     -------
@@ -193,26 +199,33 @@ def published_totals(store: Store, consumption_annual: pd.DataFrame) -> pd.DataF
         utility_bill_won=("utility_bill_won", lambda b: b.sum(min_count=len(b))),
         utility_customers=("utility_customers", lambda c: c.sum(min_count=len(c))))
     per_gu = per_gu.assign(level="gu", area=per_gu["gu_code"], category="all")
-    complete = per_gu[per_gu["months"] == 12]  # the city: years every gu publishes in full
-    city = complete.groupby("year", as_index=False).agg(
-        gus=("gu_code", "nunique"), utility_kwh=("utility_kwh", "sum"),
+    # the city: the years every gu publishes in full, per contract type and in all
+    whole = per_gu.loc[per_gu["months"] == 12, ["gu_code", "year"]]
+    gus = whole.groupby("year")["gu_code"].nunique()
+    every_gu = int(store.sql("SELECT count(DISTINCT gu_code) AS n FROM wards")["n"].iloc[0])
+    years = gus[gus == every_gu].index
+    both = pd.concat([kepco, per_gu], ignore_index=True).merge(whole, on=["gu_code", "year"])
+    city = both[both["year"].isin(years)].groupby(["year", "category"], as_index=False).agg(
+        utility_kwh=("utility_kwh", "sum"),
         utility_bill_won=("utility_bill_won", lambda b: b.sum(min_count=len(b))),
         utility_customers=("utility_customers", lambda c: c.sum(min_count=len(c))))
-    city = city[city["gus"] == 5].drop(columns="gus").assign(level="city", area="city", gu_code="", category="all",
-                                                             months=12)
+    city = city.assign(level="city", area="city", gu_code="", months=12)
     out = pd.concat([kepco, per_gu, city], ignore_index=True)
-    out["category_ko"] = out["category"].map({**CONTRACT_TYPES, "all": "합계"})
-    # the store's published total of the same area and year (complete calendar years only)
-    own = consumption_annual[(consumption_annual["carrier"] == "electricity") & (consumption_annual["building_type"] == "all")
+    out["category_ko"] = out["category"].map({k: names[0] for k, names in vocab.CONTRACT_TYPES.items()})  # 주택용 … 합계
+    # the store's published figure of the same area and year (complete calendar years only): the
+    # total beside KEPCO's total, the residential sector (homes and apartments) beside 주택용
+    own = consumption_annual[(consumption_annual["carrier"] == "electricity")
+                             & consumption_annual["building_type"].isin(list(STORE_SIDE.values()))
                              & consumption_annual["period"].astype(str).str.fullmatch(r"\d{4}")]
-    own = own.assign(year=own["period"].astype(int))[["area", "year", "total", "suppressed"]]
-    out = out.merge(own, on=["area", "year"], how="left")
-    is_total = (out["category"] == "all").to_numpy()
-    withheld = is_total & out["suppressed"].fillna(False).astype(bool).to_numpy()
-    out["store_kwh"] = np.where(is_total & ~withheld, out["total"], np.nan)
+    own = own.assign(year=own["period"].astype(int),
+                     category=own["building_type"].map({v: k for k, v in STORE_SIDE.items()}))
+    out = out.merge(own[["area", "year", "category", "total", "suppressed"]], on=["area", "year", "category"], how="left")
+    compared = out["category"].isin(list(STORE_SIDE)).to_numpy()
+    withheld = compared & out["suppressed"].fillna(False).astype(bool).to_numpy()
+    out["store_kwh"] = np.where(compared & ~withheld, out["total"], np.nan)
     out["coverage"] = (out["store_kwh"] / out["utility_kwh"]).round(4)
     status = np.where(withheld, Agreement.WITHHELD.value, agreement(out["store_kwh"], out["utility_kwh"]))
-    out["status"] = np.where(is_total, status, "")
+    out["status"] = np.where(compared, status, "")
     out["utility_customers"] = out["utility_customers"].astype("Int64")
     order = {c: i for i, c in enumerate([*CONTRACT_TYPES, "all"])}
     out = out.assign(_l=out["level"].map({"city": 0, "gu": 1}), _c=out["category"].map(order))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import unescape
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -81,15 +83,59 @@ def test_summary_and_reconcile_print_the_coverage_table(reconciled):
 
 
 def test_published_table_shows_the_utilitys_figures_and_only_protected_store_totals(reconciled):
-    annual = pd.DataFrame({"level": ["gu", "gu", "gu"], "area": ["29110", "29140", "29155"],
-                           "carrier": "electricity", "building_type": "all", "period": "2024",
-                           "total": [3600.0, np.nan, 6000.0], "suppressed": [False, True, False]})
+    annual = pd.DataFrame({"level": "gu", "area": ["29110", "29140", "29155", "29110", "29110"],
+                           "carrier": "electricity", "building_type": ["all", "all", "all", "residential", "industrial"],
+                           "period": ["2024", "2024", "2024", "2024", "2024"],
+                           "total": [3600.0, np.nan, 6000.0, 3600.0, 1.0], "suppressed": [False, True, False, False, False]})
     table = reconcile.published_totals(reconciled, annual)
     totals = table[table["category"] == "all"].set_index("area")
     assert totals.loc["29110", "status"] == "agrees" and totals.loc["29110", "store_kwh"] == 3600
     assert totals.loc["29140", "status"] == "withheld" and np.isnan(totals.loc["29140", "store_kwh"])
     assert totals.loc["29155", "status"] == "exceeds"
     assert "city" not in totals.index  # not every gu publishes the year: no city total
-    per_type = table[table["category"] != "all"]
-    assert per_type["store_kwh"].isna().all() and (per_type["status"] == "").all()  # no store figure by contract type
+    # the residential sector beside 주택용; no other contract type has a published store figure
+    homes = table[(table["category"] == "residential") & (table["area"] == "29110")].iloc[0]
+    assert (homes["store_kwh"], homes["status"], homes["category_ko"]) == (3600, "agrees", "주택용")
+    others = table[~table["category"].isin(["all", "residential"])]
+    assert others["store_kwh"].isna().all() and (others["status"] == "").all()
     assert totals.loc["29170", "utility_kwh"] == 0 and totals.loc["29170", "category_ko"] == "합계"
+
+
+def _page(utility: pd.DataFrame, lang: str):
+    """A report page whose only table is ``utility`` (the sections read nothing else)."""
+    from pathlib import Path
+
+    from energy_lib.publish.report import Report
+
+    empty = pd.DataFrame()
+    return Report(lang=lang, data=Path("."), input_hash="", consumption=empty, savings=empty, points=empty, stock=empty,
+                  annual=empty, energy=empty, toe=empty, co2=empty, units=pd.Series(dtype=str), utility=utility)
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_reports_show_the_utilitys_figures_beside_the_stores_with_the_source_named(reconciled, monkeypatch, lang):
+    from energy_lib.core import i18n
+    from energy_lib.publish import area_report, city_report, utility_figures
+
+    annual = pd.DataFrame({"level": "gu", "area": ["29110", "29140", "29155"], "carrier": "electricity",
+                           "building_type": "residential", "period": "2024", "total": [3600.0, 2400.0, 6000.0],
+                           "suppressed": False})
+    page = _page(reconcile.published_totals(reconciled, annual), lang)
+    shown: list[str] = []
+    monkeypatch.setattr(utility_figures, "display_html", shown.append)
+    monkeypatch.setattr("energy_lib.publish.report.display_html", shown.append)
+    city_report.utility(page)  # not every gu publishes 2024 here: the gu without the city
+    html = unescape("".join(shown))
+    assert i18n.text("report.utility_source", lang) in html  # the source named, in the page's language
+    assert i18n.text("column.utility_mwh", lang) in html and i18n.text("column.store_mwh", lang) in html
+    assert i18n.text("reconcile.exceeds", lang) in html  # 남구: the store holds twice KEPCO's 주택용: flagged
+    assert i18n.text("reconcile.partial", lang) in html  # 서구: a tenth
+    assert i18n.area_name("29155", lang) in html
+    shown.clear()
+    area_report.utility(page, "gu", "29110")
+    html = unescape("".join(shown))
+    assert i18n.text("contract.residential", lang) in html and i18n.text("reconcile.agrees", lang, tolerance="2%") in html
+    shown.clear()
+    area_report.utility(page, "ward", "2911052500")
+    assert i18n.text("report.utility_ward", lang, gu=i18n.area_name("29110", lang)) in unescape("".join(shown))
+    assert utility_figures.year_shown(page.utility, "29110") == 2024 and utility_figures.year_shown(page.utility, "x") is None
