@@ -477,5 +477,6 @@ _SKIPPED = {
 
 def _skipped_text(skipped: dict[str, int]) -> str:
     """``"; skipped: 3,120 rows of other regions (…)"``: what was left out on purpose, not an error."""
-    parts = [_SKIPPED.get(k, "{n:,} " + k).format(n=v) for k, v in skipped.items() if v]
+    parts = [_SKIPPED.get(k, "{n:,} " + k).format(n=v).replace(" rows ", " row " if v == 1 else " rows ")
+             .replace(" cells ", " cell " if v == 1 else " cells ") for k, v in skipped.items() if v]
     return "; skipped: " + ", ".join(parts) if parts else ""
