@@ -54,7 +54,7 @@ def _row(report: Report, row, label_key: str, label: str) -> dict:
         t("column.utility_mwh"): _mwh(float(row.utility_kwh), lang, "common.not_available"),
         t("column.store_mwh"): _mwh(float(row.store_kwh), lang,
                                     "common.suppressed" if withheld else "reconcile.no_store_data"),
-        t("column.coverage"): i18n.percent(float(row.coverage), lang, 2),
+        t("column.coverage"): t("common.suppressed") if withheld else i18n.percent(float(row.coverage), lang, 2),
         t("column.check"): t(_STATUS[row.status], tolerance=_tolerance(lang)) if row.status else "",
     }
 
