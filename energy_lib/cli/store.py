@@ -30,8 +30,25 @@ def init(
 
 @app.command()
 def summary(store: StoreOption = Path("data/store")) -> None:
-    """Summarise the store: tables, readings by carrier and year, quarantine reasons, coverage."""
-    typer.echo(inventory.render(inventory.summarise(open_store(store))))
+    """Summarise the store: tables, readings by carrier and year, quarantine reasons, and the coverage
+    of the utilities' published totals (site-level totals against KEPCO's, per gu, contract type and year)."""
+    target = open_store(store)
+    typer.echo(inventory.render(inventory.summarise(target)))
+    typer.echo("\n== coverage: the store's site-level totals against the utility's published totals ==")
+    typer.echo(_coverage_text(reconcile.coverage(target)))
+
+
+def _coverage_text(table: pd.DataFrame) -> str:
+    """The coverage table for a terminal: whole kWh, coverage in %, the tolerance named."""
+    if table.empty:
+        return "(none: no published utility totals stored; ingest KEPCO's API export or public file)"
+    shown = table.assign(store_kwh=table["store_kwh"].round().astype("Int64"),
+                         utility_kwh=table["utility_kwh"].round().astype("Int64"),
+                         coverage=(100 * table["coverage"]).map(lambda v: "" if v != v else f"{v:.2f}%"))
+    flagged = int(shown["status"].isin([reconcile.Agreement.PARTIAL, reconcile.Agreement.EXCEEDS]).sum())
+    return (shown.to_string(index=False) + f"\n(status of each gu's total, within ±{reconcile.tolerance():.0%} "
+            f"(config/reconcile.toml): {flagged} flagged; partial = the store covers part of the customers, "
+            "exceeds = the store holds more than the utility billed: check for duplicate files or units)")
 
 
 @app.command(name="wards")
@@ -59,12 +76,26 @@ def wards_command(
 
 @app.command(name="reconcile")
 def reconcile_command(
-    by: Annotated[str, typer.Option(help="Group by 'gu' (gu × month) or 'year' (gu × year).")] = "year",
+    by: Annotated[str, typer.Option(help="'year' (gu × contract type × year), 'gu' or 'month' (gu × contract type × "
+                                         "month), or 'coverage' (the coverage table with each gu's total and "
+                                         "its agreement).")] = "year",
     csv: Annotated[Optional[Path], typer.Option(help="Write the full table to this CSV (UTF-8 with BOM).")] = None,
     store: StoreOption = Path("data/store"),
 ) -> None:
-    """Compare site-level electricity with KEPCO's published totals per gu and contract type."""
-    table = reconcile.electricity_against_kepco(open_store(store))
+    """Compare site-level electricity with KEPCO's published totals per gu and contract type (from
+    KEPCO's API export or its public file: both are stored alike)."""
+    if by not in ("year", "gu", "month", "coverage"):
+        raise typer.BadParameter(f"--by must be year, gu, month or coverage, not {by!r}")
+    target = open_store(store)
+    if by == "coverage":
+        table = reconcile.coverage(target)
+        if csv:
+            table.to_csv(csv, index=False, encoding="utf-8-sig")
+            typer.echo(f"{len(table):,} rows written to {csv}")
+            return
+        typer.echo(_coverage_text(table))
+        return
+    table = reconcile.electricity_against_kepco(target)
     if csv:
         table.to_csv(csv, index=False, encoding="utf-8-sig")
         typer.echo(f"{len(table):,} rows written to {csv}")

@@ -142,6 +142,10 @@ class Converted:
     warnings: list[ModelWarning] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
     """Headers for fields derived from other columns (e.g. ``unit`` from ``사용량(kWh)``)."""
+    skipped: dict[str, int] = field(default_factory=dict)
+    """Input left out on purpose, not an error, by why: ``outside_city`` (rows of another 시도 in a
+    national file), ``not_published`` (cells of months no row has yet), ``merged`` (rows merged
+    into another record). Not records: ``rows_in`` does not count them; the ingest summary does."""
 
 
 class Columns:

@@ -20,10 +20,11 @@ from energy_lib.ingest.formats import Columns, Converted, Field, Format, Options
 from energy_lib.ingest.problems import Issues
 from energy_lib.ingest.sinks import KeyedFactSink
 
-__all__ = ["FORMAT", "AGGREGATE_RULES", "AGGREGATE_SINK"]
+__all__ = ["FORMAT", "AGGREGATE_RULES", "AGGREGATE_SINK", "GWANGJU_NAMES", "GWANGJU_CODES", "gu_codes"]
 
-_GWANGJU_NAMES = {"광주", "광주광역시", "광주시", "gwangju", "광주특별시", "광주전남특별시"}
-_GWANGJU_CODES = {"29", "12"}
+GWANGJU_NAMES = {"광주", "광주광역시", "광주시", "gwangju", "광주특별시", "광주전남특별시"}
+GWANGJU_CODES = {"29", "12"}
+"""How a 시도 field names Gwangju (names compared in lower case; the sido codes before and after 2026-07)."""
 
 FIELDS = (
     Field("year", ("년", "년도", "연도", "yyyy"), help="year"),
@@ -89,7 +90,7 @@ AGGREGATE_RULES = (
 )
 
 
-def _gu_codes(city: pd.Series, crosswalk: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
+def gu_codes(city: pd.Series, crosswalk: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
     """Gu code of each city field (a name, a 3-digit city code or a 5-digit code); sido rows
     (blank, 합계, 전체) are marked."""
     current = wards.wards().drop_duplicates("gu_code")
@@ -121,12 +122,12 @@ def convert(columns: Columns, options: Options, reference: Reference) -> Convert
     start = np.where(ok, start, np.datetime64("NaT"))
 
     metro = columns.required_text("metro", issues, "the metro (시도)")
-    gwangju = (metro.str.lower().isin(_GWANGJU_NAMES) | metro.isin(_GWANGJU_CODES)).to_numpy()
+    gwangju = (metro.str.lower().isin(GWANGJU_NAMES) | metro.isin(GWANGJU_CODES)).to_numpy()
     issues.add(~gwangju & (metro.str.len() > 0).to_numpy(), columns.header("metro"), "outside_city",
                "'" + metro[~gwangju & (metro.str.len() > 0).to_numpy()] + "' is not Gwangju: the workbook "
                "keeps Gwangju only. Nothing to do if the export covers several regions.")
     city = columns.series("city")
-    gu, whole_city = _gu_codes(city, reference.ward_codes)
+    gu, whole_city = gu_codes(city, reference.ward_codes)
     unknown = gu.isna().to_numpy() & ~whole_city & gwangju
     issues.add(unknown, columns.header("city"), "unknown_ward_code",
                "'" + city[unknown] + "' is not a gu of Gwangju (name or code of any vintage). "

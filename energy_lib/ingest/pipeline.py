@@ -72,6 +72,8 @@ class IngestReport:
     message: str = ""
     warnings: list[ModelWarning] = field(default_factory=list)
     seconds: float = 0.0
+    skipped: dict[str, int] = field(default_factory=dict)
+    """Input left out on purpose (:attr:`Converted.skipped`): rows of other regions, months not published."""
 
     def __post_init__(self) -> None:
         self.status = IngestOutcome(self.status)
@@ -185,7 +187,7 @@ def _commit(store: Store, prepared: _Prepared) -> IngestReport:
         for warning in warnings:
             _log.warning("%s: %s", name, warning)
         reasons = {str(k): int(v) for k, v in quarantine["reason"].value_counts(sort=False).items() if v}
-        summary = _summary(stored, len(quarantine), reasons)
+        summary = _summary(stored, len(quarantine), reasons) + _skipped_text(converted.skipped)
         # the warnings go to the log as well as the report: a cut-off file must be visible later
         logged = summary + "".join(f"; warning: {w}" for w in warnings)
         _write_log_line(store, writer, pd.DataFrame([{
@@ -195,7 +197,7 @@ def _commit(store: Store, prepared: _Prepared) -> IngestReport:
             "ingested_at": ingested_at,
         }]))
     return IngestReport(name, IngestOutcome.STORED, fmt.name, rows_in, stored, len(quarantine), reasons,
-                        summary, warnings, time.perf_counter() - prepared.started)
+                        summary, warnings, time.perf_counter() - prepared.started, dict(converted.skipped))
 
 
 def ingest_files(store: Store, jobs: Iterable[str | Path | tuple[str | Path, Options]],
@@ -464,3 +466,17 @@ def _summary(stored: int, quarantined: int, reasons: dict[str, int]) -> str:
     if reasons:
         text += " (" + ", ".join(f"{k}: {v:,}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])) + ")"
     return text
+
+
+_SKIPPED = {
+    "outside_city": "{n:,} rows of other regions (시도 other than Gwangju)",
+    "not_published": "{n:,} cells of months not published yet",
+    "merged": "{n:,} 고객호수/전기요금 rows merged into their usage rows",
+}
+
+
+def _skipped_text(skipped: dict[str, int]) -> str:
+    """``"; skipped: 3,120 rows of other regions (…)"``: what was left out on purpose, not an error."""
+    parts = [_SKIPPED.get(k, "{n:,} " + k).format(n=v).replace(" rows ", " row " if v == 1 else " rows ")
+             .replace(" cells ", " cell " if v == 1 else " cells ") for k, v in skipped.items() if v]
+    return "; skipped: " + ", ".join(parts) if parts else ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from energy_lib.ingest import bills, building, interval, kdhc, kepco, parcels, programmes, pv, sites, weather
+from energy_lib.ingest import bills, building, interval, kdhc, kepco, kepco_public, parcels, programmes, pv, sites, weather
 from energy_lib.ingest.formats import Format
 
 __all__ = ["FORMATS"]
@@ -16,6 +16,7 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
     pv.FORMAT,
     weather.FORMAT,
     kepco.FORMAT,
+    kepco_public.FORMAT,
     kdhc.FORMAT,
     sites.FORMAT,
     parcels.FORMAT,

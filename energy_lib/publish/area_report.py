@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from energy_lib.core import formatting, i18n
-from energy_lib.publish import aggregate, charts, maps, opendata, plots
+from energy_lib.publish import aggregate, charts, maps, opendata, plots, utility_figures
 from energy_lib.publish.report import Report
 
-__all__ = ["check", "title", "where", "mix", "buildings", "compare", "savings", "solar", "carbon_point"]
+__all__ = ["check", "title", "where", "mix", "buildings", "utility", "compare", "savings", "solar", "carbon_point"]
 
 
 def check(report: Report, level: str, area: str) -> None:
@@ -67,6 +67,16 @@ def buildings(report: Report, area: str) -> None:
              or [s for s in dict.fromkeys(opendata.SECTORS.values()) if s in own.index])
     own = own.reindex(order).rename(lambda b: report.text("building_type." + b))
     charts.carrier_bars(own, lang=report.lang, unit="toe", alt_key="report.building_alt", area=area).show()
+
+
+def utility(report: Report, level: str, area: str) -> None:
+    """A gu: KEPCO's published electricity use by contract type [MWh] and the gu's total beside the
+    store's, each labelled with its source. A dong: where to find it (KEPCO publishes by gu only)."""
+    if level == "gu":
+        utility_figures.show(report, area)
+        return
+    report.heading("report.utility_heading")
+    report.say("report.utility_ward", gu=i18n.area_name(area[:5], report.lang))
 
 
 def compare(report: Report, level: str, area: str) -> None:

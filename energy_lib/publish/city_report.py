@@ -7,10 +7,10 @@ its heading, its words and its figure.
 from __future__ import annotations
 
 from energy_lib.core import configuration, formatting, i18n
-from energy_lib.publish import aggregate, charts, maps, opendata, plots
+from energy_lib.publish import aggregate, charts, maps, opendata, plots, utility_figures
 from energy_lib.publish.report import Report
 
-__all__ = ["title", "mix", "buildings", "ranking", "savings", "carbon_point", "re100", "carbon"]
+__all__ = ["title", "mix", "buildings", "utility", "ranking", "savings", "carbon_point", "re100", "carbon"]
 
 
 def title(report: Report) -> None:
@@ -38,6 +38,12 @@ def buildings(report: Report) -> None:
     by_type = by_type.reindex([b for b in opendata.BUILDING_TYPES if b in by_type.index]).rename(
         lambda b: report.text("building_type." + b))
     charts.carrier_bars(by_type, lang=report.lang, unit="toe", alt_key="report.building_alt", area="city").show()
+
+
+def utility(report: Report) -> None:
+    """KEPCO's published electricity use of each gu and the city [MWh] beside the store's totals,
+    each labelled with its source, and the gu whose totals disagree beyond the tolerance flagged."""
+    utility_figures.show(report, "city")
 
 
 def ranking(report: Report, boundaries: str = "") -> None:

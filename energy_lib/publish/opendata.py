@@ -33,7 +33,7 @@ from energy_lib.core import configuration, i18n, templating
 from energy_lib.core.status import Status, Sufficiency
 from energy_lib.core.wards import wards as ward_table
 from energy_lib.evaluation import EffectStatus
-from energy_lib.publish import aggregate, disclosure, privacy
+from energy_lib.publish import aggregate, disclosure, privacy, reconcile
 from energy_lib.publish.audit import attack
 from energy_lib.publish.cells import lift
 from energy_lib.publish.protection import REASONS
@@ -211,6 +211,26 @@ TABLES: dict[str, list[Column]] = {
         Column("self_consumed_share_low", "fraction", "Lower end."),
         Column("self_consumed_share_high", "fraction", "Upper end."),
     ] + _PRIVACY_PROGRAMME,
+    "utility_electricity": [
+        Column("level", "", "`city` or `gu` (KEPCO publishes by 시군구, not by dong)."),
+        Column("area", "", "`city` or the 5-digit gu code."),
+        Column("gu_code", "", "5-digit gu code (empty for the city)."),
+        Column("year", "YYYY", "Calendar year."),
+        Column("category", "", "KEPCO contract type (`residential` 주택용, `general` 일반용, `education` 교육용, "
+                               "`industrial` 산업용, `agricultural` 농사용, `streetlight` 가로등, `night` 심야) or `all`."),
+        Column("category_ko", "", "KEPCO's name of the contract type (계약종별; 합계 for `all`)."),
+        Column("months", "", "Months of the year KEPCO's figures cover (12: the whole year)."),
+        Column("utility_kwh", "kWh", "Electricity KEPCO published for the cell (한국전력공사 계약종별 전력사용량, "
+                                     "public data): KEPCO's own figure, not the workbook's."),
+        Column("utility_customers", "", "KEPCO's customers in the cell in the last month given (empty where not published)."),
+        Column("utility_bill_won", "won", "KEPCO's bills in the cell over the months (empty where not published)."),
+        Column("store_kwh", "kWh", "The workbook's own total of the area and year (`consumption_annual`, building type "
+                                   "`all`, electricity; only for `all`; empty where withheld or not a complete year)."),
+        Column("coverage", "fraction", "store_kwh / utility_kwh: the share of KEPCO's figure the workbook's site data covers."),
+        Column("status", "", "For `all`: `agrees` (within the tolerance of config/reconcile.toml), `partial` (the site "
+                             "data cover part of the customers), `exceeds` (more than KEPCO billed: flagged), "
+                             "`no_store_data` or `withheld`; empty for a contract type."),
+    ],
     "wards": [
         Column("ward_code", "", "10-digit administrative dong code."),
         Column("gu_code", "", "5-digit gu code."),
@@ -620,12 +640,15 @@ def build(store: Store, derived: Store, out: Path, *, force: bool = False) -> di
     sites = store.sql("SELECT site_id, ward_code, building_type, households, floor_area_m2 FROM sites ORDER BY site_id")
     meter_sites = store.sql("SELECT m.meter_id, s.ward_code, s.building_type FROM meters m JOIN sites s USING (site_id) "
                             "ORDER BY meter_id")
+    consumption = consumption_tables(protected)
     tables = {
-        **consumption_tables(protected),
+        **consumption,
         "savings": savings_table(protected, derived.read("savings")),
         "carbon_point": carbon_point_table(protected, _qualified_carbon_points(derived), meter_sites),
         "generation": generation_table(protected),
         "stock": stock_table(protected, sites),
+        # KEPCO's own figures (public at gu × contract type) beside the store's protected totals
+        "utility_electricity": reconcile.published_totals(store, consumption["consumption_annual"]),
         "wards": ward_table()[[c.name for c in TABLES["wards"]]],
         **programme_tables(store, derived, privacy.SuppressionRule.configured()),
     }
@@ -644,7 +667,7 @@ def build(store: Store, derived: Store, out: Path, *, force: bool = False) -> di
         "privacy": {"min_customers": rule.min_customers, "max_share": rule.max_share, "source": rule.source,
                     "protection_level": protected.protection.audit.level,
                     "audit": "audit.csv", "availability": "availability.csv"},
-        "sources": ["KEPCO (electricity)", "city gas company (gas)", "Gwangju Waterworks (water)", "KDHC (heat)",
+        "sources": ["KEPCO (electricity)", "KEPCO electricity use by contract type, public data (utility_electricity)", "city gas company (gas)", "Gwangju Waterworks (water)", "KDHC (heat)",
                     "MOLIT building energy", "KMA ASOS 156 Gwangju (weather)"],
         "files": {str(p.relative_to(out)): _sha256(p) for p in sorted(files)},
     }

@@ -56,6 +56,9 @@ class Report:
         and [kgCO2eq].
     units : pandas.Series
         Each carrier's native unit (``kWh``, ``m³``).
+    utility : pandas.DataFrame
+        ``utility_electricity``: KEPCO's published use per gu and contract type, with the store's
+        protected totals beside each area's total (:mod:`energy_lib.publish.utility_figures`).
     """
 
     lang: str
@@ -70,6 +73,7 @@ class Report:
     toe: pd.DataFrame
     co2: pd.DataFrame
     units: pd.Series
+    utility: pd.DataFrame
 
     def text(self, key: str, **values) -> str:
         """The catalogue's text ``key`` in the report's language."""
@@ -165,4 +169,5 @@ def open_report(data_dir: str | Path, lang: str, input_hash: str = "") -> Report
         energy=aggregate.last_twelve_months(consumption, annual=yearly, value="kwh"),
         toe=aggregate.last_twelve_months(consumption, annual=yearly, value="toe"),
         co2=aggregate.last_twelve_months(consumption, annual=yearly, value="kgco2eq"),
-        units=consumption.drop_duplicates("carrier").set_index("carrier")["unit"])
+        units=consumption.drop_duplicates("carrier").set_index("carrier")["unit"],
+        utility=opendata.read(data, "utility_electricity"))
