@@ -486,9 +486,13 @@ def _fit_chunk(periods: Periods, settings: CalTRACKSettings, keep_candidates: bo
     c_attempted = (c_total >= settings.minimum_total_cdd) & (c_nonzero >= settings.minimum_non_zero_cdd)
 
     def adjusted(ssr: np.ndarray, k: int) -> np.ndarray:
+        """1 − (n − 1)/(n − k − 1) · (1 − R²), R² = 1 − SSR/S_yy (in one new array)."""
         with np.errstate(invalid="ignore", divide="ignore"):
-            r2 = 1.0 - ssr / syy[:, None]
-            return 1.0 - (n[:, None] - 1.0) / (n[:, None] - k - 1.0) * (1.0 - r2)
+            r2 = np.divide(ssr, syy[:, None])
+            np.subtract(1.0, r2, out=r2)
+            np.subtract(1.0, r2, out=r2)
+            r2 *= (n[:, None] - 1.0) / (n[:, None] - k - 1.0)
+            return np.subtract(1.0, r2, out=r2)
 
     def p_values(beta, variance_factor, ssr, k):
         """Two-sided t-test p-values of a slope with n − k − 1 degrees of freedom."""
@@ -505,7 +509,9 @@ def _fit_chunk(periods: Periods, settings: CalTRACKSettings, keep_candidates: bo
     def judge(kind: str, attempted, degenerate, bad, r2):
         """Status codes (0 qualified, 1 disqualified, 2 not attempted, 3 error) and scores."""
         fitted = attempted & ~degenerate
-        score[kind] = np.where(fitted & ~bad & np.isfinite(r2), r2, -np.inf)
+        qualified = fitted & ~bad
+        qualified &= np.isfinite(r2)
+        score[kind] = np.where(qualified, r2, -np.inf)
         if keep_candidates:
             status[kind] = np.where(~attempted, 2, np.where(degenerate, 3, np.where(bad, 1, 0))).astype(np.int8)
             r2_adj[kind] = np.where(fitted, r2, np.nan)
@@ -535,20 +541,39 @@ def _fit_chunk(periods: Periods, settings: CalTRACKSettings, keep_candidates: bo
     cool, heat = _pairs(n_grid)
     if settings.fit_cdd:
         single("cdd_only", scc, scy, c_mean, c_attempted, settings.beta_cdd_maximum_p_value)
-        # every (cooling, heating) pair: S_hc = Σ w c h − (Σ w c)(Σ w h)/W
+        # every (cooling, heating) pair: S_hc = Σ w c h − (Σ w c)(Σ w h)/W. The [meters × pairs]
+        # arrays are the bulk of the fit's work: products are written into buffers in place, in
+        # the order of the equations in the Notes of fit_caltrack (the same floating-point result)
         S_hh, S_cc, S_hy, S_cy = shh[:, heat], scc[:, cool], shy[:, heat], scy[:, cool]
+        h_bar, c_bar = h_mean[:, heat], c_mean[:, cool]
         with np.errstate(invalid="ignore", divide="ignore"):
             S_hc = _cross(design, cool, heat)
-            S_hc -= c_total[:, cool] * h_mean[:, heat]
+            buffer = c_total[:, cool]
+            buffer *= h_bar
+            S_hc -= buffer
             hh_cc = S_hh * S_cc
-            det = hh_cc - S_hc * S_hc
-            beta_h = (S_cc * S_hy - S_hc * S_cy) / det
-            beta_c = (S_hh * S_cy - S_hc * S_hy) / det
-            intercept = y_mean[:, None] - beta_h * h_mean[:, heat] - beta_c * c_mean[:, cool]
-            ssr = syy[:, None] - beta_h * S_hy - beta_c * S_cy
+            det = np.multiply(S_hc, S_hc)
+            np.subtract(hh_cc, det, out=det)                                   # S_hh S_cc − S_hc²
+            beta_h = np.multiply(S_cc, S_hy)
+            beta_h -= np.multiply(S_hc, S_cy, out=buffer)
+            beta_h /= det                                                      # (S_cc S_hy − S_hc S_cy) / det
+            beta_c = np.multiply(S_hh, S_cy)
+            beta_c -= np.multiply(S_hc, S_hy, out=buffer)
+            beta_c /= det                                                      # (S_hh S_cy − S_hc S_hy) / det
+            intercept = np.subtract(y_mean[:, None], np.multiply(beta_h, h_bar, out=buffer))
+            intercept -= np.multiply(beta_c, c_bar, out=buffer)                # ȳ − β_h h̄ − β_c c̄
+            ssr = np.subtract(syy[:, None], np.multiply(beta_h, S_hy, out=buffer))
+            ssr -= np.multiply(beta_c, S_cy, out=buffer)                       # S_yy − β_h S_hy − β_c S_cy
+            np.abs(hh_cc, out=hh_cc)
+            np.maximum(hh_cc, 1e-300, out=hh_cc)
+            hh_cc *= 1e-12
         attempted = c_attempted[:, cool] & h_attempted[:, heat]
-        degenerate = ~(np.abs(det) > 1e-12 * np.maximum(np.abs(hh_cc), 1e-300)) | (n[:, None] < 4)
-        bad = (intercept < 0) | (beta_c < 0) | (beta_h < 0)
+        degenerate = np.abs(det, out=buffer) > hh_cc
+        np.logical_not(degenerate, out=degenerate)
+        degenerate |= (n < 4)[:, None]
+        bad = intercept < 0
+        bad |= beta_c < 0
+        bad |= beta_h < 0
         if settings.beta_cdd_maximum_p_value < 1.0 or settings.beta_hdd_maximum_p_value < 1.0:
             with np.errstate(invalid="ignore", divide="ignore"):
                 bad |= p_values(beta_c, S_hh / det, ssr, 2) > settings.beta_cdd_maximum_p_value
@@ -631,6 +656,10 @@ def _period_degree_days(temp_c: np.ndarray, heating_bp: np.ndarray, cooling_bp: 
     [meters × periods], and the number of kept days."""
     valid = ~np.isnan(temp_c)
     count = valid.sum(axis=2)
+    if temp_c.shape[2] == 1:  # daily periods: the day's own degree days (NaN without temperature)
+        t = temp_c[:, :, 0]
+        return (np.maximum(np.nan_to_num(heating_bp)[:, None] - t, 0.0),
+                np.maximum(t - np.nan_to_num(cooling_bp)[:, None], 0.0), count)
     t = np.where(valid, temp_c, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         hdd = (np.maximum(np.nan_to_num(heating_bp)[:, None, None] - t, 0.0) * valid).sum(axis=2) / count
