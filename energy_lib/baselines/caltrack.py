@@ -451,17 +451,22 @@ def _moments(design: _Design, valid: np.ndarray, x: np.ndarray, W: np.ndarray, y
     return mean, sxx, sxy, total, nonzero
 
 
-def _cross(design: _Design, cool: np.ndarray, heat: np.ndarray) -> np.ndarray:
-    """Σ_p w c(b_c) h(b_h) of every meter and HDD+CDD pair [meters × pairs] (raw, uncentred)."""
+def _cross(design: _Design, cool: np.ndarray, heat: np.ndarray, live: np.ndarray | None) -> np.ndarray:
+    """Σ_p w c(b_c) h(b_h) of every meter and HDD+CDD pair [meters × pairs] (raw, uncentred);
+    only the pairs ``live`` (indices into ``cool``, ``heat``) unless None."""
     w = design.w
+    if live is not None:
+        cool, heat = cool[live], heat[live]
     if not design.shared:
         return np.matmul(np.swapaxes(design.cdd * w[..., None], 1, 2), design.hdd)[:, cool, heat]
     full = w.max(axis=0)  # each column's weight for a meter that has it
-    cross = np.repeat((full @ design.outer)[None, :], len(w), axis=0)
+    shared = full @ design.outer
+    cross = np.repeat((shared if live is None else shared[live])[None, :], len(w), axis=0)
     gap = full[None, :] - w
     missing = np.flatnonzero(gap.any(axis=0))  # the columns some meter of the batch misses
     if len(missing):
-        cross -= gap[:, missing] @ design.outer[missing]
+        correction = gap[:, missing] @ design.outer[missing]
+        cross -= correction if live is None else correction[:, live]
     return cross
 
 
@@ -544,11 +549,17 @@ def _fit_chunk(periods: Periods, settings: CalTRACKSettings, keep_candidates: bo
         # every (cooling, heating) pair: S_hc = Σ w c h − (Σ w c)(Σ w h)/W. The [meters × pairs]
         # arrays are the bulk of the fit's work: products are written into buffers in place, in
         # the order of the equations in the Notes of fit_caltrack (the same floating-point result)
-        S_hh, S_cc, S_hy, S_cy = shh[:, heat], scc[:, cool], shy[:, heat], scy[:, cool]
-        h_bar, c_bar = h_mean[:, heat], c_mean[:, cool]
+        attempted = c_attempted[:, cool] & h_attempted[:, heat]
+        live = None
+        if not keep_candidates:  # only the pairs some meter of the batch attempts can be selected
+            live = np.flatnonzero(attempted.any(axis=0))
+            attempted = attempted[:, live]
+        pair_cool, pair_heat = (cool, heat) if live is None else (cool[live], heat[live])
+        S_hh, S_cc, S_hy, S_cy = shh[:, pair_heat], scc[:, pair_cool], shy[:, pair_heat], scy[:, pair_cool]
+        h_bar, c_bar = h_mean[:, pair_heat], c_mean[:, pair_cool]
         with np.errstate(invalid="ignore", divide="ignore"):
-            S_hc = _cross(design, cool, heat)
-            buffer = c_total[:, cool]
+            S_hc = _cross(design, cool, heat, live)
+            buffer = c_total[:, pair_cool]
             buffer *= h_bar
             S_hc -= buffer
             hh_cc = S_hh * S_cc
@@ -567,7 +578,6 @@ def _fit_chunk(periods: Periods, settings: CalTRACKSettings, keep_candidates: bo
             np.abs(hh_cc, out=hh_cc)
             np.maximum(hh_cc, 1e-300, out=hh_cc)
             hh_cc *= 1e-12
-        attempted = c_attempted[:, cool] & h_attempted[:, heat]
         degenerate = np.abs(det, out=buffer) > hh_cc
         np.logical_not(degenerate, out=degenerate)
         degenerate |= (n < 4)[:, None]
@@ -588,6 +598,8 @@ def _fit_chunk(periods: Periods, settings: CalTRACKSettings, keep_candidates: bo
     model_type = np.full(m, "", dtype=object)
     local = np.zeros(m, dtype=np.int64)
     for kind, values in score.items():
+        if not values.shape[1]:  # no pair attempted by any meter of the batch
+            continue
         best = np.argmax(values, axis=1)
         better = values[rows, best] > selected_r2
         selected_r2[better], model_type[better], local[better] = values[rows, best][better], kind, best[better]
@@ -615,8 +627,8 @@ def _fit_chunk(periods: Periods, settings: CalTRACKSettings, keep_candidates: bo
         intercept[chosen] = a[rows[chosen], pair]
         beta_hdd[chosen] = bh[rows[chosen], pair]
         beta_cdd[chosen] = bc[rows[chosen], pair]
-        heating_bp[chosen] = grid[heat[pair]]
-        cooling_bp[chosen] = grid[cool[pair]]
+        heating_bp[chosen] = grid[pair_heat[pair]]
+        cooling_bp[chosen] = grid[pair_cool[pair]]
     selected_r2 = np.where(has_model, selected_r2, np.nan)
 
     # metrics on the stored layout of the periods (OpenEEmeter's order of residuals)
