@@ -273,8 +273,9 @@ class _Design:
     ``y`` [meters × columns] is the use per day, ``w`` the regression weights (0 where a column
     has no use or no temperature). With ``shared`` the degree days ``hdd``, ``cdd`` are one
     [columns × balance points] array for every meter (one station, the same days) and ``outer``
-    holds every pair's CDD × HDD product per column [columns × pairs], computed once; otherwise
-    they are per meter [meters × columns × balance points].
+    holds every pair's CDD × HDD product per column [columns × pairs] and ``basis`` the columns
+    [HDD, CDD, HDD², CDD², HDD > 0, CDD > 0] of the sums of :func:`_moments`, computed once;
+    otherwise they are per meter [meters × columns × balance points].
     """
 
     y: np.ndarray
@@ -282,6 +283,7 @@ class _Design:
     hdd: np.ndarray
     cdd: np.ndarray
     outer: np.ndarray | None = None
+    basis: np.ndarray | None = None
 
     @property
     def shared(self) -> bool:
@@ -306,6 +308,8 @@ def _common_days(periods: Periods) -> tuple[np.ndarray, np.ndarray, np.ndarray] 
     """
     if periods.temp_c.shape[2] != 1 or not periods.n_meters:
         return None
+    if _aligned(periods):  # every meter has every day, in the same columns: the stored layout is a calendar
+        return periods.usage, periods.weight, periods.temp_c[0, :, 0]
     present = ~np.isnat(periods.start)
     if not present.any() or not (np.isnan(periods.usage[~present]).all() and (periods.days[present] == 1).all()):
         return None
@@ -332,6 +336,15 @@ def _common_days(periods: Periods) -> tuple[np.ndarray, np.ndarray, np.ndarray] 
     return usage, weight, day_temp
 
 
+def _aligned(periods: Periods) -> bool:
+    """Whether daily periods already share one calendar: in every column, every meter has the same
+    day (distinct days, none missing), one day long, with the same temperature."""
+    first = periods.start[0]
+    return bool(not np.isnat(first).any() and (np.diff(first) > np.timedelta64(0)).all()
+                and (periods.start == first).all() and (periods.days == 1).all()
+                and _same_temperatures(periods.temp_c))
+
+
 def _design(periods: Periods, grid: np.ndarray, fit_cdd: bool, common=None) -> _Design:
     """The batch's use per day [unit/day], weights and degree days [°C·day per day].
 
@@ -346,7 +359,8 @@ def _design(periods: Periods, grid: np.ndarray, fit_cdd: bool, common=None) -> _
         if fit_cdd:
             cool, heat = _pairs(len(grid))
             outer = cdd[:, cool] * hdd[:, heat]
-        return _Design(np.where(valid, y, 0.0), np.where(valid, weight, 0.0), hdd, cdd, outer)
+        basis = np.concatenate([hdd, cdd, hdd * hdd, cdd * cdd, (hdd > 0).astype(float), (cdd > 0).astype(float)], axis=1)
+        return _Design(np.where(valid, y, 0.0), np.where(valid, weight, 0.0), hdd, cdd, outer, basis)
 
     if common is not None:
         usage, weight, temp = common
@@ -431,24 +445,33 @@ def _take(periods: Periods, rows: slice) -> Periods:
 
 def _take_design(design: _Design, rows: slice) -> _Design:
     """A shared design's rows of some of the meters."""
-    return _Design(design.y[rows], design.w[rows], design.hdd, design.cdd, design.outer)
+    return _Design(design.y[rows], design.w[rows], design.hdd, design.cdd, design.outer, design.basis)
 
 
-def _moments(design: _Design, valid: np.ndarray, x: np.ndarray, W: np.ndarray, y_mean: np.ndarray):
-    """Weighted means and centred sums of one degree-day family [meters × balance points]:
-    Σ w x, x̄, S_xx, S_xy and the number of valid periods with x > 0 (raw sums as matrix
-    products, centred afterwards)."""
-    def product(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # Σ_p a[m, p] b[(m,) p, g]
-        return a @ b if b.ndim == 2 else np.matmul(a[:, None, :], b)[:, 0, :]
-
+def _moments(design: _Design, valid: np.ndarray, wy: np.ndarray, W: np.ndarray, y_mean: np.ndarray):
+    """Weighted means and centred sums of the HDD and of the CDD [meters × balance points]: for
+    each family x̄, S_xx, S_xy, Σ w x and the number of valid periods with x > 0 (raw sums as
+    matrix products, centred afterwards)."""
     w = design.w
-    total = product(w, x)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = total / W[:, None]
-        sxx = product(w, x * x) - total * mean
-        sxy = product(w * design.y, x) - total * y_mean[:, None]
-    nonzero = product(valid.astype(float), (x > 0).astype(float))
-    return mean, sxx, sxy, total, nonzero
+    if design.shared:  # three products with the shared columns
+        g = design.hdd.shape[1]
+        raw = w @ design.basis[:, :4 * g]                   # Σ w h, Σ w c, Σ w h², Σ w c²
+        raw_y = wy @ design.basis[:, :2 * g]                # Σ w y h, Σ w y c
+        raw_nonzero = valid.astype(float) @ design.basis[:, 4 * g:]
+        parts = [(raw[:, :g], raw[:, 2 * g:3 * g], raw_y[:, :g], raw_nonzero[:, :g]),
+                 (raw[:, g:2 * g], raw[:, 3 * g:], raw_y[:, g:], raw_nonzero[:, g:])]
+    else:
+        def product(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # Σ_p a[m, p] b[m, p, g]
+            return np.matmul(a[:, None, :], b)[:, 0, :]
+
+        parts = [(product(w, x), product(w, x * x), product(wy, x), product(valid.astype(float), (x > 0).astype(float)))
+                 for x in (design.hdd, design.cdd)]
+    out = []
+    for total, squares, with_y, nonzero in parts:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = total / W[:, None]
+            out.append((mean, squares - total * mean, with_y - total * y_mean[:, None], total, nonzero))
+    return out
 
 
 def _cross(design: _Design, cool: np.ndarray, heat: np.ndarray, live: np.ndarray | None) -> np.ndarray:
@@ -485,8 +508,7 @@ def _fit_chunk(periods: Periods, settings: CalTRACKSettings, keep_candidates: bo
     with np.errstate(invalid="ignore", divide="ignore"):
         y_mean = wy.sum(axis=1) / W
         syy = (wy * y0).sum(axis=1) - wy.sum(axis=1) * y_mean
-    h_mean, shh, shy, h_total, h_nonzero = _moments(design, valid, design.hdd, W, y_mean)
-    c_mean, scc, scy, c_total, c_nonzero = _moments(design, valid, design.cdd, W, y_mean)
+    (h_mean, shh, shy, h_total, h_nonzero), (c_mean, scc, scy, c_total, c_nonzero) = _moments(design, valid, wy, W, y_mean)
     h_attempted = (h_total >= settings.minimum_total_hdd) & (h_nonzero >= settings.minimum_non_zero_hdd)
     c_attempted = (c_total >= settings.minimum_total_cdd) & (c_nonzero >= settings.minimum_non_zero_cdd)
 
@@ -713,6 +735,8 @@ def predict_caltrack(fit: CalTRACKFit, periods: Periods) -> dict[str, np.ndarray
     cooling = _slope(fit.beta_cdd) * cdd * periods.blocks
     missing = (count == 0) | np.isnan(periods.days)
     out = {"base": base, "heating": heating, "cooling": cooling}
-    out = {k: np.where(missing, np.nan, v) for k, v in out.items()}
+    if missing.any():
+        for values in out.values():  # new arrays, set in place
+            values[missing] = np.nan
     out["predicted"] = out["base"] + out["heating"] + out["cooling"]
     return out

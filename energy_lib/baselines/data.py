@@ -228,12 +228,17 @@ def _daily_layout(codes: np.ndarray, meters: pd.Index, day: np.ndarray, value: n
         else np.full(len(offset), np.nan)
 
     shape = (len(meter_ids), width)
-    usage, days, temp = np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape + (1,), np.nan)
-    starts = np.full(shape, np.datetime64("NaT"), dtype="datetime64[us]")
-    usage[row, column] = value
-    days[row, column] = 1.0
-    starts[row, column] = day
-    temp[row, column, 0] = day_temp
+    if len(row) == shape[0] * width and (row == np.repeat(np.arange(shape[0]), width)).all():
+        # every meter has `width` days, in the order of meter_ids: the layout is a reshape
+        usage, days = value.reshape(shape).copy(), np.ones(shape)
+        starts, temp = day.astype("datetime64[us]").reshape(shape), day_temp.reshape(shape + (1,))
+    else:
+        usage, days, temp = np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape + (1,), np.nan)
+        starts = np.full(shape, np.datetime64("NaT"), dtype="datetime64[us]")
+        usage[row, column] = value
+        days[row, column] = 1.0
+        starts[row, column] = day
+        temp[row, column, 0] = day_temp
     weight = np.where(np.isnan(usage), 0.0, 1.0)
     return Periods(meter_ids, starts, usage, days, temp, days.copy(), weight)
 
