@@ -7,14 +7,15 @@ qualified by minimum degree days and non-negative coefficients, and the one with
 adjusted R² selected. Billing data use weighted least squares, weighted by the days of
 temperature kept per period.
 
-The reference implementation fits 2,014 statsmodels formulas per electricity meter, about 14 s on
-this machine (docs/reference/eemeter-caltrack-daily-billing.md). Here every candidate of every
-meter in a batch is solved at once from weighted sums: the single-slope candidates in closed
-form, and the 1,891 HDD+CDD pairs from one batched matrix product (Hᵀ W C) per batch. When all
-meters in a batch share one temperature series (a city on one weather station, the usual case),
-the degree days are computed once and the sums become plain matrix products over meters, which
-is what makes about 3,000 daily meters per second per core possible (docs/benchmarks.md). The
-results equal OpenEEmeter 2.10's (tests/unit/baselines/test_caltrack.py).
+The reference implementation fits 2,014 statsmodels formulas per electricity meter (9.1 s of CPU
+per meter on the benchmark machine, docs/benchmarks.md, issue 17). Here every candidate of every
+meter in a batch is solved at once from weighted sums, in closed form. Daily meters of one weather
+station (the usual case) are put on one calendar, so the degree days and the per-day products of
+every HDD+CDD pair are computed once; each meter's sums are matrix products with those shared
+columns, corrected for the days the meter misses (:func:`fit_caltrack`, Notes). Measured
+2026-12-07 on the benchmark workload (windows, period arrays, fit and savings): 4,096–4,480 daily
+meters per CPU-second on one core (docs/benchmarks.md, issue 17). The results equal OpenEEmeter
+2.10's (tests/unit/baselines/test_caltrack.py).
 
 Temperatures are in °C. The default balance-point grid is OpenEEmeter's 30–90 °F in 1 °F steps,
 converted exactly, and the minimum total degree days (20 °F·day) likewise, so a fit in °C selects
@@ -263,7 +264,8 @@ class CalTRACKFit:
 
 _CHUNK = 64
 """Meters per batch: an array of the 1,891 HDD+CDD pairs of 64 meters (968 kB) fits the L2 cache of
-a core of the benchmark machine (1 MiB)."""
+a core of the benchmark machine (1 MiB); the fastest of 32, 64, 128, 256 and 512 there
+(docs/benchmarks.md, issue 17)."""
 
 
 @dataclass(frozen=True)
@@ -359,7 +361,8 @@ def _design(periods: Periods, grid: np.ndarray, fit_cdd: bool, common=None) -> _
         if fit_cdd:
             cool, heat = _pairs(len(grid))
             outer = cdd[:, cool] * hdd[:, heat]
-        basis = np.concatenate([hdd, cdd, hdd * hdd, cdd * cdd, (hdd > 0).astype(float), (cdd > 0).astype(float)], axis=1)
+        basis = np.concatenate([hdd, cdd, hdd * hdd, cdd * cdd, (hdd > 0).astype(float), (cdd > 0).astype(float)],
+                               axis=1)
         return _Design(np.where(valid, y, 0.0), np.where(valid, weight, 0.0), hdd, cdd, outer, basis)
 
     if common is not None:
@@ -508,7 +511,9 @@ def _fit_chunk(periods: Periods, settings: CalTRACKSettings, keep_candidates: bo
     with np.errstate(invalid="ignore", divide="ignore"):
         y_mean = wy.sum(axis=1) / W
         syy = (wy * y0).sum(axis=1) - wy.sum(axis=1) * y_mean
-    (h_mean, shh, shy, h_total, h_nonzero), (c_mean, scc, scy, c_total, c_nonzero) = _moments(design, valid, wy, W, y_mean)
+    heating, cooling = _moments(design, valid, wy, W, y_mean)
+    h_mean, shh, shy, h_total, h_nonzero = heating
+    c_mean, scc, scy, c_total, c_nonzero = cooling
     h_attempted = (h_total >= settings.minimum_total_hdd) & (h_nonzero >= settings.minimum_non_zero_hdd)
     c_attempted = (c_total >= settings.minimum_total_cdd) & (c_nonzero >= settings.minimum_non_zero_cdd)
 

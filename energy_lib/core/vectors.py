@@ -64,8 +64,9 @@ def encode(values: pd.Series | pd.Index | np.ndarray) -> tuple[np.ndarray, pd.In
 
 def _grouped_codes(array: pa.Array) -> tuple[np.ndarray, pd.Index] | None:
     """:func:`encode` of values whose equal values are adjacent, from comparisons of neighbours
-    (about 5 times quicker than hashing every value for a meter's readings); None when the values
-    have nulls, are not grouped, or change more often than every other value."""
+    (2–2.5 times quicker than hashing every value, measured on the CalTRACK benchmark's meter
+    ids); None when the values have nulls, are not grouped, or change more often than every other
+    value."""
     if len(array) < 2 or array.null_count:
         return None
     change = np.empty(len(array), dtype=bool)
