@@ -7,14 +7,15 @@ qualified by minimum degree days and non-negative coefficients, and the one with
 adjusted R² selected. Billing data use weighted least squares, weighted by the days of
 temperature kept per period.
 
-The reference implementation fits 2,014 statsmodels formulas per electricity meter (9.1 s of CPU
-per meter on the benchmark machine, docs/benchmarks.md, issue 17). Here every candidate of every
+The reference implementation fits 2,014 statsmodels formulas per electricity meter (6.6–9.1 s of
+CPU per meter on the benchmark machine, docs/benchmarks.md, issue 17). Here every candidate of every
 meter in a batch is solved at once from weighted sums, in closed form. Daily meters of one weather
 station (the usual case) are put on one calendar, so the degree days and the per-day products of
 every HDD+CDD pair are computed once; each meter's sums are matrix products with those shared
 columns, corrected for the days the meter misses (:func:`fit_caltrack`, Notes). Measured
-2026-12-07 on the benchmark workload (windows, period arrays, fit and savings): 4,096–4,480 daily
-meters per CPU-second on one core (docs/benchmarks.md, issue 17). The results equal OpenEEmeter
+2026-12-07 on the benchmark workload (windows, period arrays, fit and savings): 4,096–6,164 daily
+meters per CPU-second on one core, 3,784–4,265 per second of wall time on the nearly idle machine
+(docs/benchmarks.md, issue 17). The results equal OpenEEmeter
 2.10's (tests/unit/baselines/test_caltrack.py).
 
 Temperatures are in °C. The default balance-point grid is OpenEEmeter's 30–90 °F in 1 °F steps,
