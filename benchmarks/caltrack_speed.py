@@ -9,9 +9,12 @@ year. Every engine does, for every meter: build its input from the readings, fit
     .venv-eemeter/bin/python benchmarks/caltrack_speed.py --engine eemeter2 --meters 3
     .venv-eemeter4/bin/python benchmarks/caltrack_speed.py --engine eemeter4 --meters 20
 
-The last line printed is JSON: engine, version, meters, seconds, meters_per_second. Thread pools
-are limited to one thread before NumPy loads, so every engine runs on one core. The workload uses
-NumPy only, so it is the same under every engine's environment.
+The last line printed is JSON: engine, version, meters, seconds (wall), meters_per_second,
+cpu_seconds (the process's CPU time, user + system) and meters_per_cpu_second, the threads the
+process runs (1: no BLAS or OpenMP pool started) and the load average before and after. Thread
+pools are limited to one thread before NumPy loads, so every engine runs on one core; on a shared
+machine the wall time includes time spent waiting for a core, and meters per CPU-second is the
+rate per core. The workload uses NumPy only, so it is the same under every engine's environment.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import pandas as pd  # noqa: E402
 
 DAYS = 730
 FIRST_DAY = "2023-01-01"
+LOAD_BEFORE = [round(x, 2) for x in os.getloadavg()]  # 1, 5 and 15 minutes
 
 
 def temperatures_c() -> np.ndarray:
@@ -82,7 +86,7 @@ def run_ours(meters: int) -> str:
     edges = pd.Series(pd.Timestamp(FIRST_DAY) + pd.Timedelta(days=365), index=pd.Index(rows["meter_id"].unique()))
     chunk = ComputeSettings().chunk_meters  # meters at once, as `energy compute` does
     qualified, savings = 0, 0
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for first in range(0, meters, chunk):
         part, part_edges = rows.iloc[first * DAYS:(first + chunk) * DAYS], edges.iloc[first:first + chunk]
         baseline = daily_periods(window(part, part_edges, before=True), temp, meter_ids=part_edges.index)
@@ -91,9 +95,9 @@ def run_ours(meters: int) -> str:
         result = metered_savings(fit, reporting)
         qualified += int((fit.status == "qualified").sum())
         savings += int(result["savings"].notna().sum())
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     assert qualified == savings == meters
-    return _report("ours", getattr(energy_lib, "__version__", "dev"), meters, seconds)
+    return _report("ours", getattr(energy_lib, "__version__", "dev"), meters, seconds, cpu)
 
 
 def run_eemeter2(meters: int) -> str:
@@ -105,7 +109,7 @@ def run_eemeter2(meters: int) -> str:
     days = pd.date_range(FIRST_DAY, periods=DAYS + 1, freq="D", tz="UTC")
     use = usage_kwh(meters, temp_c)
     edge = days[365]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for i in range(meters):  # eemeter fits one meter at a time
         meter = pd.DataFrame({"value": np.append(use[i], np.nan)}, index=days)
         baseline, _ = eemeter.get_baseline_data(meter, end=edge, max_days=365)
@@ -114,8 +118,8 @@ def run_eemeter2(meters: int) -> str:
         reporting, _ = eemeter.get_reporting_data(meter, start=edge, max_days=365)
         savings, _ = eemeter.metered_savings(model, reporting, temps_f, with_disaggregated=True)
         assert model.status == "SUCCESS" and savings["metered_savings"].notna().any()
-    seconds = time.perf_counter() - started
-    return _report("eemeter2", eemeter.__version__, meters, seconds)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return _report("eemeter2", eemeter.__version__, meters, seconds, cpu)
 
 
 def run_eemeter4(meters: int) -> str:
@@ -139,17 +143,27 @@ def run_eemeter4(meters: int) -> str:
         return float((predicted["predicted"] - predicted["observed"]).sum())
 
     one(0)  # compile numba functions first: a city's run pays this once
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for i in range(meters):  # eemeter fits one meter at a time
         one(i)
-    seconds = time.perf_counter() - started
-    return _report("eemeter4", eemeter.__version__, meters, seconds)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return _report("eemeter4", eemeter.__version__, meters, seconds, cpu)
 
 
-def _report(engine: str, version: str, meters: int, seconds: float) -> str:
+def _report(engine: str, version: str, meters: int, seconds: float, cpu_seconds: float) -> str:
     return json.dumps({"engine": engine, "version": version, "meters": meters, "seconds": round(seconds, 4),
-                       "meters_per_second": round(meters / seconds, 3), "python": sys.version.split()[0],
-                       "numpy": np.__version__, "pandas": pd.__version__})
+                       "meters_per_second": round(meters / seconds, 3), "cpu_seconds": round(cpu_seconds, 4),
+                       "meters_per_cpu_second": round(meters / cpu_seconds, 3), "threads": _threads(),
+                       "load_before": LOAD_BEFORE, "load_after": [round(x, 2) for x in os.getloadavg()],
+                       "python": sys.version.split()[0], "numpy": np.__version__, "pandas": pd.__version__})
+
+
+def _threads() -> int:
+    """Threads of this process now (Linux; 0 where unknown)."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 0
 
 
 def main() -> None:

@@ -1,12 +1,14 @@
-"""Issue 3 target: CalTRACK daily (365-day baseline + reporting year) at 1,000 meters per second or
-better on one core, with the ratio to OpenEEmeter 2.10 and to OpenEEmeter 4.x ``DailyModel``
-measured in the same run.
+"""Issue 17 target (issue 3's was 1,000): CalTRACK daily (365-day baseline + reporting year) at
+3,000 meters per second or better per core, with the ratio to OpenEEmeter 2.10 and to OpenEEmeter
+4.x ``DailyModel`` measured in the same run.
 
 Every engine runs the same workload (benchmarks/caltrack_speed.py) in its own process with one
 thread: ours in this environment, eemeter 2.10 in ``.venv-eemeter`` and eemeter 4 in
 ``.venv-eemeter4`` (``make reference-venvs`` builds both; ``make bench`` does it first). eemeter
 fits one meter at a time and takes seconds per meter, so it runs on a few meters; the rate is
-meters per second either way.
+meters per second either way. Each process reports wall and CPU time; on a machine shared with
+other work, meters per CPU-second is the rate per core (the wall time includes waiting for a
+core), and the target is checked on it.
 """
 
 from __future__ import annotations
@@ -48,12 +50,14 @@ def test_caltrack_daily_meters_per_second(benchmark):
     benchmark.pedantic(run, rounds=1, iterations=1)
     for engine, (python, meters) in REFERENCES.items():
         results[engine] = _run(python, engine, meters)
-    ours = results["ours"]["meters_per_second"]
-    ratios = {engine: ours / results[engine]["meters_per_second"] for engine in REFERENCES}
+    ours = results["ours"]["meters_per_cpu_second"]
+    ratios = {engine: ours / results[engine]["meters_per_cpu_second"] for engine in REFERENCES}
     benchmark.extra_info.update({"results": results, "ratios": ratios})
     print()
     for engine, result in results.items():
-        print(f"{engine:>9} {result['version']:>8}: {result['meters']:>6} meters in {result['seconds']:8.2f} s = "
-              f"{result['meters_per_second']:10.3f} meters/s" + (f"  (ours is {ratios[engine]:,.0f}× faster)"
-                                                                  if engine in ratios else ""))
-    assert ours >= 1000
+        print(f"{engine:>9} {result['version']:>8}: {result['meters']:>6} meters in {result['seconds']:8.2f} s wall "
+              f"({result['meters_per_second']:10.3f} meters/s), {result['cpu_seconds']:8.2f} s CPU "
+              f"({result['meters_per_cpu_second']:10.3f} meters/CPU-s); load {result['load_before']} → "
+              f"{result['load_after']}" + (f"  (ours is {ratios[engine]:,.0f}× faster per CPU-second)"
+                                          if engine in ratios else ""))
+    assert ours >= 3000

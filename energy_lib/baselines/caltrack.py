@@ -7,14 +7,16 @@ qualified by minimum degree days and non-negative coefficients, and the one with
 adjusted R² selected. Billing data use weighted least squares, weighted by the days of
 temperature kept per period.
 
-The reference implementation fits 2,014 statsmodels formulas per electricity meter, about 14 s on
-this machine (docs/reference/eemeter-caltrack-daily-billing.md). Here every candidate of every
-meter in a batch is solved at once from weighted sums: the single-slope candidates in closed
-form, and the 1,891 HDD+CDD pairs from one batched matrix product (Hᵀ W C) per batch. When all
-meters in a batch share one temperature series (a city on one weather station, the usual case),
-the degree days are computed once and the sums become plain matrix products over meters, which
-is what makes about 3,000 daily meters per second per core possible (docs/benchmarks.md). The
-results equal OpenEEmeter 2.10's (tests/unit/baselines/test_caltrack.py).
+The reference implementation fits 2,014 statsmodels formulas per electricity meter (6.6–9.1 s of
+CPU per meter on the benchmark machine, docs/benchmarks.md, issue 17). Here every candidate of every
+meter in a batch is solved at once from weighted sums, in closed form. Daily meters of one weather
+station (the usual case) are put on one calendar, so the degree days and the per-day products of
+every HDD+CDD pair are computed once; each meter's sums are matrix products with those shared
+columns, corrected for the days the meter misses (:func:`fit_caltrack`, Notes). Measured
+2026-12-07 on the benchmark workload (windows, period arrays, fit and savings): 4,096–6,164 daily
+meters per CPU-second on one core, 3,784–4,265 per second of wall time on the nearly idle machine
+(docs/benchmarks.md, issue 17). The results equal OpenEEmeter
+2.10's (tests/unit/baselines/test_caltrack.py).
 
 Temperatures are in °C. The default balance-point grid is OpenEEmeter's 30–90 °F in 1 °F steps,
 converted exactly, and the minimum total degree days (20 °F·day) likewise, so a fit in °C selects
@@ -261,7 +263,124 @@ class CalTRACKFit:
             settings=self.settings.to_dict(), warnings=tuple(warnings), candidates=tuple(candidates))
 
 
-_CHUNK = 100  # meters per batch: large enough for matrix products, small enough to stay in cache
+_CHUNK = 64
+"""Meters per batch: an array of the 1,891 HDD+CDD pairs of 64 meters (968 kB) fits the L2 cache of
+a core of the benchmark machine (1 MiB); the fastest of 32, 64, 128, 256 and 512 there
+(docs/benchmarks.md, issue 17)."""
+
+
+@dataclass(frozen=True)
+class _Design:
+    """What the candidates of a batch are fitted to.
+
+    ``y`` [meters × columns] is the use per day, ``w`` the regression weights (0 where a column
+    has no use or no temperature). With ``shared`` the degree days ``hdd``, ``cdd`` are one
+    [columns × balance points] array for every meter (one station, the same days) and ``outer``
+    holds every pair's CDD × HDD product per column [columns × pairs] and ``basis`` the columns
+    [HDD, CDD, HDD², CDD², HDD > 0, CDD > 0] of the sums of :func:`_moments`, computed once;
+    otherwise they are per meter [meters × columns × balance points].
+    """
+
+    y: np.ndarray
+    w: np.ndarray
+    hdd: np.ndarray
+    cdd: np.ndarray
+    outer: np.ndarray | None = None
+    basis: np.ndarray | None = None
+
+    @property
+    def shared(self) -> bool:
+        return self.hdd.ndim == 2
+
+
+def _pairs(n_grid: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (cooling, heating) of the HDD+CDD candidates: heating balance point ≤ cooling
+    balance point, in CalTRACK's order (cooling outer, heating inner)."""
+    cool, heat = np.nonzero(np.arange(n_grid)[None, :] <= np.arange(n_grid)[:, None])
+    return cool, heat
+
+
+def _common_days(periods: Periods) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Daily periods laid out on the batch's calendar: use [meters × days], weights and each
+    day's temperature [°C], or None when the periods are not daily or two meters disagree on a
+    day's temperature.
+
+    A meter's missing days are NaN use and weight 0 in their own column, so that every meter
+    shares the degree days of each column (the stored layout packs each meter's days together,
+    and one missing day would shift the rest).
+    """
+    if periods.temp_c.shape[2] != 1 or not periods.n_meters:
+        return None
+    if _aligned(periods):  # every meter has every day, in the same columns: the stored layout is a calendar
+        return periods.usage, periods.weight, periods.temp_c[0, :, 0]
+    present = ~np.isnat(periods.start)
+    if not present.any() or not (np.isnan(periods.usage[~present]).all() and (periods.days[present] == 1).all()):
+        return None
+    day = periods.start.astype("datetime64[D]").astype(np.int64)
+    first = day[present].min()
+    column = np.where(present, day - first, 0)
+    n_days = int(column.max()) + 1
+    if n_days > 4 * periods.usage.shape[1] + 31:  # too sparse a calendar: keep the stored layout
+        return None
+    rows = np.broadcast_to(np.arange(periods.n_meters)[:, None], column.shape)[present]
+    cols = column[present]
+    taken = np.zeros((periods.n_meters, n_days), dtype=bool)
+    taken[rows, cols] = True
+    if taken.sum() != len(cols):  # two periods of one meter on one day
+        return None
+    temp = periods.temp_c[present, 0]
+    day_temp = np.full(n_days, np.nan)
+    day_temp[cols] = temp
+    if not np.array_equal(day_temp[cols], temp, equal_nan=True):
+        return None
+    usage, weight = np.full(taken.shape, np.nan), np.zeros(taken.shape)
+    usage[rows, cols] = periods.usage[present]
+    weight[rows, cols] = periods.weight[present]
+    return usage, weight, day_temp
+
+
+def _aligned(periods: Periods) -> bool:
+    """Whether daily periods already share one calendar: in every column, every meter has the same
+    day (distinct days, none missing), one day long, with the same temperature."""
+    first = periods.start[0]
+    return bool(not np.isnat(first).any() and (np.diff(first) > np.timedelta64(0)).all()
+                and (periods.start == first).all() and (periods.days == 1).all()
+                and _same_temperatures(periods.temp_c))
+
+
+def _design(periods: Periods, grid: np.ndarray, fit_cdd: bool, common=None) -> _Design:
+    """The batch's use per day [unit/day], weights and degree days [°C·day per day].
+
+    ``common`` (from :func:`_common_days`) puts daily meters on one calendar; billing meters
+    with the same periods and temperatures share them as stored; other batches get degree days
+    per meter.
+    """
+    def shared(temp: np.ndarray, y: np.ndarray, weight: np.ndarray, hdd, cdd) -> _Design:
+        has_temperature = ~np.isnan(temp)
+        valid = ~np.isnan(y) & has_temperature & (weight > 0)
+        outer = None
+        if fit_cdd:
+            cool, heat = _pairs(len(grid))
+            outer = cdd[:, cool] * hdd[:, heat]
+        basis = np.concatenate([hdd, cdd, hdd * hdd, cdd * cdd, (hdd > 0).astype(float), (cdd > 0).astype(float)],
+                               axis=1)
+        return _Design(np.where(valid, y, 0.0), np.where(valid, weight, 0.0), hdd, cdd, outer, basis)
+
+    if common is not None:
+        usage, weight, temp = common
+        t = temp[:, None]
+        return shared(temp, usage, weight, np.fmax(grid - t, 0.0), np.fmax(t - grid, 0.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y = periods.usage / periods.days
+    if _same_temperatures(periods.temp_c):
+        # billing meters read on the same days (or daily meters that could not be put on one
+        # calendar): degree days once; a period without temperature has all its days NaN
+        hdd, cdd, _ = (a[0] for a in _degree_days(periods.temp_c[:1], grid))
+        temp = np.where(np.isnan(periods.temp_c[0]).all(axis=1), np.nan, 0.0)
+        return shared(temp, y, periods.weight, hdd, cdd)
+    hdd, cdd, has_temperature = _degree_days(periods.temp_c, grid)
+    valid = ~np.isnan(y) & has_temperature & (periods.weight > 0)
+    return _Design(np.where(valid, y, 0.0), np.where(valid, periods.weight, 0.0), hdd, cdd)
 
 
 def fit_caltrack(periods: Periods, settings: CalTRACKSettings = CalTRACKSettings(), *,
@@ -293,10 +412,25 @@ def fit_caltrack(periods: Periods, settings: CalTRACKSettings = CalTRACKSettings
     :math:`SSR = S_{yy} - \\beta^T S_{xy}`, :math:`R^2 = 1 - SSR/S_{yy}` and
     :math:`R^2_{adj} = 1 - (n-1)/(n-k-1) (1 - R^2)`; the intercept-only model has
     :math:`R^2_{adj} = 0` (CalTRACK 2.0, 3.4; OpenEEmeter 2.10).
+
+    Shared weather: daily meters of one station are put on one calendar (:func:`_common_days`),
+    so the degree days :math:`h_d(b)`, :math:`c_d(b)` of day *d* are the same for every meter.
+    The sums over a meter's days are then matrix products with one shared right-hand side
+    (:math:`\\sum_d w_{md} x_d = (W X)_m`), and the cross sums of the 1,891 HDD+CDD pairs come
+    from the products :math:`c_d(b_c)\\,h_d(b_h)`, computed once per batch, summed with every
+    day's full weight :math:`\\bar w_d` and corrected for each meter's missing days:
+    :math:`\\sum_d w_{md} c_d h_d = \\sum_d \\bar w_d c_d h_d - \\sum_{d:\\,w_{md} < \\bar w_d}
+    (\\bar w_d - w_{md})\\, c_d h_d`, the second sum over the days some meter of the batch misses
+    only. This is exact algebra (the same least-squares fits, not an approximation); without
+    gaps the correction is empty.
     """
+    grid = np.asarray(settings.balance_points_c, dtype=float)
+    common = _common_days(periods) if settings.interval == "daily" else None
+    design = _design(periods, grid, settings.fit_cdd, common) if common is not None else None
     if periods.n_meters <= _CHUNK:
-        return _fit_chunk(periods, settings, keep_candidates)
-    parts = [_fit_chunk(_take(periods, slice(a, a + _CHUNK)), settings, keep_candidates)
+        return _fit_chunk(periods, settings, keep_candidates, design)
+    parts = [_fit_chunk(_take(periods, slice(a, a + _CHUNK)), settings, keep_candidates,
+                        design and _take_design(design, slice(a, a + _CHUNK)))
              for a in range(0, periods.n_meters, _CHUNK)]
     join = np.concatenate
     return CalTRACKFit(
@@ -313,140 +447,198 @@ def _take(periods: Periods, rows: slice) -> Periods:
                                               ("start", "usage", "days", "temp_c", "blocks", "weight")))
 
 
-def _fit_chunk(periods: Periods, settings: CalTRACKSettings, keep_candidates: bool) -> CalTRACKFit:
+def _take_design(design: _Design, rows: slice) -> _Design:
+    """A shared design's rows of some of the meters."""
+    return _Design(design.y[rows], design.w[rows], design.hdd, design.cdd, design.outer, design.basis)
+
+
+def _moments(design: _Design, valid: np.ndarray, wy: np.ndarray, W: np.ndarray, y_mean: np.ndarray):
+    """Weighted means and centred sums of the HDD and of the CDD [meters × balance points]: for
+    each family x̄, S_xx, S_xy, Σ w x and the number of valid periods with x > 0 (raw sums as
+    matrix products, centred afterwards)."""
+    w = design.w
+    if design.shared:  # three products with the shared columns
+        g = design.hdd.shape[1]
+        raw = w @ design.basis[:, :4 * g]                   # Σ w h, Σ w c, Σ w h², Σ w c²
+        raw_y = wy @ design.basis[:, :2 * g]                # Σ w y h, Σ w y c
+        raw_nonzero = valid.astype(float) @ design.basis[:, 4 * g:]
+        parts = [(raw[:, :g], raw[:, 2 * g:3 * g], raw_y[:, :g], raw_nonzero[:, :g]),
+                 (raw[:, g:2 * g], raw[:, 3 * g:], raw_y[:, g:], raw_nonzero[:, g:])]
+    else:
+        def product(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # Σ_p a[m, p] b[m, p, g]
+            return np.matmul(a[:, None, :], b)[:, 0, :]
+
+        parts = [(product(w, x), product(w, x * x), product(wy, x), product(valid.astype(float), (x > 0).astype(float)))
+                 for x in (design.hdd, design.cdd)]
+    out = []
+    for total, squares, with_y, nonzero in parts:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = total / W[:, None]
+            out.append((mean, squares - total * mean, with_y - total * y_mean[:, None], total, nonzero))
+    return out
+
+
+def _cross(design: _Design, cool: np.ndarray, heat: np.ndarray, live: np.ndarray | None) -> np.ndarray:
+    """Σ_p w c(b_c) h(b_h) of every meter and HDD+CDD pair [meters × pairs] (raw, uncentred);
+    only the pairs ``live`` (indices into ``cool``, ``heat``) unless None."""
+    w = design.w
+    if live is not None:
+        cool, heat = cool[live], heat[live]
+    if not design.shared:
+        return np.matmul(np.swapaxes(design.cdd * w[..., None], 1, 2), design.hdd)[:, cool, heat]
+    full = w.max(axis=0)  # each column's weight for a meter that has it
+    shared = full @ design.outer
+    cross = np.repeat((shared if live is None else shared[live])[None, :], len(w), axis=0)
+    gap = full[None, :] - w
+    missing = np.flatnonzero(gap.any(axis=0))  # the columns some meter of the batch misses
+    if len(missing):
+        correction = gap[:, missing] @ design.outer[missing]
+        cross -= correction if live is None else correction[:, live]
+    return cross
+
+
+def _fit_chunk(periods: Periods, settings: CalTRACKSettings, keep_candidates: bool,
+               design: _Design | None = None) -> CalTRACKFit:
     """:func:`fit_caltrack` on one batch of meters."""
     grid = np.asarray(settings.balance_points_c, dtype=float)
-    n_grid = len(grid)
-    if _same_temperatures(periods.temp_c):
-        # every meter has the same days (one station, aligned windows): degree days once, and the
-        # sums below become plain matrix products with one shared right-hand side
-        hdd, cdd, has_one = (a[0] for a in _degree_days(periods.temp_c[:1], grid))
-        has_temperature = np.broadcast_to(has_one, periods.usage.shape)
-    else:
-        hdd, cdd, has_temperature = _degree_days(periods.temp_c, grid)
-    y_total = periods.usage
-    with np.errstate(invalid="ignore", divide="ignore"):
-        y = y_total / periods.days
-    valid = ~np.isnan(y) & has_temperature & (periods.weight > 0)
-    w = np.where(valid, periods.weight, 0.0)
-    y0 = np.where(valid, y, 0.0)
+    n_grid, m = len(grid), periods.n_meters
+    if design is None:
+        design = _design(periods, grid, settings.fit_cdd)
+    w, y0 = design.w, design.y
+    valid = w > 0
     n = valid.sum(axis=1).astype(float)
     W = w.sum(axis=1)
     wy = w * y0
     with np.errstate(invalid="ignore", divide="ignore"):
         y_mean = wy.sum(axis=1) / W
         syy = (wy * y0).sum(axis=1) - wy.sum(axis=1) * y_mean
-
-    def sums(x: np.ndarray):
-        """Weighted means and centred sums of one degree-day family over the periods, as matrix
-        products (sums of raw values, centred afterwards: a few passes instead of many)."""
-        def product(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # Σ_p a[m, p] b[(m,) p, g]
-            return a @ b if b.ndim == 2 else np.matmul(a[:, None, :], b)[:, 0, :]
-
-        total = product(w, x)                                                  # Σ w x
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = total / W[:, None]
-            sxx = product(w, x * x) - total * mean                             # Σ w (x − x̄)²
-            sxy = product(wy, x) - total * y_mean[:, None]
-        nonzero = product(valid.astype(float), (x > 0).astype(float))
-        return x, mean, sxx, sxy, total, nonzero
-
-    hx, h_mean, shh, shy, h_total, h_nonzero = sums(hdd)
-    cx, c_mean, scc, scy, c_total, c_nonzero = sums(cdd)
+    heating, cooling = _moments(design, valid, wy, W, y_mean)
+    h_mean, shh, shy, h_total, h_nonzero = heating
+    c_mean, scc, scy, c_total, c_nonzero = cooling
+    h_attempted = (h_total >= settings.minimum_total_hdd) & (h_nonzero >= settings.minimum_non_zero_hdd)
+    c_attempted = (c_total >= settings.minimum_total_cdd) & (c_nonzero >= settings.minimum_non_zero_cdd)
 
     def adjusted(ssr: np.ndarray, k: int) -> np.ndarray:
+        """1 − (n − 1)/(n − k − 1) · (1 − R²), R² = 1 − SSR/S_yy (in one new array)."""
         with np.errstate(invalid="ignore", divide="ignore"):
-            r2 = 1.0 - ssr / syy[:, None] if ssr.ndim == 2 else 1.0 - ssr / syy[:, None, None]
-            nn = n[:, None] if ssr.ndim == 2 else n[:, None, None]
-            return 1.0 - (nn - 1.0) / (nn - k - 1.0) * (1.0 - r2)
+            r2 = np.divide(ssr, syy[:, None])
+            np.subtract(1.0, r2, out=r2)
+            np.subtract(1.0, r2, out=r2)
+            r2 *= (n[:, None] - 1.0) / (n[:, None] - k - 1.0)
+            return np.subtract(1.0, r2, out=r2)
 
     def p_values(beta, variance_factor, ssr, k):
         """Two-sided t-test p-values of a slope with n − k − 1 degrees of freedom."""
-        shape = (slice(None),) + (None,) * (beta.ndim - 1)
-        dof = (n - k - 1)[shape]
+        dof = (n - k - 1)[:, None]
         with np.errstate(invalid="ignore", divide="ignore"):
             se = np.sqrt(ssr / dof * variance_factor)
             return 2 * stats.t.sf(np.abs(beta / se), dof)
 
     status: dict[str, np.ndarray] = {}
     r2_adj: dict[str, np.ndarray] = {}
+    score: dict[str, np.ndarray] = {}  # adjusted R² of qualified candidates, −inf for the others
     coefficients: dict[str, tuple] = {}
 
-    # intercept-only: the weighted mean; adjusted R² is 0 by definition (CalTRACK 2.0, 3.4.2)
-    status["intercept_only"] = np.where(n > 0, np.where(y_mean < 0, 1, 0), 3).astype(np.int8)
-    r2_adj["intercept_only"] = np.where(n > 0, 0.0, np.nan)
+    def judge(kind: str, attempted, degenerate, bad, r2):
+        """Status codes (0 qualified, 1 disqualified, 2 not attempted, 3 error) and scores."""
+        fitted = attempted & ~degenerate
+        qualified = fitted & ~bad
+        qualified &= np.isfinite(r2)
+        score[kind] = np.where(qualified, r2, -np.inf)
+        if keep_candidates:
+            status[kind] = np.where(~attempted, 2, np.where(degenerate, 3, np.where(bad, 1, 0))).astype(np.int8)
+            r2_adj[kind] = np.where(fitted, r2, np.nan)
 
-    def single(kind: str, sxx, sxy, mean, total, nonzero, minimum_total, minimum_non_zero, max_p):
+    # intercept-only: the weighted mean; adjusted R² is 0 by definition (CalTRACK 2.0, 3.4.2)
+    has_data = (n > 0)[:, None]
+    judge("intercept_only", has_data, ~has_data, (y_mean < 0)[:, None] | (not settings.fit_intercept_only),
+          np.zeros((m, 1)))
+    if keep_candidates:  # the intercept-only candidate's own status ignores fit_intercept_only
+        status["intercept_only"] = np.where(n > 0, np.where(y_mean < 0, 1, 0), 3).astype(np.int8)
+        r2_adj["intercept_only"] = np.where(n > 0, 0.0, np.nan)
+
+    def single(kind: str, sxx, sxy, mean, attempted, max_p):
         with np.errstate(invalid="ignore", divide="ignore"):
             beta = sxy / sxx
             intercept = y_mean[:, None] - beta * mean
             ssr = syy[:, None] - beta * sxy
-        attempted = (total >= minimum_total) & (nonzero >= minimum_non_zero)
         degenerate = ~(sxx > 0) | (n[:, None] < 3)
         bad = (intercept < 0) | (beta < 0)
         if max_p < 1.0:
-            bad |= p_values(beta, 1.0 / sxx, ssr, 1) > max_p
-        status[kind] = np.where(~attempted, 2, np.where(degenerate, 3, np.where(bad, 1, 0))).astype(np.int8)
-        r2_adj[kind] = np.where(attempted & ~degenerate, adjusted(ssr, 1), np.nan)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                bad |= p_values(beta, 1.0 / sxx, ssr, 1) > max_p
+        judge(kind, attempted, degenerate, bad, adjusted(ssr, 1))
         coefficients[kind] = (intercept, beta)
 
-    single("hdd_only", shh, shy, h_mean, h_total, h_nonzero, settings.minimum_total_hdd,
-           settings.minimum_non_zero_hdd, settings.beta_hdd_maximum_p_value)
+    single("hdd_only", shh, shy, h_mean, h_attempted, settings.beta_hdd_maximum_p_value)
+    cool, heat = _pairs(n_grid)
     if settings.fit_cdd:
-        single("cdd_only", scc, scy, c_mean, c_total, c_nonzero, settings.minimum_total_cdd,
-               settings.minimum_non_zero_cdd, settings.beta_cdd_maximum_p_value)
-        # every (cooling, heating) pair from one batched product: S_hc[m, c, h] = Σ w (c−c̄)(h−h̄)
-        if hx.ndim == 2:  # shared degree days: one product [(periods) × (meters · cooling)]ᵀ [periods × heating]
-            weighted = (w.T[:, :, None] * cx[:, None, :]).reshape(len(cx), -1)
-            cross = (weighted.T @ hx).reshape(len(n), n_grid, n_grid)
-        else:
-            cross = np.matmul(np.swapaxes(cx * w[..., None], 1, 2), hx)
+        single("cdd_only", scc, scy, c_mean, c_attempted, settings.beta_cdd_maximum_p_value)
+        # every (cooling, heating) pair: S_hc = Σ w c h − (Σ w c)(Σ w h)/W. The [meters × pairs]
+        # arrays are the bulk of the fit's work: products are written into buffers in place, in
+        # the order of the equations in the Notes of fit_caltrack (the same floating-point result)
+        attempted = c_attempted[:, cool] & h_attempted[:, heat]
+        live = None
+        if not keep_candidates:  # only the pairs some meter of the batch attempts can be selected
+            live = np.flatnonzero(attempted.any(axis=0))
+            attempted = attempted[:, live]
+        pair_cool, pair_heat = (cool, heat) if live is None else (cool[live], heat[live])
+        S_hh, S_cc, S_hy, S_cy = shh[:, pair_heat], scc[:, pair_cool], shy[:, pair_heat], scy[:, pair_cool]
+        h_bar, c_bar = h_mean[:, pair_heat], c_mean[:, pair_cool]
         with np.errstate(invalid="ignore", divide="ignore"):
-            shc = cross - c_total[:, :, None] * h_mean[:, None, :]
-        # only the pairs with heating balance point ≤ cooling balance point (a triangle of the grid,
-        # in CalTRACK's order: cooling outer, heating inner)
-        ci, hi = pair_cooling, pair_heating = np.nonzero(grid[None, :] <= grid[:, None])
-        S_hh, S_cc, S_hy, S_cy = shh[:, hi], scc[:, ci], shy[:, hi], scy[:, ci]
-        S_hc = shc[:, ci, hi]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            det = S_hh * S_cc - S_hc * S_hc
-            beta_h = (S_cc * S_hy - S_hc * S_cy) / det
-            beta_c = (S_hh * S_cy - S_hc * S_hy) / det
-            intercept = y_mean[:, None] - beta_h * h_mean[:, hi] - beta_c * c_mean[:, ci]
-            ssr = syy[:, None] - beta_h * S_hy - beta_c * S_cy
-        attempted = ((c_total >= settings.minimum_total_cdd) & (c_nonzero >= settings.minimum_non_zero_cdd))[:, ci] \
-            & ((h_total >= settings.minimum_total_hdd) & (h_nonzero >= settings.minimum_non_zero_hdd))[:, hi]
-        scale = np.maximum(np.abs(S_hh * S_cc), 1e-300)
-        degenerate = ~(np.abs(det) > 1e-12 * scale) | (n[:, None] < 4)
-        bad = (intercept < 0) | (beta_c < 0) | (beta_h < 0)
+            S_hc = _cross(design, cool, heat, live)
+            buffer = c_total[:, pair_cool]
+            buffer *= h_bar
+            S_hc -= buffer
+            hh_cc = S_hh * S_cc
+            det = np.multiply(S_hc, S_hc)
+            np.subtract(hh_cc, det, out=det)                                   # S_hh S_cc − S_hc²
+            beta_h = np.multiply(S_cc, S_hy)
+            beta_h -= np.multiply(S_hc, S_cy, out=buffer)
+            beta_h /= det                                                      # (S_cc S_hy − S_hc S_cy) / det
+            beta_c = np.multiply(S_hh, S_cy)
+            beta_c -= np.multiply(S_hc, S_hy, out=buffer)
+            beta_c /= det                                                      # (S_hh S_cy − S_hc S_hy) / det
+            intercept = np.subtract(y_mean[:, None], np.multiply(beta_h, h_bar, out=buffer))
+            intercept -= np.multiply(beta_c, c_bar, out=buffer)                # ȳ − β_h h̄ − β_c c̄
+            ssr = np.subtract(syy[:, None], np.multiply(beta_h, S_hy, out=buffer))
+            ssr -= np.multiply(beta_c, S_cy, out=buffer)                       # S_yy − β_h S_hy − β_c S_cy
+            np.abs(hh_cc, out=hh_cc)
+            np.maximum(hh_cc, 1e-300, out=hh_cc)
+            hh_cc *= 1e-12
+        degenerate = np.abs(det, out=buffer) > hh_cc
+        np.logical_not(degenerate, out=degenerate)
+        degenerate |= (n < 4)[:, None]
+        bad = intercept < 0
+        bad |= beta_c < 0
+        bad |= beta_h < 0
         if settings.beta_cdd_maximum_p_value < 1.0 or settings.beta_hdd_maximum_p_value < 1.0:
-            bad |= p_values(beta_c, S_hh / det, ssr, 2) > settings.beta_cdd_maximum_p_value
-            bad |= p_values(beta_h, S_cc / det, ssr, 2) > settings.beta_hdd_maximum_p_value
-        status["hdd_cdd"] = np.where(~attempted, 2, np.where(degenerate, 3, np.where(bad, 1, 0))).astype(np.int8)
-        r2_adj["hdd_cdd"] = np.where(attempted & ~degenerate, adjusted(ssr, 2), np.nan)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                bad |= p_values(beta_c, S_hh / det, ssr, 2) > settings.beta_cdd_maximum_p_value
+                bad |= p_values(beta_h, S_cc / det, ssr, 2) > settings.beta_hdd_maximum_p_value
+        judge("hdd_cdd", attempted, degenerate, bad, adjusted(ssr, 2))
         coefficients["hdd_cdd"] = (intercept, beta_h, beta_c)
 
     # selection: strict ">" over candidates in CalTRACK's order (intercept, HDD, CDD, HDD+CDD with
     # the cooling balance point outer): the first of equal candidates wins
-    parts = [("intercept_only", r2_adj["intercept_only"][:, None], status["intercept_only"][:, None])]
-    parts += [(kind, r2_adj[kind], status[kind]) for kind in ("hdd_only", "cdd_only", "hdd_cdd") if kind in r2_adj]
-    score = np.concatenate([np.where((s == 0) & np.isfinite(r), r, -np.inf) for _, r, s in parts], axis=1)
-    if not settings.fit_intercept_only:
-        score[:, 0] = -np.inf
-    best = np.argmax(score, axis=1)
-    has_model = np.isfinite(score[np.arange(len(n)), best])
-    offsets = np.cumsum([0] + [r.shape[1] for _, r, _ in parts])
-    kind_index = np.searchsorted(offsets, best, side="right") - 1
-    local = best - offsets[kind_index]
-    names = np.array([k for k, _, _ in parts])
-    model_type = np.where(has_model, names[kind_index], "")
+    rows = np.arange(m)
+    selected_r2 = np.full(m, -np.inf)
+    model_type = np.full(m, "", dtype=object)
+    local = np.zeros(m, dtype=np.int64)
+    for kind, values in score.items():
+        if not values.shape[1]:  # no pair attempted by any meter of the batch
+            continue
+        best = np.argmax(values, axis=1)
+        better = values[rows, best] > selected_r2
+        selected_r2[better], model_type[better], local[better] = values[rows, best][better], kind, best[better]
+    has_model = np.isfinite(selected_r2)
+    model_type = model_type.astype(str)
 
-    intercept = np.full(len(n), np.nan)
-    beta_hdd = np.full(len(n), np.nan)
-    beta_cdd = np.full(len(n), np.nan)
-    heating_bp = np.full(len(n), np.nan)
-    cooling_bp = np.full(len(n), np.nan)
-    rows = np.arange(len(n))
+    intercept = np.full(m, np.nan)
+    beta_hdd = np.full(m, np.nan)
+    beta_cdd = np.full(m, np.nan)
+    heating_bp = np.full(m, np.nan)
+    cooling_bp = np.full(m, np.nan)
     chosen = model_type == "intercept_only"
     intercept[chosen] = y_mean[chosen]
     for kind, beta_out, bp_out in (("hdd_only", beta_hdd, heating_bp), ("cdd_only", beta_cdd, cooling_bp)):
@@ -463,24 +655,29 @@ def _fit_chunk(periods: Periods, settings: CalTRACKSettings, keep_candidates: bo
         intercept[chosen] = a[rows[chosen], pair]
         beta_hdd[chosen] = bh[rows[chosen], pair]
         beta_cdd[chosen] = bc[rows[chosen], pair]
-        heating_bp[chosen] = grid[pair_heating[pair]]
-        cooling_bp[chosen] = grid[pair_cooling[pair]]
-    selected_r2 = np.where(has_model, score[rows, best], np.nan)
+        heating_bp[chosen] = grid[pair_heat[pair]]
+        cooling_bp[chosen] = grid[pair_cool[pair]]
+    selected_r2 = np.where(has_model, selected_r2, np.nan)
 
+    # metrics on the stored layout of the periods (OpenEEmeter's order of residuals)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y = periods.usage / periods.days
+    observed_valid = ~np.isnan(y) & (~np.isnan(periods.temp_c)).any(axis=2) & (periods.weight > 0)
     predicted = _usage_per_day(intercept, beta_hdd, beta_cdd, heating_bp, cooling_bp, periods.temp_c)
-    observed = np.where(valid, y, np.nan)
-    predicted = np.where(valid, predicted, np.nan)
+    observed = np.where(observed_valid, y, np.nan)
+    predicted = np.where(observed_valid, predicted, np.nan)
     k = np.select([model_type == "hdd_cdd", np.isin(model_type, ["hdd_only", "cdd_only"])], [2, 1], 0)
     avgs = metrics.fit_metrics_batch(observed, predicted, k)
-    totals = metrics.fit_metrics_batch(observed * periods.days, predicted * periods.days, k)
+    if np.all((periods.days == 1) | ~observed_valid):  # daily periods: totals are the same numbers
+        totals = {key: value.copy() for key, value in avgs.items()}
+    else:
+        totals = metrics.fit_metrics_batch(observed * periods.days, predicted * periods.days, k)
     result_status = np.where(n == 0, Status.NO_DATA, np.where(has_model, Status.QUALIFIED, Status.DISQUALIFIED))
-    if not keep_candidates:
-        status, r2_adj = {}, {}
-    elif "hdd_cdd" in status:
+    if keep_candidates and "hdd_cdd" in status:
         def square(values: np.ndarray, fill) -> np.ndarray:
             """Triangle values in the [meters × cooling × heating] layout of the candidates."""
-            out = np.full((len(n), n_grid, n_grid), fill, dtype=values.dtype)
-            out[:, pair_cooling, pair_heating] = values
+            out = np.full((m, n_grid, n_grid), fill, dtype=values.dtype)
+            out[:, cool, heat] = values
             return out
 
         status["hdd_cdd"] = square(status["hdd_cdd"], 2)
@@ -499,6 +696,10 @@ def _period_degree_days(temp_c: np.ndarray, heating_bp: np.ndarray, cooling_bp: 
     [meters × periods], and the number of kept days."""
     valid = ~np.isnan(temp_c)
     count = valid.sum(axis=2)
+    if temp_c.shape[2] == 1:  # daily periods: the day's own degree days (NaN without temperature)
+        t = temp_c[:, :, 0]
+        return (np.maximum(np.nan_to_num(heating_bp)[:, None] - t, 0.0),
+                np.maximum(t - np.nan_to_num(cooling_bp)[:, None], 0.0), count)
     t = np.where(valid, temp_c, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         hdd = (np.maximum(np.nan_to_num(heating_bp)[:, None, None] - t, 0.0) * valid).sum(axis=2) / count
@@ -540,6 +741,8 @@ def predict_caltrack(fit: CalTRACKFit, periods: Periods) -> dict[str, np.ndarray
     cooling = _slope(fit.beta_cdd) * cdd * periods.blocks
     missing = (count == 0) | np.isnan(periods.days)
     out = {"base": base, "heating": heating, "cooling": cooling}
-    out = {k: np.where(missing, np.nan, v) for k, v in out.items()}
+    if missing.any():
+        for values in out.values():  # new arrays, set in place
+            values[missing] = np.nan
     out["predicted"] = out["base"] + out["heating"] + out["cooling"]
     return out

@@ -199,15 +199,48 @@ def daily_periods(readings: pd.DataFrame, temp_c: pd.Series, *, meter_ids: pd.In
         codes, day = codes[first], day[first]
         total[count < per_day[codes]] = np.nan  # an incomplete day is not a day of data
         values = total
-    start = day.astype("datetime64[us]")
-    daily = _periods(codes, meters, start, start + np.timedelta64(1, "D"), values, temp_c, meter_ids, 1, 1.0)
-    return _as_daily(daily)
+    return _daily_layout(codes, meters, day, values, temp_c, meter_ids)
 
 
-def _as_daily(periods: Periods) -> Periods:
-    """Daily periods are weighted 1 (OLS), as CalTRACK's daily method."""
-    weight = np.where(~np.isnan(periods.usage), 1.0, 0.0)
-    return Periods(periods.meter_ids, periods.start, periods.usage, periods.days, periods.temp_c, periods.blocks, weight)
+def _daily_layout(codes: np.ndarray, meters: pd.Index, day: np.ndarray, value: np.ndarray, temp_c: pd.Series,
+                  meter_ids: pd.Index | None) -> Periods:
+    """:class:`Periods` of one-day periods: :func:`_periods` with one day of temperature per
+    period and full coverage required, written for days (each period's temperature is its day's;
+    no per-day search), and weighted 1 where there is use (OLS, as CalTRACK's daily method)."""
+    meter_ids = meters if meter_ids is None else meter_ids
+    rows_of = meter_ids.get_indexer(meters)
+    keep = rows_of[codes] >= 0 if len(codes) else np.zeros(0, dtype=bool)
+    if not keep.all():
+        codes, day, value = codes[keep], day[keep], value[keep]
+    stamp = day.astype(np.int64)
+    step = np.diff(codes)
+    if not ((step >= 0).all() and (np.diff(stamp)[step == 0] > 0).all()):  # the store returns them in order
+        order = np.lexsort((stamp, codes))
+        codes, day, value, stamp = codes[order], day[order], value[order], stamp[order]
+    first = np.flatnonzero(np.concatenate([[True], np.diff(codes) != 0])) if len(codes) else np.zeros(0, dtype=np.int64)
+    column = np.arange(len(codes)) - np.repeat(first, np.diff(np.append(first, len(codes))))
+    width = int(column.max()) + 1 if len(column) else 1  # at least one (empty) period: no zero-size arrays
+    row = rows_of[codes]
+    first_day, series = _daily_grid(temp_c)
+    offset = stamp - first_day.astype(np.int64)
+    inside = (offset >= 0) & (offset < len(series))
+    day_temp = np.where(inside, series[np.clip(offset, 0, len(series) - 1)], np.nan) if len(series) \
+        else np.full(len(offset), np.nan)
+
+    shape = (len(meter_ids), width)
+    if len(row) == shape[0] * width and (row == np.repeat(np.arange(shape[0]), width)).all():
+        # every meter has `width` days, in the order of meter_ids: the layout is a reshape
+        usage, days = value.reshape(shape).copy(), np.ones(shape)
+        starts, temp = day.astype("datetime64[us]").reshape(shape), day_temp.reshape(shape + (1,))
+    else:
+        usage, days, temp = np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape + (1,), np.nan)
+        starts = np.full(shape, np.datetime64("NaT"), dtype="datetime64[us]")
+        usage[row, column] = value
+        days[row, column] = 1.0
+        starts[row, column] = day
+        temp[row, column, 0] = day_temp
+    weight = np.where(np.isnan(usage), 0.0, 1.0)
+    return Periods(meter_ids, starts, usage, days, temp, days.copy(), weight)
 
 
 def hourly_usage(readings: pd.DataFrame) -> pd.Series:
