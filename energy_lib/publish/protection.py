@@ -323,7 +323,9 @@ def _complements_for_failures(release: Release, terms: pd.DataFrame, hidden: np.
     rises = np.sign(per["rate"].to_numpy()) == wanted  # the number must rise to move the bound the right way
     gain = np.where(rises, np.inf, np.abs(per["rate"].to_numpy()) * per["room"].to_numpy())
     cost = _effective_cost(release, hidden)[per["row"].to_numpy()]
-    per["tier"] = np.where(cost >= _LOCKED, 2, np.where(gain >= per["deficit"].to_numpy() * (1 + TOLERANCE), 0, 1))
+    # tiers: 0 enough, 1 not enough, 2 and 3 the same for locked rows (which only group -1 takes)
+    enough = gain >= per["deficit"].to_numpy() * (1 + TOLERANCE)
+    per["tier"] = np.where(cost >= _LOCKED, 2, 0) + np.where(enough, 0, 1)
     per["cost"], per["gain"] = cost, gain
     per = per[(per["group"] == -1) | (per["tier"] < 2)]
     per = per.sort_values(["target", "side", "group", "tier", "cost", "gain", "row"],

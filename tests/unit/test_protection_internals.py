@@ -321,6 +321,15 @@ def test_a_stubborn_failure_gets_a_complement_in_every_relation_that_binds_it():
     assert _chosen(locked, names, hidden, _failure(53.0, 42.5, binding), stubborn=(True,)) == ["w5"]
 
 
+def test_of_locked_rows_one_that_protects_is_chosen():
+    """When every published row of the binding relation is locked (a gu or city total, say), the
+    complement is still the one that lifts the bound enough (w5, by 300 of the 4.5 needed), not
+    the cheapest (w7, by 1): a locked row withheld in vain costs another locked row next round."""
+    release, names, hidden = _two_sums(locked=("h1", "w5", "w7"))
+    assert _chosen(release, names, hidden, _failure(53.0, 42.5, ((1, "up", -1.0),))) == ["w5"]
+    assert _chosen(release, names, hidden, _failure(57.0, 42.5, ((1, "up", -1.0),))) == ["w7"]  # 0.5: w7 can
+
+
 def test_a_failing_lower_bound_gets_a_row_that_can_push_it_down():
     """w1 ≥ 48, 5.5 above 42.5, bound by h1's relation: rows that rise let it fall (w5, w7,
     cheapest w7), h1 must fall (room 354): with w5 and w7 withheld already, h1."""
