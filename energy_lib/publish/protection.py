@@ -129,7 +129,8 @@ def protect(release: Release, *, level: float, max_rounds: int = 200) -> Protect
         _LOG.info("audit round %d: %d number(s) recoverable, %d complement(s) added, %.1f s", rounds, len(failures),
                   int(complements.sum()), time.perf_counter() - started)
         hidden |= complements
-        # the components to attack again: those the new complements joined (they hold every failure)
+        # the components to attack again: those the new complements joined, which hold the failures
+        # (attack() picks a component by its primary numbers' rows: the failures' rows are needed)
         changed = complements | np.isin(np.arange(release.n_rows), failures["row"].to_numpy())
     else:
         raise ProtectionError(f"secondary suppression did not converge in {max_rounds} audit rounds")
@@ -203,7 +204,7 @@ def _local_pass(release: Release, terms: pd.DataFrame, hidden: np.ndarray, level
         if need.empty:
             return hidden
         chosen = _choose(terms, is_hidden, need, _effective_cost(release, hidden), ["relation", "variable"])
-        if not chosen.size or hidden[chosen].all():
+        if not chosen.size:  # (chosen rows are published ones: each pass withholds more)
             return hidden  # what is left the audit will name
         hidden = hidden.copy()
         hidden[chosen] = True
@@ -224,11 +225,12 @@ def _local_needs(terms: pd.DataFrame, is_hidden: np.ndarray, target: np.ndarray,
     endless = np.isinf(room)  # a signed number (a saving) can fall without end
     finite = np.where(endless, 0.0, room)
     positive = a > 0
-    by_relation = pd.DataFrame({"relation": hidden_terms["relation"].to_numpy(), "pos": positive.astype(int),
-                                "neg": (~positive).astype(int), "pos_room": np.where(positive, finite, 0.0),
-                                "neg_room": np.where(positive, 0.0, finite),
-                                "pos_endless": (positive & endless).astype(int),
-                                "neg_endless": (~positive & endless).astype(int)}).groupby("relation").sum()
+    # per relation: how many withheld numbers of each sign, their finite rooms, how many endless
+    # (sums of booleans count)
+    by_relation = pd.DataFrame({"relation": hidden_terms["relation"].to_numpy(), "pos": positive, "neg": ~positive,
+                                "pos_room": finite * positive, "neg_room": finite * ~positive,
+                                "pos_endless": positive & endless,
+                                "neg_endless": ~positive & endless}).groupby("relation").sum()
     joined = by_relation.reindex(hidden_terms["relation"].to_numpy())
     same_count = np.where(positive, joined["pos"], joined["neg"]) - 1
     other_count = np.where(positive, joined["neg"], joined["pos"])
