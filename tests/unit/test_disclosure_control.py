@@ -320,6 +320,9 @@ def test_audit_rounds_are_counted_logged_and_limited(monkeypatch, caplog):
                          messages[0])
     assert match and [int(match[1]), int(match[2])] == [len(failed), added]
     assert 0 <= float(match[3]) <= result.seconds["total"] + 0.05
+    # the final audit holds every primary number, including those of components not attacked again
+    final = audit.attack(release, result.hidden, level=LEVEL).intervals
+    assert result.audit.intervals[["variable", "ok"]].values.tolist() == final[["variable", "ok"]].values.tolist()
     with pytest.raises(protection.ProtectionError, match=r"^secondary suppression did not converge in 1 audit rounds$"):
         protection.protect(release, level=LEVEL, max_rounds=1)
     assert protection.protect(release, level=LEVEL, max_rounds=2).hidden.tolist() == result.hidden.tolist()
@@ -341,3 +344,49 @@ def test_a_failure_no_row_can_protect_names_the_number(monkeypatch):
     with pytest.raises(protection.ProtectionError) as raised:
         protection.protect(release, level=LEVEL)
     assert str(raised.value) == message
+
+
+def test_a_series_withheld_in_one_month_is_withheld_in_the_next():
+    """Areas a and b and their sum g over months 1 and 2, a and b with 2-month totals T. a in
+    month 1 is primary: the local pass withholds b in month 1 (cheaper than g) and a in month 2
+    (cheaper than a's total); a in month 2 is then alone in g = a + b, and of b (14) and g (10) b
+    is chosen: its series is withheld already, which halves its cost."""
+    cells = pd.DataFrame({"area": ["a", "a", "a", "b", "b", "b", "g", "g"],
+                          "period": ["1", "2", "T", "1", "2", "T", "1", "2"],
+                          "total": [100.0, 100.0, 200.0, 100.0, 100.0, 200.0, 200.0, 200.0],
+                          "cost": [5.0, 1.0, 100.0, 10.0, 14.0, 100.0, 12.0, 10.0]})
+    cells["customers"], cells["locked"] = 100, False
+    cells["primary"] = np.where(cells.index == 0, "dominant_customer", "")
+    builder = ReleaseBuilder()
+    builder.add_table(Table("t", cells, ["area", "period"], {"total": 0.0}, ("total",)), period="period")
+    builder.add_relations("area", sum_relations(cells, ["area", "period"], "area",
+                                                pd.DataFrame({"child": ["a", "b"], "parent": "g"}), table="t",
+                                                variables=["total"]))
+    builder.add_relations("period", sum_relations(cells, ["area", "period"], "period",
+                                                  pd.DataFrame({"child": ["1", "2"], "parent": "T"}), table="t",
+                                                  variables=["total"]))
+    release = builder.build()
+    result = protection.protect(release, level=LEVEL)
+    withheld = [f"{a}{p}" for a, p, h in zip(cells["area"], cells["period"], result.hidden) if h]
+    assert withheld == ["a1", "a2", "b1", "b2"]
+    assert result.audit.passed and result.rounds == 1
+
+
+def test_a_number_that_fails_twice_gets_a_complement_in_each_binding_relation(monkeypatch):
+    """A table (found by a search like the fixed cases above) where a number still fails after
+    the first complements: the second search is told so (``stubborn``), for it alone."""
+    release = _release(_city(39, 123, 3, 1, 1, 0), 3, 1, 1)
+    calls = []
+    search = protection._complements_for_failures
+
+    def recording(release, terms, hidden, failures, level, stubborn):
+        calls.append((failures["variable"].tolist(), stubborn.tolist()))
+        return search(release, terms, hidden, failures, level, stubborn)
+
+    monkeypatch.setattr(protection, "_complements_for_failures", recording)
+    result = protection.protect(release, level=LEVEL)
+    assert result.audit.passed and result.rounds == len(calls) + 1 >= 3
+    (first, first_stubborn), (second, second_stubborn) = calls[:2]
+    assert not any(first_stubborn)
+    assert second_stubborn == [v in first for v in second] and any(second_stubborn)
+    assert _recoverable(_independent_attack(release, result.hidden)).empty

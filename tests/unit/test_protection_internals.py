@@ -64,6 +64,9 @@ def test_local_needs_worked_by_hand():
     6. s1 + x18 = x19, s1 = −10 a primary saving (its own room is endless, its partner's is 1):
        s1 rises by at most 1, short of 15% of its size (1.5) by 0.5.
     7. x20 + x21 = x22, x20 = 1 primary and x21 = 0.1: x20 rises by 0.1 of the 0.15 it needs.
+    8. x23 = x24 + x25, x23 = 10 primary and x24 = 1: as 1. with a coefficient of 1, 0.5 short.
+    9. x26 = x27 + x28, x26 = 10 primary and x27 signed: x26 falls while x27 falls without end.
+    10. −x29 − x30 + x31 = 0, x29 = 10 primary and x30 signed: x29 rises while x30 falls.
     """
     inf = np.inf
     terms = _terms([(0, 0, 1.0, 100.0, 100.0), (0, 1, -1.0, 10.0, 10.0), (0, 2, -1.0, 1.0, 1.0), (0, 3, -1.0, 89.0, 89.0),
@@ -73,9 +76,12 @@ def test_local_needs_worked_by_hand():
                     (4, 11, 1.0, -40.0, inf), (4, 12, -1.0, 100.0, 100.0), (4, 13, 1.0, 140.0, 140.0),
                     (5, 14, 1.0, 10.0, 10.0), (5, 15, 1.0, 5.0, inf), (5, 16, -1.0, 15.0, 15.0),
                     (6, 17, 1.0, -10.0, inf), (6, 18, 1.0, 1.0, 1.0), (6, 19, -1.0, -9.0, inf),
-                    (7, 20, 1.0, 1.0, 1.0), (7, 21, 1.0, 0.1, 0.1), (7, 22, -1.0, 1.1, 1.1)])
-    hidden_variables = {1, 2, 4, 5, 7, 9, 11, 12, 14, 15, 17, 18, 20, 21}
-    targets = {1, 4, 9, 12, 14, 17, 20}
+                    (7, 20, 1.0, 1.0, 1.0), (7, 21, 1.0, 0.1, 0.1), (7, 22, -1.0, 1.1, 1.1),
+                    (8, 23, 1.0, 10.0, 10.0), (8, 24, -1.0, 1.0, 1.0), (8, 25, -1.0, 9.0, 9.0),
+                    (9, 26, 1.0, 10.0, 10.0), (9, 27, -1.0, 4.0, inf), (9, 28, -1.0, 6.0, 6.0),
+                    (10, 29, -1.0, 10.0, 10.0), (10, 30, -1.0, 4.0, inf), (10, 31, 1.0, 14.0, 14.0)])
+    hidden_variables = {1, 2, 4, 5, 7, 9, 11, 12, 14, 15, 17, 18, 20, 21, 23, 24, 26, 27, 29, 30}
+    targets = {1, 4, 9, 12, 14, 17, 20, 23, 26, 29}
     is_hidden = terms["variable"].isin(hidden_variables).to_numpy()
     target = terms["variable"].isin(targets).to_numpy()
     need = protection._local_needs(terms, is_hidden, target, LEVEL)
@@ -83,7 +89,7 @@ def test_local_needs_worked_by_hand():
     expected = pd.DataFrame([(0, 1, -1.0, "up", 1.5 * margin - 1), (2, 7, 1.0, "up", 0.0), (3, 9, -1.0, "up", 3 * margin),
                              (6, 17, 1.0, "up", 1.5 * margin - 1), (7, 20, 1.0, "up", 0.15 * margin - 0.1),
                              (1, 4, 1.0, "down", 0.75 * margin - 0.5), (2, 7, 1.0, "down", 0.0),
-                             (3, 9, -1.0, "down", 3 * margin)],
+                             (3, 9, -1.0, "down", 3 * margin), (8, 23, 1.0, "down", 1.5 * margin - 1)],
                             columns=["relation", "variable", "sign", "side", "deficit"])
     pd.testing.assert_frame_equal(need, expected, check_dtype=False, rtol=1e-12, atol=1e-15)
 
