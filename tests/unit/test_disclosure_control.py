@@ -323,6 +323,7 @@ def test_audit_rounds_are_counted_logged_and_limited(monkeypatch, caplog):
     # the final audit holds every primary number, including those of components not attacked again
     final = audit.attack(release, result.hidden, level=LEVEL).intervals
     assert result.audit.intervals[["variable", "ok"]].values.tolist() == final[["variable", "ok"]].values.tolist()
+    assert list(result.audit.intervals.columns) == list(final.columns)
     with pytest.raises(protection.ProtectionError, match=r"^secondary suppression did not converge in 1 audit rounds$"):
         protection.protect(release, level=LEVEL, max_rounds=1)
     assert protection.protect(release, level=LEVEL, max_rounds=2).hidden.tolist() == result.hidden.tolist()

@@ -67,8 +67,13 @@ def test_local_needs_worked_by_hand():
     8. x23 = x24 + x25, x23 = 10 primary and x24 = 1: as 1. with a coefficient of 1, 0.5 short.
     9. x26 = x27 + x28, x26 = 10 primary and x27 signed: x26 falls while x27 falls without end.
     10. −x29 − x30 + x31 = 0, x29 = 10 primary and x30 signed: x29 rises while x30 falls.
+    11. 2·x32 + x33 = x34, x32 = 5 primary and x33 = 1: x32 rises by 1/2, 0.25 short of 0.75.
+    12. x35 + x36 = x37 + x38, x35 primary, x36 and x37 withheld: free both ways, whatever the rooms.
+    13. x39 = x40 + x41, x39 = 10 primary, x40 exactly its want: x39 falls by just enough.
+    14. s2 + x43 = x44, s2 = −10 a primary saving, x43 exactly its want: s2 rises by just enough.
     """
     inf = np.inf
+    just = LEVEL * 10.0 * (1 + TOLERANCE)  # 15% of 10 with the audit's tolerance
     terms = _terms([(0, 0, 1.0, 100.0, 100.0), (0, 1, -1.0, 10.0, 10.0), (0, 2, -1.0, 1.0, 1.0), (0, 3, -1.0, 89.0, 89.0),
                     (1, 4, 2.0, 5.0, 5.0), (1, 5, -1.0, 1.0, 1.0), (1, 6, -1.0, 9.0, 9.0),
                     (2, 7, 1.0, 3.0, 3.0), (2, 8, -1.0, 3.0, 3.0),
@@ -79,15 +84,21 @@ def test_local_needs_worked_by_hand():
                     (7, 20, 1.0, 1.0, 1.0), (7, 21, 1.0, 0.1, 0.1), (7, 22, -1.0, 1.1, 1.1),
                     (8, 23, 1.0, 10.0, 10.0), (8, 24, -1.0, 1.0, 1.0), (8, 25, -1.0, 9.0, 9.0),
                     (9, 26, 1.0, 10.0, 10.0), (9, 27, -1.0, 4.0, inf), (9, 28, -1.0, 6.0, 6.0),
-                    (10, 29, -1.0, 10.0, 10.0), (10, 30, -1.0, 4.0, inf), (10, 31, 1.0, 14.0, 14.0)])
-    hidden_variables = {1, 2, 4, 5, 7, 9, 11, 12, 14, 15, 17, 18, 20, 21, 23, 24, 26, 27, 29, 30}
-    targets = {1, 4, 9, 12, 14, 17, 20, 23, 26, 29}
+                    (10, 29, -1.0, 10.0, 10.0), (10, 30, -1.0, 4.0, inf), (10, 31, 1.0, 14.0, 14.0),
+                    (11, 32, 2.0, 5.0, 5.0), (11, 33, 1.0, 1.0, 1.0), (11, 34, -1.0, 11.0, 11.0),
+                    (12, 35, 1.0, 10.0, 10.0), (12, 36, 1.0, 0.1, 0.1), (12, 37, -1.0, 0.1, 0.1), (12, 38, -1.0, 10.0, 10.0),
+                    (13, 39, 1.0, 10.0, 10.0), (13, 40, -1.0, just, just), (13, 41, -1.0, 10.0 - just, 10.0 - just),
+                    (14, 42, 1.0, -10.0, inf), (14, 43, 1.0, just, just), (14, 44, -1.0, just - 10.0, inf)])
+    hidden_variables = {1, 2, 4, 5, 7, 9, 11, 12, 14, 15, 17, 18, 20, 21, 23, 24, 26, 27, 29, 30, 32, 33, 35, 36, 37,
+                        39, 40, 42, 43}
+    targets = {1, 4, 9, 12, 14, 17, 20, 23, 26, 29, 32, 35, 39, 42}
     is_hidden = terms["variable"].isin(hidden_variables).to_numpy()
     target = terms["variable"].isin(targets).to_numpy()
     need = protection._local_needs(terms, is_hidden, target, LEVEL)
     margin = 1 + TOLERANCE
     expected = pd.DataFrame([(0, 1, -1.0, "up", 1.5 * margin - 1), (2, 7, 1.0, "up", 0.0), (3, 9, -1.0, "up", 3 * margin),
                              (6, 17, 1.0, "up", 1.5 * margin - 1), (7, 20, 1.0, "up", 0.15 * margin - 0.1),
+                             (11, 32, 1.0, "up", 0.75 * margin - 0.5),
                              (1, 4, 1.0, "down", 0.75 * margin - 0.5), (2, 7, 1.0, "down", 0.0),
                              (3, 9, -1.0, "down", 3 * margin), (8, 23, 1.0, "down", 1.5 * margin - 1)],
                             columns=["relation", "variable", "sign", "side", "deficit"])
@@ -136,17 +147,20 @@ def test_choose_takes_the_cheapest_row_that_meets_every_side():
 
 
 def test_choose_meets_the_lower_side_with_a_number_that_can_fall():
-    """x1 (sign +1) must fall by 2: a published number of the same sign rises with it (free);
-    one of the opposite sign must fall with it, by its room. The cheap x2 (opposite, room 1)
-    falls short; x3 (opposite, room 5) is chosen over the dearer same-sign x4."""
-    terms = _terms([(0, 1, 1.0, 10.0, 10.0), (0, 2, -1.0, 1.0, 1.0), (0, 3, -1.0, 5.0, 5.0), (0, 4, 1.0, 3.0, 3.0),
-                    (0, 5, -1.0, 7.0, 7.0)])
+    """x1 (sign +1) must fall by 2: a published number of the same sign rises with it (free,
+    however small); one of the opposite sign must fall with it, by its room. The cheap x2
+    (opposite, room 1) falls short; x3 (opposite, room exactly 2) is enough, and chosen over the
+    dearer same-sign x4 until x4 is the cheaper. x6 and x7, same sign and cost: the first row."""
+    terms = _terms([(0, 1, 1.0, 10.0, 10.0), (0, 2, -1.0, 1.0, 1.0), (0, 3, -1.0, 2.0, 2.0), (0, 4, 1.0, 1.0, 1.0),
+                    (0, 5, -1.0, 7.0, 7.0), (0, 6, 1.0, 1.0, 1.0), (0, 7, 1.0, 1.0, 1.0)])
     is_hidden = terms["variable"].isin([1]).to_numpy()
     need = pd.DataFrame([(0, 1, 1.0, "down", 2.0)], columns=["relation", "variable", "sign", "side", "deficit"])
-    cost = np.array([0.0, 0.0, 1.0, 2.0, 4.0, 9.0])
+    cost = np.array([0.0, 0.0, 1.0, 2.0, 4.0, 9.0, 20.0, 20.0])
     assert protection._choose(terms, is_hidden, need, cost, ["relation", "variable"]).tolist() == [3]
     cost[4] = 1.5  # the same-sign number is free on this side: cheapest now
     assert protection._choose(terms, is_hidden, need, cost, ["relation", "variable"]).tolist() == [4]
+    cost[2:6] = 50.0
+    assert protection._choose(terms, is_hidden, need, cost, ["relation", "variable"]).tolist() == [6]
 
 
 def test_choose_without_a_published_row_chooses_nothing():
@@ -348,6 +362,100 @@ def test_a_failing_lower_bound_gets_a_row_that_can_push_it_down():
     # a saving of −50 (its interval must reach −57.5 and −42.5): the same relation, the same rows
     failures = _failure(-47.0, -57.5, ((1, "up", -1.0),)).assign(value=-50.0)
     assert _chosen(release, names, np.isin(names, ["w1", "w2", "w4"]), failures) == ["w5"]
+
+
+def test_a_lower_bound_is_pushed_down_by_the_cheapest_total_that_falls_far_enough():
+    """With every part withheld, w1 ≥ 48 (5.5 above its goal 42.5) can be pushed down only by the
+    totals falling: g1 (458) by 457 at a dual of −1, h1 (355) by 354 × |its dual|. h1, cheaper,
+    when that is enough: a dual of −10/354 moves the bound by 10, −0.01 by 3.54 (then g1); for a
+    bound 0.5 too high (w1 ≥ 43) a move of 0.7 is enough."""
+    release, names, _ = _two_sums()
+    parts = np.isin(names, ["w1", "w2", "w3", "w4", "w5", "w6", "w7"])
+
+    def chosen(lower, dual):
+        return _chosen(release, names, parts, _failure(57.5, lower, ((0, "down", -1.0), (1, "down", dual))))
+
+    assert chosen(48.0, -10 / 354) == ["h1"]
+    assert chosen(48.0, -0.01) == ["g1"]
+    assert chosen(43.0, -0.7 / 354) == ["h1"]
+    assert chosen(43.0, -0.4 / 354) == ["g1"]
+
+
+def test_a_stubborn_failure_may_get_a_locked_row_as_its_best_over_all():
+    """Every published row locked: the best over all is still chosen (w5, enough and cheapest of
+    the locked), the relations' own groups take no locked row."""
+    release, names, hidden = _two_sums(locked=("g1", "w3", "w6", "h1", "w5", "w7"))
+    binding = ((0, "up", -1.0), (1, "up", -1.0))
+    assert _chosen(release, names, hidden, _failure(53.0, 42.5, binding), stubborn=(True,)) == ["w5"]
+
+
+def test_an_unlocked_row_that_helps_comes_before_a_locked_one_that_would_be_enough():
+    """w5 is locked (its own cost 0, so exactly the lock's), h1 too: w7, which lifts the bound by
+    only 1 of the 4.5, is chosen (the next round adds another); the locked rows are left."""
+    release, names, hidden = _two_sums(locked=("h1", "w5"), cost={"w5": 0.0})
+    assert _chosen(release, names, hidden, _failure(53.0, 42.5, ((1, "up", -1.0),))) == ["w7"]
+
+
+def test_a_stubborn_failure_takes_a_row_of_each_relation_that_helps_if_not_enough():
+    """g1 and w3 locked: of g1's relation only w6 is left, which lifts the bound by 2 of 4.5; a
+    stubborn failure gets it all the same, beside w5."""
+    release, names, hidden = _two_sums(locked=("g1", "w3"))
+    binding = ((0, "up", -1.0), (1, "up", -1.0))
+    assert _chosen(release, names, hidden, _failure(53.0, 42.5, binding), stubborn=(True,)) == ["w5", "w6"]
+
+
+def test_ties_go_to_the_row_that_moves_the_bound_most_then_the_first_row():
+    """w5 and w7 cost the same and both lift the bound by the 0.5 it lacks: w5 moves it by 300,
+    w7 by 1; w5. g1 and h1 cost the same and both rise: g1, the first row."""
+    release, names, hidden = _two_sums(cost={"w5": 10.0, "w7": 10.0})
+    assert _chosen(release, names, hidden, _failure(57.0, 42.5, ((1, "up", -1.0),))) == ["w5"]
+    release, names, hidden = _two_sums(cost={"g1": 1.0, "h1": 1.0})
+    binding = ((0, "up", -1.0), (1, "up", -1.0))
+    assert _chosen(release, names, hidden, _failure(53.0, 42.5, binding)) == ["g1"]
+
+
+def test_enough_means_the_deficit_with_the_audit_tolerance():
+    """w1's upper bound is 1 short; w7 (cheapest) can fall by exactly 1 × (1 + tolerance): enough."""
+    values = {**_TWO_SUMS, "w7": 1.0 * (1 + TOLERANCE), "h1": 354.0 + TOLERANCE}
+    release, names = _release(values, _TWO_SUMS_EDGES, primary={"w1": "too_few_customers"})
+    hidden = np.isin(names, ["w1", "w2", "w4"])
+    assert _chosen(release, names, hidden, _failure(56.5, 42.5, ((1, "up", -1.0),))) == ["w7"]
+
+
+def test_a_relation_whose_dual_is_noise_gives_no_complement():
+    """Duals below 10⁻¹² of the failing number's size (at least 1) are the solver's noise: a
+    relation with only such a dual gets no row of its own, even for a stubborn failure. For a
+    number of 0.5 the floor is 10⁻¹², so a dual of 1.5 × 10⁻¹² counts (g1, which rises)."""
+    release, names, hidden = _two_sums()
+    noise = ((0, "up", -1e-12), (1, "up", -1.0))
+    assert _chosen(release, names, hidden, _failure(53.0, 42.5, noise), stubborn=(True,)) == ["w5"]
+    small = _failure(0.55, 0.0, ((0, "up", -1.5e-12), (1, "up", -1.0))).assign(value=0.5)
+    assert _chosen(release, names, hidden, small, stubborn=(True,)) == ["g1", "w7"]
+
+
+def test_a_withheld_series_makes_its_row_in_another_period_the_cheaper_complement():
+    """Areas over two periods, g = w1 + w2 + w3 in each. w1 in period 1 is 4.5 short above; w2
+    (cost 10) and w3 (cost 14) could each lift it, but w3 is withheld in period 2: its cost halves
+    to 7, and w3 in period 1 is chosen."""
+    values = {"g@1": 600.0, "w1@1": 50.0, "w2@1": 250.0, "w3@1": 300.0,
+              "g@2": 600.0, "w1@2": 50.0, "w2@2": 250.0, "w3@2": 300.0}
+    cells = pd.DataFrame({"area": [k.split("@")[0] for k in values], "period": [k.split("@")[1] for k in values],
+                          "total": list(values.values()), "customers": 100, "locked": False,
+                          "primary": ["", "dominant_customer", "", "", "", "", "", ""],
+                          "cost": [1000.0, 1.0, 10.0, 14.0, 1000.0, 1.0, 10.0, 14.0]})
+    builder = ReleaseBuilder()
+    builder.add_table(Table("t", cells, ["area", "period"], {"total": 0.0}, ("total",)), period="period")
+    builder.add_relations("area", sum_relations(cells, ["area", "period"], "area",
+                                                pd.DataFrame({"child": ["w1", "w2", "w3"], "parent": "g"}),
+                                                table="t", variables=["total"]))
+    release = builder.build()
+    names = list(values)
+    hidden = np.isin(names, ["w1@1", "w1@2", "w3@2"])
+    relation = int(np.flatnonzero(release.relations.toarray()[:, 0])[0])  # g in period 1
+    out = protection._complements_for_failures(release, protection._terms(release), hidden,
+                                               _failure(53.0, 42.5, ((relation, "up", -1.0),)).assign(variable=1, row=1),
+                                               LEVEL, np.array([False]))
+    assert [n for n, c in zip(names, out) if c] == ["w3@1"]
 
 
 def test_no_binding_relation_or_no_published_row_gives_no_complement():
