@@ -311,7 +311,9 @@ def _complements_for_failures(release: Release, terms: pd.DataFrame, hidden: np.
     binding = pd.DataFrame.from_records(records, columns=["target", "side", "relation", "sensitivity", "value", "deficit",
                                                           "group"])
     candidates = binding.merge(published[["relation", "variable", "row", "coefficient", "room"]], on="relation")
-    candidates["rate"] = -candidates["coefficient"] * candidates["sensitivity"]
+    # g_j over the binding relations, each once (a stubborn failure's relations are listed twice:
+    # in group -1 and in their own group)
+    candidates["rate"] = np.where(candidates["group"] == -1, -candidates["coefficient"] * candidates["sensitivity"], 0.0)
     rate = candidates.groupby(["target", "side", "variable"], sort=False)["rate"].transform("sum")
     per = candidates.assign(rate=rate).drop_duplicates(["target", "side", "variable", "group"])
     per = per[np.abs(per["rate"]) > 1e-12 * np.maximum(per["value"], 1.0)]

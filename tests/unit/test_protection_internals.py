@@ -381,6 +381,16 @@ def test_a_lower_bound_is_pushed_down_by_the_cheapest_total_that_falls_far_enoug
     assert chosen(43.0, -0.4 / 354) == ["g1"]
 
 
+def test_a_stubborn_failure_counts_each_relation_once():
+    """A stubborn failure's binding relation is listed for the best over all and for its own
+    group; w7 still moves the bound by 1 (not 2) of the 1.5 lacking, so w5 is chosen as for a
+    failure seen the first time."""
+    release, names, hidden = _two_sums()
+    failure = _failure(56.0, 42.5, ((1, "up", -1.0),))
+    assert _chosen(release, names, hidden, failure) == ["w5"]
+    assert _chosen(release, names, hidden, failure, stubborn=(True,)) == ["w5"]
+
+
 def test_a_stubborn_failure_may_get_a_locked_row_as_its_best_over_all():
     """Every published row locked: the best over all is still chosen (w5, enough and cheapest of
     the locked), the relations' own groups take no locked row."""
