@@ -50,7 +50,6 @@ REASONS = (*privacy.REASONS, "complementary")
 """Why a row is withheld (``""``: published): the primary rule's reasons, or as a complement."""
 
 _LOG = logging.getLogger(__name__)
-_SIDES = ("up", "down")
 _SERIES_DISCOUNT = 0.5
 """Cost factor of a row whose series is already withheld in another period."""
 _LOCKED = 1e12
@@ -111,19 +110,18 @@ def protect(release: Release, *, level: float, max_rounds: int = 200) -> Protect
     local_done = time.perf_counter()
     records: dict[int, tuple] = {}
     changed: np.ndarray | None = None
-    failed_before: dict[int, int] = {}
+    failed_before: set[int] = set()
     for rounds in range(1, max_rounds + 1):
         result = attack(release, hidden, level=level, rows=changed)
         records.update({int(v): r for v, r in zip(result.intervals["variable"], result.intervals.itertuples(index=False))})
-        intervals = pd.DataFrame(list(records.values())) if records else result.intervals.iloc[:0]
-        failures = intervals[~intervals["ok"]] if len(intervals) else intervals
+        intervals = pd.DataFrame(list(records.values())) if records else result.intervals  # (then empty)
+        failures = intervals[~intervals["ok"]]
         if failures.empty:
             break
         # a number that failed in an earlier round too gets a complement in every relation that
         # binds it (the LP's estimate held only until its basis changed)
-        stubborn = np.array([failed_before.get(int(v), 0) > 0 for v in failures["variable"]], bool)
-        for v in failures["variable"]:
-            failed_before[int(v)] = failed_before.get(int(v), 0) + 1
+        stubborn = np.array([int(v) in failed_before for v in failures["variable"]], bool)
+        failed_before.update(int(v) for v in failures["variable"])
         complements = _complements_for_failures(release, terms, hidden, failures, level, stubborn)
         if not complements.any():
             raise ProtectionError(f"{len(failures)} primary number(s) cannot be protected at ±{level:.0%}: every row of "
@@ -131,13 +129,14 @@ def protect(release: Release, *, level: float, max_rounds: int = 200) -> Protect
         _LOG.info("audit round %d: %d number(s) recoverable, %d complement(s) added, %.1f s", rounds, len(failures),
                   int(complements.sum()), time.perf_counter() - started)
         hidden |= complements
-        # the components to attack again: those the new complements joined (they hold every failure)
+        # the components to attack again: those the new complements joined, which hold the failures
+        # (attack() picks a component by its primary numbers' rows: the failures' rows are needed)
         changed = complements | np.isin(np.arange(release.n_rows), failures["row"].to_numpy())
     else:
         raise ProtectionError(f"secondary suppression did not converge in {max_rounds} audit rounds")
     hidden = _publish_determined(release, hidden, primary)
     final = AuditResult(level=level, intervals=intervals.sort_values("variable", ignore_index=True))
-    reason = np.where(hidden & ~primary, REASONS[2], release.row_primary).astype(object)
+    reason = np.where(hidden & ~primary, REASONS[2], release.row_primary)  # object, as row_primary
     finished = time.perf_counter()
     return Protection(hidden=hidden, reason=reason, audit=final, rounds=rounds,
                       seconds={"local": local_done - started, "audit": finished - local_done,
@@ -178,9 +177,8 @@ def _describe(release: Release, failures: pd.DataFrame) -> str:
 
 def _effective_cost(release: Release, hidden: np.ndarray) -> np.ndarray:
     """Each row's cost now: halved where its series is withheld in another period, locked rows last."""
-    series_hidden = np.zeros(int(release.row_series.max(initial=-1)) + 1, bool)
-    series_hidden[release.row_series[hidden]] = True
-    cost = release.row_cost * np.where(series_hidden[release.row_series], _SERIES_DISCOUNT, 1.0)
+    series_hidden = np.isin(release.row_series, release.row_series[hidden])
+    cost = release.row_cost * np.where(series_hidden, _SERIES_DISCOUNT, 1.0)
     return cost + np.where(release.row_locked, _LOCKED, 0.0)
 
 
@@ -206,7 +204,7 @@ def _local_pass(release: Release, terms: pd.DataFrame, hidden: np.ndarray, level
         if need.empty:
             return hidden
         chosen = _choose(terms, is_hidden, need, _effective_cost(release, hidden), ["relation", "variable"])
-        if not chosen.size or hidden[chosen].all():
+        if not chosen.size:  # (chosen rows are published ones: each pass withholds more)
             return hidden  # what is left the audit will name
         hidden = hidden.copy()
         hidden[chosen] = True
@@ -227,11 +225,12 @@ def _local_needs(terms: pd.DataFrame, is_hidden: np.ndarray, target: np.ndarray,
     endless = np.isinf(room)  # a signed number (a saving) can fall without end
     finite = np.where(endless, 0.0, room)
     positive = a > 0
-    by_relation = pd.DataFrame({"relation": hidden_terms["relation"].to_numpy(), "pos": positive.astype(int),
-                                "neg": (~positive).astype(int), "pos_room": np.where(positive, finite, 0.0),
-                                "neg_room": np.where(positive, 0.0, finite),
-                                "pos_endless": (positive & endless).astype(int),
-                                "neg_endless": (~positive & endless).astype(int)}).groupby("relation").sum()
+    # per relation: how many withheld numbers of each sign, their finite rooms, how many endless
+    # (sums of booleans count)
+    by_relation = pd.DataFrame({"relation": hidden_terms["relation"].to_numpy(), "pos": positive, "neg": ~positive,
+                                "pos_room": finite * positive, "neg_room": finite * ~positive,
+                                "pos_endless": positive & endless,
+                                "neg_endless": ~positive & endless}).groupby("relation").sum()
     joined = by_relation.reindex(hidden_terms["relation"].to_numpy())
     same_count = np.where(positive, joined["pos"], joined["neg"]) - 1
     other_count = np.where(positive, joined["neg"], joined["pos"])
@@ -251,11 +250,11 @@ def _local_needs(terms: pd.DataFrame, is_hidden: np.ndarray, target: np.ndarray,
     need_down = alone | (is_target & (down < want))
     parts = []
     for side, mask, have in (("up", need_up, up), ("down", need_down, down)):
+        # a needed side's room is finite: short of the want, or alone (no partner to make it endless)
         parts.append(pd.DataFrame({"relation": hidden_terms["relation"].to_numpy()[mask],
                                    "variable": hidden_terms["variable"].to_numpy()[mask],
                                    "sign": np.sign(a[mask]), "side": side,
-                                   "deficit": np.maximum(want[mask] - np.where(np.isfinite(have[mask]), have[mask], 0),
-                                                         0.0)}))
+                                   "deficit": np.maximum(want[mask] - have[mask], 0.0)}))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -276,17 +275,16 @@ def _choose(terms: pd.DataFrame, is_hidden: np.ndarray, need: pd.DataFrame, cost
     capacity = np.where(free, np.inf, np.abs(candidates["coefficient"].to_numpy()) * candidates["room"].to_numpy())
     candidates["enough"] = capacity >= candidates["deficit"].to_numpy()
     candidates["capacity"] = capacity
-    # a row that meets every side the group needs, else one that meets some (the next pass adds
-    # another), a locked row last; within a tier the cheapest, then most capacity, then row
+    # an unlocked row before a locked one; then one that meets every side the group needs, else
+    # one that meets fewer (the next pass adds another); then the cheapest, most capacity, row
     needed = need.groupby(per).size().rename("needed")
-    scored = candidates.groupby([*per, "row"], sort=False).agg(met=("enough", "sum"), capacity=("capacity", "min"))
+    scored = candidates.groupby([*per, "row"]).agg(met=("enough", "sum"), capacity=("capacity", "min"))
     scored = scored.join(needed, on=per).reset_index()
-    cost_of = cost[scored["row"].to_numpy()]
-    scored["tier"] = np.where(cost_of >= _LOCKED, 2 * len(_SIDES), 0) + scored["needed"] - scored["met"]
-    scored["cost"] = cost_of
-    candidates = scored.sort_values([*per, "tier", "cost", "capacity", "row"],
-                                    ascending=[True] * len(per) + [True, True, False, True], kind="stable")
-    return np.unique(candidates.drop_duplicates(per)["row"].to_numpy())
+    scored["cost"] = cost[scored["row"].to_numpy()]
+    scored["locked"] = scored["cost"] >= _LOCKED
+    scored["unmet"] = scored["needed"] - scored["met"]
+    best = scored.sort_values(["locked", "unmet", "cost", "capacity", "row"], ascending=[True, True, True, False, True])
+    return np.unique(best.drop_duplicates(per)["row"].to_numpy())
 
 
 def _complements_for_failures(release: Release, terms: pd.DataFrame, hidden: np.ndarray, failures: pd.DataFrame,
@@ -313,7 +311,9 @@ def _complements_for_failures(release: Release, terms: pd.DataFrame, hidden: np.
     binding = pd.DataFrame.from_records(records, columns=["target", "side", "relation", "sensitivity", "value", "deficit",
                                                           "group"])
     candidates = binding.merge(published[["relation", "variable", "row", "coefficient", "room"]], on="relation")
-    candidates["rate"] = -candidates["coefficient"] * candidates["sensitivity"]
+    # g_j over the binding relations, each once (a stubborn failure's relations are listed twice:
+    # in group -1 and in their own group)
+    candidates["rate"] = np.where(candidates["group"] == -1, -candidates["coefficient"] * candidates["sensitivity"], 0.0)
     rate = candidates.groupby(["target", "side", "variable"], sort=False)["rate"].transform("sum")
     per = candidates.assign(rate=rate).drop_duplicates(["target", "side", "variable", "group"])
     per = per[np.abs(per["rate"]) > 1e-12 * np.maximum(per["value"], 1.0)]
@@ -323,11 +323,12 @@ def _complements_for_failures(release: Release, terms: pd.DataFrame, hidden: np.
     rises = np.sign(per["rate"].to_numpy()) == wanted  # the number must rise to move the bound the right way
     gain = np.where(rises, np.inf, np.abs(per["rate"].to_numpy()) * per["room"].to_numpy())
     cost = _effective_cost(release, hidden)[per["row"].to_numpy()]
-    per["tier"] = np.where(cost >= _LOCKED, 2, np.where(gain >= per["deficit"].to_numpy() * (1 + TOLERANCE), 0, 1))
+    # tiers: 0 enough, 1 not enough, 2 and 3 the same for locked rows (which only group -1 takes)
+    enough = gain >= per["deficit"].to_numpy() * (1 + TOLERANCE)
+    per["tier"] = np.where(cost >= _LOCKED, 2, 0) + np.where(enough, 0, 1)
     per["cost"], per["gain"] = cost, gain
     per = per[(per["group"] == -1) | (per["tier"] < 2)]
-    per = per.sort_values(["target", "side", "group", "tier", "cost", "gain", "row"],
-                          ascending=[True, True, True, True, True, False, True], kind="stable")
+    per = per.sort_values(["tier", "cost", "gain", "row"], ascending=[True, True, False, True])
     out = np.zeros(release.n_rows, bool)
     out[per.drop_duplicates(["target", "side", "group"])["row"].to_numpy()] = True
     return out

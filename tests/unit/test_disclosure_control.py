@@ -6,6 +6,8 @@ whole system at once (no components, no scaling, no warm starts), and the protec
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -266,3 +268,135 @@ def test_a_negative_saving_is_protected_by_a_share_of_its_size():
     assert result.audit.passed and dict(zip(cells["area"], result.hidden))["w2"]  # the cheaper sibling
     interval = result.audit.intervals.iloc[0]
     assert interval["lower"] <= -460.0 + 1e-6 and interval["upper"] >= -340.0 - 1e-6
+
+
+def test_protection_reports_reasons_audit_rounds_and_times():
+    """The result of a protection the local pass completes: one audit round; each withheld row
+    says why; the audit is the final one, sorted by variable; the times add up."""
+    values = {"g1": 1000.0, "w1": 50.0, "w2": 5.0, "w3": 400.0, "w4": 545.0}
+    builder, cells = _table(values, {"w1": "too_few_customers"})
+    edges = pd.DataFrame({"child": ["w1", "w2", "w3", "w4"], "parent": "g1"})
+    builder.add_relations("area", sum_relations(cells, ["area"], "area", edges, table="t", variables=["total"]))
+    release = builder.build()
+    result = protection.protect(release, level=LEVEL)
+    assert result.rounds == 1
+    assert result.reason.tolist() == ["", "too_few_customers", "", "complementary", ""]
+    assert result.audit.level == LEVEL and result.audit.passed
+    # proven (not computed exactly) bounds are reported at the level: 50 ± 7.5
+    assert result.audit.intervals[["variable", "value", "lower", "upper"]].values.ravel().tolist() == pytest.approx(
+        [1, 50.0, 42.5, 57.5])
+    assert result.audit.intervals.index.tolist() == [0]
+    seconds = result.seconds
+    assert set(seconds) == {"local", "audit", "total"}
+    assert 0 <= seconds["local"] <= seconds["total"] < 60 and 0 <= seconds["audit"] <= seconds["total"]
+    assert seconds["local"] + seconds["audit"] == pytest.approx(seconds["total"])
+
+
+def test_a_release_without_primary_rows_is_published_whole():
+    builder, _ = _table({"g1": 30.0, "w1": 10.0, "w2": 20.0}, {"g1": "", "w1": "", "w2": ""})
+    release = builder.build()
+    result = protection.protect(release, level=LEVEL)
+    assert not result.hidden.any() and result.reason.tolist() == ["", "", ""] and result.rounds == 1
+    assert result.audit.passed and result.audit.intervals.empty
+    assert {"variable", "lower", "upper", "ok"} <= set(result.audit.intervals.columns)
+
+
+def test_audit_rounds_are_counted_logged_and_limited(monkeypatch, caplog):
+    """A table where the local pass leaves one failure (the first of the fixed cases above): the
+    second audit round passes. Each round that adds complements is logged with its counts; one
+    round fewer than needed raises."""
+    release = _release(_city(9806, 150, 2, 3, 3, 0), 2, 3, 3)
+    calls = []
+    search = protection._complements_for_failures
+
+    def recording(release, terms, hidden, failures, level, stubborn):
+        out = search(release, terms, hidden, failures, level, stubborn)
+        calls.append((failures["variable"].tolist(), stubborn.tolist(), int(out.sum())))
+        return out
+
+    monkeypatch.setattr(protection, "_complements_for_failures", recording)
+    with caplog.at_level("INFO", logger=protection.__name__):
+        result = protection.protect(release, level=LEVEL)
+    assert result.rounds == 2 and len(calls) == 1 and result.audit.passed
+    failed, stubborn, added = calls[0]
+    assert len(failed) >= 1 and stubborn == [False] * len(failed) and added >= 1
+    primary = release.row_primary != ""
+    assert set(result.reason[result.hidden & ~primary]) == {"complementary"}
+    assert (result.reason[primary] == release.row_primary[primary]).all() and set(result.reason[~result.hidden]) == {""}
+    messages = [r.getMessage() for r in caplog.records if r.name == protection.__name__]
+    assert len(messages) == 1
+    match = re.fullmatch(r"audit round 1: (\d+) number\(s\) recoverable, (\d+) complement\(s\) added, (\d+\.\d) s",
+                         messages[0])
+    assert match and [int(match[1]), int(match[2])] == [len(failed), added]
+    assert 0 <= float(match[3]) <= result.seconds["total"] + 0.05
+    # the final audit holds every primary number, including those of components not attacked again
+    final = audit.attack(release, result.hidden, level=LEVEL).intervals
+    assert result.audit.intervals[["variable", "ok"]].values.tolist() == final[["variable", "ok"]].values.tolist()
+    assert list(result.audit.intervals.columns) == list(final.columns)
+    with pytest.raises(protection.ProtectionError, match=r"^secondary suppression did not converge in 1 audit rounds$"):
+        protection.protect(release, level=LEVEL, max_rounds=1)
+    assert protection.protect(release, level=LEVEL, max_rounds=2).hidden.tolist() == result.hidden.tolist()
+
+
+def test_a_failure_no_row_can_protect_names_the_number(monkeypatch):
+    """When the search finds no row to withhold (every row of the binding relations withheld
+    already; the local pass and the audit's duals make this rare, so the search is replaced here),
+    protection raises and names the first failing number: table, key, variable, relations."""
+    builder, cells = _table({"city": 1000.0, "g1": 300.0, "g2": 700.0, "w11": 300.0, "w21": 400.0, "w22": 300.0},
+                            {"w11": "dominant_customer"})
+    edges = pd.DataFrame({"child": ["w11", "w21", "w22", "g1", "g2"], "parent": ["g1", "g2", "g2", "city", "city"]})
+    builder.add_relations("area", sum_relations(cells, ["area"], "area", edges, table="t", variables=["total"]))
+    release = builder.build()
+    monkeypatch.setattr(protection, "_local_pass", lambda release, terms, hidden, level: hidden)
+    monkeypatch.setattr(protection, "_complements_for_failures", lambda release, *args: np.zeros(release.n_rows, bool))
+    message = ("1 primary number(s) cannot be protected at ±15%: every row of their binding relations is withheld, "
+               "e.g. t {'area': 'w11'} total (bound by relations of area)")
+    with pytest.raises(protection.ProtectionError) as raised:
+        protection.protect(release, level=LEVEL)
+    assert str(raised.value) == message
+
+
+def test_a_series_withheld_in_one_month_is_withheld_in_the_next():
+    """Areas a and b and their sum g over months 1 and 2, a and b with 2-month totals T. a in
+    month 1 is primary: the local pass withholds b in month 1 (cheaper than g) and a in month 2
+    (cheaper than a's total); a in month 2 is then alone in g = a + b, and of b (14) and g (10) b
+    is chosen: its series is withheld already, which halves its cost."""
+    cells = pd.DataFrame({"area": ["a", "a", "a", "b", "b", "b", "g", "g"],
+                          "period": ["1", "2", "T", "1", "2", "T", "1", "2"],
+                          "total": [100.0, 100.0, 200.0, 100.0, 100.0, 200.0, 200.0, 200.0],
+                          "cost": [5.0, 1.0, 100.0, 10.0, 14.0, 100.0, 12.0, 10.0]})
+    cells["customers"], cells["locked"] = 100, False
+    cells["primary"] = np.where(cells.index == 0, "dominant_customer", "")
+    builder = ReleaseBuilder()
+    builder.add_table(Table("t", cells, ["area", "period"], {"total": 0.0}, ("total",)), period="period")
+    builder.add_relations("area", sum_relations(cells, ["area", "period"], "area",
+                                                pd.DataFrame({"child": ["a", "b"], "parent": "g"}), table="t",
+                                                variables=["total"]))
+    builder.add_relations("period", sum_relations(cells, ["area", "period"], "period",
+                                                  pd.DataFrame({"child": ["1", "2"], "parent": "T"}), table="t",
+                                                  variables=["total"]))
+    release = builder.build()
+    result = protection.protect(release, level=LEVEL)
+    withheld = [f"{a}{p}" for a, p, h in zip(cells["area"], cells["period"], result.hidden) if h]
+    assert withheld == ["a1", "a2", "b1", "b2"]
+    assert result.audit.passed and result.rounds == 1
+
+
+def test_a_number_that_fails_twice_gets_a_complement_in_each_binding_relation(monkeypatch):
+    """A table (found by a search like the fixed cases above) where a number still fails after
+    the first complements: the second search is told so (``stubborn``), for it alone."""
+    release = _release(_city(39, 123, 3, 1, 1, 0), 3, 1, 1)
+    calls = []
+    search = protection._complements_for_failures
+
+    def recording(release, terms, hidden, failures, level, stubborn):
+        calls.append((failures["variable"].tolist(), stubborn.tolist()))
+        return search(release, terms, hidden, failures, level, stubborn)
+
+    monkeypatch.setattr(protection, "_complements_for_failures", recording)
+    result = protection.protect(release, level=LEVEL)
+    assert result.audit.passed and result.rounds == len(calls) + 1 >= 3
+    (first, first_stubborn), (second, second_stubborn) = calls[:2]
+    assert not any(first_stubborn)
+    assert second_stubborn == [v in first for v in second] and any(second_stubborn)
+    assert _recoverable(_independent_attack(release, result.hidden)).empty
