@@ -8,8 +8,11 @@ import pytest
 from nbcheck import ROOT, alt_texts, outputs
 
 REPORTS = sorted((ROOT / "notebooks" / "reports").glob("*.ipynb"))
-CASES = [("city.ipynb", {}), ("area.ipynb", {"level": "gu", "code": "29140"}),
-         ("area.ipynb", {"level": "ward", "code": "2914074500"}), ("building_type.ipynb", {"building_type": "apartment"})]
+CASES = [("city.ipynb", {}, "ko"), ("city.ipynb", {}, "en"), ("area.ipynb", {"level": "gu", "code": "29140"}, "en"),
+         ("area.ipynb", {"level": "ward", "code": "2914074500"}, "ko"),
+         ("building_type.ipynb", {"building_type": "apartment"}, "en")]
+"""Each report notebook run once by papermill, both languages among them (the site's build runs
+every page of tests/e2e in both)."""
 
 pytestmark = pytest.mark.xdist_group("published")
 
@@ -23,8 +26,8 @@ def test_report_notebook_has_parameters_and_no_outputs(path):
     assert not [cell for cell in notebook.cells if cell.cell_type == "code" and cell.get("outputs")]
 
 
-@pytest.mark.parametrize("lang", ["ko", "en"])
-@pytest.mark.parametrize(("name", "parameters"), CASES, ids=lambda v: v if isinstance(v, str) else "-".join(map(str, v.values())))
+@pytest.mark.parametrize(("name", "parameters", "lang"), CASES,
+                         ids=lambda v: v if isinstance(v, str) else "-".join(map(str, v.values())))
 def test_report_notebook_runs_and_every_figure_has_words(execute, published, name, parameters, lang):
     notebook = execute(f"notebooks/reports/{name}", lang=lang, data_dir=str(published["data"]), **parameters)
     html = "".join(o.get("data", {}).get("text/html", "") for o in outputs(notebook))

@@ -66,7 +66,7 @@ def _release(rows: pd.DataFrame, gus: int, dongs: int, months: int):
     return builder.build()
 
 
-ATTACKED = 120
+ATTACKED = 60
 """The most protected primary numbers the independent attacker bounds in one release: two ``linprog``
 calls each over the whole system, so a sample of the largest releases (every one of a smaller
 release); the audit, checked against it, bounds them all."""
