@@ -106,24 +106,42 @@ def _daily_grid(temp_c: pd.Series) -> tuple[np.datetime64, np.ndarray]:
     return first, series
 
 
+def _cells(codes: np.ndarray, meters: pd.Index, meter_ids: pd.Index, stamp: np.ndarray,
+           *columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray, list[np.ndarray]]:
+    """Where each reading goes in a meter × period array: readings of meters outside ``meter_ids``
+    dropped, the rest ordered by meter then ``stamp`` (their start [ns]; the store returns them
+    in order, so a sort is rarely needed).
+
+    Returns
+    -------
+    row, column : numpy.ndarray
+        The reading's meter (its place in ``meter_ids``) and its place among its meter's readings.
+    width : int
+        Periods of the meter with the most (at least one: no zero-size arrays).
+    stamp, columns
+        ``stamp`` and ``columns`` kept and ordered alike.
+    """
+    rows_of = meter_ids.get_indexer(meters)
+    keep = rows_of[codes] >= 0 if len(codes) else np.zeros(0, dtype=bool)
+    if not keep.all():
+        codes, stamp, columns = codes[keep], stamp[keep], [c[keep] for c in columns]
+    step = np.diff(codes)
+    if not ((step >= 0).all() and (np.diff(stamp)[step == 0] > 0).all()):
+        order = np.lexsort((stamp, codes))
+        codes, stamp, columns = codes[order], stamp[order], [c[order] for c in columns]
+    first = np.flatnonzero(np.concatenate([[True], np.diff(codes) != 0])) if len(codes) else np.zeros(0, dtype=np.int64)
+    column = np.arange(len(codes)) - np.repeat(first, np.diff(np.append(first, len(codes))))
+    width = int(column.max()) + 1 if len(column) else 1
+    return rows_of[codes], column, width, stamp, list(columns)
+
+
 def _periods(codes: np.ndarray, meters: pd.Index, start: np.ndarray, end: np.ndarray, value: np.ndarray,
              temp_c: pd.Series, meter_ids: pd.Index | None, cap_days: int | None,
              min_temperature_coverage: float) -> Periods:
     """:class:`Periods` from reading columns (see :func:`billing_periods`)."""
     meter_ids = meters if meter_ids is None else meter_ids
-    rows_of = meter_ids.get_indexer(meters)
-    keep = rows_of[codes] >= 0 if len(codes) else np.zeros(0, dtype=bool)
-    if not keep.all():
-        codes, start, end, value = codes[keep], start[keep], end[keep], value[keep]
-    stamp = start.astype(np.int64)
-    step = np.diff(codes)
-    if not ((step >= 0).all() and (np.diff(stamp)[step == 0] > 0).all()):  # the store returns them in order
-        order = np.lexsort((stamp, codes))
-        codes, start, end, value = codes[order], start[order], end[order], value[order]
-    first = np.flatnonzero(np.concatenate([[True], np.diff(codes) != 0])) if len(codes) else np.zeros(0, dtype=np.int64)
-    column = np.arange(len(codes)) - np.repeat(first, np.diff(np.append(first, len(codes))))
-    width = int(column.max()) + 1 if len(column) else 1  # at least one (empty) period: no zero-size arrays
-    row = rows_of[codes]
+    row, column, width, _, (start, end, value) = _cells(codes, meters, meter_ids, start.astype(np.int64),
+                                                        start, end, value)
 
     length = (end - start) / np.timedelta64(1, "D")
     whole_days = np.ceil(length).astype(np.int64)
@@ -208,19 +226,7 @@ def _daily_layout(codes: np.ndarray, meters: pd.Index, day: np.ndarray, value: n
     period and full coverage required, written for days (each period's temperature is its day's;
     no per-day search), and weighted 1 where there is use (OLS, as CalTRACK's daily method)."""
     meter_ids = meters if meter_ids is None else meter_ids
-    rows_of = meter_ids.get_indexer(meters)
-    keep = rows_of[codes] >= 0 if len(codes) else np.zeros(0, dtype=bool)
-    if not keep.all():
-        codes, day, value = codes[keep], day[keep], value[keep]
-    stamp = day.astype(np.int64)
-    step = np.diff(codes)
-    if not ((step >= 0).all() and (np.diff(stamp)[step == 0] > 0).all()):  # the store returns them in order
-        order = np.lexsort((stamp, codes))
-        codes, day, value, stamp = codes[order], day[order], value[order], stamp[order]
-    first = np.flatnonzero(np.concatenate([[True], np.diff(codes) != 0])) if len(codes) else np.zeros(0, dtype=np.int64)
-    column = np.arange(len(codes)) - np.repeat(first, np.diff(np.append(first, len(codes))))
-    width = int(column.max()) + 1 if len(column) else 1  # at least one (empty) period: no zero-size arrays
-    row = rows_of[codes]
+    row, column, width, stamp, (day, value) = _cells(codes, meters, meter_ids, day.astype(np.int64), day, value)
     first_day, series = _daily_grid(temp_c)
     offset = stamp - first_day.astype(np.int64)
     inside = (offset >= 0) & (offset < len(series))
