@@ -170,6 +170,16 @@ def _table(values: dict[str, float], primary: dict[str, str]) -> tuple[ReleaseBu
     return builder, cells
 
 
+def _gu_of_four_dongs():
+    """A gu of 1,000 and its dongs of 50 (withheld: too few customers), 5, 400 and 545: its cells
+    and release."""
+    values = {"g1": 1000.0, "w1": 50.0, "w2": 5.0, "w3": 400.0, "w4": 545.0}
+    builder, cells = _table(values, {"w1": "too_few_customers"})
+    edges = pd.DataFrame({"child": ["w1", "w2", "w3", "w4"], "parent": "g1"})
+    builder.add_relations("area", sum_relations(cells, ["area"], "area", edges, table="t", variables=["total"]))
+    return cells, builder.build()
+
+
 def test_single_member_total_is_no_hiding_place():
     """A gu with one dong: the gu total is the dong. Withholding the dong alone leaves it in plain
     sight; protection withholds the gu as well."""
@@ -189,11 +199,7 @@ def test_single_member_total_is_no_hiding_place():
 def test_gu_minus_published_dongs_is_protected():
     """The gu total minus its published dongs gives a lone withheld dong: a complement is withheld
     among the dongs (cheaper than the gu), large enough to hide 15% of it."""
-    values = {"g1": 1000.0, "w1": 50.0, "w2": 5.0, "w3": 400.0, "w4": 545.0}
-    builder, cells = _table(values, {"w1": "too_few_customers"})
-    edges = pd.DataFrame({"child": ["w1", "w2", "w3", "w4"], "parent": "g1"})
-    builder.add_relations("area", sum_relations(cells, ["area"], "area", edges, table="t", variables=["total"]))
-    release = builder.build()
+    cells, release = _gu_of_four_dongs()
     result = protection.protect(release, level=LEVEL)
     hidden = dict(zip(cells["area"], result.hidden))
     assert hidden["w1"] and not hidden["g1"]
@@ -273,11 +279,7 @@ def test_a_negative_saving_is_protected_by_a_share_of_its_size():
 def test_protection_reports_reasons_audit_rounds_and_times():
     """The result of a protection the local pass completes: one audit round; each withheld row
     says why; the audit is the final one, sorted by variable; the times add up."""
-    values = {"g1": 1000.0, "w1": 50.0, "w2": 5.0, "w3": 400.0, "w4": 545.0}
-    builder, cells = _table(values, {"w1": "too_few_customers"})
-    edges = pd.DataFrame({"child": ["w1", "w2", "w3", "w4"], "parent": "g1"})
-    builder.add_relations("area", sum_relations(cells, ["area"], "area", edges, table="t", variables=["total"]))
-    release = builder.build()
+    cells, release = _gu_of_four_dongs()
     result = protection.protect(release, level=LEVEL)
     assert result.rounds == 1
     assert result.reason.tolist() == ["", "too_few_customers", "", "complementary", ""]
