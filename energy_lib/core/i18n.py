@@ -77,17 +77,20 @@ def text(key: str, lang: str, **values) -> str:
 
 def area_name(area: str, lang: str) -> str:
     """The name of ``"city"``, a gu code or a dong code in ``lang`` (a dong with its gu)."""
-    from energy_lib.core.wards import wards
-
     if area == "city":
         return text("common.city", lang)
+    return _area_names("ko" if lang == "ko" else "en")[area]
+
+
+@functools.cache
+def _area_names(suffix: str) -> dict[str, str]:
+    """Every gu and dong code's name in the language of ``suffix`` (``ko`` or ``en``)."""
+    from energy_lib.core.wards import wards
+
     table = wards()
-    suffix = "ko" if lang == "ko" else "en"
-    if len(area) == 5:
-        return str(table.loc[table["gu_code"] == area, f"gu_name_{suffix}"].iloc[0])
-    row = table.loc[table["ward_code"] == area].iloc[0]
-    gu, dong = row[f"gu_name_{suffix}"], row[f"dong_name_{suffix}"]
-    return f"{gu} {dong}" if lang == "ko" else f"{dong}, {gu}"
+    gu, dong = table[f"gu_name_{suffix}"], table[f"dong_name_{suffix}"]
+    dongs = gu + " " + dong if suffix == "ko" else dong + ", " + gu
+    return {**dict(zip(table["gu_code"], gu)), **dict(zip(table["ward_code"], dongs))}
 
 
 def number(value: float, lang: str, decimals: int = 0, *, percent: bool = False, unit: str = "") -> str:

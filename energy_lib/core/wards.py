@@ -61,7 +61,13 @@ def _renumbered(code: str) -> str | None:
 
 
 def wards() -> pd.DataFrame:
-    """The 96 current wards (columns of the store table ``wards``)."""
+    """The 96 current wards (columns of the store table ``wards``); a copy the caller may change."""
+    return _wards().copy()
+
+
+@functools.cache
+def _wards() -> pd.DataFrame:
+    # read once per process: a report page asks for ward names dozens of times
     frame = _reference_csv("wards.csv")
     frame["lat"] = frame["lat"].astype(float)
     frame["lon"] = frame["lon"].astype(float)

@@ -144,22 +144,29 @@ def tip(artists, texts) -> None:
 
 def legible(fig) -> None:
     """Raise every text of ``fig`` smaller than :data:`MIN_FONT_PT` to it (titles, labels, tick
-    labels, legends, annotations), so no chart text renders under 11 px on a phone, and let every
-    text wrap at the figure's edge."""
+    labels, legends, annotations), so no chart text renders under 11 px on a phone, and let titles,
+    labels and annotations wrap at the figure's edge (tick labels and legend entries get room from
+    the layout instead)."""
+    from matplotlib.offsetbox import TextArea
     from matplotlib.text import Text
 
-    fig.draw_without_rendering()  # ticks and their labels exist only once drawn
+    laid_out = {id(area._text) for area in fig.findobj(TextArea)}  # legend entries and their title
     for ax in fig.axes:
         for which, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            # get_ticklabels places the ticks for the axes' size before the layout: their number may
+            # change when the figure is drawn, but not their font size (tick_params sets it for
+            # every tick the axis makes), so no draw is needed to find it
             labels = [t for t in axis.get_ticklabels(which="both") if t.get_text()]
             if labels and min(t.get_fontsize() for t in labels) < MIN_FONT_PT:
                 ax.tick_params(axis=which, which="both", labelsize=MIN_FONT_PT)
+            laid_out |= {id(t) for t in axis.get_ticklabels(which="both")}
     for text in fig.findobj(Text):
         if text.get_fontsize() < MIN_FONT_PT:
             text.set_fontsize(MIN_FONT_PT)
         # a title longer than the phone's width (an English map title) breaks into lines rather
         # than running past the figure's edge, where the SVG cuts it off
-        text.set_wrap(True)
+        if id(text) not in laid_out:
+            text.set_wrap(True)
 
 
 def to_png(fig) -> bytes:

@@ -258,23 +258,37 @@ def _start_kernel(cwd: str):
     return manager
 
 
-def _reset(manager) -> None:
-    """Clear the kernel's namespace and figures so a page sees nothing of the page before."""
-    client = manager.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=_KERNEL_DEADLINE)
-        client.execute_interactive("get_ipython().run_line_magic('reset', '-f')\n"
-                                   "import matplotlib.pyplot as _plt; _plt.close('all'); del _plt",
-                                   store_history=False, timeout=_KERNEL_DEADLINE)
-    finally:
-        client.stop_channels()
+_RESET = ("get_ipython().run_line_magic('reset', '-f')\n"
+          "import matplotlib.pyplot as _plt; _plt.close('all'); del _plt")
+"""Run first in every page: clears the kernel's namespace and figures so a page sees nothing of the
+page before. It is a cell of the run, not a request of its own: another client would wait about
+0.2 s for the kernel's first answer, as papermill's client already does once a page."""
+_RESET_TAG = "workbook-reset"
+
+
+def _with_reset(path: Path):
+    """The notebook at ``path`` with the :data:`_RESET` cell first (before the parameters)."""
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.insert(0, nbformat.v4.new_code_cell(_RESET, metadata={"tags": [_RESET_TAG]}))
+    return notebook
+
+
+def _run(page: Page, site: str, key: str, notebooks: str):
+    """``page`` executed by papermill in this worker's kernel, without the reset cell."""
+    import papermill
+
+    notebook = papermill.execute_notebook(
+        _with_reset(Path(notebooks) / page.notebook), None,
+        parameters={**page.parameters, "data_dir": str(Path(site).resolve() / "data"), "input_hash": key[:16]},
+        km=_kernel, progress_bar=False, log_output=False, start_timeout=_KERNEL_DEADLINE)
+    notebook.cells = [cell for cell in notebook.cells if _RESET_TAG not in cell.metadata.get("tags", [])]
+    return notebook
 
 
 def _execute(job: tuple[Page, str, str | None, str, str]) -> PageResult:
     """Run one page in this worker's kernel and write its HTML; never raises."""
-    import papermill
-
     global _kernel
     page, site, other_path, key, notebooks = job
     started = time.perf_counter()
@@ -285,18 +299,15 @@ def _execute(job: tuple[Page, str, str | None, str, str]) -> PageResult:
             _kernel = _start_kernel(notebooks)
             parts["kernel"] = time.perf_counter() - started
         try:
-            _reset(_kernel)
-        except RuntimeError:
+            notebook = _run(page, site, key, notebooks)
+        except (RuntimeError, TimeoutError):
             # the kernel did not answer within the deadline (a machine under load, or a kernel
-            # wedged by the page before): one fresh kernel, then the page fails for real
+            # wedged by the page before; a page's own errors are PapermillExecutionError): one
+            # fresh kernel, then the page fails for real
             _kernel.shutdown_kernel(now=True)
             _kernel = _start_kernel(notebooks)
-            _reset(_kernel)
             parts["kernel"] = time.perf_counter() - started
-        notebook = papermill.execute_notebook(
-            str(Path(notebooks) / page.notebook), None,
-            parameters={**page.parameters, "data_dir": str(Path(site).resolve() / "data"), "input_hash": key[:16]},
-            km=_kernel, progress_bar=False, log_output=False)
+            notebook = _run(page, site, key, notebooks)
         rendering = time.perf_counter()
         text = render_html(notebook, page, other_path)
         parts["render"] = time.perf_counter() - rendering

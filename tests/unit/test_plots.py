@@ -84,6 +84,19 @@ def test_svg_is_deterministic_with_unique_ids_tooltips_and_no_text_below_the_min
     assert plots.MIN_FONT_PT * plots.PHONE_CONTENT_PX / width >= 11
 
 
+def test_legends_and_titles_are_raised_to_the_minimum_and_a_long_title_wraps():
+    fig, ax = plots.figure()
+    ax.plot([0, 1], [1, 0], label="범례 항목")
+    ax.legend(fontsize=6, title="범례", title_fontsize=6)  # legend text is laid out by its box
+    ax.set_title("전기 사용량의 긴 제목 " * 10, fontsize=6)
+    svg = plots.to_svg(fig, "선 하나와 범례")
+    matplotlib.pyplot.close(fig)
+    sizes = [float(v) for v in re.findall(r"font-size: ([0-9.]+)px", svg)]
+    assert sizes and min(sizes) >= plots.MIN_FONT_PT
+    assert ">범례 항목<" in svg and ">범례<" in svg
+    assert len(re.findall(r">[^<]*긴 제목[^<]*<", svg)) >= 2  # the title broke into lines at the figure's edge
+
+
 def test_figure_html_still_gives_a_png_img_for_apps():
     fig, ax = plots.figure()
     ax.plot([0, 1], [1, 0])
