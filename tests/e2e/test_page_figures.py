@@ -6,7 +6,6 @@ floor area. Built on the 4,000-household recovery city, where these cells are pu
 
 from __future__ import annotations
 
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -16,24 +15,16 @@ import pytest
 from energy_lib.core import configuration, i18n
 from energy_lib.core.wards import wards
 from energy_lib.publish import opendata
-from energy_lib.publish import site as publish
-from tests.conftest import NOTEBOOKS
 
 pytestmark = pytest.mark.xdist_group("recovery")
-PAGES = ("ko/city.html", "ko/gu/29140.html", "ko/building/commercial.html", "ko/building/industrial.html")
 TYPES = list(opendata.BUILDING_TYPES)
 SUPPRESSED = i18n.text("common.suppressed", "ko")
 
 
-@pytest.fixture(scope="session")  # built once per worker: its tests may not run one after another
-def figures_site(recovery_open_data, tmp_path_factory):
-    """The city, a gu and two building types' pages of the recovery city, in a site of their own."""
-    site = tmp_path_factory.mktemp("figures") / "site"
-    shutil.copytree(recovery_open_data["data"], site / "data")
-    pages = [p for p in publish.plan(wards(), ["commercial", "industrial"]) if p.path in PAGES]
-    summary = publish.build(site, pages, recovery_open_data["manifest"]["data_hash"], notebooks=NOTEBOOKS / "reports", workers=2)
-    assert not summary.failed, [(r.path, r.error) for r in summary.failed]
-    return {"site": site, "store": recovery_open_data["store"]}
+@pytest.fixture(scope="session")
+def figures_site(recovery_site) -> dict:
+    """The city, a gu and two building types' pages of the recovery city (tests/e2e/conftest.py)."""
+    return recovery_site
 
 
 class _Tables(HTMLParser):

@@ -6,22 +6,16 @@ they show are checked against the store in test_page_figures.py.)"""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from http_site import http_server
 
-from energy_lib.core.wards import wards
 from energy_lib.publish import opendata
-from energy_lib.publish import site as publish
-from tests.conftest import NOTEBOOKS
 
 pytestmark = pytest.mark.xdist_group("published")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PHONE = {"width": 390, "height": 844}
 TYPES = [t for t in opendata.BUILDING_TYPES if t != "unknown"]
-ENGLISH = ("en/city.html", "en/gu/29140.html", "en/dong/2914074500.html", "en/building/commercial.html")
 UNITS = re.compile(r"kWh|MWh|GWh|TWh|kgCO2eq|tCO2eq|CO2eq|CO2|toe|m³|m²|%|1,000")
 """Unit symbols, which are the same in every language (SI and the Energy Act's toe)."""
 
@@ -47,27 +41,10 @@ MEASURE = """() => {
 }"""
 
 
-def _ten_dongs() -> list[str]:
-    """Two dongs of every gu (the first two by code), the page's default dong among them."""
-    table = wards().sort_values("ward_code")
-    chosen = table.groupby("gu_code")["ward_code"].apply(lambda codes: list(codes)[:2]).sum()
-    return sorted(set(chosen[:9]) | {"2914074500"})
-
-
-@pytest.fixture(scope="session")  # built once per worker: its tests may not run one after another
-def phone_site(published, tmp_path_factory):
-    """The city, every gu, ten dongs and every building type in Korean, and one of each in
-    English, built from the small demo's open data into a site of their own, served over HTTP."""
-    site = tmp_path_factory.mktemp("phone") / "site"
-    shutil.copytree(published["data"], site / "data")
-    dongs = {f"ko/dong/{code}.html" for code in _ten_dongs()}
-    pages = [p for p in publish.plan(wards(), TYPES)
-             if (p.lang == "ko" and (p.section in ("city", "gu", "building_type") or p.path in dongs))
-             or p.path in ENGLISH]
-    summary = publish.build(site, pages, published["manifest"]["data_hash"], notebooks=NOTEBOOKS / "reports", workers=2)
-    assert not summary.failed, [(r.path, r.error) for r in summary.failed]
-    with http_server(site) as url:
-        yield {"url": url, "site": site, "pages": pages, "store": published["store"]}
+@pytest.fixture(scope="session")
+def phone_site(site, server) -> dict:
+    """Every page of the test site (tests/e2e/conftest.py) but the one that fails, served over HTTP."""
+    return {"url": server, "site": site["site"], "pages": site["pages"], "store": site["store"]}
 
 
 def test_the_phone_pages_cover_the_city_every_gu_ten_dongs_and_every_building_type(phone_site):

@@ -6,28 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from http_site import http_server
 
 from energy_lib.core import i18n
-from energy_lib.core.wards import wards
-from energy_lib.publish import opendata
-from energy_lib.publish import site as publish
-from tests.conftest import NOTEBOOKS
 
 pytestmark = pytest.mark.xdist_group("recovery")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-@pytest.fixture(scope="session")  # built once per worker: its tests may not run one after another
-def programme_site(recovery_open_data):
-    """Every programme page in both languages, built by `publish.build` and served over HTTP."""
-    site = recovery_open_data["data"].parent
-    pages = [p for p in publish.plan(wards(), [], programmes=opendata.read(recovery_open_data["data"], "programmes"))
-             if p.section == "programme"]
-    summary = publish.build(site, pages, recovery_open_data["manifest"]["data_hash"], notebooks=NOTEBOOKS / "reports", workers=2)
-    assert not summary.failed, [(r.path, r.error) for r in summary.failed]
-    with http_server(site) as url:
-        yield {"url": url, "site": site, "pages": pages}
+@pytest.fixture(scope="session")
+def programme_site(recovery_site) -> dict:
+    """Every programme page in both languages, in the recovery city's site (tests/e2e/conftest.py)."""
+    return {**recovery_site, "pages": recovery_site["programme_pages"]}
 
 
 def test_every_programme_has_a_page_linked_from_the_index(programme_site):
