@@ -49,7 +49,6 @@ from enum import StrEnum
 import duckdb
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from energy_lib.core import configuration
 from energy_lib.savings import in_units
@@ -538,6 +537,10 @@ def absorb(matrix: np.ndarray, groups: Sequence[np.ndarray], weights: np.ndarray
 def _fit(panel: pd.DataFrame, regressors: pd.DataFrame):
     """WLS of use per day on ``regressors`` with stack × meter and stack × event fixed effects,
     clustered by site."""
+    # imported here: statsmodels takes about 0.4 s to import, and the report pages and apps that
+    # read the evaluations' results never fit one
+    import statsmodels.api as sm
+
     stack = panel["stack"].to_numpy(np.int64)
     # (stack, meter) and (stack, month) pairs as one integer each: factorising them is fast
     unit = pd.factorize(stack * (int(panel["row"].max()) + 1) + panel["row"].to_numpy(np.int64))[0]
