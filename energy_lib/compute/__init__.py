@@ -491,8 +491,7 @@ def _compute_partition(bucket: int, *, partitions: Partitions, temp_c: pd.Series
     use = evaluation.MonthlyUse.of_readings(readings, evaluation.ENERGY_CARRIERS)
     lap("monthly_use")
     baselines, results = [], []
-    for analysis, kind, carrier, edges, readings, by in _caltrack_jobs(
-            bills[bills["carrier"].isin(MODELLED_CARRIERS)], interval, enrolled, reporting_start):
+    for analysis, kind, carrier, edges, readings, by in _caltrack_jobs(bills, interval, enrolled, reporting_start):
         rows = _meter_rows(readings)
         for chunk in _chunks(edges.index, settings.chunk_meters):  # consecutive meters of the readings
             b, r = caltrack_analysis(_rows_of(readings, rows, chunk), temp_c, edges[chunk], interval=kind, carrier=carrier,
@@ -656,20 +655,32 @@ def _enrolled_meters(participation: pd.DataFrame, sites: pd.DataFrame) -> pd.Dat
 def _caltrack_jobs(bills: pd.DataFrame, interval: pd.DataFrame, enrolled: pd.DataFrame,
                    reporting_start: pd.Timestamp) -> list[tuple]:
     """(analysis, interval, carrier, edges, readings, window rule) for every CalTRACK run over some
-    meters' readings (grouped by meter): the annual analysis of bill meters (billing model) and
-    interval meters (daily model), and each programme's participants among the meters
-    (:func:`_enrolled_meters`). The edges follow the readings' order of meters."""
+    meters' readings (grouped by meter): the annual analysis of bill meters of the modelled
+    carriers (billing model) and interval meters (daily model), and each programme's participants
+    among the meters (:func:`_enrolled_meters`). The edges follow the readings' order of meters.
+
+    A carrier's bills are copied once, with only the columns a baseline reads: copies of a bucket's
+    text columns are much of its cost."""
     jobs = []
-    for carrier, rows in bills.groupby("carrier", sort=True):
+    codes, carriers = pd.factorize(bills["carrier"], sort=True)
+    columns = ["meter_id", "resolution", "period_start", "period_end", "value_canonical"]
+    by_carrier = {carrier: bills[columns].take(np.flatnonzero(codes == code))
+                  for code, carrier in enumerate(carriers) if carrier in MODELLED_CARRIERS}
+    for carrier, rows in by_carrier.items():
         meters = pd.Index(rows["meter_id"].unique())
         jobs.append(("annual", "billing", carrier, pd.Series(reporting_start, index=meters), rows, "month"))
     for carrier, rows in interval.groupby("carrier", sort=True):
         meters = pd.Index(rows["meter_id"].unique())
         jobs.append(("annual", "daily", carrier, pd.Series(reporting_start, index=meters), rows, "month"))
-    present = enrolled[enrolled["meter_id"].isin(bills["meter_id"].unique())]
+    # a participant's meter is of its programme's carrier (_enrolled_meters): its bills are that carrier's
+    present = enrolled[enrolled["carrier"].isin(list(by_carrier))]
     for (programme, carrier), rows in present.groupby(["programme_id", "carrier"], sort=True):
+        carrier_bills = by_carrier[carrier]
+        rows = rows[rows["meter_id"].isin(carrier_bills["meter_id"].unique())]
+        if rows.empty:
+            continue
         edges = rows.drop_duplicates("meter_id").set_index("meter_id")["enrolled_on"]
-        readings = bills[bills["meter_id"].isin(edges.index)]
+        readings = carrier_bills[carrier_bills["meter_id"].isin(edges.index)]
         edges = edges.reindex(readings["meter_id"].unique())  # in the readings' order of meters
         jobs.append((f"programme:{programme}", "billing", carrier, edges, readings, "period"))
     return jobs
