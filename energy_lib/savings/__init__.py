@@ -244,6 +244,22 @@ def towt_savings(model: TOWTModel, usage: pd.Series, temp_c: pd.Series, *, confi
     return row
 
 
+def _normal_year_total(fit: CalTRACKFit, normal_temp_c: np.ndarray) -> np.ndarray:
+    """Each meter's model predicted for every day of the typical year and summed [its unit per
+    year]: :func:`~energy_lib.baselines.caltrack.predict_caltrack` of one-day periods, the same
+    numbers (each day's α + β_h·HDD + β_c·CDD, NaN on a day without temperature or for a meter
+    without a model, summed over the days alike) from three arrays instead of a dozen."""
+    t = np.asarray(normal_temp_c, dtype=float)[None, :]
+    total = np.maximum(np.nan_to_num(fit.heating_balance_point)[:, None] - t, 0.0)
+    total *= np.where(np.isnan(fit.beta_hdd), 0.0, fit.beta_hdd)[:, None]
+    total += fit.intercept[:, None]
+    cooling = np.maximum(t - np.nan_to_num(fit.cooling_balance_point)[:, None], 0.0)
+    cooling *= np.where(np.isnan(fit.beta_cdd), 0.0, fit.beta_cdd)[:, None]
+    total += cooling
+    total[:, np.isnan(t[0])] = np.nan
+    return total.sum(axis=1)
+
+
 def normalised_savings(baseline: CalTRACKFit, reporting: CalTRACKFit, normal_temp_c: np.ndarray) -> pd.DataFrame:
     """Normalised annual savings of each meter: both models predicted for a typical year.
 
@@ -264,14 +280,9 @@ def normalised_savings(baseline: CalTRACKFit, reporting: CalTRACKFit, normal_tem
     """
     if not baseline.periods.meter_ids.equals(reporting.periods.meter_ids):
         raise ValueError("the baseline and reporting fits must be of the same meters, in the same order")
-    n_meters, n_days = baseline.periods.n_meters, len(normal_temp_c)
-    ones = np.ones((n_meters, n_days))
-    year = Periods(baseline.periods.meter_ids, np.zeros((n_meters, n_days), dtype="datetime64[us]"),
-                   np.full((n_meters, n_days), np.nan), ones,
-                   np.broadcast_to(np.asarray(normal_temp_c, dtype=float)[None, :, None], (n_meters, n_days, 1)),
-                   ones, ones)
-    before = predict_caltrack(baseline, year)["predicted"].sum(axis=1)
-    after = predict_caltrack(reporting, year)["predicted"].sum(axis=1)
+    n_days = len(normal_temp_c)
+    before = _normal_year_total(baseline, normal_temp_c)
+    after = _normal_year_total(reporting, normal_temp_c)
 
     def noise(fit: CalTRACKFit) -> np.ndarray:
         # daily-equivalent prediction noise of the model over the year's days (OLS noise term)
