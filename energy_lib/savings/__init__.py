@@ -570,7 +570,8 @@ def aggregate_calibration(placebo: pd.DataFrame, by: list[str], *, value: str = 
     columns = {name: [] for name in ("y", "own", "common", *areas, "weight", "group", "kind")}
     for kind, sum_id in enumerate(partitions):
         used = sum_id >= 0
-        ids, inverse = np.unique(sum_id[used], return_inverse=True)
+        # np.unique's sorted ids and inverse, by hashing (pandas.factorize) rather than a sort
+        inverse, ids = pd.factorize(sum_id[used], sort=True)
         s_used = s[used]
         own = np.bincount(inverse, weights=s_used ** 2)
         columns["y"].append(np.bincount(inverse, weights=error[used]) ** 2)
@@ -578,7 +579,7 @@ def aggregate_calibration(placebo: pd.DataFrame, by: list[str], *, value: str = 
         columns["common"].append(np.bincount(inverse, weights=s_used) ** 2)
         for name, codes in zip(areas, area_codes):
             pair = inverse.astype(np.int64) * (int(codes.max(initial=0)) + 1) + codes[used]
-            keys, within = np.unique(pair, return_inverse=True)
+            within, keys = pd.factorize(pair, sort=True)
             columns[name].append(np.bincount(keys // (int(codes.max(initial=0)) + 1),
                                              weights=np.bincount(within, weights=s_used) ** 2, minlength=len(ids)))
         # a sum's squared error varies as its variance squared: each sum weighs about as much as
