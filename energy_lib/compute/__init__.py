@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from tqdm.auto import tqdm
 
 from energy_lib import evaluation, savings
@@ -326,8 +327,11 @@ def calibrate(frame: pd.DataFrame, programme_sites: pd.Series) -> pd.DataFrame:
         The ``band_calibration`` table.
     """
     frame["floored_band"] = savings.floored_band(frame["fsu_band"], frame["floor_band"])
-    placebo = frame[(frame["analysis"] == "annual") & ~frame["site_id"].isin(programme_sites)]
     by = ["carrier", "method"]
+    # only the columns the calibrations read: a city's rows are copied once, not with every column
+    columns = ["meter_id", *by, "savings", "floored_band", "normal_savings", "normal_band", "sufficiency", SIZE,
+               *AREAS.values()]
+    placebo = frame.loc[(frame["analysis"] == "annual") & ~frame["site_id"].isin(programme_sites), columns]
     tables = []
     for quantity, band in (("savings", "floored_band"), ("normal_savings", "normal_band")):
         table = savings.band_calibration(placebo, by, value=quantity, band=band)
@@ -375,7 +379,11 @@ def savings_by_group(frame: pd.DataFrame) -> pd.DataFrame:
     (:func:`energy_lib.savings.aggregate`, ``se`` and its shared parts). Meters failing data
     sufficiency and meters whose programme began in the baseline year are counted
     (``meters_insufficient``, ``meters_programme_in_baseline``), not summed."""
-    primary = frame[frame["primary"]].assign(city=CITY_CODE, insufficient=lambda f: f["sufficiency"] != Sufficiency.PASS)
+    columns = ["analysis", "carrier", "gu_code", "ward_code", "building_type", "savings", "band", "se", *SHARED,
+               "in_totals", "sufficiency", "programme_in_baseline", "counterfactual", "observed", "normal_savings",
+               "normal_band", "unit"]  # only the columns summed or grouped by: copies of fewer strings
+    primary = frame.loc[frame["primary"], columns].assign(city=CITY_CODE,
+                                                           insufficient=lambda f: f["sufficiency"] != Sufficiency.PASS)
     summed = primary[primary["in_totals"]]
     parts = []
     for level, column in (("city", "city"), ("gu", "gu_code"), ("ward", "ward_code"), ("building_type", "building_type")):
@@ -456,11 +464,12 @@ class _Laps:
 
 @dataclass(frozen=True)
 class _PartitionResult:
-    """What one bucket of meters gives: its derived rows, its meters' monthly use for the
-    programme evaluations, and seconds per step."""
+    """What one bucket of meters gives: its derived rows (the rows of the ``warnings`` table of its
+    baselines too), its meters' monthly use for the programme evaluations, and seconds per step."""
 
     baselines: pd.DataFrame
     savings: pd.DataFrame
+    warnings: pd.DataFrame
     carbon_point: pa.Table
     monthly_use: evaluation.MonthlyUse
     seconds: dict[str, float]
@@ -482,8 +491,7 @@ def _compute_partition(bucket: int, *, partitions: Partitions, temp_c: pd.Series
     use = evaluation.MonthlyUse.of_readings(readings, evaluation.ENERGY_CARRIERS)
     lap("monthly_use")
     baselines, results = [], []
-    for analysis, kind, carrier, edges, readings, by in _caltrack_jobs(
-            bills[bills["carrier"].isin(MODELLED_CARRIERS)], interval, enrolled, reporting_start):
+    for analysis, kind, carrier, edges, readings, by in _caltrack_jobs(bills, interval, enrolled, reporting_start):
         rows = _meter_rows(readings)
         for chunk in _chunks(edges.index, settings.chunk_meters):  # consecutive meters of the readings
             b, r = caltrack_analysis(_rows_of(readings, rows, chunk), temp_c, edges[chunk], interval=kind, carrier=carrier,
@@ -501,9 +509,13 @@ def _compute_partition(bucket: int, *, partitions: Partitions, temp_c: pd.Series
         baselines.append(b.assign(analysis="annual"))
         results.append(r.assign(primary=True, analysis="annual"))
     lap("towt")
-    return _PartitionResult(pd.concat(baselines, ignore_index=True) if baselines else pd.DataFrame(),
-                            pd.concat(results, ignore_index=True) if results else pd.DataFrame(),
-                            carbon, use, lap.seconds)
+    baselines = pd.concat(baselines, ignore_index=True) if baselines else pd.DataFrame()
+    # a baseline's warnings are its own: each bucket lists them in parallel, the city's table is
+    # the buckets' lists sorted (warnings_table of every baseline at once gives the same rows)
+    warned = warnings_table(baselines) if len(baselines) else None
+    lap("warnings")
+    return _PartitionResult(baselines, pd.concat(results, ignore_index=True) if results else pd.DataFrame(),
+                            warned, carbon, use, lap.seconds)
 
 
 def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSettings(), *,
@@ -552,7 +564,7 @@ def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSet
         parts = write_partitions(store, scratch, since=reporting_start - pd.Timedelta(days=settings.baseline_days + 1),
                                  partition_rows=settings.partition_rows, min_buckets=workers)
         lap("partition")
-        baselines, results, carbons, uses, inside = [], [], [], [], {}
+        baselines, results, warned, carbons, uses, inside = [], [], [], [], [], {}
         bar = tqdm(total=parts.buckets, desc="baselines", unit="bucket", disable=not progress)
         with engine_for(engine, scheduler=scheduler, workers=workers) as runner:
             hourly_temp_c = weather.hourly_temperature(daily) if parts.rows["interval"] else None
@@ -561,6 +573,7 @@ def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSet
                                      settings=settings):
                 baselines.append(result.baselines)
                 results.append(result.savings)
+                warned.append(result.warnings)
                 carbons.append(result.carbon_point)
                 uses.append(result.monthly_use)
                 for name, value in result.seconds.items():
@@ -570,21 +583,43 @@ def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSet
         bar.close()
     lap("buckets")
 
-    use = evaluation.MonthlyUse.combine(uses, evaluation.meters_of(store, evaluation.ENERGY_CARRIERS))
-    del uses
-    # the programme evaluations (one thread per worker) overlap the city's sums in this thread
-    with ThreadPoolExecutor(1) as background:
-        evaluating = background.submit(evaluation.evaluate_all, store, use=use, threads=workers)
+    def evaluate() -> dict[str, pd.DataFrame]:
+        use = evaluation.MonthlyUse.combine(uses, evaluation.meters_of(store, evaluation.ENERGY_CARRIERS))
+        uses.clear()
+        return evaluation.evaluate_all(store, use=use, threads=workers)
+
+    def sort_carbon() -> pa.Table:
+        """The buckets' Carbon Point rows by meter and half-year (Arrow's ``sort_by``, a column at a
+        time: each bucket's column is let go once sorted, so the table is not held twice; Arrow
+        sorts and takes without the GIL)."""
+        table = pa.concat_tables(carbons)
+        carbons.clear()
+        order = pc.sort_indices(table, [("meter_id", "ascending"), ("half_year", "ascending")])
+        schema, columns = table.schema, table.columns
+        del table
+        for i in range(len(columns)):
+            columns[i] = columns[i].take(order)
+        return pa.Table.from_arrays(columns, schema=schema)
+
+    # the programme evaluations (one thread per worker) and the sort of the Carbon Point table
+    # overlap the city's sums in this thread
+    with ThreadPoolExecutor(2) as background:
+        evaluating = background.submit(evaluate)
+        sorting = background.submit(sort_carbon)
         baseline_table = pd.concat(baselines, ignore_index=True).sort_values(["analysis", "meter_id", "method"],
                                                                              kind="stable", ignore_index=True)
         savings_table = _with_sites(pd.concat(results, ignore_index=True), sites).sort_values(
             ["analysis", "meter_id", "method"], kind="stable", ignore_index=True)
-        carbon = pa.concat_tables(carbons).sort_by([("meter_id", "ascending"), ("half_year", "ascending")])
-        del baselines, results, carbons
-        warning_table = warnings_table(baseline_table)
+        del baselines, results
+        warned = [w for w in warned if w is not None]
+        warning_table = (pd.concat(warned, ignore_index=True).sort_values(
+            ["analysis", "meter_id", "method", "code"], kind="stable", ignore_index=True) if warned
+            else warnings_table(baseline_table))
+        del warned
         savings_table = mark_totals(savings_table, enrolled, reporting_start, baseline_days=settings.baseline_days)
         calibration = calibrate(savings_table, participation["site_id"])
         groups = savings_by_group(savings_table)
+        carbon = sorting.result()
         lap("aggregate")
         evaluations = evaluating.result()
         lap("evaluation")
@@ -620,20 +655,32 @@ def _enrolled_meters(participation: pd.DataFrame, sites: pd.DataFrame) -> pd.Dat
 def _caltrack_jobs(bills: pd.DataFrame, interval: pd.DataFrame, enrolled: pd.DataFrame,
                    reporting_start: pd.Timestamp) -> list[tuple]:
     """(analysis, interval, carrier, edges, readings, window rule) for every CalTRACK run over some
-    meters' readings (grouped by meter): the annual analysis of bill meters (billing model) and
-    interval meters (daily model), and each programme's participants among the meters
-    (:func:`_enrolled_meters`). The edges follow the readings' order of meters."""
+    meters' readings (grouped by meter): the annual analysis of bill meters of the modelled
+    carriers (billing model) and interval meters (daily model), and each programme's participants
+    among the meters (:func:`_enrolled_meters`). The edges follow the readings' order of meters.
+
+    A carrier's bills are copied once, with only the columns a baseline reads: copies of a bucket's
+    text columns are much of its cost."""
     jobs = []
-    for carrier, rows in bills.groupby("carrier", sort=True):
+    codes, carriers = pd.factorize(bills["carrier"], sort=True)
+    columns = ["meter_id", "resolution", "period_start", "period_end", "value_canonical"]
+    by_carrier = {carrier: bills[columns].take(np.flatnonzero(codes == code))
+                  for code, carrier in enumerate(carriers) if carrier in MODELLED_CARRIERS}
+    for carrier, rows in by_carrier.items():
         meters = pd.Index(rows["meter_id"].unique())
         jobs.append(("annual", "billing", carrier, pd.Series(reporting_start, index=meters), rows, "month"))
     for carrier, rows in interval.groupby("carrier", sort=True):
         meters = pd.Index(rows["meter_id"].unique())
         jobs.append(("annual", "daily", carrier, pd.Series(reporting_start, index=meters), rows, "month"))
-    present = enrolled[enrolled["meter_id"].isin(bills["meter_id"].unique())]
+    # a participant's meter is of its programme's carrier (_enrolled_meters): its bills are that carrier's
+    present = enrolled[enrolled["carrier"].isin(list(by_carrier))]
     for (programme, carrier), rows in present.groupby(["programme_id", "carrier"], sort=True):
+        carrier_bills = by_carrier[carrier]
+        rows = rows[rows["meter_id"].isin(carrier_bills["meter_id"].unique())]
+        if rows.empty:
+            continue
         edges = rows.drop_duplicates("meter_id").set_index("meter_id")["enrolled_on"]
-        readings = bills[bills["meter_id"].isin(edges.index)]
+        readings = carrier_bills[carrier_bills["meter_id"].isin(edges.index)]
         edges = edges.reindex(readings["meter_id"].unique())  # in the readings' order of meters
         jobs.append((f"programme:{programme}", "billing", carrier, edges, readings, "period"))
     return jobs

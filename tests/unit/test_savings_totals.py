@@ -251,3 +251,44 @@ def test_pseudo_areas_keep_wards_whole_and_are_as_many_as_the_gu():
     assert sorted(halves) == [48, 49]
     assert areas.equals(pseudo_areas(ward, gu, "draw:1"))  # the same salt, the same areas
     assert not areas["pseudo_gu"].equals(pseudo_areas(ward, gu, "draw:2")["pseudo_gu"])
+
+
+def test_the_normal_year_is_predict_caltrack_of_one_day_periods_exactly():
+    """normalised_savings sums each model over the typical year from three arrays: the same
+    numbers, bit for bit, as predict_caltrack of one-day periods (its former path), for heating,
+    cooling, intercept-only and unfitted meters and a day without temperature."""
+    from energy_lib.baselines.caltrack import CalTRACKSettings, Periods, fit_caltrack, predict_caltrack
+
+    rng = np.random.default_rng(5)
+    meters, days = 12, 365
+    temp = 14 - 12 * np.cos(2 * np.pi * np.arange(days) / 365) + rng.normal(0, 2, days)
+    usage = (rng.uniform(3, 9, (meters, 1)) + rng.uniform(0, 0.6, (meters, 1)) * np.maximum(12 - temp, 0)
+             + rng.uniform(0, 1.2, (meters, 1)) * np.maximum(temp - 22, 0)) * rng.lognormal(0, 0.1, (meters, days))
+    usage[3] = rng.lognormal(1, 0.1, days)  # no weather dependence
+    usage[4] = np.nan  # no data: no model
+    ones = np.ones((meters, days))
+
+    def periods(values):
+        return Periods(pd.Index([f"m{i}" for i in range(meters)]), np.zeros((meters, days), dtype="datetime64[us]"),
+                       values, ones, np.broadcast_to(temp[None, :, None], (meters, days, 1)), ones, ones)
+
+    settings = CalTRACKSettings(fit_cdd=True)
+    baseline = fit_caltrack(periods(usage), settings)
+    reporting = fit_caltrack(periods(usage * 0.9), settings)
+    assert "no_data" in set(baseline.status) and len(set(baseline.model_type) - {""}) > 1
+    normal = temp.copy()
+    normal[40] = np.nan
+    year = Periods(baseline.periods.meter_ids, np.zeros((meters, days), dtype="datetime64[us]"),
+                   np.full((meters, days), np.nan), ones, np.broadcast_to(normal[None, :, None], (meters, days, 1)),
+                   ones, ones)
+    before = predict_caltrack(baseline, year)["predicted"].sum(axis=1)
+    after = predict_caltrack(reporting, year)["predicted"].sum(axis=1)
+    result = savings.normalised_savings(baseline, reporting, normal)
+    ok = (baseline.status == "qualified") & (reporting.status == "qualified")
+    np.testing.assert_array_equal(result["baseline_normal"].to_numpy(), np.where(ok, before, np.nan))
+    np.testing.assert_array_equal(result["reporting_normal"].to_numpy(), np.where(ok, after, np.nan))
+    assert np.isnan(before).all()  # a day without temperature: no typical year
+    clean = Periods(year.meter_ids, year.start, year.usage, ones, np.broadcast_to(temp[None, :, None], (meters, days, 1)),
+                    ones, ones)
+    np.testing.assert_array_equal(savings._normal_year_total(baseline, temp),
+                                  predict_caltrack(baseline, clean)["predicted"].sum(axis=1))
