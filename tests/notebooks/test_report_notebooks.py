@@ -8,7 +8,7 @@ import pytest
 from nbcheck import ROOT, alt_texts, outputs
 
 REPORTS = sorted((ROOT / "notebooks" / "reports").glob("*.ipynb"))
-CASES = [("city.ipynb", {}, "ko"), ("city.ipynb", {}, "en"), ("area.ipynb", {"level": "gu", "code": "29140"}, "en"),
+CASES = [("city.ipynb", {}, "ko"), ("area.ipynb", {"level": "gu", "code": "29140"}, "en"),
          ("area.ipynb", {"level": "ward", "code": "2914074500"}, "ko"),
          ("building_type.ipynb", {"building_type": "apartment"}, "en")]
 """Each report notebook run once by papermill, both languages among them (the site's build runs

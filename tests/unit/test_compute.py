@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from energy_lib.cli import app
-from energy_lib.compute import ComputeSettings, compute, default_reporting_start
+from energy_lib.compute import compute, default_reporting_start
 from energy_lib.core import units
 from energy_lib.core.scratch import new_scratch_folder, remove_abandoned
 from energy_lib.core.status import Severity, Sufficiency, WarningCode
@@ -162,14 +162,18 @@ def test_a_rerun_writes_identical_tables(computed, tmp_path):
         pd.testing.assert_frame_equal(again.read(name), computed[name])
 
 
-def test_cli_compute(demo, tmp_path):
+def test_cli_compute_sets_the_reporting_year(demo, tmp_path):
     runner = CliRunner()
     result = runner.invoke(app, ["compute", "--store", str(demo["store"].root), "--derived", str(tmp_path / "d"),
-                                 "--reporting-start", "2025-06"])
+                                 "--reporting-start", "2024-01"])
     assert result.exit_code == 0, result.output
-    assert "reporting year from 2025-06" in result.output
+    assert "reporting year from 2024-01" in result.output
     assert "warnings: " in result.output and str(WarningCode.NO_DATA) in result.output  # counts per code
     assert Store(tmp_path / "d").rows("savings") > 0
+    baselines = Store(tmp_path / "d").read("baselines")
+    annual = baselines[baselines["analysis"] == "annual"]
+    assert (annual["baseline_end"] == pd.Timestamp("2024-01-01")).all()
+    assert (annual.loc[annual["method"] == "caltrack_billing", "baseline_start"] == pd.Timestamp("2023-01-01")).all()
     bad = runner.invoke(app, ["compute", "--store", str(demo["store"].root), "--derived", str(tmp_path / "d"),
                               "--reporting-start", "June"])
     assert bad.exit_code != 0 and "YYYY-MM" in bad.output
@@ -179,16 +183,6 @@ def test_cli_compute_on_an_empty_store_says_what_to_do(tmp_path):
     result = CliRunner().invoke(app, ["compute", "--store", str(tmp_path / "s"), "--derived", str(tmp_path / "d")])
     assert result.exit_code == 1
     assert "no bills" in result.output and "energy demo" in result.output
-
-
-def test_settings_choose_the_reporting_year(demo, tmp_path):
-    report = compute(demo["store"], Store(tmp_path / "d"), ComputeSettings(reporting_start=pd.Timestamp("2024-01-01")),
-                     progress=False)
-    baselines = Store(tmp_path / "d").read("baselines")
-    annual = baselines[baselines["analysis"] == "annual"]
-    assert report.reporting_start == pd.Timestamp("2024-01-01")
-    assert (annual["baseline_end"] == pd.Timestamp("2024-01-01")).all()
-    assert (annual.loc[annual["method"] == "caltrack_billing", "baseline_start"] == pd.Timestamp("2023-01-01")).all()
 
 
 def test_a_killed_compute_leaves_nothing_the_next_run_keeps(demo, tmp_path):
