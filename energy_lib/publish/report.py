@@ -139,10 +139,21 @@ class Report:
         display_html(provenance_html(self.data, self.lang, self.input_hash))
 
 
-def table_html(table: pd.DataFrame, lang: str) -> str:
+def table_html(table: pd.DataFrame, lang: str, *, stacked: bool = False) -> str:
     """A formatted table as the pages show it: no index, withheld cells marked (pandas escapes
-    every cell)."""
-    return table.to_html(index=False, border=0, na_rep=i18n.text("common.suppressed", lang))
+    every cell).
+
+    ``stacked``: a table too wide for a phone, whose rows become blocks of "column: value" lines
+    there instead of scrolling sideways (``table.stacked`` in ``site.css``; each cell names its
+    column in ``data-label``; the first column is the row's name). The template escapes every
+    value.
+    """
+    if not stacked:
+        return table.to_html(index=False, border=0, na_rep=i18n.text("common.suppressed", lang))
+    columns = [str(c) for c in table.columns]
+    shown = table.astype(object).where(table.notna(), i18n.text("common.suppressed", lang))
+    rows = [list(zip(columns, (str(v) for v in values))) for values in shown.itertuples(index=False)]
+    return templating.render("report/stacked_table.html.j2", columns=columns, rows=rows)
 
 
 def open_report(data_dir: str | Path, lang: str, input_hash: str = "") -> Report:

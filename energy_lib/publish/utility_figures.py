@@ -118,6 +118,6 @@ def show(report: Report, area: str) -> None:
     if len(exceeds):
         texts.append(t("report.utility_exceeds", names=names(exceeds), tolerance=_tolerance(lang)))
     display_html(templating.render(
-        "report/utility.html.j2", paragraphs=texts, table=templating.Markup(table_html(table, lang)),
+        "report/utility.html.j2", paragraphs=texts, table=templating.Markup(table_html(table, lang, stacked=True)),
         source_label=t("report.utility_source_label"), source=t("report.utility_source"),
         own_label=t("report.utility_own_label"), own=t("report.utility_own")))

@@ -35,7 +35,9 @@ MEASURE = """() => {
     charts.push({label: svg.getAttribute("aria-label") || "", role: svg.getAttribute("role"), texts,
                  table: !!(next && next.tagName === "DETAILS" && next.querySelector("table"))});
   }
-  return {scroll: document.documentElement.scrollWidth, small, charts, images: document.querySelectorAll("main img").length,
+  const stacking = Array.from(document.querySelectorAll("main table.stacked"));
+  const stacked = {count: stacking.length, scrolling: stacking.filter(t => t.scrollWidth > t.clientWidth).length};
+  return {scroll: document.documentElement.scrollWidth, small, charts, stacked, images: document.querySelectorAll("main img").length,
           text: document.body.innerText,
           headers: Array.from(document.querySelectorAll("main th")).map(th => th.textContent.trim())};
 }"""
@@ -63,6 +65,10 @@ def test_at_390_px_nothing_scrolls_sideways_and_no_chart_text_is_under_11_px(pho
         seen = page.evaluate(MEASURE)
         if seen["scroll"] > PHONE["width"]:
             problems.append(f"{item.path}: scrolls sideways ({seen['scroll']} px)")
+        if seen["stacked"]["scrolling"]:
+            problems.append(f"{item.path}: {seen['stacked']['scrolling']} table(s) meant to stack on a phone scroll sideways")
+        if item.section in ("city", "gu") and not seen["stacked"]["count"]:
+            problems.append(f"{item.path}: KEPCO's figures are not in a table that stacks on a phone")
         if seen["small"]:
             problems.append(f"{item.path}: chart text under 11 px: {seen['small'][:3]}")
         if re.search(r"<NA>|\bnan\b|\bNaN\b|\bNone\b", seen["text"]):

@@ -135,7 +135,23 @@ def test_reports_show_the_utilitys_figures_beside_the_stores_with_the_source_nam
     area_report.utility(page, "gu", "29110")
     html = unescape("".join(shown))
     assert i18n.text("contract.residential", lang) in html and i18n.text("reconcile.agrees", lang, tolerance="2%") in html
+    # on a phone the rows stack: every cell names its column
+    assert '<table class="stacked">' in html
+    assert f'<td data-label="{i18n.text("column.utility_mwh", lang)}">' in html
     shown.clear()
     area_report.utility(page, "ward", "2911052500")
     assert i18n.text("report.utility_ward", lang, gu=i18n.area_name("29110", lang)) in unescape("".join(shown))
     assert utility_figures.year_shown(page.utility, "29110") == 2024 and utility_figures.year_shown(page.utility, "x") is None
+
+
+def test_a_stacked_table_names_each_cells_column_escapes_it_and_marks_withheld_cells():
+    from energy_lib.core import i18n
+    from energy_lib.publish.report import table_html
+
+    table = pd.DataFrame({"지역 <b>": ["동구", "서구"], "MWh": ["1,200", None]})
+    html = table_html(table, "ko", stacked=True)
+    assert '<table class="stacked">' in html and "<b>" not in html and "&lt;b&gt;" in html
+    assert '<td data-label="지역 &lt;b&gt;">동구</td><td data-label="MWh">1,200</td>' in html
+    assert f'<td data-label="MWh">{i18n.text("common.suppressed", "ko")}</td>' in html
+    assert html.count("<tr>") == 3  # the header and two rows
+
