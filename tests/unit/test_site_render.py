@@ -35,3 +35,24 @@ def test_rendering_leaves_the_run_as_it_was():
     notebook = _executed("3f2a9c1e", "2026-01-01T00:00:00")
     site.render_html(notebook, site.Page("city.ipynb", {"lang": "ko"}, "ko/city.html", "광주", "city"), None)
     assert notebook.cells[0].id == "3f2a9c1e" and notebook.metadata["papermill"]["duration"] == 1.5
+
+
+def test_a_page_sees_nothing_of_the_page_before_in_the_same_kernel(tmp_path):
+    """Each build worker reuses one kernel: a page must find neither the names nor the figures
+    the page before it left (the run's first cell clears them)."""
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    for name, source in (("leaves.ipynb", "import matplotlib.pyplot as plt\nleftover = 1\nplt.figure()\n"),
+                         ("finds.ipynb", "import matplotlib.pyplot as plt\nassert 'leftover' not in dir()\n"
+                                         "assert plt.get_fignums() == []\n")):
+        notebook = nbformat.v4.new_notebook(cells=[
+            nbformat.v4.new_code_cell('lang = "ko"', metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell(source)])
+        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(notebook, notebooks / name)
+    pages = [site.Page(name, {"lang": "ko"}, f"ko/{stem}.html", stem, "city")
+             for name, stem in (("leaves.ipynb", "a"), ("finds.ipynb", "b"))]
+    (tmp_path / "site" / "data").mkdir(parents=True)
+    summary = site.build(tmp_path / "site", pages, "hash", notebooks=notebooks, workers=1)
+    assert summary.counts() == {"executed": 2}, [(r.path, r.error) for r in summary.failed]
+    assert not any("workbook-reset" in (tmp_path / "site" / page.path).read_text("utf-8") for page in pages)
