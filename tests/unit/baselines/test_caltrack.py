@@ -220,3 +220,79 @@ def test_meters_with_missing_days_fit_as_meter_by_meter(max_p):
         np.testing.assert_allclose(shared.candidate_r2_adj[kind], per_meter.candidate_r2_adj[kind], rtol=1e-9, atol=1e-12)
     for key in ("rmse_adj", "cvrmse_adj", "autocorr_resid", "fsu_base_term"):
         np.testing.assert_allclose(shared.totals_metrics[key], per_meter.totals_metrics[key], rtol=1e-9, err_msg=key)
+
+
+def _billing_city(meters: int, seed: int) -> Periods:
+    """Bills of meters read on one of five days of the month for two years (so that periods are
+    shared), with gaps, a month of missing weather and temperatures in 0.1 °C steps."""
+    from energy_lib.baselines.data import billing_periods
+
+    rng = np.random.default_rng(seed)
+    day = pd.date_range("2023-12-01", "2026-02-28", freq="D")
+    temp = pd.Series(np.round(14 - 12 * np.cos(2 * np.pi * np.arange(len(day)) / 365) + rng.normal(0, 2, len(day)), 1),
+                     index=day)
+    temp["2024-07-10":"2024-08-05"] = np.nan
+    read_day = rng.choice([1, 5, 9, 17, 25], meters)
+    bills = []
+    for i, d in enumerate(read_day):  # the test's data, not the code under test
+        edges = pd.date_range("2024-01-01", periods=25, freq="MS") + pd.Timedelta(days=int(d) - 1)
+        edges = edges[rng.random(len(edges)) > 0.05]  # a skipped reading makes a two-month bill
+        t = temp.reindex(edges[:-1]).fillna(10).to_numpy()
+        slope = rng.choice([0.0, 1.0]) * rng.uniform(0.1, 1.0)  # some meters without weather dependence
+        per_day = (rng.uniform(3, 10) + slope * (np.maximum(15 - t, 0) + np.maximum(t - 23, 0))) * rng.lognormal(0, 0.05, len(t))
+        bills.append(pd.DataFrame({"meter_id": f"m{i:03d}", "period_start": edges[:-1], "period_end": edges[1:],
+                                   "value_canonical": per_day * np.diff(edges).astype("timedelta64[D]").astype(float)}))
+    return billing_periods(pd.concat(bills, ignore_index=True), temp)
+
+
+def test_degree_days_of_distinct_periods_equal_each_meters_own():
+    """Degree days computed once per distinct billing period and gathered (for the fit over the
+    balance-point grid, and for prediction at each meter's own balance points) are, bit for bit,
+    those of every meter's own periods."""
+    from energy_lib.baselines.caltrack import _degree_days, _distinct_rows, _period_degree_days, _PeriodDegreeDays
+
+    periods = _billing_city(150, 21)
+    grid = np.asarray(CalTRACKSettings.billing().balance_points_c)
+    table = _PeriodDegreeDays.of(periods.temp_c, grid)
+    assert len(table.hdd) < periods.n_meters * periods.temp_c.shape[1] / 10  # the periods are shared
+    for rows in (slice(0, 64), slice(64, 128), slice(128, None)):
+        for ours, theirs in zip(table.take(rows), _degree_days(periods.temp_c[rows], grid)):
+            np.testing.assert_array_equal(ours, theirs)
+    # at each meter's own balance points (prediction): each period's mean over its own days
+    rng = np.random.default_rng(23)
+    heating, cooling = rng.choice(grid, periods.n_meters), rng.choice(grid, periods.n_meters)
+    heating[::7], cooling[::5] = np.nan, np.nan  # meters without that term
+    kept = ~np.isnan(periods.temp_c)
+    t = np.where(kept, periods.temp_c, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = ((np.maximum(np.nan_to_num(heating)[:, None, None] - t, 0.0) * kept).sum(axis=2) / kept.sum(axis=2),
+                    (np.maximum(t - np.nan_to_num(cooling)[:, None, None], 0.0) * kept).sum(axis=2) / kept.sum(axis=2))
+    ours = _period_degree_days(periods.temp_c, heating, cooling, once_per_period=True)
+    np.testing.assert_array_equal(ours[0], expected[0])
+    np.testing.assert_array_equal(ours[1], expected[1])
+    np.testing.assert_array_equal(ours[2], kept.sum(axis=2))
+    rows = np.array([[1.0, np.nan], [2.0, 3.0], [1.0, np.nan], [-0.0, 0.0], [0.0, 0.0], [2.0, 3.0]])
+    distinct, index = _distinct_rows(rows)
+    assert len(distinct) == 4 and index[0] == index[2] and index[1] == index[5] and index[3] != index[4]
+    np.testing.assert_array_equal(distinct[index], rows)
+
+
+def test_billing_fits_of_a_batch_equal_those_of_its_chunks():
+    """fit_caltrack of many billing meters (degree days of the whole batch's distinct periods)
+    gives exactly the fits of each chunk of 64 meters fitted on its own."""
+    from energy_lib.baselines.caltrack import _CHUNK, _fit_chunk, _take
+
+    periods = _billing_city(150, 22)
+    models = set()
+    for settings in (CalTRACKSettings.billing(), CalTRACKSettings.billing(fit_cdd=False)):
+        batch = fit_caltrack(periods, settings)
+        chunks = [_fit_chunk(_take(periods, slice(a, a + _CHUNK)), settings, False)
+                  for a in range(0, periods.n_meters, _CHUNK)]
+        for name in ("model_type", "status", "heating_balance_point", "cooling_balance_point", "intercept",
+                     "beta_hdd", "beta_cdd", "r_squared_adj"):
+            np.testing.assert_array_equal(getattr(batch, name), np.concatenate([getattr(c, name) for c in chunks]))
+        for key in batch.totals_metrics:
+            np.testing.assert_array_equal(batch.totals_metrics[key],
+                                          np.concatenate([c.totals_metrics[key] for c in chunks]), err_msg=key)
+        models |= set(batch.model_type)
+    assert len(models) > 1
