@@ -25,6 +25,7 @@ _OUTSIDE = """() => {
     let clip = e.parentElement;
     while (clip && clip !== document.body && getComputedStyle(clip).overflowX === 'visible') clip = clip.parentElement;
     if (clip && clip.tagName === 'TABLE') continue;  // a table scrolls in its own box (site.css), it is not cut off
+    if (clip && clip !== document.body && clip.getBoundingClientRect().width <= 1) continue;  // visually hidden, for screen readers (a stacked table's header)
     const limit = Math.min(window.innerWidth, clip && clip !== document.body ? clip.getBoundingClientRect().right : Infinity);
     if (r.right > limit + 0.5) out.push(`${e.tagName}.${String(e.className.baseVal ?? e.className).slice(0, 50)} ${Math.round(r.right)} > ${Math.round(limit)}` + (e.closest('svg') ? ` in the figure "${(e.closest('svg').getAttribute('aria-label') || '').slice(0, 60)}": ${(e.textContent || '').slice(0, 40)}` : ''));
   }
