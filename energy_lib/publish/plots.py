@@ -156,10 +156,11 @@ def legible(fig) -> None:
             # get_ticklabels places the ticks for the axes' size before the layout: their number may
             # change when the figure is drawn, but not their font size (tick_params sets it for
             # every tick the axis makes), so no draw is needed to find it
-            labels = [t for t in axis.get_ticklabels(which="both") if t.get_text()]
+            ticks = axis.get_ticklabels(which="both")
+            labels = [t for t in ticks if t.get_text()]
             if labels and min(t.get_fontsize() for t in labels) < MIN_FONT_PT:
-                ax.tick_params(axis=which, which="both", labelsize=MIN_FONT_PT)
-            laid_out |= {id(t) for t in axis.get_ticklabels(which="both")}
+                ax.tick_params(axis=which, which="both", labelsize=MIN_FONT_PT)  # sets these labels in place
+            laid_out |= {id(t) for t in ticks}
     for text in fig.findobj(Text):
         if text.get_fontsize() < MIN_FONT_PT:
             text.set_fontsize(MIN_FONT_PT)
