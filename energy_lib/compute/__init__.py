@@ -423,7 +423,9 @@ def carbon_point_table(bills: pd.DataFrame) -> pd.DataFrame:
 
 def _with_sites(frame: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
     """Savings rows with their meter's site, ward, gu and building type, and in other units."""
-    joined = frame.join(sites[["site_id", "ward_code", "gu_code", "building_type"]], on="meter_id")
+    # a look-up by the meter index (reindex), not a join: a third of the time on the full city
+    joined = pd.concat([frame, sites[["site_id", "ward_code", "gu_code", "building_type"]].reindex(
+        frame["meter_id"].to_numpy()).set_axis(frame.index)], axis=1)
     converted = savings.in_units(joined["savings"], joined["carrier"])
     for name in ("kwh", "toe", "kgco2eq", "won"):
         joined[f"savings_{name}"] = converted[name].to_numpy()

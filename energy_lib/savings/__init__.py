@@ -550,28 +550,38 @@ def aggregate_calibration(placebo: pd.DataFrame, by: list[str], *, value: str = 
         exponent[count < min_meters] = 0.0
         s = s * relative_scale(s, meter_size, exponent[group_codes], reference[group_codes])
     area_codes = [pd.factorize(rows[column].astype(str))[0] for column in areas.values()]
-    meter = rows["meter_id"].astype(str) + f":{salt}:"
+    meter = (rows["meter_id"].astype(str) + f":{salt}:").to_numpy(object)
     n = len(rows) + 1
+    # the rows of each group together, in their order (a stable sort): each draw sorts within groups
+    by_group = np.argsort(group_codes, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(count)])
 
-    partitions = []  # per kind of sum: each row's sum (-1: in none)
+    kinds = []  # per kind of sum: the rows in a sum, each one's sum (0, 1, … in sorted order) and the sums' ids
     size = 1
     while size == 1 or size * 8 <= count.max(initial=0):
-        # a new draw per size; ids are distinct, so hashing them without factorizing first
-        # (categorize=False) gives the same hashes 10× faster
-        salted = pd.util.hash_array((meter + str(size)).to_numpy(object), categorize=False)
-        order = np.lexsort((salted, group_codes))
+        # a new draw per size: a row's rank in its group by a hash of its id. Ids are distinct, so
+        # hashing them without factorizing first (categorize=False) gives the same hashes 10× faster
+        salted = pd.util.hash_array(meter + str(size), categorize=False)
+        order = np.concatenate([np.array([], np.int64), *(by_group[a:b][np.argsort(salted[by_group[a:b]], kind="stable")]
+                                                          for a, b in zip(starts[:-1], starts[1:]))])  # a few groups
         rank = np.empty(len(order), dtype=np.int64)
-        rank[order] = np.arange(len(order)) - np.repeat(np.cumsum(count) - count, count)
-        whole = ((rank // size + 1) * size <= count[group_codes]) & ((size == 1) | (size * 8 <= count[group_codes]))
-        partitions.append(np.where(whole, group_codes * n + rank // size, -1))  # the last, incomplete sum left out
+        rank[order] = np.arange(len(order)) - np.repeat(starts[:-1], count)
+        # whole sums of `size` rows (the last, incomplete one left out); groups with fewer than 8
+        # sums of a size beyond 1 have none of it
+        whole = np.where((size == 1) | (size * 8 <= count), count // size, 0)
+        used = rank // size < whole[group_codes]
+        first = np.cumsum(whole) - whole  # each group's first sum
+        kinds.append((used, first[group_codes[used]] + rank[used] // size,
+                      np.repeat(np.arange(len(groups)), whole) * n + np.arange(whole.sum()) - np.repeat(first, whole)))
         size *= 2
-    partitions += [group_codes * n + codes for codes in area_codes] + [group_codes * n]
+    for codes in [*area_codes, np.zeros(len(rows), np.int64)]:  # the real areas, then each group whole
+        used = np.ones(len(rows), bool)
+        # np.unique's sorted ids and inverse, by hashing (pandas.factorize) rather than a sort
+        inverse, ids = pd.factorize(group_codes * n + codes, sort=True)
+        kinds.append((used, inverse, ids))
 
     columns = {name: [] for name in ("y", "own", "common", *areas, "weight", "group", "kind")}
-    for kind, sum_id in enumerate(partitions):
-        used = sum_id >= 0
-        # np.unique's sorted ids and inverse, by hashing (pandas.factorize) rather than a sort
-        inverse, ids = pd.factorize(sum_id[used], sort=True)
+    for kind, (used, inverse, ids) in enumerate(kinds):
         s_used = s[used]
         own = np.bincount(inverse, weights=s_used ** 2)
         columns["y"].append(np.bincount(inverse, weights=error[used]) ** 2)

@@ -89,6 +89,24 @@ def _placebo(rng: np.random.Generator, n: int, scale: float, common: float, tail
                          "ward_code": wards.astype(str), "gu_code": (wards // 16).astype(str)})
 
 
+def test_a_group_is_summed_in_draws_of_1_2_4_meters_then_by_its_areas_and_whole():
+    """Each group's sums: its meters one by one; drawn into disjoint sums of 2, 4, … meters (the
+    last, incomplete sum left out; a size only while the group holds 8 sums of it); each ward and
+    gu; and all together — counted per group, whatever the order of the rows."""
+    rng = np.random.default_rng(3)
+    gas = _placebo(rng, 1_000, 1.0, 0.0)
+    electricity = _placebo(rng, 100, 1.0, 0.0).assign(carrier="electricity", meter_id=lambda f: "e" + f["meter_id"])
+    placebo = pd.concat([gas, electricity], ignore_index=True).sample(frac=1.0, random_state=1)  # groups interleaved
+    areas = {"ward": "ward_code", "gu": "gu_code"}
+    table = savings.aggregate_calibration(placebo, ["carrier", "method"], band="band", areas=areas).set_index("carrier")
+    for carrier, meters in placebo.groupby("carrier"):
+        n = len(meters)
+        draws = sum(n // size for size in [1, *(2 ** k for k in range(1, 20) if 8 * 2 ** k <= n)])
+        assert table.loc[carrier, "sums"] == draws + meters["ward_code"].nunique() + meters["gu_code"].nunique() + 1
+    again = savings.aggregate_calibration(placebo.sort_values("meter_id"), ["carrier", "method"], band="band", areas=areas)
+    pd.testing.assert_frame_equal(table.reset_index(), again, rtol=1e-9)
+
+
 def test_independent_errors_give_their_scale_and_no_correlation():
     rng = np.random.default_rng(16)
     table = savings.aggregate_calibration(_placebo(rng, 4_000, 0.6, 0.0), ["carrier", "method"], band="band").iloc[0]
