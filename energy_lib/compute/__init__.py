@@ -33,6 +33,8 @@ follow on the gathered per-meter rows.
 
 from __future__ import annotations
 
+import resource
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -123,6 +125,9 @@ class ComputeReport:
     readings: dict[str, int] = field(default_factory=dict)
     warnings: dict[str, int] = field(default_factory=dict)
     """Rows of the ``warnings`` table per code, most frequent first."""
+    peak_gib: dict[str, float] = field(default_factory=dict)
+    """[GiB] this process's peak resident memory so far at the end of each step (its own, not
+    its workers'): the step at which the peak grew."""
 
     def lines(self) -> list[str]:
         out = [f"annual analysis: reporting year from {self.reporting_start:%Y-%m}"]
@@ -133,6 +138,8 @@ class ComputeReport:
             out += [f"{'buckets':>17}: {self.buckets:>10,} of "
                     + ", ".join(f"{n:,} {kind}" for kind, n in self.readings.items()) + " readings; inside them "
                     + ", ".join(f"{k} {v:.1f} s" for k, v in self.bucket_seconds.items())]
+        if self.peak_gib:  # where the memory goes: the step at which the peak grew
+            out += [f"{'peak memory':>17}: " + ", ".join(f"{k} {v:.2f} GiB" for k, v in self.peak_gib.items())]
         if self.warnings:  # rows of the warnings table per code
             out += [f"{'warnings':>17}: " + ", ".join(f"{code} {n:,}" for code, n in self.warnings.items())]
         return out
@@ -451,16 +458,27 @@ def _rows_of(readings: pd.DataFrame, rows: pd.DataFrame, meters: pd.Index) -> pd
     return readings.iloc[rows.at[meters[0], "start"]:rows.at[meters[-1], "stop"]]
 
 
+def _peak_rss_gib() -> float:
+    """[GiB] this process's peak resident memory so far, from getrusage(2) (KiB on Linux, bytes on
+    macOS). Not the workers': a spawned worker's own peak counts its parent's pages copied by the
+    fork before its exec."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**30 if sys.platform == "darwin" else peak / 2**20
+
+
 class _Laps:
-    """Wall seconds per named step: ``lap(name)`` adds the time since the previous lap to ``name``."""
+    """Wall seconds per named step: ``lap(name)`` adds the time since the previous lap to ``name``
+    and notes the process's peak memory so far."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self.peak_gib: dict[str, float] = {}
         self._clock = time.perf_counter()
 
     def __call__(self, name: str) -> None:
         now = time.perf_counter()
         self.seconds[name] = self.seconds.get(name, 0.0) + now - self._clock
+        self.peak_gib[name] = _peak_rss_gib()
         self._clock = now
 
 
@@ -640,7 +658,7 @@ def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSet
             **{name: len(frame) for name, frame in evaluations.items()}}
     counts = warning_table["code"].value_counts(sort=True)
     return ComputeReport(reporting_start, rows, lap.seconds, inside, parts.buckets, dict(parts.rows),
-                         {str(code): int(n) for code, n in counts.items()})
+                         {str(code): int(n) for code, n in counts.items()}, lap.peak_gib)
 
 
 def _enrolled_meters(participation: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:

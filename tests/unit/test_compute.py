@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -169,6 +170,8 @@ def test_cli_compute_sets_the_reporting_year(demo, tmp_path):
     assert result.exit_code == 0, result.output
     assert "reporting year from 2024-01" in result.output
     assert "warnings: " in result.output and str(WarningCode.NO_DATA) in result.output  # counts per code
+    peaks = re.search(r"peak memory: read ([\d.]+) GiB, partition ([\d.]+) GiB, buckets ([\d.]+) GiB", result.output)
+    assert peaks and 0 < float(peaks[1]) <= float(peaks[2]) <= float(peaks[3]) < 8, result.output  # the step where it grew
     assert Store(tmp_path / "d").rows("savings") > 0
     baselines = Store(tmp_path / "d").read("baselines")
     annual = baselines[baselines["analysis"] == "annual"]
