@@ -771,28 +771,31 @@ def _period_degree_days(temp_c: np.ndarray, heating_bp: np.ndarray, cooling_bp: 
         return (np.maximum(np.nan_to_num(heating_bp)[:, None] - t, 0.0),
                 np.maximum(t - np.nan_to_num(cooling_bp)[:, None], 0.0), count)
     if not once_per_period:
-        t = np.where(valid, temp_c, 0.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            hdd = (np.maximum(np.nan_to_num(heating_bp)[:, None, None] - t, 0.0) * valid).sum(axis=2) / count
-            cdd = (np.maximum(t - np.nan_to_num(cooling_bp)[:, None, None], 0.0) * valid).sum(axis=2) / count
-        return hdd, cdd, count
+        return (_mean_degree_days(temp_c, np.nan_to_num(heating_bp)[:, None, None], heating=True),
+                _mean_degree_days(temp_c, np.nan_to_num(cooling_bp)[:, None, None], heating=False), count)
     meters, periods, depth = temp_c.shape
     distinct, row = _distinct_rows(temp_c.reshape(-1, depth))
     row = row.reshape(meters, periods)
 
-    def mean_degree_days(balance_point: np.ndarray, heating: bool) -> np.ndarray:
-        """The expressions above, on the distinct (period, balance point) pairs of the batch."""
+    def per_pair(balance_point: np.ndarray, heating: bool) -> np.ndarray:
+        """:func:`_mean_degree_days` of the distinct (period, balance point) pairs of the batch."""
         points, point = np.unique(np.nan_to_num(balance_point), return_inverse=True)
         pairs, pair = np.unique(row * len(points) + point.reshape(-1, 1), return_inverse=True)
-        temp = distinct[pairs // len(points)]
-        kept = ~np.isnan(temp)
-        t = np.where(kept, temp, 0.0)
-        b = points[pairs % len(points), None]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            values = (np.maximum(b - t if heating else t - b, 0.0) * kept).sum(axis=1) / kept.sum(axis=1)
+        values = _mean_degree_days(distinct[pairs // len(points)], points[pairs % len(points), None], heating=heating)
         return values[pair.reshape(meters, periods)]
 
-    return mean_degree_days(heating_bp, True), mean_degree_days(cooling_bp, False), count
+    return per_pair(heating_bp, True), per_pair(cooling_bp, False), count
+
+
+def _mean_degree_days(temp_c: np.ndarray, balance_point: np.ndarray, *, heating: bool) -> np.ndarray:
+    """Mean daily HDD (``heating``) or CDD over the kept (not NaN) days of the last axis of
+    ``temp_c`` [°C], at ``balance_point`` [°C] broadcast against it [°C·day per day]; NaN for a
+    period without a kept day."""
+    kept = ~np.isnan(temp_c)
+    t = np.where(kept, temp_c, 0.0)
+    degree_days = np.maximum(balance_point - t if heating else t - balance_point, 0.0) * kept
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return degree_days.sum(axis=-1) / kept.sum(axis=-1)
 
 
 def _slope(beta: np.ndarray) -> np.ndarray:
