@@ -95,7 +95,7 @@ class AuditResult:
 
 
 def attack(release: Release, hidden: np.ndarray, *, level: float,
-           rows: np.ndarray | None = None) -> AuditResult:
+           only: np.ndarray | None = None) -> AuditResult:
     """The attacker's interval for every protected number of every withheld primary row.
 
     Parameters
@@ -106,9 +106,11 @@ def attack(release: Release, hidden: np.ndarray, *, level: float,
         Per release row, whether it is withheld.
     level : float
         Protection level :math:`p` [fraction], e.g. 0.15.
-    rows : numpy.ndarray of bool, optional
-        Attack only the components that hold one of these rows' variables (the protection loop
-        re-audits only what its last complements changed); default every component.
+    only : numpy.ndarray of int, optional
+        Attack only these variables (positions in the release), in the components that hold them;
+        default every protected number. The protection loop attacks again only the numbers that
+        failed: withholding more rows only widens the attacker's intervals (the published values
+        of the new rows stay one feasible point), so a number once protected stays protected.
 
     Returns
     -------
@@ -128,8 +130,8 @@ def attack(release: Release, hidden: np.ndarray, *, level: float,
     a_hidden, rhs = a_hidden[used], rhs[used]
 
     is_target = (release.protected & (release.row_primary[release.variable_row] != "") & hidden_variable)[columns]
-    if rows is not None:
-        wanted = np.asarray(rows, bool)[release.variable_row[columns]]
+    if only is not None:
+        wanted = np.isin(columns, np.asarray(only, np.int64))
     else:
         wanted = np.ones(len(columns), bool)
     n_var, n_rel = len(columns), len(used)
@@ -144,7 +146,7 @@ def attack(release: Release, hidden: np.ndarray, *, level: float,
     for component in target_components:
         local = variables_by_component[component]
         local_relations = relations_by_component.get(component, np.array([], np.int64))
-        records.extend(_attack_component(release, columns[local], is_target[local],
+        records.extend(_attack_component(release, columns[local], (is_target & wanted)[local],
                                          a_hidden[local_relations][:, local], rhs[local_relations],
                                          used[local_relations], level))
     intervals = pd.DataFrame.from_records(
@@ -190,13 +192,13 @@ def _attack_component(release: Release, variables: np.ndarray, target: np.ndarra
     lower_bound = np.full(len(targets), np.nan)
     binding: dict[int, tuple] = {}
 
-    # Many at once: push every unproven target up (capped at its goal, which keeps the LP
-    # bounded), then down; each optimum proves the targets it reaches.
+    # Many at once: push every unproven target up, then down, each held at its goal (which keeps
+    # the LP bounded: a saving has no lower bound); each optimum proves the targets it reaches.
     for sense, goal, bound in ((1, up_goal_of, upper_bound), (-1, down_goal_of, lower_bound)):
         open_ = np.ones(len(targets), bool)
         while open_.any():
             chosen = targets[open_]
-            y = solver.solve(chosen, sense, cap=(centre[chosen] + level) if sense > 0 else None)
+            y = solver.solve(chosen, sense, limit=centre[chosen] + sense * level)
             if y is None:
                 break
             reached = (y[chosen] >= goal[chosen]) if sense > 0 else (y[chosen] <= goal[chosen])
@@ -248,7 +250,7 @@ class _Solver:
         lp.a_matrix_.value_ = csc.data
         self.highs.passModel(lp)
         self.cost = np.zeros(self.n)
-        self.capped = np.array([], np.int64)
+        self.limited = np.array([], np.int64)
 
     def _objective(self, columns: np.ndarray, sense: int) -> None:
         cost = np.zeros(self.n)
@@ -259,23 +261,28 @@ class _Solver:
         self.cost = cost
         self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize if sense > 0 else highspy.ObjSense.kMinimize)
 
-    def _cap(self, columns: np.ndarray, cap: float | None) -> None:
-        if len(self.capped):
-            self.highs.changeColsBounds(len(self.capped), self.capped.astype(np.int32),
-                                        np.where(np.isfinite(self.lower[self.capped]), self.lower[self.capped], -_INF),
-                                        np.full(len(self.capped), _INF))
-            self.capped = np.array([], np.int64)
-        if cap is not None and len(columns):
-            self.highs.changeColsBounds(len(columns), columns.astype(np.int32),
-                                        np.where(np.isfinite(self.lower[columns]), self.lower[columns], -_INF),
-                                        np.broadcast_to(np.asarray(cap, float), (len(columns),)).copy())
-            self.capped = columns
+    def _limit(self, columns: np.ndarray, sense: int, limit: np.ndarray | None) -> None:
+        """Bound ``columns`` at ``limit`` in the direction of ``sense`` (an upper bound going up, a
+        lower bound going down, never below the column's own); the last call's limits are lifted."""
+        if len(self.limited):
+            self.highs.changeColsBounds(len(self.limited), self.limited.astype(np.int32),
+                                        np.where(np.isfinite(self.lower[self.limited]), self.lower[self.limited], -_INF),
+                                        np.full(len(self.limited), _INF))
+            self.limited = np.array([], np.int64)
+        if limit is not None and len(columns):
+            lower = np.where(np.isfinite(self.lower[columns]), self.lower[columns], -_INF)
+            if sense > 0:
+                bounds = lower, np.asarray(limit, float)
+            else:
+                bounds = np.maximum(lower, limit), np.full(len(columns), _INF)
+            self.highs.changeColsBounds(len(columns), columns.astype(np.int32), *bounds)
+            self.limited = columns
 
-    def solve(self, columns: np.ndarray, sense: int, *, cap: np.ndarray | float | None = None) -> np.ndarray | None:
-        """A vertex optimising the sum of ``columns`` (up for ``sense`` 1, down for -1), or None
-        when there is no finite optimum."""
+    def solve(self, columns: np.ndarray, sense: int, *, limit: np.ndarray | None = None) -> np.ndarray | None:
+        """A vertex optimising the sum of ``columns`` (up for ``sense`` 1, down for -1), each held at
+        most (least) at ``limit`` when given, or None when there is no finite optimum."""
         self._objective(columns, sense)
-        self._cap(columns, cap)
+        self._limit(columns, sense, limit)
         self.highs.run()
         if self.highs.getModelStatus() not in _ENDED:
             # a numerical failure of the warm start: solve again from scratch

@@ -16,9 +16,10 @@
    A fast local pass runs first, relation by relation (Cox's conditions [1]_): no relation with
    a single withheld number, and within each relation enough capacity for every primary number.
    Then the audit runs on the whole release, and each number that still fails gets a complement in
-   a relation binding it (the LP's dual values say which); only the components that changed are
-   attacked again. Rows are only ever added, so it ends; it raises when a failure has no row left
-   to withhold, and never returns a release that fails. Last, complements that a reader can work
+   a relation binding it (the LP's dual values say which); only the numbers that failed are
+   attacked again (withholding more rows only widens the others' intervals). Rows are only ever
+   added, so it ends; it raises when a failure has no row left to withhold, and never returns a
+   release that fails. Last, complements that a reader can work
    out exactly anyway (alone in a relation) are published again: they protect nothing.
 
 References
@@ -109,10 +110,10 @@ def protect(release: Release, *, level: float, max_rounds: int = 200) -> Protect
     hidden = _local_pass(release, terms, primary.copy(), level)
     local_done = time.perf_counter()
     records: dict[int, tuple] = {}
-    changed: np.ndarray | None = None
+    again: np.ndarray | None = None
     failed_before: set[int] = set()
     for rounds in range(1, max_rounds + 1):
-        result = attack(release, hidden, level=level, rows=changed)
+        result = attack(release, hidden, level=level, only=again)
         records.update({int(v): r for v, r in zip(result.intervals["variable"], result.intervals.itertuples(index=False))})
         intervals = pd.DataFrame(list(records.values())) if records else result.intervals  # (then empty)
         failures = intervals[~intervals["ok"]]
@@ -129,9 +130,8 @@ def protect(release: Release, *, level: float, max_rounds: int = 200) -> Protect
         _LOG.info("audit round %d: %d number(s) recoverable, %d complement(s) added, %.1f s", rounds, len(failures),
                   int(complements.sum()), time.perf_counter() - started)
         hidden |= complements
-        # the components to attack again: those the new complements joined, which hold the failures
-        # (attack() picks a component by its primary numbers' rows: the failures' rows are needed)
-        changed = complements | np.isin(np.arange(release.n_rows), failures["row"].to_numpy())
+        # the numbers to attack again: the failures (more withheld rows only widen the others' intervals)
+        again = failures["variable"].to_numpy()
     else:
         raise ProtectionError(f"secondary suppression did not converge in {max_rounds} audit rounds")
     hidden = _publish_determined(release, hidden, primary)

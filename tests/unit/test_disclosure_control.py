@@ -402,3 +402,53 @@ def test_a_number_that_fails_twice_gets_a_complement_in_each_binding_relation(mo
     assert not any(first_stubborn)
     assert second_stubborn == [v in first for v in second] and any(second_stubborn)
     assert _recoverable(_independent_attack(release, result.hidden)).empty
+
+
+@settings(max_examples=12, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10_000), customers=st.integers(40, 300), dominant=st.integers(0, 3),
+       share=st.floats(0.05, 0.5))
+def test_withholding_more_never_narrows_an_interval_so_only_failures_are_attacked_again(seed, customers, dominant,
+                                                                                         share):
+    """Why the protection loop attacks only the numbers that failed: with more rows withheld, every
+    number the audit proved protected stays protected, and an exact bound only moves outwards.
+    ``only`` bounds the numbers asked for exactly as a whole attack does."""
+    release = _release(_city(seed, customers, 2, 3, 3, dominant), 2, 3, 3)
+    hidden = release.row_primary != ""
+    more = hidden | (np.random.default_rng(seed).random(release.n_rows) < share)
+    before = audit.attack(release, hidden, level=LEVEL).intervals.set_index("variable")
+    after = audit.attack(release, more, level=LEVEL).intervals.set_index("variable")
+    assert set(before.index) <= set(after.index)
+    after = after.loc[before.index]
+    assert (after["ok"] >= before["ok"]).all()
+    # a bound proven to reach the level is reported at the level, an exact one as it is
+    # (exact to the solver's tolerance)
+    size = before["value"].abs()
+    slack = audit.TOLERANCE * size
+    assert (after["upper"] >= np.minimum(before["upper"], before["value"] + LEVEL * size) - slack).all()
+    assert (after["lower"] <= np.maximum(before["lower"], before["value"] - LEVEL * size) + slack).all()
+    asked = after.index[::3].to_numpy()
+    again = audit.attack(release, more, level=LEVEL, only=asked).intervals.set_index("variable")
+    assert again.index.tolist() == sorted(asked)
+    pd.testing.assert_frame_equal(again.drop(columns="binding"), after.loc[sorted(asked)].drop(columns="binding"))
+
+
+def test_protected_savings_are_proven_without_one_lp_per_number(monkeypatch):
+    """A saving has no lower bound: pushing withheld savings down at once, each held at its goal,
+    proves them all in one LP (unheld, that LP had no optimum and every saving took one LP of its
+    own)."""
+    values = {"g1": 1000.0, "w1": -400.0, "w2": 600.0, "w3": 800.0, "w4": -200.0, "w5": 200.0}
+    cells = pd.DataFrame({"area": list(values), "savings": list(values.values()), "customers": 100,
+                          "primary": ["", "dominant_customer", "", "", "too_few_customers", "dominant_customer"],
+                          "locked": [True, False, False, False, False, False]})
+    cells["cost"] = cells["savings"].abs() + 1
+    builder = ReleaseBuilder()
+    builder.add_table(Table("savings", cells, ["area"], {"savings": -np.inf}, ("savings",)))
+    edges = pd.DataFrame({"child": ["w1", "w2", "w3", "w4", "w5"], "parent": "g1"})
+    builder.add_relations("area", sum_relations(cells, ["area"], "area", edges, table="savings", variables=["savings"]))
+    release = builder.build()
+    exact = []
+    solve_one = audit._Solver.solve_one
+    monkeypatch.setattr(audit._Solver, "solve_one", lambda self, *a: exact.append(a) or solve_one(self, *a))
+    result = audit.attack(release, release.row_primary != "", level=LEVEL)
+    assert result.passed and len(result.intervals) == 3 and exact == []
+    assert result.intervals["lower"].tolist() == pytest.approx([-460.0, -230.0, 170.0])
