@@ -18,7 +18,7 @@ def _slow_square(item: int, *, offset: int) -> int:
 
 @pytest.fixture(scope="module")
 def dask_engine():
-    with engines.engine_for("dask", workers=3) as engine:
+    with engines.engine_for("dask", workers=2) as engine:
         yield engine
 
 
@@ -28,7 +28,7 @@ def test_engines_give_results_in_the_items_order(dask_engine):
     with engines.LocalEngine(workers=2) as pool:
         assert list(pool.map(_slow_square, range(5), offset=1)) == expected
     assert list(dask_engine.map(_slow_square, range(5), offset=1)) == expected
-    assert len(dask_engine.client.scheduler_info()["workers"]) == 3
+    assert len(dask_engine.client.scheduler_info()["workers"]) == 2
 
 
 def test_an_unknown_engine_or_a_stray_scheduler_is_refused():
@@ -40,7 +40,7 @@ def test_an_unknown_engine_or_a_stray_scheduler_is_refused():
 
 def test_compute_by_buckets_on_workers_or_a_dask_cluster_equals_one_bucket_in_this_process(demo, tmp_path, dask_engine):
     """A small city computed whole in this process, in eight-odd buckets on two local worker
-    processes, and in the same buckets on a LocalCluster of three Dask workers: the same models
+    processes, and in the same buckets on a LocalCluster of two Dask workers: the same models
     selected and the same numbers (within 1e-9 relative) in every derived table."""
     whole, local, distributed = Store(tmp_path / "whole"), Store(tmp_path / "local"), Store(tmp_path / "dask")
     one = compute(demo["store"], whole, progress=False)
