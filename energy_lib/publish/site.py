@@ -313,6 +313,9 @@ def _execute(job: tuple[Page, str, str | None, str, str]) -> PageResult:
         parts["render"] = time.perf_counter() - rendering
     except Exception as error:  # a page's failure is reported, never stops the site
         message = f"{type(error).__name__}: {getattr(error, 'evalue', None) or error}"
+        # paths relative to the site: the index pages show the message, and the server's folders
+        # are not published (nor does a build elsewhere give another page)
+        message = message.replace(str(Path(site).resolve()) + "/", "")
         return PageResult(page.path, PageOutcome.FAILED, time.perf_counter() - started, message.splitlines()[0][:500], parts)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, "utf-8")

@@ -101,6 +101,8 @@ def test_a_failing_notebook_is_reported_and_the_rest_publish(site):
     assert not (site["site"] / "ko/dong/0000000000.html").exists()
     index = (site["site"] / "ko" / "index.html").read_text("utf-8")
     assert 'class="failed"' in index and "없는 동" in index
+    # the reason names the open data as the site holds it, not the server's folder
+    assert "areas in data," in failed["ko/dong/0000000000.html"] and str(site["site"]) not in index
     summary = json.loads((site["site"] / "build-summary.json").read_text("utf-8"))
     assert summary["failed"][0]["path"] == "ko/dong/0000000000.html"
     assert all((site["site"] / page.path).exists() for page in site["pages"])
