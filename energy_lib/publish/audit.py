@@ -229,7 +229,7 @@ class _Solver:
 
     def __init__(self, a: sp.csr_matrix, rhs: np.ndarray, lower: np.ndarray):
         self.n = a.shape[1]
-        self.lower = lower
+        self.lower = np.where(np.isfinite(lower), lower, -_INF)  # HiGHS's own infinity
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
         self.highs.setOptionValue("presolve", "off")
@@ -240,7 +240,7 @@ class _Solver:
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = self.n, a.shape[0]
         lp.col_cost_ = np.zeros(self.n)
-        lp.col_lower_ = np.where(np.isfinite(lower), lower, -_INF)
+        lp.col_lower_ = self.lower
         lp.col_upper_ = np.full(self.n, _INF)
         lp.row_lower_ = rhs
         lp.row_upper_ = rhs
@@ -265,12 +265,11 @@ class _Solver:
         """Bound ``columns`` at ``limit`` in the direction of ``sense`` (an upper bound going up, a
         lower bound going down, never below the column's own); the last call's limits are lifted."""
         if len(self.limited):
-            self.highs.changeColsBounds(len(self.limited), self.limited.astype(np.int32),
-                                        np.where(np.isfinite(self.lower[self.limited]), self.lower[self.limited], -_INF),
+            self.highs.changeColsBounds(len(self.limited), self.limited.astype(np.int32), self.lower[self.limited],
                                         np.full(len(self.limited), _INF))
             self.limited = np.array([], np.int64)
         if limit is not None and len(columns):
-            lower = np.where(np.isfinite(self.lower[columns]), self.lower[columns], -_INF)
+            lower = self.lower[columns]
             if sense > 0:
                 bounds = lower, np.asarray(limit, float)
             else:
