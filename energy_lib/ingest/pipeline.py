@@ -371,7 +371,7 @@ def _quarantine_rows(prepared: _Prepared, ingested_at: pd.Timestamp) -> pd.DataF
     raw_positions = row_index.reindex(source_rows).to_numpy()
     columns = summary["column"].to_numpy(dtype=object)
     if "source_column" in records:  # wide files: the cell's column unless a field was named
-        cell = records["source_column"].to_numpy(dtype=object)[positions]
+        cell = records["source_column"].iloc[positions].to_numpy(dtype=object)
         columns = np.where(pd.isna(columns), cell, columns)
     personal = {prepared.headers[f] for f in prepared.fmt.personal_fields if f in prepared.headers}
     frame = pd.DataFrame({
@@ -426,9 +426,9 @@ def _pseudonyms(records: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
     record has no customer number or site key."""
     for column in ("meter_id", "site_id"):
         if column in records:
-            ids = records[column].to_numpy(dtype=object)[positions]
+            ids = records[column].iloc[positions].to_numpy(dtype=object)  # the few quarantined, not every row
             if "account" in records:  # no customer number, no pseudonym (a hash of nothing)
-                account = records["account"].to_numpy(dtype=object)[positions]
+                account = records["account"].iloc[positions].to_numpy(dtype=object)
                 ids = np.where(pd.Series(account, dtype=object).fillna("").astype(str).str.len().to_numpy() > 0,
                                ids, None)
             return ids

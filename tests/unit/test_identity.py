@@ -83,3 +83,32 @@ def test_rekey_moves_ids_as_the_extended_ring_computes_them(monkeypatch):
     after = pseudonyms("meter", numbers)
     assert moved["meter_id"].to_pylist() == [after[0], after[1], None, "AMI-005"]  # others left alone
     assert after[0] != before[0]
+
+
+def test_ids_looked_up_from_the_memo_equal_the_ids_hashed_afresh(monkeypatch):
+    """A utility's second file gets its ids from the memo: the same ids as hashing every value,
+    for customers seen before, new ones, repeats and missing numbers, also when the memo fills."""
+    import numpy as np
+
+    def fresh(provider, carrier, numbers):
+        joined = pa.array((provider + "|" + carrier + "|" + numbers).array)
+        return pd.Series(identity._apply(joined, "m-", identity._kind_keys("meter", keys.ring())), dtype="str")
+
+    rng = np.random.default_rng(7)
+    monkeypatch.setattr(identity, "_MEMO", identity._Memo())
+    monkeypatch.setattr(identity, "_MEMO_MIN_ROWS", 50)
+    for size in (2_000, 3_000, 50):  # the second call meets old and new customers, the third a full memo
+        numbers = pd.Series([f"{n:010d}" for n in rng.integers(0, 4_000, size)], dtype="str")
+        numbers.iloc[::97] = None
+        provider, carrier = (pd.Series([v] * size, dtype="str") for v in ("kepco", "electricity"))
+        got = pseudonyms("meter", provider, carrier, numbers)
+        pd.testing.assert_series_equal(got, fresh(provider, carrier, numbers), check_names=False)
+        assert got.isna().sum() == numbers.isna().sum()
+        if size == 3_000:  # the memo is full: the next new customer starts it again
+            monkeypatch.setattr(identity, "_MEMO_ROWS", identity._MEMO._rows)
+    assert identity._MEMO._rows <= 50  # it did start again
+    gas = pseudonyms("meter", provider, pd.Series(["gas"] * 50, dtype="str"), numbers)
+    assert not (gas.dropna() == got.dropna()).any()  # another carrier is another group of the memo
+    remembered = identity._MEMO._rows
+    pseudonyms("meter", provider[:49], carrier[:49], pd.Series([f"{n:09d}x" for n in range(49)], dtype="str"))
+    assert identity._MEMO._rows == remembered  # a few numbers (an app's household) are not remembered
