@@ -59,7 +59,7 @@ from energy_lib.core import units, weather
 from energy_lib.core.scratch import scratch_folder
 from energy_lib.core.status import MESSAGES, SEVERITY, Sufficiency, WarningCode
 from energy_lib.core.tables import TABLES
-from energy_lib.store import NothingToCompute, Store
+from energy_lib.store import NothingToCompute, Store, Writer
 
 __all__ = ["ComputeSettings", "ComputeReport", "compute", "caltrack_analysis", "towt_analysis",
            "savings_by_group", "calibrate", "mark_totals", "carbon_point_table", "default_reporting_start",
@@ -618,13 +618,14 @@ def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSet
 
     def evaluate() -> dict[str, pd.DataFrame]:
         use = evaluation.MonthlyUse.combine(uses, evaluation.meters_of(store, evaluation.ENERGY_CARRIERS))
-        uses.clear()
         return evaluation.evaluate_all(store, use=use, threads=workers)
 
-    def sort_carbon() -> pa.Table:
-        """The buckets' Carbon Point rows by meter and half-year (Arrow's ``sort_by``, a column at a
-        time: each bucket's column is let go once sorted, so the table is not held twice; Arrow
-        sorts and takes without the GIL). The :data:`_CODED` columns stay codes."""
+    def sort_carbon(writer: Writer) -> int:
+        """Write the buckets' Carbon Point rows by meter and half-year; the number of rows.
+
+        Arrow's ``sort_by`` a column at a time (each bucket's column let go once sorted, so the
+        table is not held twice; Arrow sorts and takes without the GIL), then written in slices
+        whose :data:`_CODED` columns go back to text one slice at a time."""
         table = pa.concat_tables(carbons)
         carbons.clear()
         order = pc.sort_indices(table, [("meter_id", "ascending"), ("half_year", "ascending")])
@@ -632,46 +633,63 @@ def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSet
         del table
         for i in range(len(columns)):
             columns[i] = columns[i].take(order)
-        return pa.Table.from_arrays(columns, schema=schema)
+        table = pa.Table.from_arrays(columns, schema=schema)
+        del columns
+        text = TABLES["carbon_point"].arrow_schema()
+        writer.rewrite("carbon_point", (table.slice(start, _CARBON_SLICE).cast(text)
+                                        for start in range(0, max(table.num_rows, 1), _CARBON_SLICE)))
+        return table.num_rows
 
-    # the programme evaluations (one thread per worker) and the sort of the Carbon Point table
-    # overlap the city's sums in this thread
-    with ThreadPoolExecutor(2) as background:
+    # every derived table is written as soon as it is final and let go (the commit at the end
+    # makes them visible together); the programme evaluations (one thread per worker) and the
+    # Carbon Point table overlap the city's sums in this thread
+    rows: dict[str, int] = {}
+    with derived.writer() as writer, ThreadPoolExecutor(2) as background:
         evaluating = background.submit(evaluate)
-        sorting = background.submit(sort_carbon)
-        baseline_table = pd.concat(baselines, ignore_index=True).sort_values(["analysis", "meter_id", "method"],
-                                                                             kind="stable", ignore_index=True)
-        savings_table = _with_sites(pd.concat(results, ignore_index=True), sites).sort_values(
-            ["analysis", "meter_id", "method"], kind="stable", ignore_index=True)
-        del baselines, results
+        sorting = background.submit(sort_carbon, writer)
+        # each list is let go before the sort copies its concatenation: two copies held, not three
+        baseline_table = pd.concat(baselines, ignore_index=True)
+        baselines.clear()
+        baseline_table = baseline_table.sort_values(["analysis", "meter_id", "method"], kind="stable", ignore_index=True)
         warned = [w for w in warned if w is not None]
         warning_table = (pd.concat(warned, ignore_index=True).sort_values(
             ["analysis", "meter_id", "method", "code"], kind="stable", ignore_index=True) if warned
             else warnings_table(baseline_table))
         del warned
+        _write(writer, rows, "baselines", baseline_table)
+        _write(writer, rows, "warnings", warning_table)
+        del baseline_table
+        savings_table = pd.concat(results, ignore_index=True)
+        results.clear()
+        savings_table = _with_sites(savings_table, sites).sort_values(["analysis", "meter_id", "method"], kind="stable",
+                                                                      ignore_index=True)
         savings_table = mark_totals(savings_table, enrolled, reporting_start, baseline_days=settings.baseline_days)
-        calibration = calibrate(savings_table, participation["site_id"])
-        groups = savings_by_group(savings_table)
-        carbon = sorting.result()
+        _write(writer, rows, "band_calibration", calibrate(savings_table, participation["site_id"]))
+        _write(writer, rows, "savings_by_group", savings_by_group(savings_table))
+        _write(writer, rows, "savings", savings_table)
+        del savings_table
+        rows["carbon_point"] = sorting.result()
         lap("aggregate")
-        evaluations = evaluating.result()
+        for name, frame in evaluating.result().items():
+            _write(writer, rows, name, frame if len(frame) else TABLES[name].empty())
         lap("evaluation")
-    with derived.writer() as writer:
-        writer.replace("baselines", baseline_table)
-        writer.replace("warnings", warning_table)
-        writer.replace("savings", savings_table)
-        writer.replace("savings_by_group", groups)
-        writer.replace("band_calibration", calibration)
-        writer.replace("carbon_point", carbon.cast(TABLES["carbon_point"].arrow_schema()))  # codes back to text
-        for name, frame in evaluations.items():
-            writer.replace(name, frame if len(frame) else TABLES[name].empty())
     lap("write")
-    rows = {"baselines": len(baseline_table), "warnings": len(warning_table), "savings": len(savings_table), "savings_by_group": len(groups),
-            "band_calibration": len(calibration), "carbon_point": carbon.num_rows,
-            **{name: len(frame) for name, frame in evaluations.items()}}
+    rows = {name: rows[name] for name in _ORDER if name in rows} | rows  # the report's usual order
     counts = warning_table["code"].value_counts(sort=True)
     return ComputeReport(reporting_start, rows, lap.seconds, inside, parts.buckets, dict(parts.rows),
                          {str(code): int(n) for code, n in counts.items()}, lap.peak_gib)
+
+
+_CARBON_SLICE = 2_000_000
+"""Carbon Point rows turned back to text and written at a time (about 0.1 GiB of text)."""
+
+_ORDER = ("baselines", "warnings", "savings", "savings_by_group", "band_calibration", "carbon_point")
+
+
+def _write(writer: Writer, rows: dict[str, int], name: str, frame: pd.DataFrame) -> None:
+    """Write derived table ``name`` now (committed with the others) and count its rows."""
+    writer.replace(name, frame)
+    rows[name] = len(frame)
 
 
 def _enrolled_meters(participation: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:

@@ -168,15 +168,21 @@ class MonthlyUse:
         return cls(per_day, pd.DataFrame({"meter_id": np.asarray(meter_ids, dtype=object)}), _month_range(first, width))
 
     @classmethod
-    def combine(cls, blocks: Sequence[MonthlyUse], meters: pd.DataFrame) -> MonthlyUse:
+    def combine(cls, blocks: list[MonthlyUse], meters: pd.DataFrame) -> MonthlyUse:
         """One matrix with the rows of ``meters`` (``_METERS``' columns) from blocks of other
-        meters (:meth:`of_readings` of buckets of meters); NaN for meters in no block."""
-        blocks = [b for b in blocks if len(b.meters)]
-        first = min((_month_number(b.months[0]) for b in blocks), default=360)
-        last = max((_month_number(b.months[-1]) for b in blocks), default=360)
+        meters (:meth:`of_readings` of buckets of meters); NaN for meters in no block.
+
+        ``blocks`` is emptied: each block is let go once copied, so the city's blocks and its
+        matrix (about 0.6 GiB each) are not held at once to the end.
+        """
+        first = min((_month_number(b.months[0]) for b in blocks if len(b.meters)), default=360)
+        last = max((_month_number(b.months[-1]) for b in blocks if len(b.meters)), default=360)
         values = np.full((len(meters), last - first + 1), np.nan)
         index = pd.Index(meters["meter_id"])
-        for block in blocks:  # a few dozen buckets
+        while blocks:  # a few dozen buckets, in any order: their meters differ
+            block = blocks.pop()
+            if not len(block.meters):
+                continue
             rows = index.get_indexer(block.meters["meter_id"])
             offset = _month_number(block.months[0]) - first
             values[rows[rows >= 0], offset:offset + len(block.months)] = block.values[rows >= 0]

@@ -381,7 +381,7 @@ class Writer:
     def __init__(self, store: Store):
         self.store = store
         self._append: dict[str, list[pd.DataFrame | pa.Table]] = {}
-        self._replace: dict[str, pd.DataFrame | pa.Table] = {}
+        self._replace: dict[str, Part] = {}
         self._rewritten: dict[str, list[Part]] = {}
 
     def append(self, name: str, frame: pd.DataFrame | pa.Table) -> None:
@@ -393,12 +393,16 @@ class Writer:
             self._append.setdefault(name, []).append(frame)
 
     def replace(self, name: str, frame: pd.DataFrame | pa.Table) -> None:
-        """Stage the whole new content of dimension or derived table ``name``."""
+        """Stage the whole new content of dimension or derived table ``name``.
+
+        The part is written at once (none is visible before the commit), so the caller can let
+        ``frame`` go: a long job that replaces several large tables holds one at a time.
+        """
         if table(name).kind == "fact":
             raise ValueError(f"{name} is a fact table: append to it, do not replace it")
         if name in self._append:
             raise ValueError(f"{name} already has rows appended in this commit")
-        self._replace[name] = frame
+        self._replace[name] = self.store._write_part(name, frame, self._generation())
 
     def rewrite(self, name: str, tables: Iterable[pa.Table]) -> None:
         """Replace every part of table ``name``, fact tables too, with ``tables`` (one part each).
@@ -409,8 +413,12 @@ class Writer:
         """
         if name in self._append or name in self._replace or name in self._rewritten:
             raise ValueError(f"{name} is already being changed in this commit")
-        generation = int(self.store._manifest()["generation"]) + 1
+        generation = self._generation()
         self._rewritten[name] = [self.store._write_part(name, t, generation) for t in tables]
+
+    def _generation(self) -> int:
+        """The generation this commit will have (the manifest cannot change under the lock)."""
+        return int(self.store._manifest()["generation"]) + 1
 
     def _commit(self) -> None:
         if not self._append and not self._replace and not self._rewritten:
@@ -420,9 +428,8 @@ class Writer:
         generation = int(manifest["generation"]) + 1
         tables = {k: list(v) for k, v in manifest["tables"].items()}
         superseded: list[str] = []
-        for name, frame in self._replace.items():
+        for name, part in self._replace.items():
             superseded += [p["file"] for p in tables.get(name, [])]
-            part = store._write_part(name, frame, generation)
             tables[name] = [part.to_json()] if part.rows else []
         for name, parts in self._rewritten.items():
             superseded += [p["file"] for p in tables.get(name, [])]

@@ -251,6 +251,7 @@ def test_monthly_use_from_buckets_of_meters_is_the_whole_citys(demo):
     bucket = pd.util.hash_array(readings["meter_id"].to_numpy(dtype=object)) % 3
     blocks = [ev.MonthlyUse.of_readings(readings[bucket == b], ev.ENERGY_CARRIERS) for b in range(3)]
     combined = ev.MonthlyUse.combine(blocks, ev.meters_of(store, ev.ENERGY_CARRIERS))
+    assert blocks == []  # each block let go once copied
     assert combined.months.equals(whole.months) and combined.meters.equals(whole.meters)
     np.testing.assert_allclose(combined.values, whole.values, rtol=1e-12)
     # one bill, by hand: read in March, 31 days of use

@@ -69,6 +69,28 @@ def test_error_inside_writer_commits_nothing(tmp_path):
     assert store.rows("weather") == 0 and store.generation == 0
 
 
+def test_a_replaced_table_is_written_at_once_but_seen_only_after_the_commit(tmp_path):
+    """A long job (energy compute) writes each derived table as soon as it is final and lets it
+    go; readers see none of them before the commit, and a failure leaves no part behind."""
+    from energy_lib.ingest.pipeline import ensure_reference
+
+    store = Store(tmp_path)
+    ensure_reference(store)
+    wards, parts = store.read("wards"), set((tmp_path / "wards").iterdir())
+    generation = store.generation
+    with pytest.raises(RuntimeError):
+        with store.writer() as writer:
+            writer.replace("wards", wards.iloc[:10])
+            assert len(set((tmp_path / "wards").iterdir()) - parts) == 1  # on disk already
+            assert len(Store(tmp_path).read("wards")) == len(wards) > 10  # but not seen
+            raise RuntimeError("bug")
+    assert set((tmp_path / "wards").iterdir()) == parts and store.generation == generation
+    with store.writer() as writer:
+        writer.replace("wards", wards.iloc[:10])
+        assert len(Store(tmp_path).read("wards")) == len(wards)
+    assert len(store.read("wards")) == 10 and store.generation == generation + 1
+
+
 def test_dimension_and_fact_rules(tmp_path):
     store = Store(tmp_path)
     with pytest.raises(ValueError, match="fact table"):
