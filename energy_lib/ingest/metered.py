@@ -180,12 +180,14 @@ def stage(records: pd.DataFrame, issues: Issues, headers: dict[str, str], target
     if live.empty:
         return 0
     meter_ids = arrow_strings(live["meter_id"])
+    # a meter id names its carrier, so only the parts of the records' carriers can hold it; the
+    # parts are kept in memory between files (Store.read_parts): this runs under the store's lock
+    carriers = set(live["carrier"].unique()) if target is READINGS else None
+    stored = store.read_parts("meters", store.files("meters", carriers=carriers), ["meter_id", "site_id"])
     with contextlib.closing(duckdb_cursor()) as con:
         con.register("live", pa.table({"row": np.arange(len(live)), "meter_id": meter_ids}))
-        found = con.sql(f"""
-            SELECT l.row, m.site_id
-            FROM live l JOIN {store.relation_sql("meters")} m USING (meter_id)
-        """).to_arrow_table()
+        con.register("stored", stored)
+        found = con.sql("SELECT l.row, m.site_id FROM live l JOIN stored m USING (meter_id)").to_arrow_table()
     rows = found["row"].to_numpy()
     known = np.zeros(len(live), dtype=bool)
     known[rows] = True

@@ -53,6 +53,7 @@ _READERS = "_readers"  # readers hold it shared; part files are deleted only whi
 _FORMAT = 1
 # Part metadata kept in the manifest so that readers can skip parts by time range and carrier.
 _TIME_COLUMNS = ("period_start", "date", "enrolled_on")
+_PART_CACHE: dict[tuple, dict[tuple, pa.Table]] = {}  # Store.read_parts: per process, by store, table, columns
 # Compaction: when a fact table has more than _MAX_SMALL_PARTS parts of fewer than _SMALL_PART rows
 # (one per small file ingested), a commit merges them into one, so reads stay fast.
 _SMALL_PART = 200_000
@@ -232,6 +233,28 @@ class Store:
                 return frame[columns] if columns else frame
             data = pq.ParquetDataset([str(f) for f in files], schema=spec.arrow_schema()).read(columns=columns)
         return data.to_pandas()
+
+    def read_parts(self, name: str, files: list[Path], columns: list[str]) -> pa.Table:
+        """``columns`` of the part files ``files`` of table ``name``, each file read once per
+        process.
+
+        A part file never changes once written (a change writes new parts), so a process that
+        looks the same table up at every commit, such as an ingest worker and the stored meters,
+        reads only the parts it has not read before. The process keeps the parts of the last call
+        for each table and set of columns, and nothing else.
+        """
+        spec = table(name)
+        schema = pa.schema([spec.arrow_schema().field(c) for c in columns])
+        key = (str(self.root.resolve()), name, tuple(columns))
+        before = _PART_CACHE.get(key, {})
+        now = {}
+        for file in files:
+            stat = file.stat()
+            signature = (str(file), stat.st_mtime_ns, stat.st_size)
+            part = before.get(signature)
+            now[signature] = pq.read_table(file, columns=columns, schema=schema) if part is None else part
+        _PART_CACHE[key] = now
+        return pa.concat_tables(now.values()) if now else schema.empty_table()
 
     def foreign_files(self) -> list[Path]:
         """Entries of the store directory that the store did not write (hidden files aside)."""

@@ -4,6 +4,7 @@ import threading
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from energy_lib import store as store_module
@@ -172,3 +173,32 @@ def test_readers_never_fail_while_a_writer_compacts(tmp_path, monkeypatch):
             thread.join(timeout=60)
     assert failures == [] and counts and all(n % 2 == 0 and 2 <= n <= 2 * (commits + 1) for n in counts)
     assert store.rows("weather") == 2 * (commits + 1)
+
+
+def test_read_parts_reads_each_part_once_and_follows_the_committed_parts(tmp_path, monkeypatch):
+    """An ingest worker looks the stored meters up at every commit: a part file never changes,
+    so only new parts are read; parts merged away by compaction are dropped."""
+    store = Store(tmp_path)
+    reads = []
+    real = store_module.pq.read_table
+    monkeypatch.setattr(store_module.pq, "read_table",  # count read_parts' reads, not the compaction's
+                        lambda f, **kw: (kw.get("columns") and reads.append(f)) or real(f, **kw))
+
+    def meters(i: int) -> pd.DataFrame:
+        return pd.DataFrame({"meter_id": [f"m-{i}"], "site_id": [f"s-{i}"], "carrier": "gas", "provider": "x",
+                             "source_file": "f.csv"})
+
+    for i in range(3):
+        store.commit(append={"meters": meters(i)})
+        got = store.read_parts("meters", store.files("meters"), ["meter_id", "site_id"])
+        assert got.to_pandas()["meter_id"].tolist() == [f"m-{j}" for j in range(i + 1)]
+        assert len(reads) == i + 1  # the new part only
+    for i in range(3, 1 + store_module._MAX_SMALL_PARTS):  # one more small part than allowed: merged into one
+        store.commit(append={"meters": meters(i)})
+    files = store.files("meters")
+    assert len(files) == 1
+    got = store.read_parts("meters", files, ["meter_id", "site_id"])
+    assert len(reads) == 4  # the merged part
+    assert [len(parts) for key, parts in store_module._PART_CACHE.items() if key[0] == str(tmp_path.resolve())] == [1]
+    assert got.equals(pa.Table.from_pandas(store.read("meters")[["meter_id", "site_id"]], preserve_index=False,
+                                           schema=got.schema))
