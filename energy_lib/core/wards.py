@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from energy_lib.core import configuration
-from energy_lib.core.vectors import map_values
+from energy_lib.core.vectors import group_ids, map_values
 
 __all__ = [
     "wards",
@@ -187,10 +187,19 @@ def place_by_legal_dong(legal_code: pd.Series, bun: pd.Series, ji: pd.Series,
     Notes
     -----
     A legal dong covered by one ward places exactly. Otherwise the parcel table decides; without
-    a match, :data:`ALLOCATION_RULE` picks one of the candidates.
+    a match, :data:`ALLOCATION_RULE` picks one of the candidates. Each distinct lot is placed once
+    (a year of monthly building data names each lot twelve times) and its placement repeated.
     """
     keys = pd.DataFrame({"legal_code": legal_code.to_numpy(), "bun": bun.to_numpy(),
                          "ji": ji.to_numpy()}, index=legal_code.index)
+    lot = group_ids(keys["legal_code"], keys["bun"], keys["ji"])
+    first = np.unique(lot, return_index=True)[1]  # the first row of each lot (codes 0…k−1)
+    placed = _place_lots(keys.iloc[first], links, parcels)
+    return placed.iloc[lot].set_axis(keys.index)
+
+
+def _place_lots(keys: pd.DataFrame, links: pd.DataFrame, parcels: pd.DataFrame | None) -> pd.DataFrame:
+    """:func:`place_by_legal_dong` of distinct lots (``legal_code``, ``bun``, ``ji``)."""
     candidates = (links.sort_values("ward_code").groupby("legal_code")["ward_code"]
                   .agg(list).rename("candidates"))
     out = keys.join(candidates, on="legal_code")

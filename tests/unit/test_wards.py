@@ -72,3 +72,20 @@ def test_allocation_is_deterministic_and_spreads_buildings():
     counts = first["ward_code"].value_counts()
     assert len(counts) == links.loc[links["legal_code"] == split, "ward_code"].nunique()
     assert counts.min() > n / len(counts) / 2
+
+
+def test_a_lot_named_in_many_rows_is_placed_as_when_named_once():
+    """Each distinct lot is placed once and its placement repeated (a year of monthly building
+    data names each lot twelve times): the same rows, index and notes as lot by lot."""
+    links = wards.legal_dongs()
+    split = links[links["n_wards"] >= 3]["legal_code"].iloc[0]
+    single = links[links["n_wards"] == 1]["legal_code"].iloc[0]
+    codes = pd.Series([split, single, split, None, "2911099999"] * 12, dtype="str")
+    bun = pd.Series(["7", "1", "8", "1", "1"] * 12, dtype="str")
+    ji = pd.Series(["0"] * 60, dtype="str")
+    index = pd.Index(range(100, 160))
+    placed = wards.place_by_legal_dong(codes.set_axis(index), bun.set_axis(index), ji.set_axis(index), links)
+    assert placed.index.equals(index)
+    for row in range(60):
+        once = wards.place_by_legal_dong(codes[row:row + 1], bun[row:row + 1], ji[row:row + 1], links)
+        assert placed.iloc[row].fillna("-").tolist() == once.iloc[0].fillna("-").tolist()
