@@ -637,13 +637,13 @@ def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSet
         del columns
         text = TABLES["carbon_point"].arrow_schema()
         writer.rewrite("carbon_point", (table.slice(start, _CARBON_SLICE).cast(text)
-                                        for start in range(0, max(table.num_rows, 1), _CARBON_SLICE)))
+                                        for start in range(0, table.num_rows, _CARBON_SLICE)))
         return table.num_rows
 
     # every derived table is written as soon as it is final and let go (the commit at the end
     # makes them visible together); the programme evaluations (one thread per worker) and the
     # Carbon Point table overlap the city's sums in this thread
-    rows: dict[str, int] = {}
+    rows: dict[str, int] = dict.fromkeys(_ORDER, 0)  # the report lists the tables in this order
     with derived.writer() as writer, ThreadPoolExecutor(2) as background:
         evaluating = background.submit(evaluate)
         sorting = background.submit(sort_carbon, writer)
@@ -674,7 +674,6 @@ def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSet
             _write(writer, rows, name, frame if len(frame) else TABLES[name].empty())
         lap("evaluation")
     lap("write")
-    rows = {name: rows[name] for name in _ORDER if name in rows} | rows  # the report's usual order
     counts = warning_table["code"].value_counts(sort=True)
     return ComputeReport(reporting_start, rows, lap.seconds, inside, parts.buckets, dict(parts.rows),
                          {str(code): int(n) for code, n in counts.items()}, lap.peak_gib)

@@ -81,7 +81,7 @@ class _Memo:
         values not seen before under the same ``kind``, ``chain`` and ``lead`` (the leading
         parts joined, each followed by ``|``)."""
         group = (kind, tuple(chain), lead)
-        known, ids = self._groups.get(group, (pa.array([], pa.string()), pa.array([], pa.string())))
+        known, ids = self._groups.get(group, (_NO_TEXT, _NO_TEXT))
         where = pc.index_in(values, value_set=known).cast(pa.int64())
         missing = pc.and_(pc.is_null(where), pc.is_valid(values))
         if pc.any(missing).as_py():
@@ -89,7 +89,7 @@ class _Memo:
             if self._rows + len(fresh) > _MEMO_ROWS:  # full: start again from this call's values
                 self._groups.clear()
                 self._rows = 0
-                known, ids = pa.array([], pa.string()), pa.array([], pa.string())
+                known, ids = _NO_TEXT, _NO_TEXT
                 where, fresh = pa.nulls(len(values), pa.int64()), pc.unique(pc.drop_null(values))
             hashed = pa.array([prefix + h for h in _chain([lead + v for v in fresh.to_pylist()], chain)], pa.string())
             # the fresh values go after the known ones: look them up among themselves, not again
@@ -104,6 +104,7 @@ class _Memo:
 _MEMO_ROWS = 4_000_000  # ids remembered per process: a city's meters of three carriers, ~160 MB
 _MEMO_MIN_ROWS = 10_000  # fewer values (an app's one household) are hashed and not remembered
 _MEMO = _Memo()
+_NO_TEXT = pa.array([], pa.string())
 
 
 def pseudonyms(kind: str, *parts: pd.Series) -> pd.Series:
@@ -135,10 +136,11 @@ def pseudonyms(kind: str, *parts: pd.Series) -> pd.Series:
     prefix = f"{kind[0]}-"
     last = arrow_strings(parts[-1])
     lead = [arrow_strings(p) for p in parts[:-1]]
-    leads = pc.unique(pc.binary_join_element_wise(*lead, "", "|")) if lead else pa.array([""])
-    if len(last) >= _MEMO_MIN_ROWS and len(leads) == 1 and leads[0].is_valid:  # a utility's file
-        ids = _MEMO.ids(last, leads[0].as_py(), prefix, chain, kind)
-        return pd.Series(ids.to_pandas().array, index=parts[0].index, dtype="str")  # no Python strings
+    if len(last) >= _MEMO_MIN_ROWS:
+        leads = pc.unique(pc.binary_join_element_wise(*lead, "", "|")) if lead else pa.array([""])
+        if len(leads) == 1 and leads[0].is_valid:  # one provider and carrier: a utility's file
+            ids = _MEMO.ids(last, leads[0].as_py(), prefix, chain, kind)
+            return pd.Series(ids.to_pandas().array, index=parts[0].index, dtype="str")  # no Python strings
     joined = pc.binary_join_element_wise(*lead, last, "|") if lead else last
     return pd.Series(_apply(joined, prefix, chain), index=parts[0].index, dtype="str")
 

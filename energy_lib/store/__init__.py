@@ -440,15 +440,15 @@ class Writer:
         self._rewritten[name] = [self.store._write_part(name, t, generation) for t in tables]
 
     def _generation(self) -> int:
-        """The generation this commit will have (the manifest cannot change under the lock)."""
-        return int(self.store._manifest()["generation"]) + 1
+        """The generation this commit will have (the committed manifest cannot change under the lock)."""
+        return int(self.store._committed()["generation"]) + 1
 
     def _commit(self) -> None:
         if not self._append and not self._replace and not self._rewritten:
             return
         store = self.store
         manifest = store._committed()
-        generation = int(manifest["generation"]) + 1
+        generation = self._generation()
         tables = {k: list(v) for k, v in manifest["tables"].items()}
         superseded: list[str] = []
         for name, part in self._replace.items():
