@@ -59,6 +59,7 @@ from energy_lib.core import units, weather
 from energy_lib.core.scratch import scratch_folder
 from energy_lib.core.status import MESSAGES, SEVERITY, Sufficiency, WarningCode
 from energy_lib.core.tables import TABLES
+from energy_lib.core.vectors import arrow_strings, is_in
 from energy_lib.store import NothingToCompute, Store, Writer
 
 __all__ = ["ComputeSettings", "ComputeReport", "compute", "caltrack_analysis", "towt_analysis",
@@ -460,9 +461,12 @@ def _chunks(meter_ids: pd.Index, size: int):
 def _meter_rows(readings: pd.DataFrame) -> pd.DataFrame:
     """Per meter of ``readings`` (grouped by meter), in their order: its first row and the row
     after its last (``start``, ``stop``)."""
-    ids = readings["meter_id"].to_numpy()
-    start = np.flatnonzero(np.concatenate([[True], ids[1:] != ids[:-1]])) if len(ids) else np.zeros(0, np.int64)
-    return pd.DataFrame({"start": start, "stop": np.append(start[1:], len(ids))}, index=ids[start])
+    ids = arrow_strings(readings["meter_id"])
+    change = np.ones(len(ids), dtype=bool)  # neighbours compared in Arrow: no Python strings
+    change[1:] = pc.not_equal(ids[1:], ids[:-1]).to_numpy(zero_copy_only=False)
+    start = np.flatnonzero(change)
+    return pd.DataFrame({"start": start, "stop": np.append(start[1:], len(ids))},
+                        index=pd.Index(ids.take(start).to_pandas(), dtype="str"))
 
 
 def _rows_of(readings: pd.DataFrame, rows: pd.DataFrame, meters: pd.Index) -> pd.DataFrame:
@@ -709,28 +713,37 @@ def _caltrack_jobs(bills: pd.DataFrame, interval: pd.DataFrame, enrolled: pd.Dat
     carriers (billing model) and interval meters (daily model), and each programme's participants
     among the meters (:func:`_enrolled_meters`). The edges follow the readings' order of meters.
 
-    A carrier's bills are copied once, with only the columns a baseline reads: copies of a bucket's
-    text columns are much of its cost."""
+    A carrier's bills are a slice of the bucket's (:func:`_rows_where`), with only the columns a
+    baseline reads: copies of a bucket's text columns are much of its cost."""
     jobs = []
     codes, carriers = pd.factorize(bills["carrier"], sort=True)
     columns = ["meter_id", "resolution", "period_start", "period_end", "value_canonical"]
-    by_carrier = {carrier: bills[columns].take(np.flatnonzero(codes == code))
+    by_carrier = {carrier: _rows_where(bills[columns], codes == code)
                   for code, carrier in enumerate(carriers) if carrier in MODELLED_CARRIERS}
     for carrier, rows in by_carrier.items():
         meters = pd.Index(rows["meter_id"].unique())
         jobs.append(("annual", "billing", carrier, pd.Series(reporting_start, index=meters), rows, "month"))
-    for carrier, rows in interval.groupby("carrier", sort=True):
+    for carrier, rows in interval.groupby("carrier", sort=True, observed=True):
         meters = pd.Index(rows["meter_id"].unique())
         jobs.append(("annual", "daily", carrier, pd.Series(reporting_start, index=meters), rows, "month"))
     # a participant's meter is of its programme's carrier (_enrolled_meters): its bills are that carrier's
     present = enrolled[enrolled["carrier"].isin(list(by_carrier))]
     for (programme, carrier), rows in present.groupby(["programme_id", "carrier"], sort=True):
         carrier_bills = by_carrier[carrier]
-        rows = rows[rows["meter_id"].isin(carrier_bills["meter_id"].unique())]
+        rows = rows[is_in(rows["meter_id"], carrier_bills["meter_id"])]
         if rows.empty:
             continue
         edges = rows.drop_duplicates("meter_id").set_index("meter_id")["enrolled_on"]
-        readings = carrier_bills[carrier_bills["meter_id"].isin(edges.index)]
+        readings = carrier_bills[is_in(carrier_bills["meter_id"], edges.index)]
         edges = edges.reindex(readings["meter_id"].unique())  # in the readings' order of meters
         jobs.append((f"programme:{programme}", "billing", carrier, edges, readings, "period"))
     return jobs
+
+
+def _rows_where(frame: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+    """The rows of ``frame`` where ``mask``: a slice, not a copy, when they are consecutive (a
+    bucket's readings are in carrier order, :meth:`Partitions.read`)."""
+    rows = np.flatnonzero(mask)
+    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
+        return frame.iloc[rows[0]:rows[-1] + 1]
+    return frame.take(rows)

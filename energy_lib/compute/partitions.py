@@ -58,17 +58,31 @@ class Partitions:
 
     def read(self, bucket: int, kind: str) -> pd.DataFrame:
         """The readings of one bucket (``meter_id``, ``carrier``, ``resolution``, ``period_start``,
-        ``period_end``, ``value_canonical``, ``outlier``), ordered by meter and time; empty if it
-        has none."""
+        ``period_end``, ``value_canonical``, ``outlier``), ordered by carrier, meter and time;
+        empty if it has none. ``carrier`` and ``resolution`` are categoricals of the kind's values
+        (:data:`KINDS`, in that order)."""
         files = sorted((self.directory / kind / f"bucket={bucket}").glob("*.parquet"))
         con = duckdb_cursor()
         with contextlib.closing(con):
             if not files:
-                return con.execute(f"SELECT {_COLUMNS} FROM ({_empty()})").df()
+                return con.execute(f"SELECT {_columns(kind)} FROM ({_empty()})").df()
             listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+            # carrier and resolution as enumerations: sorted as small integers, not text (a
+            # quarter less time), and each carrier's rows one slice for its baselines;
             # through Arrow: half the time of .df() for a bucket's million strings
-            return con.sql(f"SELECT {_COLUMNS} FROM read_parquet([{listing}]) "
-                           "ORDER BY meter_id, period_start").to_arrow_table().to_pandas()
+            return con.sql(f"SELECT {_columns(kind)} FROM read_parquet([{listing}]) "
+                           "ORDER BY carrier, meter_id, period_start").to_arrow_table().to_pandas()
+
+
+def _columns(kind: str) -> str:
+    """:data:`_COLUMNS` with ``carrier`` and ``resolution`` cast to enumerations of ``kind``'s values."""
+    resolutions, carriers = KINDS[kind]
+    return _COLUMNS.replace("carrier,", f"carrier::{_enum(carriers)} AS carrier,").replace(
+        "resolution,", f"resolution::{_enum(resolutions)} AS resolution,")
+
+
+def _enum(values: tuple[str, ...]) -> str:
+    return "ENUM(" + ", ".join("'" + value + "'" for value in values) + ")"
 
 
 def _empty() -> str:

@@ -150,7 +150,7 @@ class MonthlyUse:
         start = readings["period_start"].to_numpy("datetime64[us]")
         end = readings["period_end"].to_numpy("datetime64[us]")
         days = (end - start) / np.timedelta64(1, "D")
-        billing = readings["resolution"].to_numpy() == "billing"
+        billing = readings["resolution"].eq("billing").to_numpy(dtype=bool)
         keep = (~readings["outlier"].to_numpy(dtype=bool) & readings["resolution"].isin(_USE_RESOLUTIONS).to_numpy()
                 & readings["carrier"].isin(list(carriers)).to_numpy() & (days > 0))
         used = np.bincount(codes[keep], minlength=len(meter_ids)) > 0

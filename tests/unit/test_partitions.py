@@ -17,8 +17,12 @@ def test_every_reading_is_in_the_one_bucket_of_its_meter(demo, tmp_path):
                              [list(resolutions), list(carriers)] + ([since] if kind == "interval" else []))
         assert parts.rows[kind] == len(expected) > 0, kind
         buckets = [parts.read(k, kind).assign(bucket=k) for k in range(parts.buckets)]
-        for frame in buckets:  # each bucket in meter and time order, as the compute stage expects
-            assert frame.set_index(["meter_id", "period_start"]).index.is_monotonic_increasing
+        for frame in buckets:  # each bucket in carrier, meter and time order, as the compute stage expects
+            carrier = frame["carrier"].cat.codes.to_numpy()
+            assert list(frame["carrier"].cat.categories) == list(carriers), kind
+            assert (carrier[1:] >= carrier[:-1]).all(), f"{kind}: carriers not in order"
+            for _, rows in frame.groupby("carrier", observed=True):
+                assert rows.set_index(["meter_id", "period_start"]).index.is_monotonic_increasing
         found = pd.concat(buckets, ignore_index=True)
         assert len(found) == len(expected), f"{kind}: readings lost or doubled"
         assert (found.groupby("meter_id")["bucket"].nunique() == 1).all(), f"{kind}: a meter split over buckets"
@@ -35,6 +39,7 @@ def test_a_bucket_without_readings_of_a_kind_is_an_empty_frame(demo, tmp_path):
     empty = parts.read(0, "interval")
     assert empty.empty and list(empty.columns) == ["meter_id", "carrier", "resolution", "period_start",
                                                    "period_end", "value_canonical", "outlier"]
+    assert list(empty["carrier"].cat.categories) == list(KINDS["interval"][1])
 
 
 def test_a_small_city_still_has_a_bucket_for_every_worker(demo, tmp_path):
