@@ -508,8 +508,8 @@ def aggregate_calibration(placebo: pd.DataFrame, by: list[str], *, value: str = 
     the meters of its area :math:`a(i)`, all of unit variance. A sum :math:`G` then has
     :math:`E[(\sum_G e_i)^2] = c^2(1-\rho_0-\sum_a\rho_a)\sum_G s_i^2 + c^2\rho_0(\sum_G s_i)^2
     + \sum_a c^2\rho_a\sum_h(\sum_{G\cap h} s_i)^2` (:math:`h` the areas of kind :math:`a`).
-    The placebo meters are summed in many ways: drawn at random (a hash of their id) into
-    disjoint sums of 1, 2, 4, … meters up to an eighth of them, and by their real areas and
+    The placebo meters are summed in many ways: drawn at random (a hash of their id, mixed with
+    the size of the sums: :func:`_draw`) into disjoint sums of 1, 2, 4, … meters up to an eighth of them, and by their real areas and
     all together; the squared sums are regressed on these terms (non-negative least squares; each
     sum :math:`G` weighted by :math:`1/(\sum_G s_i^2\,\overline{\sum s^2})`, the mean over the
     sums of its kind: every sum weighs about the same, and within a kind by its variance, as
@@ -550,7 +550,9 @@ def aggregate_calibration(placebo: pd.DataFrame, by: list[str], *, value: str = 
         exponent[count < min_meters] = 0.0
         s = s * relative_scale(s, meter_size, exponent[group_codes], reference[group_codes])
     area_codes = [pd.factorize(rows[column].astype(str))[0] for column in areas.values()]
-    meter = (rows["meter_id"].astype(str) + f":{salt}:").to_numpy(object)
+    # each meter's id hashed once (ids are distinct, so without factorizing first: categorize=False
+    # gives the same hashes 10× faster); each draw mixes in its size (_draw)
+    meter = pd.util.hash_array((rows["meter_id"].astype(str) + f":{salt}").to_numpy(object), categorize=False)
     n = len(rows) + 1
     # the rows of each group together, in their order (a stable sort): each draw sorts within groups
     by_group = np.argsort(group_codes, kind="stable")
@@ -559,10 +561,9 @@ def aggregate_calibration(placebo: pd.DataFrame, by: list[str], *, value: str = 
     kinds = []  # per kind of sum: the rows in a sum, each one's sum (0, 1, … in sorted order) and the sums' ids
     size = 1
     while size == 1 or size * 8 <= count.max(initial=0):
-        # a new draw per size: a row's rank in its group by a hash of its id. Ids are distinct, so
-        # hashing them without factorizing first (categorize=False) gives the same hashes 10× faster
-        salted = pd.util.hash_array(meter + str(size), categorize=False)
-        order = np.concatenate([np.array([], np.int64), *(by_group[a:b][np.argsort(salted[by_group[a:b]], kind="stable")]
+        # a new draw per size: a row's rank in its group by a hash of its id and the size
+        salted = _draw(meter, size)
+        order = np.concatenate([np.array([], np.int64), *(by_group[a:b][_argsort_distinct(salted[by_group[a:b]])]
                                                           for a, b in zip(starts[:-1], starts[1:]))])  # a few groups
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order)) - np.repeat(starts[:-1], count)
@@ -588,10 +589,7 @@ def aggregate_calibration(placebo: pd.DataFrame, by: list[str], *, value: str = 
         columns["own"].append(own)
         columns["common"].append(np.bincount(inverse, weights=s_used) ** 2)
         for name, codes in zip(areas, area_codes):
-            pair = inverse.astype(np.int64) * (int(codes.max(initial=0)) + 1) + codes[used]
-            within, keys = pd.factorize(pair, sort=True)
-            columns[name].append(np.bincount(keys // (int(codes.max(initial=0)) + 1),
-                                             weights=np.bincount(within, weights=s_used) ** 2, minlength=len(ids)))
+            columns[name].append(_squared_area_sums(inverse, codes[used], s_used, len(ids), int(codes.max(initial=0)) + 1))
         # a sum's squared error varies as its variance squared: each sum weighs about as much as
         # another, and within a kind of sum by its variance (as meters count in a sum)
         columns["weight"].append(len(own) / (own * own.sum()))
@@ -634,6 +632,46 @@ def aggregate_calibration(placebo: pd.DataFrame, by: list[str], *, value: str = 
     out["size_reference"] = reference
     out["calibrated"] = calibrated
     return out.reset_index()
+
+
+def _draw(hashes: np.ndarray, size: int) -> np.ndarray:
+    """The draw of sums of ``size`` meters: ``hashes`` (uint64, one per meter) mixed with the size
+    by SplitMix64's finaliser (Steele, Lea and Flood 2014), a bijection of 64-bit integers, so
+    that each size orders the meters anew, as independent of the other sizes as a hash of the id
+    and the size would be, for a few NumPy passes instead of hashing every id again."""
+    z = hashes + np.uint64(size * 0x9E3779B97F4A7C15 % 2**64)  # the sum wraps around, as in SplitMix64
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def _argsort_distinct(keys: np.ndarray) -> np.ndarray:
+    """``numpy.argsort(keys, kind="stable")``: the unstable sort, twice as fast, gives the same
+    order when no two keys are equal (the hashes of distinct ids almost never are); the stable one
+    when some are."""
+    order = np.argsort(keys)
+    ordered = keys[order]
+    return order if not (ordered[1:] == ordered[:-1]).any() else np.argsort(keys, kind="stable")
+
+
+_DENSE_PAIRS = 1 << 23
+"""Sums × areas up to which :func:`_squared_area_sums` counts in one array (64 MB) instead of
+hashing the pairs."""
+
+
+def _squared_area_sums(sums: np.ndarray, areas: np.ndarray, weights: np.ndarray, n_sums: int,
+                       n_areas: int) -> np.ndarray:
+    """Per sum (codes 0…``n_sums``−1), the squares of its ``weights`` summed per area (codes
+    0…``n_areas``−1), added up over its areas in the order of their codes. Pairs of sum and area
+    are counted in one array when there are few, hashed (``pandas.factorize``) otherwise: the same
+    additions in the same order either way."""
+    pair = sums.astype(np.int64) * n_areas + areas
+    if n_sums * n_areas <= _DENSE_PAIRS:
+        present = np.flatnonzero(np.bincount(pair, minlength=n_sums * n_areas))  # sorted, as factorize's
+        totals = np.bincount(pair, weights=weights, minlength=n_sums * n_areas)[present]
+        return np.bincount(present // n_areas, weights=totals ** 2, minlength=n_sums)
+    within, keys = pd.factorize(pair, sort=True)
+    return np.bincount(keys // n_areas, weights=np.bincount(within, weights=weights) ** 2, minlength=n_sums)
 
 
 def aggregate_errors(frame: pd.DataFrame, calibration: pd.DataFrame, by: list[str], *, band: str = "fsu_band",

@@ -310,3 +310,27 @@ def test_the_normal_year_is_predict_caltrack_of_one_day_periods_exactly():
                     ones, ones)
     np.testing.assert_array_equal(savings._normal_year_total(baseline, temp),
                                   predict_caltrack(baseline, clean)["predicted"].sum(axis=1))
+
+
+def test_area_sums_counted_densely_equal_the_hashed_pairs(monkeypatch):
+    """The squared area sums of the placebo draws are the same numbers, bit for bit, whether the
+    pairs of sum and area are counted in one array or hashed."""
+    rng = np.random.default_rng(11)
+    sums, areas, weights = rng.integers(0, 300, 20_000), rng.integers(0, 40, 20_000), rng.gamma(2.0, 1.0, 20_000)
+    dense = savings._squared_area_sums(sums, areas, weights, 300, 40)
+    monkeypatch.setattr(savings, "_DENSE_PAIRS", 0)
+    hashed = savings._squared_area_sums(sums, areas, weights, 300, 40)
+    assert np.array_equal(dense, hashed)
+    first = (sums == 0)
+    expected = sum(weights[first & (areas == a)].sum() ** 2 for a in range(40))
+    assert np.isclose(dense[0], expected, rtol=1e-12)
+
+
+def test_each_draw_orders_the_meters_anew_and_ties_keep_their_order():
+    hashes = pd.util.hash_array(np.array([f"m-{i}" for i in range(5_000)], dtype=object), categorize=False)
+    first, second = savings._draw(hashes, 1), savings._draw(hashes, 2)
+    assert len(np.unique(first)) == len(hashes)  # a bijection: distinct ids keep distinct keys
+    assert abs(np.corrcoef(np.argsort(np.argsort(first)), np.argsort(np.argsort(second)))[0, 1]) < 0.05
+    keys = np.array([3, 1, 3, 2, 1], dtype=np.uint64)
+    assert savings._argsort_distinct(keys).tolist() == [1, 4, 3, 0, 2]  # ties: the stable order
+    assert savings._argsort_distinct(first).tolist() == np.argsort(first, kind="stable").tolist()
