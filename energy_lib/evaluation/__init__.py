@@ -283,17 +283,23 @@ def pre_features(use: MonthlyUse, rows: np.ndarray, ends: np.ndarray, months: in
     sums = np.zeros((len(masks), len(rows)))
     counts = np.zeros((len(masks), len(rows)))
     step = max(1, 2_000_000 // max(months, 1))  # pairs at a time: windows of a few dozen MB
-    for first in range(0, len(rows), step):  # only the pairs' own windows, not the whole matrix
-        part = slice(first, first + step)
-        position = ends[part, None] - months + np.arange(months)[None, :]
-        inside = position >= 0
-        window = use.values[rows[part, None], np.maximum(position, 0)]
-        present = inside & ~np.isnan(window)
-        filled = np.where(present, window, 0.0)
-        for i, mask in enumerate(masks):
-            selected = present & mask[np.maximum(position, 0)]
-            sums[i, part] = np.where(selected, filled, 0.0).sum(axis=1)
-            counts[i, part] = selected.sum(axis=1)
+    # pairs of one end month (a city's candidates have a few): their windows are one slice of the
+    # matrix's columns, copied row by row, not gathered value by value
+    order = np.argsort(ends, kind="stable")
+    for group in np.split(order, np.flatnonzero(np.diff(ends[order])) + 1) if len(order) else []:
+        end = int(ends[group[0]])
+        columns = np.arange(end - months, end)
+        selected_months = [mask[np.maximum(columns, 0)] & (columns >= 0) for mask in masks]
+        for first in range(0, len(group), step):  # only the pairs' own windows, not the whole matrix
+            part = group[first:first + step]
+            window = np.full((len(part), months), np.nan)  # months before the data: none
+            window[:, months - min(months, end):] = use.values[rows[part], max(end - months, 0):end]
+            present = ~np.isnan(window)
+            filled = np.where(present, window, 0.0)
+            for i, in_mask in enumerate(selected_months):
+                selected = present & in_mask
+                sums[i, part] = np.where(selected, filled, 0.0).sum(axis=1)
+                counts[i, part] = selected.sum(axis=1)
     (every, heating, cooling), (n, n_heating, n_cooling) = sums, counts
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = every / n

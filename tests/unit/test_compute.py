@@ -10,11 +10,12 @@ import time
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
 from energy_lib.cli import app
-from energy_lib.compute import compute, default_reporting_start
+from energy_lib.compute import _merged_runs, compute, default_reporting_start
 from energy_lib.core import units
 from energy_lib.core.scratch import new_scratch_folder, remove_abandoned
 from energy_lib.core.status import Severity, Sufficiency, WarningCode
@@ -216,3 +217,17 @@ def test_scratch_folders_of_running_processes_are_kept(tmp_path):
     other_prefix.mkdir()
     assert remove_abandoned(tmp_path, "partitions") == [abandoned]
     assert mine.is_dir() and other_prefix.is_dir() and not abandoned.exists()
+
+
+def test_buckets_sorted_runs_merge_into_the_order_of_a_full_sort():
+    """The city's Carbon Point rows are the buckets' sorted runs merged: the same order as sorting
+    every row, each meter's rows kept in their run's order."""
+    rng = np.random.default_rng(1)
+    runs = [[], [], [], []]
+    for i, meter in enumerate(f"m-{k:05d}" for k in rng.permutation(3_000)):
+        runs[i % 4] += [(meter, half) for half in range(int(rng.integers(1, 4)))]
+    tables = [pa.table({"meter_id": pa.array([m for m, _ in sorted(r)], pa.string()),
+                        "half": pa.array([h for _, h in sorted(r)], pa.int64())}) for r in runs]
+    table = pa.concat_tables([*tables, tables[0].slice(0, 0)])  # an empty bucket too
+    merged = table.take(_merged_runs(table["meter_id"]))
+    assert merged.equals(table.sort_by([("meter_id", "ascending"), ("half", "ascending")]))
