@@ -58,7 +58,7 @@ def validate(frame: pd.DataFrame, rules: list[Rule], issues: Issues, headers: di
         checks=[pa.Check(_as_series(rule.passes), name=f"{i}:{rule.reason}") for i, rule in enumerate(rules)],
     )
     try:
-        schema.validate(candidates, lazy=True)
+        schema.validate(candidates, lazy=True, inplace=True)  # checks only: no copy of the file's records
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
         by_rule = {f"{i}:{rule.reason}": rule for i, rule in enumerate(rules)}
