@@ -421,10 +421,9 @@ def carbon_point_table(bills: pd.DataFrame) -> pd.DataFrame:
     ``period_start``, ``period_end``, ``value_canonical``), by billing month."""
     usage = MonthlyUsage.from_long(bills["meter_id"], bills["carrier"], billing_month(bills), bills["value_canonical"])
     half_years = carbon_point(usage).half_years
-    out = half_years.assign(
-        carrier=half_years["carrier"].astype(str), half_year=half_years["half_year"].astype(str),
-        status=half_years["status"].astype(str), reason=half_years["reason"].astype(str),
-        tier=half_years["tier"].astype(np.int64))
+    out = half_years.assign(**{name: arrow_strings(half_years[name]).to_pandas().array
+                                for name in ("carrier", "half_year", "status", "reason")},
+                             tier=half_years["tier"].astype(np.int64))
     out["unit"] = out["carrier"].map({c: units.canonical_unit(c) for c in out["carrier"].unique()})
     return out
 
