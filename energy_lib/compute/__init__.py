@@ -744,9 +744,9 @@ def _caltrack_jobs(bills: pd.DataFrame, interval: pd.DataFrame, enrolled: pd.Dat
     columns = ["meter_id", "resolution", "period_start", "period_end", "value_canonical"]
     by_carrier = {carrier: _rows_where(bills[columns], codes == code)
                   for code, carrier in enumerate(carriers) if carrier in MODELLED_CARRIERS}
+    meters_of = {carrier: pd.Index(rows["meter_id"].unique()) for carrier, rows in by_carrier.items()}
     for carrier, rows in by_carrier.items():
-        meters = pd.Index(rows["meter_id"].unique())
-        jobs.append(("annual", "billing", carrier, pd.Series(reporting_start, index=meters), rows, "month"))
+        jobs.append(("annual", "billing", carrier, pd.Series(reporting_start, index=meters_of[carrier]), rows, "month"))
     for carrier, rows in interval.groupby("carrier", sort=True, observed=True):
         meters = pd.Index(rows["meter_id"].unique())
         jobs.append(("annual", "daily", carrier, pd.Series(reporting_start, index=meters), rows, "month"))
@@ -754,7 +754,7 @@ def _caltrack_jobs(bills: pd.DataFrame, interval: pd.DataFrame, enrolled: pd.Dat
     present = enrolled[enrolled["carrier"].isin(list(by_carrier))]
     for (programme, carrier), rows in present.groupby(["programme_id", "carrier"], sort=True):
         carrier_bills = by_carrier[carrier]
-        rows = rows[is_in(rows["meter_id"], carrier_bills["meter_id"])]
+        rows = rows[is_in(rows["meter_id"], meters_of[carrier])]
         if rows.empty:
             continue
         edges = rows.drop_duplicates("meter_id").set_index("meter_id")["enrolled_on"]
