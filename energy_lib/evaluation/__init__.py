@@ -49,8 +49,11 @@ from enum import StrEnum
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from energy_lib.core import configuration
+from energy_lib.core.vectors import arrow_strings
 from energy_lib.savings import in_units
 from energy_lib.store import Store
 
@@ -178,14 +181,18 @@ class MonthlyUse:
         first = min((_month_number(b.months[0]) for b in blocks if len(b.meters)), default=360)
         last = max((_month_number(b.months[-1]) for b in blocks if len(b.meters)), default=360)
         values = np.full((len(meters), last - first + 1), np.nan)
-        index = pd.Index(meters["meter_id"])
+        # every block's meters looked up at once (one hash table of the city's meter ids)
+        found = pc.index_in(pa.chunked_array([arrow_strings(b.meters["meter_id"]) for b in blocks], pa.string()),
+                            value_set=arrow_strings(meters["meter_id"]))
+        rows = pc.fill_null(found, -1).to_numpy().astype(np.int64)
+        ends = np.cumsum([len(b.meters) for b in blocks])
         while blocks:  # a few dozen buckets, in any order: their meters differ
             block = blocks.pop()
+            mine = rows[ends[len(blocks)] - len(block.meters):ends[len(blocks)]]  # the block's rows
             if not len(block.meters):
                 continue
-            rows = index.get_indexer(block.meters["meter_id"])
             offset = _month_number(block.months[0]) - first
-            values[rows[rows >= 0], offset:offset + len(block.months)] = block.values[rows >= 0]
+            values[mine[mine >= 0], offset:offset + len(block.months)] = block.values[mine >= 0]
         return cls(values, meters, _month_range(first, last - first + 1))
 
 
