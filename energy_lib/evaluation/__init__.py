@@ -302,11 +302,14 @@ def pre_features(use: MonthlyUse, rows: np.ndarray, ends: np.ndarray, months: in
             window = np.full((len(part), months), np.nan)  # months before the data: none
             window[:, months - min(months, end):] = use.values[rows[part], max(end - months, 0):end]
             present = ~np.isnan(window)
-            filled = np.where(present, window, 0.0)
+            filled = np.where(present, window, 0.0)  # zero where no use: masks only zero more months
             for i, in_mask in enumerate(selected_months):
-                selected = present & in_mask
-                sums[i, part] = np.where(selected, filled, 0.0).sum(axis=1)
-                counts[i, part] = selected.sum(axis=1)
+                kept = filled
+                if not in_mask.all():  # the other months' columns zeroed (np.where broadcasts slowly)
+                    kept = filled.copy()
+                    kept[:, ~in_mask] = 0.0
+                sums[i, part] = kept.sum(axis=1)
+                counts[i, part] = present.view(np.uint8) @ in_mask.view(np.uint8)  # at most 12: no overflow
     (every, heating, cooling), (n, n_heating, n_cooling) = sums, counts
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = every / n
