@@ -59,7 +59,7 @@ from energy_lib.core import units, weather
 from energy_lib.core.scratch import scratch_folder
 from energy_lib.core.status import MESSAGES, SEVERITY, Sufficiency, WarningCode
 from energy_lib.core.tables import TABLES
-from energy_lib.core.vectors import arrow_strings, is_in
+from energy_lib.core.vectors import arrow_strings, is_in, run_starts
 from energy_lib.store import NothingToCompute, Store, Writer
 
 __all__ = ["ComputeSettings", "ComputeReport", "compute", "caltrack_analysis", "towt_analysis",
@@ -461,9 +461,7 @@ def _meter_rows(readings: pd.DataFrame) -> pd.DataFrame:
     """Per meter of ``readings`` (grouped by meter), in their order: its first row and the row
     after its last (``start``, ``stop``)."""
     ids = arrow_strings(readings["meter_id"])
-    change = np.ones(len(ids), dtype=bool)  # neighbours compared in Arrow: no Python strings
-    change[1:] = pc.not_equal(ids[1:], ids[:-1]).to_numpy(zero_copy_only=False)
-    start = np.flatnonzero(change)
+    start = run_starts(ids)
     return pd.DataFrame({"start": start, "stop": np.append(start[1:], len(ids))},
                         index=pd.Index(ids.take(start).to_pandas(), dtype="str"))
 
@@ -699,9 +697,7 @@ def _merged_runs(ids: pa.ChunkedArray) -> pa.Array:
     sorted, a tenth of the rows, not every row; an id's rows keep their order in the chunk."""
     starts, distinct, offset = [], [], 0
     for chunk in ids.chunks:
-        change = np.ones(len(chunk), dtype=bool)
-        change[1:] = pc.not_equal(chunk[1:], chunk[:-1]).to_numpy(zero_copy_only=False)
-        first = np.flatnonzero(change)
+        first = run_starts(chunk)
         starts.append(first + offset)
         distinct.append(chunk.take(pa.array(first)))
         offset += len(chunk)

@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from energy_lib.core.vectors import duckdb_cursor
+from energy_lib.core.vectors import duckdb_cursor, run_starts
 from energy_lib.store import Store
 
 __all__ = ["Partitions", "write_partitions", "KINDS"]
@@ -83,8 +83,7 @@ class Partitions:
 def _grouped(ids: pa.ChunkedArray) -> bool:
     """Whether each id's rows are consecutive (as many runs of equal ids as distinct ids)."""
     ids = ids.combine_chunks()
-    runs = 1 + int(pc.sum(pc.not_equal(ids[1:], ids[:-1])).as_py() or 0) if len(ids) else 0
-    return runs == pc.count_distinct(ids).as_py()
+    return len(run_starts(ids)) == pc.count_distinct(ids).as_py()
 
 
 def _columns(kind: str) -> str:

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from energy_lib.core import configuration
 from energy_lib.core.scratch import new_scratch_folder
 
-__all__ = ["is_in", "duckdb_cursor", "encode", "map_values", "arrow_strings", "group_ids"]
+__all__ = ["is_in", "duckdb_cursor", "encode", "map_values", "arrow_strings", "group_ids", "run_starts"]
 
 _CONNECTION: tuple[int, duckdb.DuckDBPyConnection] | None = None
 
@@ -69,10 +69,7 @@ def _grouped_codes(array: pa.Array) -> tuple[np.ndarray, pd.Index] | None:
     value."""
     if len(array) < 2 or array.null_count:
         return None
-    change = np.empty(len(array), dtype=bool)
-    change[0] = True
-    change[1:] = pc.not_equal(array[1:], array[:-1]).to_numpy(zero_copy_only=False)
-    starts = np.flatnonzero(change)
+    starts = run_starts(array)
     if len(starts) > len(array) // 2:
         return None
     distinct = array.take(pa.array(starts))
@@ -80,6 +77,16 @@ def _grouped_codes(array: pa.Array) -> tuple[np.ndarray, pd.Index] | None:
         return None
     codes = np.repeat(np.arange(len(starts), dtype=np.int64), np.diff(starts, append=len(array)))
     return codes, pd.Index(distinct.to_numpy(zero_copy_only=False), dtype="str")
+
+
+def run_starts(values: pa.Array) -> np.ndarray:
+    """Positions where a run of equal neighbouring values starts: 0, then each position whose value
+    differs from the one before (compared in Arrow, without Python objects). ``values`` has no
+    nulls."""
+    change = np.ones(len(values), dtype=bool)
+    if len(values) > 1:
+        change[1:] = pc.not_equal(values[1:], values[:-1]).to_numpy(zero_copy_only=False)
+    return np.flatnonzero(change)
 
 
 def map_values(values, mapping, *, index=None) -> pd.Series:

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
@@ -26,3 +27,11 @@ def test_encode_equals_the_hash_encoding(values):
     expected_codes, expected_distinct = _hashed(values)
     np.testing.assert_array_equal(codes, expected_codes)
     assert codes.dtype == np.int64 and distinct.equals(expected_distinct) and distinct.dtype == "str"
+
+
+def test_run_starts_are_the_first_position_and_each_change():
+    from energy_lib.core.vectors import run_starts
+
+    assert run_starts(pa.array(["a", "a", "b", "a", "a", "c"])).tolist() == [0, 2, 3, 5]
+    assert run_starts(pa.array(["x"])).tolist() == [0]
+    assert run_starts(pa.array([], pa.string())).tolist() == []
