@@ -526,8 +526,7 @@ def _compute_partition(bucket: int, *, partitions: Partitions, temp_c: pd.Series
     use = evaluation.MonthlyUse.of_readings(readings, evaluation.ENERGY_CARRIERS)
     lap("monthly_use")
     baselines, results = [], []
-    for analysis, kind, carrier, edges, readings, by in _caltrack_jobs(bills, interval, enrolled, reporting_start):
-        rows = _meter_rows(readings)
+    for analysis, kind, carrier, edges, readings, rows, by in _caltrack_jobs(bills, interval, enrolled, reporting_start):
         for chunk in _chunks(edges.index, settings.chunk_meters):  # consecutive meters of the readings
             b, r = caltrack_analysis(_rows_of(readings, rows, chunk), temp_c, edges[chunk], interval=kind, carrier=carrier,
                                      normal_temp_c=normal, by=by, baseline_days=settings.baseline_days,
@@ -685,10 +684,10 @@ def compute(store: Store, derived: Store, settings: ComputeSettings = ComputeSet
 _CARBON_SLICE = 2_000_000
 """Carbon Point rows turned back to text and written at a time (about 0.1 GiB of text)."""
 
-_ORDER = ("baselines", "warnings", "savings", "savings_by_group", "band_calibration", "carbon_point")
-
-
 _CARBON_ORDER = [("meter_id", "ascending"), ("half_year", "ascending")]
+"""The Carbon Point table's order: each bucket sorts its rows so, the city merges the runs."""
+
+_ORDER = ("baselines", "warnings", "savings", "savings_by_group", "band_calibration", "carbon_point")
 
 
 def _merged_runs(ids: pa.ChunkedArray) -> pa.Array:
@@ -728,10 +727,11 @@ def _enrolled_meters(participation: pd.DataFrame, sites: pd.DataFrame) -> pd.Dat
 
 def _caltrack_jobs(bills: pd.DataFrame, interval: pd.DataFrame, enrolled: pd.DataFrame,
                    reporting_start: pd.Timestamp) -> list[tuple]:
-    """(analysis, interval, carrier, edges, readings, window rule) for every CalTRACK run over some
-    meters' readings (grouped by meter): the annual analysis of bill meters of the modelled
-    carriers (billing model) and interval meters (daily model), and each programme's participants
-    among the meters (:func:`_enrolled_meters`). The edges follow the readings' order of meters.
+    """(analysis, interval, carrier, edges, readings, meter rows, window rule) for every CalTRACK
+    run over some meters' readings (grouped by meter; the meter rows are :func:`_meter_rows`'s):
+    the annual analysis of bill meters of the modelled carriers (billing model) and interval
+    meters (daily model), and each programme's participants among the meters
+    (:func:`_enrolled_meters`). The edges follow the readings' order of meters.
 
     A carrier's bills are a slice of the bucket's (:func:`_rows_where`), with only the columns a
     baseline reads: copies of a bucket's text columns are much of its cost."""
@@ -740,23 +740,25 @@ def _caltrack_jobs(bills: pd.DataFrame, interval: pd.DataFrame, enrolled: pd.Dat
     columns = ["meter_id", "resolution", "period_start", "period_end", "value_canonical"]
     by_carrier = {carrier: _rows_where(bills[columns], codes == code)
                   for code, carrier in enumerate(carriers) if carrier in MODELLED_CARRIERS}
-    meters_of = {carrier: pd.Index(rows["meter_id"].unique()) for carrier, rows in by_carrier.items()}
-    for carrier, rows in by_carrier.items():
-        jobs.append(("annual", "billing", carrier, pd.Series(reporting_start, index=meters_of[carrier]), rows, "month"))
-    for carrier, rows in interval.groupby("carrier", sort=True, observed=True):
-        meters = pd.Index(rows["meter_id"].unique())
-        jobs.append(("annual", "daily", carrier, pd.Series(reporting_start, index=meters), rows, "month"))
+    rows_of = {carrier: _meter_rows(readings) for carrier, readings in by_carrier.items()}
+    for carrier, readings in by_carrier.items():
+        rows = rows_of[carrier]
+        jobs.append(("annual", "billing", carrier, pd.Series(reporting_start, index=rows.index), readings, rows, "month"))
+    for carrier, readings in interval.groupby("carrier", sort=True, observed=True):
+        rows = _meter_rows(readings)
+        jobs.append(("annual", "daily", carrier, pd.Series(reporting_start, index=rows.index), readings, rows, "month"))
     # a participant's meter is of its programme's carrier (_enrolled_meters): its bills are that carrier's
     present = enrolled[enrolled["carrier"].isin(list(by_carrier))]
-    for (programme, carrier), rows in present.groupby(["programme_id", "carrier"], sort=True):
-        carrier_bills = by_carrier[carrier]
-        rows = rows[is_in(rows["meter_id"], meters_of[carrier])]
-        if rows.empty:
+    for (programme, carrier), members in present.groupby(["programme_id", "carrier"], sort=True):
+        members = members[is_in(members["meter_id"], rows_of[carrier].index)]
+        if members.empty:
             continue
-        edges = rows.drop_duplicates("meter_id").set_index("meter_id")["enrolled_on"]
+        edges = members.drop_duplicates("meter_id").set_index("meter_id")["enrolled_on"]
+        carrier_bills = by_carrier[carrier]
         readings = carrier_bills[is_in(carrier_bills["meter_id"], edges.index)]
-        edges = edges.reindex(readings["meter_id"].unique())  # in the readings' order of meters
-        jobs.append((f"programme:{programme}", "billing", carrier, edges, readings, "period"))
+        rows = _meter_rows(readings)
+        edges = edges.reindex(rows.index)  # in the readings' order of meters
+        jobs.append((f"programme:{programme}", "billing", carrier, edges, readings, rows, "period"))
     return jobs
 
 
