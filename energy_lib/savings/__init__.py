@@ -509,9 +509,9 @@ def aggregate_calibration(placebo: pd.DataFrame, by: list[str], *, value: str = 
     :math:`E[(\sum_G e_i)^2] = c^2(1-\rho_0-\sum_a\rho_a)\sum_G s_i^2 + c^2\rho_0(\sum_G s_i)^2
     + \sum_a c^2\rho_a\sum_h(\sum_{G\cap h} s_i)^2` (:math:`h` the areas of kind :math:`a`).
     The placebo meters are summed in many ways: drawn at random (a hash of their id, mixed with
-    the size of the sums: :func:`_draw`) into disjoint sums of 1, 2, 4, … meters up to an eighth of them, and by their real areas and
-    all together; the squared sums are regressed on these terms (non-negative least squares; each
-    sum :math:`G` weighted by :math:`1/(\sum_G s_i^2\,\overline{\sum s^2})`, the mean over the
+    the size of the sums: :func:`_draw`) into disjoint sums of 1, 2, 4, … meters up to an eighth
+    of them, and by their real areas and all together; the squared sums are regressed on these
+    terms (non-negative least squares; each sum :math:`G` weighted by :math:`1/(\sum_G s_i^2\,\overline{\sum s^2})`, the mean over the
     sums of its kind: every sum weighs about the same, and within a kind by its variance, as
     meters count in a sum). The
     coefficients are :math:`c^2(1-\rho_0-\sum_a\rho_a)`, :math:`c^2\rho_0` and :math:`c^2\rho_a`.

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 
-from energy_lib.compute.partitions import KINDS, write_partitions
+from energy_lib.compute import partitions
+from energy_lib.compute.partitions import KINDS, _grouped, write_partitions
 
 
 def test_every_reading_is_in_the_one_bucket_of_its_meter(demo, tmp_path):
@@ -61,8 +63,6 @@ def _assert_in_carrier_meter_and_time_order(frame: pd.DataFrame, carriers: tuple
 def test_meters_of_one_hash_are_still_read_apart(demo, tmp_path, monkeypatch):
     """Meters are grouped by a hash of their id; should two meters of a bucket share it, the
     bucket is read again by id, and each meter's rows still come together."""
-    from energy_lib.compute import partitions
-
     parts = write_partitions(demo["store"], tmp_path / "parts", since=pd.Timestamp("2025-01-01"),
                              partition_rows=10**9)
     checked = []
@@ -74,10 +74,6 @@ def test_meters_of_one_hash_are_still_read_apart(demo, tmp_path, monkeypatch):
 
 
 def test_grouped_counts_runs_of_equal_ids():
-    import pyarrow as pa
-
-    from energy_lib.compute.partitions import _grouped
-
     assert _grouped(pa.chunked_array([["a", "a"], ["b", "c", "c"]]))
     assert not _grouped(pa.chunked_array([["a", "b"], ["a"]]))
     assert _grouped(pa.chunked_array([], pa.string()))
